@@ -1,0 +1,18 @@
+/** @since 1.0.0 */
+import * as Schema from "effect/Schema"
+
+/**
+ * A read that asked to fail on a miss found nothing: the key was never set, has expired or was evicted.
+ *
+ * @since 1.0.0
+ * @category errors
+ */
+export class CacheNotFound extends Schema.TaggedError<CacheNotFound>("effect-memcached/CacheNotFound")(
+  "CacheNotFound",
+  { key: Schema.String }
+) {
+  /** @since 1.0.0 */
+  override get message() {
+    return `cache key not found: ${JSON.stringify(this.key)}`
+  }
+}

@@ -1,0 +1,25 @@
+/** @since 1.0.0 */
+import * as Schema from "effect/Schema"
+
+/**
+ * The memcached transport failed: `Unavailable` (refused, reset, closed, no server), `Timeout` (no answer within the
+ * operation's deadline), `Auth` (SASL rejected) or `Protocol` (the server answered with an unexpected status).
+ * `server` is `host:port`, never a credential.
+ *
+ * @since 1.0.0
+ * @category errors
+ */
+export class MemcachedError extends Schema.TaggedError<MemcachedError>("effect-memcached/MemcachedError")(
+  "MemcachedError",
+  {
+    reason: Schema.Literal("Unavailable", "Timeout", "Auth", "Protocol"),
+    server: Schema.optional(Schema.String),
+    detail: Schema.optional(Schema.String),
+    cause: Schema.optional(Schema.Defect)
+  }
+) {
+  /** @since 1.0.0 */
+  override get message() {
+    return `memcached ${this.reason}${this.server ? ` at ${this.server}` : ""}${this.detail ? `: ${this.detail}` : ""}`
+  }
+}

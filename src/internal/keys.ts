@@ -1,0 +1,83 @@
+/**
+ * The key rules, shared by every store: a key is checked by its UTF-8 bytes after the prefix, never by JS length.
+ *
+ * @internal
+ */
+import { createHash } from "node:crypto"
+import * as Either from "effect/Either"
+import { InvalidKey } from "../errors/InvalidKey.js"
+
+/** @internal memcached's own limit on a key, in bytes. */
+export const MAX_KEY_BYTES = 250
+
+/** @internal A checked key as it goes on the wire: `key` is the caller's, `text`/`bytes` the prefixed form. */
+export interface WireKey {
+  readonly key: string
+  readonly text: string
+  readonly bytes: Buffer
+}
+
+/** @internal */
+export interface KeyRules {
+  readonly keyPrefix?: string | undefined
+  readonly hashLongKeys?: boolean | undefined
+}
+
+// Whitespace (ASCII and Unicode) and control characters (C0, DEL, C1): ASCII-protocol tools split keys on them.
+const forbidden = /[\s\p{Cc}]/u
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+const badCharacters = (text: string): string | undefined => {
+  if (loneSurrogate.test(text)) return "contains a lone UTF-16 surrogate (it would collide with other keys)"
+  if (forbidden.test(text)) return "contains whitespace or a control character"
+  return undefined
+}
+
+/** @internal Throws nothing: a bad prefix is reported once, when the store is built. */
+export const checkPrefix = (prefix: string): string | undefined => {
+  if (prefix === "") return undefined
+  const bad = badCharacters(prefix)
+  if (bad) return `keyPrefix ${bad}`
+  if (Buffer.byteLength(prefix, "utf8") > MAX_KEY_BYTES - 65) {
+    return `keyPrefix is over ${MAX_KEY_BYTES - 65} UTF-8 bytes`
+  }
+  return undefined
+}
+
+/**
+ * Builds the checker for one store's key rules: it validates a caller's key and returns its wire form, or
+ * `InvalidKey`. Over-long keys become `prefix + "#" + sha256(key)` when `hashLongKeys` is on.
+ *
+ * @internal
+ */
+export const makeKeyEncoder = (rules: KeyRules) => {
+  const prefix = rules.keyPrefix ?? ""
+  const prefixBytes = Buffer.byteLength(prefix, "utf8")
+  const hashLongKeys = rules.hashLongKeys ?? false
+  return (key: unknown): Either.Either<WireKey, InvalidKey> => {
+    if (typeof key !== "string") {
+      return Either.left(new InvalidKey({ key: String(key), reason: `must be a string, got ${typeOf(key)}` }))
+    }
+    if (key.length === 0) return Either.left(new InvalidKey({ key, reason: "is empty" }))
+    const bad = badCharacters(key)
+    if (bad) return Either.left(new InvalidKey({ key, reason: bad }))
+    const size = prefixBytes + Buffer.byteLength(key, "utf8")
+    if (size <= MAX_KEY_BYTES) {
+      const text = prefix + key
+      return Either.right({ key, text, bytes: Buffer.from(text, "utf8") })
+    }
+    if (!hashLongKeys) {
+      return Either.left(
+        new InvalidKey({
+          key,
+          reason: `is ${size} UTF-8 bytes${prefix ? " with its prefix" : ""}; memcached allows ${MAX_KEY_BYTES}`
+        })
+      )
+    }
+    const text = `${prefix}#${createHash("sha256").update(key, "utf8").digest("hex")}`
+    return Either.right({ key, text, bytes: Buffer.from(text, "utf8") })
+  }
+}
+
+const typeOf = (value: unknown): string =>
+  value === null ? "null" : Array.isArray(value) ? "an array" : typeof value

@@ -1,0 +1,278 @@
+/**
+ * The real store: memcached servers reached through memjs's sockets, with requests framed here so that flags,
+ * get-and-touch, 64-bit counters and quiet pipelined batches all work.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import { MemcachedError } from "../errors/MemcachedError.js"
+import { ValueTooLarge } from "../errors/ValueTooLarge.js"
+import type { Connection, MemjsClient } from "./connection.js"
+import { makeConnection, nextOpaque } from "./connection.js"
+import { maxValueBytes } from "./itemSize.js"
+import type { WireKey } from "./keys.js"
+import type { Response } from "./protocol.js"
+import {
+  counterExtras,
+  describeStatus,
+  DO_NOT_CREATE,
+  encodeRequest,
+  expirationExtras,
+  Opcode,
+  Status,
+  storeExtras
+} from "./protocol.js"
+import type { ServerAddress } from "./servers.js"
+import type { Store, StoredItem, StoreMode } from "./store.js"
+import { toExpirationField } from "./ttl.js"
+
+/** @internal */
+export interface MemjsStoreOptions {
+  readonly client: MemjsClient
+  readonly addresses: ReadonlyArray<ServerAddress>
+  readonly deadlineMillis: number
+  readonly maxItemSize: number
+}
+
+/** @internal The store plus what its layer needs to probe and release it. */
+export interface MemjsStore extends Store {
+  readonly connections: ReadonlyArray<Connection>
+  /** Asks every server for its version; fails on the first that does not answer. */
+  readonly probe: Effect.Effect<void, MemcachedError>
+}
+
+const storeOpcodes: Record<StoreMode, number> = { set: Opcode.Set, add: Opcode.Add, replace: Opcode.Replace }
+
+const unexpected = (connection: Connection, response: Response, key?: WireKey): MemcachedError => {
+  const status = response.header.status
+  if (status === Status.InvalidArguments) connection.reset("the server closed the connection after invalid arguments")
+  return new MemcachedError({
+    reason: status === Status.AuthError ? "Auth" : "Protocol",
+    server: connection.address.label,
+    detail: `${describeStatus(status)}${key ? ` (key ${JSON.stringify(key.key)})` : ""}`
+  })
+}
+
+const itemOf = (response: Response): StoredItem => ({
+  value: response.val,
+  flags: response.extras.length >= 4 ? response.extras.readUInt32BE(0) : 0
+})
+
+/** @internal */
+export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
+  const { addresses, client, deadlineMillis, maxItemSize } = options
+  const connections = addresses.map((address, index) => makeConnection(client, index, address, deadlineMillis))
+  const now = () => Date.now() // memcached reads absolute expirations against the wall clock, never a TestClock
+
+  const connectionFor = (key: WireKey): Connection =>
+    connections.length === 1 ? connections[0]! : connections[Number(client.getServer(key.text))] ?? connections[0]!
+
+  const groupByConnection = <A>(items: ReadonlyArray<A>, keyOf: (item: A) => WireKey) => {
+    const groups = new Map<Connection, Array<A>>()
+    for (const item of items) {
+      const connection = connectionFor(keyOf(item))
+      const group = groups.get(connection)
+      if (group) group.push(item)
+      else groups.set(connection, [item])
+    }
+    return groups
+  }
+
+  const request = (key: WireKey, opcode: number, extras?: Uint8Array, value?: Uint8Array) => {
+    const connection = connectionFor(key)
+    const opaque = nextOpaque(client)
+    return Effect.map(
+      connection.request(encodeRequest(opcode, opaque, key.bytes, extras, value), opaque),
+      (response) => [connection, response] as const
+    )
+  }
+
+  /** Quiet requests to each key's server, one write per server; `onQuiet` sees the answers the quiet requests gave. */
+  const pipelined = <A, E extends MemcachedError | ValueTooLarge>(
+    items: ReadonlyArray<A>,
+    keyOf: (item: A) => WireKey,
+    frameOf: (item: A, opaque: number) => Buffer,
+    onQuiet: (connection: Connection, item: A, response: Response) => E | undefined
+  ): Effect.Effect<void, E | MemcachedError> =>
+    Effect.forEach(
+      groupByConnection(items, keyOf),
+      ([connection, group]) =>
+        Effect.suspend(() => {
+          const opaques = group.map(() => nextOpaque(client))
+          const finalOpaque = nextOpaque(client)
+          const frames = group.map((item, i) => frameOf(item, opaques[i]!))
+          frames.push(encodeRequest(Opcode.Noop, finalOpaque))
+          let failure: E | undefined
+          return connection.batch(Buffer.concat(frames), opaques, finalOpaque, (i, response) => {
+            failure ??= onQuiet(connection, group[i]!, response)
+          }).pipe(Effect.zipRight(Effect.suspend(() => failure ? Effect.fail(failure) : Effect.void)))
+        }),
+      { concurrency: "unbounded", discard: true }
+    )
+
+  const sameKey = (key: WireKey, response: Response) => response.key.equals(key.bytes)
+
+  const readItem = (connection: Connection, key: WireKey, response: Response) => {
+    switch (response.header.status) {
+      case Status.Ok:
+        if (sameKey(key, response)) return Effect.succeed(itemOf(response))
+        connection.reset("a response carried another key")
+        return Effect.fail(
+          new MemcachedError({ reason: "Protocol", server: connection.address.label, detail: "mismatched response" })
+        )
+      case Status.KeyNotFound:
+        return Effect.succeed(undefined)
+      default:
+        return Effect.fail(unexpected(connection, response, key))
+    }
+  }
+
+  const store: MemjsStore = {
+    connections,
+    maxItemSize,
+    get: (key) =>
+      Effect.flatMap(request(key, Opcode.GetK), ([connection, response]) => readItem(connection, key, response)),
+    getMany: (keys) =>
+      Effect.suspend(() => {
+        const found = new Map<string, StoredItem>()
+        return pipelined(
+          keys,
+          (key) => key,
+          (key, opaque) => encodeRequest(Opcode.GetKQ, opaque, key.bytes),
+          (connection, key, response) => {
+            if (response.header.status === Status.KeyNotFound) return undefined
+            if (response.header.status !== Status.Ok) return unexpected(connection, response, key)
+            if (!sameKey(key, response)) {
+              connection.reset("a response carried another key")
+              return new MemcachedError({
+                reason: "Protocol",
+                server: connection.address.label,
+                detail: "mismatched response"
+              })
+            }
+            found.set(key.text, itemOf(response))
+            return undefined
+          }
+        ).pipe(Effect.as(found))
+      }),
+    store: (mode, key, item, expiry) =>
+      Effect.flatMap(
+        request(key, storeOpcodes[mode], storeExtras(item.flags, toExpirationField(expiry, now())), item.value),
+        ([connection, response]): Effect.Effect<boolean, MemcachedError | ValueTooLarge> => {
+          switch (response.header.status) {
+            case Status.Ok:
+              return Effect.succeed(true)
+            case Status.KeyExists:
+            case Status.KeyNotFound:
+            case Status.NotStored:
+              return Effect.succeed(false)
+            case Status.ValueTooLarge:
+              return Effect.fail(tooLarge(key, item))
+            default:
+              return Effect.fail(unexpected(connection, response, key))
+          }
+        }
+      ),
+    storeMany: (entries, expiry) =>
+      Effect.suspend(() => {
+        const extras = (flags: number) => storeExtras(flags, toExpirationField(expiry, now()))
+        return pipelined(
+          entries,
+          ([key]) => key,
+          ([key, item], opaque) => encodeRequest(Opcode.SetQ, opaque, key.bytes, extras(item.flags), item.value),
+          (connection, [key, item], response) =>
+            response.header.status === Status.ValueTooLarge
+              ? tooLarge(key, item)
+              : unexpected(connection, response, key)
+        )
+      }),
+    delete: (key) =>
+      Effect.flatMap(request(key, Opcode.Delete), ([connection, response]) => {
+        switch (response.header.status) {
+          case Status.Ok:
+            return Effect.succeed(true)
+          case Status.KeyNotFound:
+            return Effect.succeed(false)
+          default:
+            return Effect.fail(unexpected(connection, response, key))
+        }
+      }),
+    deleteMany: (keys) =>
+      Effect.suspend(() => {
+        let missing = 0
+        return pipelined(
+          keys,
+          (key) => key,
+          (key, opaque) => encodeRequest(Opcode.DeleteQ, opaque, key.bytes),
+          (connection, key, response) => {
+            if (response.header.status !== Status.KeyNotFound) return unexpected(connection, response, key)
+            missing++
+            return undefined
+          }
+        ).pipe(Effect.map(() => keys.length - missing))
+      }),
+    touch: (key, expiry) =>
+      Effect.flatMap(
+        request(key, Opcode.Touch, expirationExtras(toExpirationField(expiry, now()))),
+        ([connection, response]) => {
+          switch (response.header.status) {
+            case Status.Ok:
+              return Effect.succeed(true)
+            case Status.KeyNotFound:
+              return Effect.succeed(false)
+            default:
+              return Effect.fail(unexpected(connection, response, key))
+          }
+        }
+      ),
+    getAndTouch: (key, expiry) =>
+      Effect.flatMap(
+        request(key, Opcode.GetAndTouchK, expirationExtras(toExpirationField(expiry, now()))),
+        ([connection, response]) => readItem(connection, key, response)
+      ),
+    counter: (direction, key, delta, initial, expiry) =>
+      Effect.flatMap(
+        request(
+          key,
+          direction === "increment" ? Opcode.Increment : Opcode.Decrement,
+          counterExtras(delta, initial ?? 0n, initial === undefined ? DO_NOT_CREATE : toExpirationField(expiry, now()))
+        ),
+        ([connection, response]) => {
+          switch (response.header.status) {
+            case Status.Ok:
+              return Effect.succeed(response.val.readBigUInt64BE(0))
+            case Status.KeyNotFound:
+              return Effect.succeed(undefined)
+            default:
+              return Effect.fail(unexpected(connection, response, key))
+          }
+        }
+      ),
+    flush: Effect.forEach(connections, (connection) => simple(connection, Opcode.Flush), {
+      concurrency: "unbounded",
+      discard: true
+    }),
+    probe: Effect.forEach(connections, (connection) => simple(connection, Opcode.Version), {
+      concurrency: "unbounded",
+      discard: true
+    })
+  }
+
+  function simple(connection: Connection, opcode: number) {
+    const opaque = nextOpaque(client)
+    return Effect.flatMap(
+      connection.request(encodeRequest(opcode, opaque), opaque),
+      (response) => response.header.status === Status.Ok ? Effect.void : Effect.fail(unexpected(connection, response))
+    )
+  }
+
+  function tooLarge(key: WireKey, item: StoredItem) {
+    return new ValueTooLarge({
+      key: key.key,
+      size: item.value.length,
+      limit: maxValueBytes(maxItemSize, key.bytes.length)
+    })
+  }
+
+  return store
+}

@@ -1,0 +1,116 @@
+/**
+ * The in-memory store behind `Memcached.layerMemory`: memcached's semantics on the Effect `Clock`, so a `TestClock`
+ * expires keys. It keeps whole-second expiry like memcached, copies bytes in and out like a wire would, and never
+ * evicts (it has no memory limit).
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import { MemcachedError } from "../errors/MemcachedError.js"
+import type { WireKey } from "./keys.js"
+import { describeStatus, Status } from "./protocol.js"
+import type { Store, StoredItem } from "./store.js"
+import type { Expiry } from "./ttl.js"
+import { expiresAtMillis } from "./ttl.js"
+
+interface Entry {
+  readonly value: Buffer
+  readonly flags: number
+  expiresAt: number | undefined
+}
+
+const U64 = (1n << 64n) - 1n
+
+const nonNumeric = (key: WireKey) =>
+  new MemcachedError({ reason: "Protocol", detail: `${describeStatus(Status.NonNumeric)} (key ${JSON.stringify(key.key)})` })
+
+/** @internal */
+export const makeMemoryStore = (maxItemSize: number): Store => {
+  const entries = new Map<string, Entry>()
+
+  const live = (key: WireKey, now: number): Entry | undefined => {
+    const entry = entries.get(key.text)
+    if (entry === undefined) return undefined
+    if (entry.expiresAt !== undefined && entry.expiresAt <= now) {
+      entries.delete(key.text)
+      return undefined
+    }
+    return entry
+  }
+
+  const copyOut = (entry: Entry): StoredItem => ({ value: Buffer.from(entry.value), flags: entry.flags })
+
+  const write = (key: WireKey, item: StoredItem, expiry: Expiry, now: number) => {
+    entries.set(key.text, {
+      value: Buffer.from(item.value),
+      flags: item.flags >>> 0,
+      expiresAt: expiresAtMillis(expiry, now)
+    })
+  }
+
+  const withNow = <A>(f: (now: number) => A) => Effect.map(Clock.currentTimeMillis, f)
+
+  return {
+    maxItemSize,
+    get: (key) => withNow((now) => {
+      const entry = live(key, now)
+      return entry && copyOut(entry)
+    }),
+    getMany: (keys) =>
+      withNow((now) => {
+        const found = new Map<string, StoredItem>()
+        for (const key of keys) {
+          const entry = live(key, now)
+          if (entry) found.set(key.text, copyOut(entry))
+        }
+        return found
+      }),
+    store: (mode, key, item, expiry) =>
+      withNow((now) => {
+        const exists = live(key, now) !== undefined
+        if ((mode === "add" && exists) || (mode === "replace" && !exists)) return false
+        write(key, item, expiry, now)
+        return true
+      }),
+    storeMany: (items, expiry) =>
+      withNow((now) => {
+        for (const [key, item] of items) write(key, item, expiry, now)
+      }),
+    delete: (key) => withNow((now) => live(key, now) !== undefined && entries.delete(key.text)),
+    deleteMany: (keys) =>
+      withNow((now) => keys.filter((key) => live(key, now) !== undefined && entries.delete(key.text)).length),
+    touch: (key, expiry) =>
+      withNow((now) => {
+        const entry = live(key, now)
+        if (entry) entry.expiresAt = expiresAtMillis(expiry, now)
+        return entry !== undefined
+      }),
+    getAndTouch: (key, expiry) =>
+      withNow((now) => {
+        const entry = live(key, now)
+        if (!entry) return undefined
+        const item = copyOut(entry)
+        entry.expiresAt = expiresAtMillis(expiry, now)
+        return item
+      }),
+    counter: (direction, key, delta, initial, expiry) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const entry = live(key, now)
+        if (!entry) {
+          if (initial === undefined) return Effect.succeed(undefined)
+          write(key, { value: Buffer.from(initial.toString()), flags: 0 }, expiry, now)
+          return Effect.succeed(initial)
+        }
+        const text = entry.value.toString("latin1")
+        if (!/^\d{1,20}$/.test(text) || BigInt(text) > U64) {
+          return Effect.fail(nonNumeric(key))
+        }
+        const current = BigInt(text)
+        const next = direction === "increment" ? (current + delta) & U64 : current > delta ? current - delta : 0n
+        entries.set(key.text, { value: Buffer.from(next.toString()), flags: entry.flags, expiresAt: entry.expiresAt })
+        return Effect.succeed(next)
+      }),
+    flush: Effect.sync(() => entries.clear())
+  }
+}

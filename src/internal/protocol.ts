@@ -1,0 +1,128 @@
+/**
+ * memcached's binary protocol: the opcodes and statuses we use, and request framing. memjs parses the responses.
+ *
+ * @internal
+ */
+
+/** @internal */
+export const Opcode = {
+  Get: 0x00,
+  Set: 0x01,
+  Add: 0x02,
+  Replace: 0x03,
+  Delete: 0x04,
+  Increment: 0x05,
+  Decrement: 0x06,
+  Flush: 0x08,
+  Noop: 0x0a,
+  Version: 0x0b,
+  GetK: 0x0c,
+  GetKQ: 0x0d,
+  SetQ: 0x11,
+  DeleteQ: 0x14,
+  Touch: 0x1c,
+  GetAndTouchK: 0x23
+} as const
+
+/** @internal */
+export const Status = {
+  Ok: 0x00,
+  KeyNotFound: 0x01,
+  KeyExists: 0x02,
+  ValueTooLarge: 0x03,
+  InvalidArguments: 0x04,
+  NotStored: 0x05,
+  NonNumeric: 0x06,
+  AuthError: 0x20
+} as const
+
+const statusText: Record<number, string> = {
+  0x01: "key not found",
+  0x02: "key exists",
+  0x03: "value too large",
+  0x04: "invalid arguments",
+  0x05: "item not stored",
+  0x06: "incr/decr on a non-numeric value",
+  0x07: "the vbucket belongs to another server",
+  0x20: "authentication error",
+  0x21: "authentication continue",
+  0x81: "unknown command",
+  0x82: "out of memory",
+  0x83: "not supported",
+  0x84: "internal error",
+  0x85: "busy",
+  0x86: "temporary failure"
+}
+
+/** @internal A human description of a response status. */
+export const describeStatus = (status: number): string =>
+  statusText[status] ?? `status 0x${status.toString(16).padStart(2, "0")}`
+
+/** @internal A parsed response, as memjs hands it over. */
+export interface Response {
+  readonly header: {
+    readonly opcode: number
+    readonly status: number
+    readonly opaque: number
+    readonly totalBodyLength: number
+    readonly cas: Buffer
+  }
+  readonly key: Buffer
+  readonly extras: Buffer
+  readonly val: Buffer
+}
+
+/** @internal Frames one request: 24-byte header, then extras, key and value. */
+export const encodeRequest = (
+  opcode: number,
+  opaque: number,
+  key?: Uint8Array,
+  extras?: Uint8Array,
+  value?: Uint8Array
+): Buffer => {
+  const keyLength = key?.length ?? 0
+  const extrasLength = extras?.length ?? 0
+  const valueLength = value?.length ?? 0
+  const frame = Buffer.allocUnsafe(24 + extrasLength + keyLength + valueLength)
+  frame.writeUInt8(0x80, 0)
+  frame.writeUInt8(opcode, 1)
+  frame.writeUInt16BE(keyLength, 2)
+  frame.writeUInt8(extrasLength, 4)
+  frame.writeUInt8(0, 5)
+  frame.writeUInt16BE(0, 6)
+  frame.writeUInt32BE(extrasLength + keyLength + valueLength, 8)
+  frame.writeUInt32BE(opaque, 12)
+  frame.fill(0, 16, 24)
+  let offset = 24
+  if (extras) offset += Buffer.from(extras.buffer, extras.byteOffset, extrasLength).copy(frame, offset)
+  if (key) offset += Buffer.from(key.buffer, key.byteOffset, keyLength).copy(frame, offset)
+  if (value) Buffer.from(value.buffer, value.byteOffset, valueLength).copy(frame, offset)
+  return frame
+}
+
+/** @internal Extras of set/add/replace: flags, then expiration. */
+export const storeExtras = (flags: number, expiration: number): Buffer => {
+  const extras = Buffer.allocUnsafe(8)
+  extras.writeUInt32BE(flags >>> 0, 0)
+  extras.writeUInt32BE(expiration, 4)
+  return extras
+}
+
+/** @internal Extras of touch and get-and-touch: the expiration. */
+export const expirationExtras = (expiration: number): Buffer => {
+  const extras = Buffer.allocUnsafe(4)
+  extras.writeUInt32BE(expiration, 0)
+  return extras
+}
+
+/** @internal Expiration value in incr/decr extras that tells memcached not to create a missing key. */
+export const DO_NOT_CREATE = 0xffff_ffff
+
+/** @internal Extras of increment/decrement: delta, initial value (both 64-bit) and expiration. */
+export const counterExtras = (delta: bigint, initial: bigint, expiration: number): Buffer => {
+  const extras = Buffer.allocUnsafe(20)
+  extras.writeBigUInt64BE(delta, 0)
+  extras.writeBigUInt64BE(initial, 8)
+  extras.writeUInt32BE(expiration, 16)
+  return extras
+}

@@ -1,0 +1,54 @@
+/**
+ * What a store must do once keys are checked and TTLs normalised: the line between the shared rules (in
+ * `Memcached.ts`) and the two stores that sit under them, real memcached and the in-memory fake.
+ *
+ * @internal
+ */
+import type * as Effect from "effect/Effect"
+import type { MemcachedError } from "../errors/MemcachedError.js"
+import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
+import type { WireKey } from "./keys.js"
+import type { Expiry } from "./ttl.js"
+
+/** @internal A stored value with its memcached flags. */
+export interface StoredItem {
+  readonly value: Uint8Array
+  readonly flags: number
+}
+
+/** @internal */
+export type StoreMode = "set" | "add" | "replace"
+
+/** @internal */
+export interface Store {
+  readonly get: (key: WireKey) => Effect.Effect<StoredItem | undefined, MemcachedError>
+  /** Hits only, keyed by `WireKey.text`. */
+  readonly getMany: (keys: ReadonlyArray<WireKey>) => Effect.Effect<Map<string, StoredItem>, MemcachedError>
+  /** `false` when `add` found the key or `replace` did not. */
+  readonly store: (
+    mode: StoreMode,
+    key: WireKey,
+    item: StoredItem,
+    expiry: Expiry
+  ) => Effect.Effect<boolean, MemcachedError | ValueTooLarge>
+  readonly storeMany: (
+    entries: ReadonlyArray<readonly [WireKey, StoredItem]>,
+    expiry: Expiry
+  ) => Effect.Effect<void, MemcachedError | ValueTooLarge>
+  readonly delete: (key: WireKey) => Effect.Effect<boolean, MemcachedError>
+  /** How many of the keys existed. */
+  readonly deleteMany: (keys: ReadonlyArray<WireKey>) => Effect.Effect<number, MemcachedError>
+  readonly touch: (key: WireKey, expiry: Expiry) => Effect.Effect<boolean, MemcachedError>
+  readonly getAndTouch: (key: WireKey, expiry: Expiry) => Effect.Effect<StoredItem | undefined, MemcachedError>
+  /** `undefined`: the key is missing and `initial` was not given. */
+  readonly counter: (
+    direction: "increment" | "decrement",
+    key: WireKey,
+    delta: bigint,
+    initial: bigint | undefined,
+    expiry: Expiry
+  ) => Effect.Effect<bigint | undefined, MemcachedError>
+  readonly flush: Effect.Effect<void, MemcachedError>
+  /** The largest item the servers accept, key and overhead included. */
+  readonly maxItemSize: number
+}

@@ -1,0 +1,78 @@
+/**
+ * The TTL rules, shared by every store. memcached reads an expiration up to 30 days as relative seconds and anything
+ * longer as an absolute unix time, and its clock ticks in whole seconds.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+
+/** @internal The longest expiration memcached reads as relative seconds. */
+export const MAX_RELATIVE_SECONDS = 60 * 60 * 24 * 30
+
+/** @internal The largest expiration field (a uint32): unix time in February 2106. */
+export const MAX_EXPIRATION = 0xffff_ffff
+
+/** @internal What a TTL means, before it is written for a particular store. */
+export type Expiry =
+  | { readonly _tag: "Never" }
+  | { readonly _tag: "Expired" }
+  | { readonly _tag: "After"; readonly seconds: number }
+
+/** @internal */
+export const never: Expiry = { _tag: "Never" }
+/** @internal */
+export const expired: Expiry = { _tag: "Expired" }
+
+/**
+ * `null` or infinite: never expires; positive: rounded up to whole seconds; zero or negative: expired at once.
+ * A value that is not a duration at all is a programming error, reported as a `TypeError` defect.
+ *
+ * @internal
+ */
+export const toExpiry = (ttl: Duration.DurationInput | null): Expiry => {
+  if (ttl === null) return never
+  if (typeof ttl === "number" && Number.isNaN(ttl)) throw new TypeError("ttl is NaN; use null for no expiry")
+  const decoded = Duration.decodeUnknown(ttl)
+  if (decoded._tag === "None") throw new TypeError(`ttl is not a duration: ${String(ttl)}`)
+  const duration = decoded.value
+  if (!Duration.isFinite(duration)) return never
+  const millis = Duration.toMillis(duration)
+  if (!(millis > 0)) return expired
+  return { _tag: "After", seconds: Math.ceil(millis / 1000) }
+}
+
+/**
+ * The 32-bit expiration field memcached expects: 0 for never, relative seconds up to 30 days, an absolute unix time
+ * beyond (capped at 2106), and an absolute time in 1970 for "already expired".
+ *
+ * @internal
+ */
+export const toExpirationField = (expiry: Expiry, nowMillis: number): number => {
+  switch (expiry._tag) {
+    case "Never":
+      return 0
+    case "Expired":
+      return MAX_RELATIVE_SECONDS + 1
+    case "After":
+      return expiry.seconds <= MAX_RELATIVE_SECONDS
+        ? expiry.seconds
+        : Math.min(Math.floor(nowMillis / 1000) + expiry.seconds, MAX_EXPIRATION)
+  }
+}
+
+/**
+ * When an item written at `nowMillis` stops being readable, in epoch milliseconds (`undefined`: never). Used by the
+ * in-memory store, which keeps memcached's whole-second clock.
+ *
+ * @internal
+ */
+export const expiresAtMillis = (expiry: Expiry, nowMillis: number): number | undefined => {
+  switch (expiry._tag) {
+    case "Never":
+      return undefined
+    case "Expired":
+      return nowMillis
+    case "After":
+      return (Math.floor(nowMillis / 1000) + Math.min(expiry.seconds, MAX_EXPIRATION)) * 1000
+  }
+}
