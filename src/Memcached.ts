@@ -1,0 +1,351 @@
+/**
+ * The bytes-level memcached service and its layers: real servers through a scoped memjs client, a client you bring,
+ * or the in-memory fake. Every layer also provides `Cache`, built over the `Serializer` in context.
+ *
+ * @since 1.0.0
+ */
+import * as Config from "effect/Config"
+import type { ConfigError } from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import type * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Memjs from "memjs"
+import { Cache } from "./Cache.js"
+import type { InvalidKey } from "./errors/InvalidKey.js"
+import type { MemcachedError } from "./errors/MemcachedError.js"
+import type { ValueTooLarge } from "./errors/ValueTooLarge.js"
+import type { CheckedServiceOptions } from "./internal/checkedService.js"
+import { makeCheckedService } from "./internal/checkedService.js"
+import type { MemjsClient, MemjsServer } from "./internal/connection.js"
+import { memjsServerOptions } from "./internal/connection.js"
+import { DEFAULT_MAX_ITEM_SIZE } from "./internal/itemSize.js"
+import { checkPrefix } from "./internal/keys.js"
+import type { MemjsStore } from "./internal/memjsStore.js"
+import { makeMemjsStore } from "./internal/memjsStore.js"
+import { makeMemoryStore } from "./internal/memoryStore.js"
+import type { ServerAddress } from "./internal/servers.js"
+import { parseServers } from "./internal/servers.js"
+import { Serializer } from "./Serializer.js"
+
+/**
+ * A stored value as bytes, with memcached's 32-bit item flags.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface Item {
+  readonly value: Uint8Array
+  readonly flags: number
+}
+
+/**
+ * A TTL: a duration (rounded up to whole seconds; zero or negative expires at once) or `null` for never.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export type Ttl = Duration.DurationInput | null
+
+/**
+ * Per-write options. `ttl` left out means the layer's `defaultTtl`.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface WriteOptions {
+  readonly ttl?: Ttl | undefined
+  /** memcached's item flags. @default 0 */
+  readonly flags?: number | undefined
+}
+
+/**
+ * Options of `increment` and `decrement`.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface CounterOptions {
+  /** Create a missing key with this value (the delta is not applied then); left out, a missing key stays missing. */
+  readonly initial?: bigint | number | undefined
+  /** The TTL of a key created from `initial`. */
+  readonly ttl?: Ttl | undefined
+}
+
+/**
+ * memcached's own operations on bytes, with the key, TTL and size rules applied before anything is sent.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface MemcachedService {
+  /** Reads one key; a miss or an expired item is `Option.none()`. */
+  readonly get: (key: string) => Effect.Effect<Option.Option<Item>, InvalidKey | MemcachedError>
+  /** Reads many keys in one pipelined batch per server; the map holds hits only. */
+  readonly getMany: (keys: Iterable<string>) => Effect.Effect<ReadonlyMap<string, Item>, InvalidKey | MemcachedError>
+  /** Stores a value. */
+  readonly set: (
+    key: string,
+    value: Uint8Array,
+    options?: WriteOptions
+  ) => Effect.Effect<void, InvalidKey | ValueTooLarge | MemcachedError>
+  /** Stores many values in one pipelined batch per server. */
+  readonly setMany: (
+    entries: Iterable<readonly [string, Item]>,
+    options?: { readonly ttl?: Ttl | undefined }
+  ) => Effect.Effect<void, InvalidKey | ValueTooLarge | MemcachedError>
+  /** Stores only if the key is absent; `false` if it was there. */
+  readonly add: (
+    key: string,
+    value: Uint8Array,
+    options?: WriteOptions
+  ) => Effect.Effect<boolean, InvalidKey | ValueTooLarge | MemcachedError>
+  /** Stores only if the key is present; `false` if it was not. */
+  readonly replace: (
+    key: string,
+    value: Uint8Array,
+    options?: WriteOptions
+  ) => Effect.Effect<boolean, InvalidKey | ValueTooLarge | MemcachedError>
+  /** Deletes a key; `false` if it did not exist. */
+  readonly delete: (key: string) => Effect.Effect<boolean, InvalidKey | MemcachedError>
+  /** Deletes many keys in one pipelined batch per server; returns how many of the (distinct) keys existed. */
+  readonly deleteMany: (keys: Iterable<string>) => Effect.Effect<number, InvalidKey | MemcachedError>
+  /** Gives a key a new TTL from now; `false` if it did not exist. */
+  readonly touch: (key: string, ttl?: Ttl) => Effect.Effect<boolean, InvalidKey | MemcachedError>
+  /** Reads a key and gives it a new TTL from now, in one round trip (memcached's get-and-touch). */
+  readonly getAndTouch: (key: string, ttl?: Ttl) => Effect.Effect<Option.Option<Item>, InvalidKey | MemcachedError>
+  /** Adds to a decimal counter (wrapping at 2^64), exact at any size; `none` if missing and no `initial`. */
+  readonly increment: (
+    key: string,
+    delta?: bigint | number,
+    options?: CounterOptions
+  ) => Effect.Effect<Option.Option<bigint>, InvalidKey | MemcachedError>
+  /** Subtracts from a decimal counter, stopping at 0; `none` if missing and no `initial`. */
+  readonly decrement: (
+    key: string,
+    delta?: bigint | number,
+    options?: CounterOptions
+  ) => Effect.Effect<Option.Option<bigint>, InvalidKey | MemcachedError>
+  /** Drops every item on every server (all keys, not only this prefix's). */
+  readonly flush: Effect.Effect<void, MemcachedError>
+}
+
+/**
+ * Rules every store applies.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface StoreOptions {
+  /** TTL of writes that give none. @default "300 seconds" */
+  readonly defaultTtl?: Ttl | undefined
+  /** Prepended to every key; the 250-byte limit counts it. @default "" */
+  readonly keyPrefix?: string | undefined
+  /** Store keys over 250 bytes as `prefix + "#" + sha256(key)` instead of failing with `InvalidKey`. @default false */
+  readonly hashLongKeys?: boolean | undefined
+  /** memcached's item size limit (`-I`), key and per-item overhead included. @default 1048576 */
+  readonly maxItemSize?: number | undefined
+}
+
+/**
+ * Options of `Memcached.layer` (and of `MemcachedCache`).
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface MemcachedOptions extends StoreOptions {
+  /** `"h1:11211,h2:11211"` or a list. @default "localhost:11211" */
+  readonly servers?: string | ReadonlyArray<string> | undefined
+  /** SASL user; with `password`, turns SASL PLAIN on. memjs has no TLS: credentials travel in clear. */
+  readonly username?: string | undefined
+  /** SASL password. */
+  readonly password?: Redacted.Redacted | undefined
+  /** Deadline of each operation, connecting included. @default "1 second" */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
+  readonly checkOnStart?: boolean | undefined
+}
+
+/**
+ * Options of `Memcached.layerClient`.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface ClientLayerOptions extends StoreOptions {
+  /** Close the client's sockets when the layer is released. @default false */
+  readonly closeOnRelease?: boolean | undefined
+  /** Deadline of each operation. @default "1 second" */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
+  readonly checkOnStart?: boolean | undefined
+}
+
+/** How long a released layer waits for in-flight operations before it closes the sockets. */
+const RELEASE_GRACE_MILLIS = 250
+
+const quietLogger = { log: () => {} }
+
+const invalidOption = (message: string) => Effect.dieMessage(`effect-memcached: ${message}`)
+
+const deadlineOf = (timeout: Duration.DurationInput | undefined) =>
+  Effect.suspend(() => {
+    const millis = Duration.toMillis(Duration.decode(timeout ?? "1 second"))
+    return millis > 0 && Number.isFinite(millis)
+      ? Effect.succeed(Math.ceil(millis))
+      : invalidOption(`timeout must be a positive, finite duration`)
+  })
+
+const checkStoreOptions = (options: StoreOptions) => {
+  const prefix = checkPrefix(options.keyPrefix ?? "")
+  if (prefix) return invalidOption(prefix)
+  const max = options.maxItemSize ?? DEFAULT_MAX_ITEM_SIZE
+  if (!(Number.isSafeInteger(max) && max > 1024)) return invalidOption(`maxItemSize must be a whole number of bytes`)
+  return Effect.void
+}
+
+const checkedService = (store: MemjsStore | ReturnType<typeof makeMemoryStore>, options: CheckedServiceOptions) =>
+  Effect.try({
+    try: () => makeCheckedService(store, options),
+    catch: (error) => error
+  }).pipe(Effect.orDie)
+
+/** Opens the store over `client`, probing when asked, and closes it (and maybe the client's sockets) on release. */
+const acquireMemjs = (
+  client: MemjsClient,
+  addresses: ReadonlyArray<ServerAddress>,
+  options: StoreOptions & { readonly checkOnStart?: boolean | undefined },
+  deadlineMillis: number,
+  closeSockets: boolean
+) =>
+  Effect.gen(function*() {
+    const store = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        makeMemjsStore({
+          client,
+          addresses,
+          deadlineMillis,
+          maxItemSize: options.maxItemSize ?? DEFAULT_MAX_ITEM_SIZE
+        })
+      ),
+      (store) =>
+        Effect.forEach(store.connections, (connection) => connection.close(RELEASE_GRACE_MILLIS, closeSockets), {
+          concurrency: "unbounded",
+          discard: true
+        })
+    )
+    if (options.checkOnStart) yield* store.probe
+    return yield* checkedService(store, options)
+  })
+
+/**
+ * The bytes-level memcached service. Most code uses `Cache`; this one is for memcached's own operations (add,
+ * replace, counters, touch) and for building other stores.
+ *
+ * @since 1.0.0
+ * @category tags
+ */
+export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcached, MemcachedService>() {
+  /**
+   * Real memcached servers through a memjs client that the layer opens in its scope and closes on release
+   * (in-flight operations get a short grace period). By default the layer builds even when the servers are down, and
+   * each operation then fails with `MemcachedError` within `timeout`; `checkOnStart: true` fails the layer instead.
+   *
+   * @since 1.0.0
+   * @category layers
+   */
+  static readonly layer = (
+    options: MemcachedOptions = {}
+  ): Layer.Layer<Memcached | Cache, MemcachedError, Serializer> =>
+    withCache(Layer.scoped(
+      Memcached,
+      Effect.gen(function*() {
+        const addresses = parseServers(options.servers)
+        if (Either.isLeft(addresses)) return yield* invalidOption(addresses.left)
+        yield* checkStoreOptions(options)
+        const deadlineMillis = yield* deadlineOf(options.timeout)
+        const username = options.username || undefined
+        const password = options.password === undefined ? undefined : Redacted.value(options.password) || undefined
+        const serverOptions = memjsServerOptions(deadlineMillis)
+        const servers = addresses.right.map((address) => {
+          const server = new Memjs.Server(address.host, address.port, username, password, serverOptions) as MemjsServer
+          // memjs falls back to MEMCACHE(IER)_USERNAME/PASSWORD when these are empty; only our options count.
+          server.username = username
+          server.password = password
+          return server
+        })
+        const client = new Memjs.Client(servers, {
+          retries: 1,
+          failover: false,
+          expires: 0,
+          logger: quietLogger
+        }) as unknown as MemjsClient
+        return yield* acquireMemjs(client, addresses.right, options, deadlineMillis, true)
+      })
+    ))
+
+  /**
+   * `Memcached.layer` with its options read from an Effect `Config`.
+   *
+   * @since 1.0.0
+   * @category layers
+   */
+  static readonly layerConfig = (
+    config: Config.Config.Wrap<MemcachedOptions>
+  ): Layer.Layer<Memcached | Cache, MemcachedError | ConfigError, Serializer> =>
+    Layer.unwrapEffect(Effect.map(Config.unwrap(config), Memcached.layer))
+
+  /**
+   * Runs over a `memjs.Client` you built (privex `mcache_instance`): its servers, credentials and `getServer`
+   * placement are used, its retries and logger are not (requests are framed here). Left open on release unless
+   * `closeOnRelease`.
+   *
+   * @since 1.0.0
+   * @category layers
+   */
+  static readonly layerClient = (
+    client: Memjs.Client,
+    options: ClientLayerOptions = {}
+  ): Layer.Layer<Memcached | Cache, MemcachedError, Serializer> =>
+    withCache(Layer.scoped(
+      Memcached,
+      Effect.gen(function*() {
+        yield* checkStoreOptions(options)
+        const deadlineMillis = yield* deadlineOf(options.timeout)
+        const raw = client as unknown as MemjsClient
+        const addresses = raw.servers.map((server) => ({
+          host: server.host,
+          port: server.port,
+          label: `${server.host}:${server.port}`
+        }))
+        return yield* acquireMemjs(raw, addresses, options, deadlineMillis, options.closeOnRelease ?? false)
+      })
+    ))
+
+  /**
+   * The in-memory fake: memcached's key, TTL and size rules on the Effect `Clock` (so `TestClock.adjust` expires
+   * keys), whole-second expiry, no eviction. Each build starts empty.
+   *
+   * @since 1.0.0
+   * @category layers
+   */
+  static readonly layerMemory = (options: StoreOptions = {}): Layer.Layer<Memcached | Cache, never, Serializer> =>
+    withCache(Layer.effect(
+      Memcached,
+      Effect.zipRight(
+        checkStoreOptions(options),
+        Effect.suspend(() => checkedService(makeMemoryStore(options.maxItemSize ?? DEFAULT_MAX_ITEM_SIZE), options))
+      )
+    ))
+}
+
+const withCache = <E, R>(
+  memcached: Layer.Layer<Memcached, E, R>
+): Layer.Layer<Memcached | Cache, E, R | Serializer> =>
+  Layer.provideMerge(
+    Layer.effect(Cache, Effect.flatMap(Effect.all([Memcached, Serializer]), ([store, serializer]) => Cache.make(store, serializer))),
+    memcached
+  )

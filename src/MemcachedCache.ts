@@ -1,0 +1,223 @@
+/**
+ * The Promise facade, for code that does not use Effect. Method names follow privex-helpers' `MemcachedCache`.
+ *
+ * @since 1.0.0
+ */
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Memjs from "memjs"
+import type { CacheService } from "./Cache.js"
+import { Cache } from "./Cache.js"
+import type { MemcachedOptions, Ttl } from "./Memcached.js"
+import { Memcached } from "./Memcached.js"
+import type { SerializerName, SerializerService } from "./Serializer.js"
+import { Serializer } from "./Serializer.js"
+
+/**
+ * Options of `new MemcachedCache(…)`: everything `Memcached.layer` takes, plus the serializer, a client of your own
+ * or a whole layer.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface MemcachedCacheOptions extends Omit<MemcachedOptions, "password"> {
+  /** SASL password, plain or `Redacted`. */
+  readonly password?: string | Redacted.Redacted | undefined
+  /** @default MemcachedCache.defaultSerializer ("structured") */
+  readonly serializer?: SerializerName | SerializerService | undefined
+  /** A `memjs.Client` of your own (privex `mcache_instance`); its servers and credentials are used. */
+  readonly client?: Memjs.Client | undefined
+  /** With `client`: close its sockets on `close()`. @default false */
+  readonly closeOnRelease?: boolean | undefined
+  /** Run over any layer that provides `Cache` (e.g. `MemcachedTest`); the connection options are then unused. */
+  readonly layer?: Layer.Layer<Cache, unknown> | undefined
+}
+
+/** A privex-style timeout: seconds, `null` for never, left out for the default TTL. */
+const ttlOf = (timeout: number | null | undefined): Ttl | undefined => {
+  if (timeout === undefined || timeout === null) return timeout
+  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
+    throw new TypeError(`timeout must be a number of seconds or null, got ${String(timeout)}`)
+  }
+  return timeout === Infinity ? null : Duration.seconds(timeout)
+}
+
+const serializerOf = (serializer: SerializerName | SerializerService): SerializerService => {
+  if (typeof serializer !== "string") return serializer
+  const found = Serializer.formats[serializer]
+  if (!found) throw new TypeError(`unknown serializer ${JSON.stringify(serializer)}`)
+  return found
+}
+
+/**
+ * A memcached cache with Promise methods, running the `Cache` service on its own runtime. Errors reject as the same
+ * tagged error classes (`err._tag === "CacheNotFound"`). The connection opens on first use (or `connect()`), and
+ * `close()` — or `await using` — releases it; a closed instance opens again on its next call.
+ *
+ * @since 1.0.0
+ * @category constructors
+ */
+export class MemcachedCache implements AsyncDisposable {
+  /** The serializer of instances created without one (privex `pickle_default`). @since 1.0.0 */
+  static defaultSerializer: SerializerName | SerializerService = "structured"
+
+  readonly #layer: Layer.Layer<Cache | Memcached, unknown> | Layer.Layer<Cache, unknown>
+  #serializer: SerializerName | SerializerService | undefined
+  #runtime: ManagedRuntime.ManagedRuntime<Cache, unknown> | undefined
+  readonly #caches = new Map<SerializerService, CacheService>()
+
+  constructor(options: MemcachedCacheOptions = {}) {
+    const { client, closeOnRelease, layer, password, serializer, ...rest } = options
+    this.#serializer = serializer ?? (layer ? undefined : MemcachedCache.defaultSerializer)
+    if (serializer !== undefined) serializerOf(serializer)
+    const memcachedOptions: MemcachedOptions = {
+      ...rest,
+      password: typeof password === "string" ? Redacted.make(password) : password
+    }
+    this.#layer = layer ??
+      (client
+        ? Memcached.layerClient(client, { ...memcachedOptions, closeOnRelease }).pipe(
+          Layer.provide(Serializer.structured)
+        )
+        : Memcached.layer(memcachedOptions).pipe(Layer.provide(Serializer.structured)))
+  }
+
+  /**
+   * The serializer of this instance (privex `use_pickle`): a name or a `SerializerService`. With a `layer` option
+   * and none set, the layer's own `Cache` serializer is used (`undefined` here).
+   *
+   * @since 1.0.0
+   */
+  get serializer(): SerializerName | SerializerService | undefined {
+    return this.#serializer
+  }
+  set serializer(serializer: SerializerName | SerializerService) {
+    serializerOf(serializer)
+    this.#serializer = serializer
+  }
+
+  /** Opens the connection now rather than on first use (privex `connect`). @since 1.0.0 */
+  async connect(): Promise<void> {
+    await this.#run(Effect.void)
+  }
+
+  /** Releases the connection; in-flight calls get a short grace period (privex `close`). @since 1.0.0 */
+  async close(): Promise<void> {
+    const runtime = this.#runtime
+    this.#runtime = undefined
+    this.#caches.clear()
+    if (runtime) await runtime.dispose()
+  }
+
+  /** `await using cache = new MemcachedCache(…)` closes it on scope exit. @since 1.0.0 */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /**
+   * Reads a key: the value, or `fallback` on a miss; with `fail`, a miss rejects with `CacheNotFound`.
+   *
+   * @since 1.0.0
+   */
+  get<T = unknown, D = undefined>(key: string, fallback?: D, fail = false): Promise<T | D> {
+    return this.#with((cache) =>
+      fail ? cache.getOrFail(key) : cache.getOrElse(key, () => fallback)
+    ) as Promise<T | D>
+  }
+
+  /**
+   * Stores a value for `timeout` seconds (left out: the default TTL, 300 s unless configured; `null`: never expires;
+   * zero or negative: expires at once).
+   *
+   * @since 1.0.0
+   */
+  set(key: string, value: unknown, timeout?: number | null): Promise<void> {
+    return this.#with((cache) => cache.set(key, value, { ttl: ttlOf(timeout) }))
+  }
+
+  /** Removes keys; `true` only if every one existed. @since 1.0.0 */
+  remove(...keys: ReadonlyArray<string>): Promise<boolean> {
+    return this.#with((cache) => cache.remove(...keys))
+  }
+
+  /** Gives a key a new timeout from now and returns its value; rejects with `CacheNotFound` on a miss. @since 1.0.0 */
+  updateTimeout<T = unknown>(key: string, timeout?: number | null): Promise<T> {
+    return this.#with((cache) => cache.updateTimeout(key, ttlOf(timeout))) as Promise<T>
+  }
+
+  /**
+   * Reads a key; on a miss stores `value` — or the result of `value(key)`, awaited — and returns it. Concurrent calls
+   * for one key on this instance share one call of `value`.
+   *
+   * @since 1.0.0
+   */
+  getOrSet<T>(key: string, value: T | ((key: string) => T | PromiseLike<T>), timeout?: number | null): Promise<T> {
+    const compute = typeof value === "function"
+      ? Effect.tryPromise({
+        try: async () => (value as (key: string) => T | PromiseLike<T>)(key),
+        catch: (error) => error
+      })
+      : Effect.succeed(value)
+    return this.#with((cache) => cache.getOrSet(key, compute, { ttl: ttlOf(timeout) }))
+  }
+
+  /** Whether a key holds a value. @since 1.0.0 */
+  has(key: string): Promise<boolean> {
+    return this.#with((cache) => cache.has(key))
+  }
+
+  /** Reads many keys in one batch per server; the map holds hits only. @since 1.0.0 */
+  getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
+    return this.#with((cache) => cache.getMany(keys)) as Promise<Map<string, T>>
+  }
+
+  /** Stores many values in one batch per server. @since 1.0.0 */
+  setMany(
+    entries: Iterable<readonly [string, unknown]> | Readonly<Record<string, unknown>>,
+    timeout?: number | null
+  ): Promise<void> {
+    const pairs = Symbol.iterator in entries
+      ? entries as Iterable<readonly [string, unknown]>
+      : Object.entries(entries)
+    return this.#with((cache) => cache.setMany(pairs, { ttl: ttlOf(timeout) }))
+  }
+
+  #with<A, E>(f: (cache: CacheService) => Effect.Effect<A, E>): Promise<A> {
+    return this.#run(Effect.flatMap(this.#cache(), f))
+  }
+
+  /** The cache for this instance's serializer: built over the layer's `Memcached`, or the layer's own `Cache`. */
+  #cache(): Effect.Effect<CacheService, never, Cache> {
+    return Effect.suspend(() => {
+      if (this.#serializer === undefined) return Cache
+      const serializer = serializerOf(this.#serializer)
+      return Effect.flatMap(Effect.serviceOption(Memcached), Option.match({
+        onNone: () => Cache,
+        onSome: (memcached) => {
+          const cached = this.#caches.get(serializer)
+          if (cached) return Effect.succeed(cached)
+          return Effect.tap(Cache.make(memcached, serializer), (cache) => this.#caches.set(serializer, cache))
+        }
+      }))
+    })
+  }
+
+  #run<A, E>(effect: Effect.Effect<A, E, Cache>): Promise<A> {
+    let runtime: ManagedRuntime.ManagedRuntime<Cache, unknown>
+    try {
+      runtime = this.#runtime ??= ManagedRuntime.make(this.#layer as Layer.Layer<Cache, unknown>)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return runtime.runPromiseExit(effect).then((exit) => {
+      if (Exit.isSuccess(exit)) return exit.value
+      throw Cause.squash(exit.cause)
+    })
+  }
+}

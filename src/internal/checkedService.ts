@@ -1,0 +1,130 @@
+/**
+ * The shared rules in front of every store: keys are checked and prefixed, TTLs normalised, values measured, all
+ * before anything reaches a store. Real memcached and the in-memory fake both sit behind this one function, so the
+ * fake cannot drift from the real thing.
+ *
+ * @internal
+ */
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import type { InvalidKey } from "../errors/InvalidKey.js"
+import { ValueTooLarge } from "../errors/ValueTooLarge.js"
+import type { Item, MemcachedService } from "../Memcached.js"
+import { maxValueBytes } from "./itemSize.js"
+import type { KeyRules, WireKey } from "./keys.js"
+import { makeKeyEncoder } from "./keys.js"
+import type { Store, StoreMode } from "./store.js"
+import { toExpiry } from "./ttl.js"
+
+/** @internal */
+export interface CheckedServiceOptions extends KeyRules {
+  readonly defaultTtl?: Duration.DurationInput | null | undefined
+}
+
+const U64_MAX = (1n << 64n) - 1n
+
+const toUnsigned64 = (name: string, value: bigint | number): bigint => {
+  if (typeof value === "number" && !Number.isSafeInteger(value)) {
+    throw new TypeError(`${name} must be a whole number, got ${value}`)
+  }
+  const big = BigInt(value)
+  if (big < 0n || big > U64_MAX) throw new TypeError(`${name} must be between 0 and 2^64-1, got ${big}`)
+  return big
+}
+
+/** @internal Builds the `Memcached` service over a store. Throws (at build time) only on a bad `defaultTtl`. */
+export const makeCheckedService = (store: Store, options: CheckedServiceOptions): MemcachedService => {
+  const encodeKey = makeKeyEncoder(options)
+  const defaultTtl = options.defaultTtl === undefined ? "300 seconds" : options.defaultTtl
+  toExpiry(defaultTtl)
+
+  const expiryOf = (ttl: Duration.DurationInput | null | undefined) => toExpiry(ttl === undefined ? defaultTtl : ttl)
+
+  const withKey = <A, E, R>(key: string, f: (wire: WireKey) => Effect.Effect<A, E, R>) =>
+    Effect.suspend((): Effect.Effect<A, E | InvalidKey, R> => {
+      const wire = encodeKey(key)
+      return Either.isLeft(wire) ? Effect.fail(wire.left) : f(wire.right)
+    })
+
+  const withKeys = <A, E, R>(keys: Iterable<string>, f: (wire: ReadonlyArray<WireKey>) => Effect.Effect<A, E, R>) =>
+    Effect.suspend((): Effect.Effect<A, E | InvalidKey, R> => {
+      const wire: Array<WireKey> = []
+      const seen = new Set<string>()
+      for (const key of keys) {
+        const encoded = encodeKey(key)
+        if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
+        if (!seen.has(encoded.right.text)) {
+          seen.add(encoded.right.text)
+          wire.push(encoded.right)
+        }
+      }
+      return f(wire)
+    })
+
+  const checkSize = (wire: WireKey, item: Item) => {
+    const limit = maxValueBytes(store.maxItemSize, wire.bytes.length)
+    return item.value.length > limit
+      ? Effect.fail(new ValueTooLarge({ key: wire.key, size: item.value.length, limit }))
+      : Effect.void
+  }
+
+  const storeOne = (mode: StoreMode) =>
+  (key: string, value: Uint8Array, options?: { readonly ttl?: Duration.DurationInput | null | undefined; readonly flags?: number | undefined }) =>
+    withKey(key, (wire) => {
+      const item = { value, flags: (options?.flags ?? 0) >>> 0 }
+      return Effect.zipRight(checkSize(wire, item), store.store(mode, wire, item, expiryOf(options?.ttl)))
+    })
+
+  const counter = (direction: "increment" | "decrement") =>
+  (
+    key: string,
+    delta: bigint | number = 1n,
+    options?: { readonly initial?: bigint | number | undefined; readonly ttl?: Duration.DurationInput | null | undefined }
+  ) =>
+    withKey(key, (wire) => {
+      const initial = options?.initial === undefined ? undefined : toUnsigned64("initial", options.initial)
+      return Effect.map(
+        store.counter(direction, wire, toUnsigned64("delta", delta), initial, expiryOf(options?.ttl)),
+        Option.fromNullable
+      )
+    })
+
+  return {
+    get: (key) => withKey(key, (wire) => Effect.map(store.get(wire), Option.fromNullable)),
+    getMany: (keys) =>
+      withKeys(keys, (wire) =>
+        Effect.map(store.getMany(wire), (found) => {
+          const byKey = new Map<string, Item>()
+          for (const key of wire) {
+            const item = found.get(key.text)
+            if (item) byKey.set(key.key, item)
+          }
+          return byKey
+        })),
+    set: (key, value, options) => Effect.asVoid(storeOne("set")(key, value, options)),
+    add: storeOne("add"),
+    replace: storeOne("replace"),
+    setMany: (entries, options) =>
+      Effect.suspend(() => {
+        const items = new Map<string, Item>()
+        for (const [key, item] of entries) items.set(key, item)
+        return withKeys(items.keys(), (wire) => {
+          const pairs = wire.map((key) => [key, items.get(key.key)!] as const)
+          return Effect.zipRight(
+            Effect.forEach(pairs, ([key, item]) => checkSize(key, item), { discard: true }),
+            store.storeMany(pairs.map(([key, item]) => [key, { value: item.value, flags: item.flags >>> 0 }]), expiryOf(options?.ttl))
+          )
+        })
+      }),
+    delete: (key) => withKey(key, store.delete),
+    deleteMany: (keys) => withKeys(keys, store.deleteMany),
+    touch: (key, ttl) => withKey(key, (wire) => store.touch(wire, expiryOf(ttl))),
+    getAndTouch: (key, ttl) =>
+      withKey(key, (wire) => Effect.map(store.getAndTouch(wire, expiryOf(ttl)), Option.fromNullable)),
+    increment: counter("increment"),
+    decrement: counter("decrement"),
+    flush: store.flush
+  }
+}
