@@ -3,8 +3,15 @@
  * rest of its configuration from the environment too); without it, it runs on the in-memory store and says so.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer, Option, Schema } from "effect"
-import { Cache, CacheNotFound, Memcached, MemcachedCache, MemcachedLive, MemcachedTest } from "../src/index.js"
+import { type ConfigError, Console, Effect, Layer, Option, Schema } from "effect"
+import {
+  Cache,
+  Memcached,
+  MemcachedCache,
+  type MemcachedError,
+  MemcachedLive,
+  MemcachedTest
+} from "../src/index.js"
 
 const servers = process.env.MEMCACHED_SERVERS
 
@@ -19,8 +26,11 @@ const program = Effect.gen(function*() {
 
   yield* Console.log("2. a miss: Option.none from get, the default from getOrElse, CacheNotFound from getOrFail")
   yield* Console.log("   ->", Option.isNone(yield* cache.get("example:missing")), yield* cache.getOrElse("example:missing", () => "default"))
-  const notFound = yield* Effect.flip(cache.getOrFail("example:missing"))
-  yield* Console.log("   ->", notFound instanceof CacheNotFound ? notFound.message : "unexpected")
+  const notFound = yield* cache.getOrFail("example:missing").pipe(
+    Effect.as("unexpected hit"),
+    Effect.catchTag("CacheNotFound", (error) => Effect.succeed(`${error._tag}: ${error.message}`))
+  )
+  yield* Console.log("   ->", notFound)
 
   yield* Console.log("3. getOrSet: three concurrent callers, one computation")
   let computed = 0
@@ -61,7 +71,9 @@ const facade = Effect.promise(async () => {
   return `8. the Promise facade: get("example:hello") = ${JSON.stringify(value)}, a miss with a default = ${JSON.stringify(fallback)}`
 }).pipe(Effect.flatMap(Console.log))
 
-const layer = servers ? MemcachedLive : MemcachedTest
+const layer: Layer.Layer<Cache | Memcached, MemcachedError | ConfigError.ConfigError> = servers
+  ? MemcachedLive
+  : MemcachedTest
 const banner = servers
   ? Console.log(`Using memcached at ${servers} (MEMCACHED_SERVERS).\n`)
   : Console.log("MEMCACHED_SERVERS is not set: running on the embedded in-memory store (MemcachedTest).\n" +

@@ -15,11 +15,18 @@ export class MemcachedError extends Schema.TaggedError<MemcachedError>("effect-m
     reason: Schema.Literal("Unavailable", "Timeout", "Auth", "Protocol"),
     server: Schema.optional(Schema.String),
     detail: Schema.optional(Schema.String),
+    /**
+     * Set on a failed `increment`, `decrement`, `add` or `replace` whose request may have reached the server: it may
+     * or may not have been applied, and it was not sent again.
+     */
+    outcomeUnknown: Schema.optional(Schema.Boolean),
     cause: Schema.optional(Schema.Defect)
   }
 ) {
   /** @since 1.0.0 */
   override get message() {
-    return `memcached ${this.reason}${this.server ? ` at ${this.server}` : ""}${this.detail ? `: ${this.detail}` : ""}`
+    return `memcached ${this.reason}${this.server ? ` at ${this.server}` : ""}${this.detail ? `: ${this.detail}` : ""}${
+      this.outcomeUnknown ? " (the operation may or may not have been applied; it was not retried)" : ""
+    }`
   }
 }

@@ -86,6 +86,16 @@ export const nextOpaque = (client: MemjsClient): number => {
   return client.seq
 }
 
+const sentButUnanswered = new WeakSet<MemcachedError>()
+
+/**
+ * Whether a failed request had been written to the server, so that it may have been applied there: true after a
+ * missed deadline or a reset on a live connection, false when the connection was refused or never came up.
+ *
+ * @internal
+ */
+export const mayHaveBeenApplied = (error: MemcachedError): boolean => sentButUnanswered.has(error)
+
 /** @internal Maps whatever memjs or Node reported to a `MemcachedError`. */
 export const toMemcachedError = (cause: unknown, server: string): MemcachedError => {
   if (typeof cause === "string") {
@@ -134,49 +144,59 @@ export const makeConnection = (
   const deadlineError = () =>
     new MemcachedError({ reason: "Timeout", server: label, detail: `no answer within ${deadlineMillis} ms` })
 
+  /**
+   * Writes `frame` and waits for `register`'s callbacks to settle it, or for the deadline. A failure whose request
+   * may have reached the server is remembered (see `mayHaveBeenApplied`).
+   */
   const send = <A>(
     frame: Buffer,
-    register: (server: MemjsServer, settle: (result: Effect.Effect<A, MemcachedError>) => void) => void,
+    register: (server: MemjsServer, succeed: (value: A) => void, fail: (error: unknown) => void) => void,
     neutralize: (server: MemjsServer) => void
   ) =>
     Effect.async<A, MemcachedError>((resume) => {
       if (closed) return resume(Effect.fail(closedError()))
       const server = client.servers[index]!
       let settled = false
-      const settle = (result: Effect.Effect<A, MemcachedError>) => {
-        if (settled) return
+      let written = server.connected && server._socket !== undefined
+      const fail = (error: MemcachedError) => {
+        if (written) sentButUnanswered.add(error)
+        resume(Effect.fail(error))
+      }
+      const settle = () => {
+        if (settled) return false
         settled = true
         clearTimeout(timer)
-        resume(result)
+        return true
       }
       const timer = setTimeout(() => {
-        if (settled) return
+        if (!settle()) return
         neutralize(server)
-        settle(Effect.fail(deadlineError()))
         recycle(server, new Error(`socket timed out: no answer within ${deadlineMillis} ms`))
+        fail(deadlineError())
       }, deadlineMillis)
-      register(server, settle)
+      register(
+        server,
+        (value) => settle() && resume(Effect.succeed(value)),
+        (error) => {
+          if (!settle()) return
+          recycle(server, error)
+          fail(toMemcachedError(error, label))
+        }
+      )
       server.write(frame)
+      if (!written) server.onConnect(() => written = true)
       return Effect.sync(() => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
+        if (!settle()) return
         neutralize(server)
       })
     })
 
-  const onTransportError = (server: MemjsServer, settle: (result: Effect.Effect<never, MemcachedError>) => void) =>
-  (error: unknown) => {
-    settle(Effect.fail(toMemcachedError(error, label)))
-    recycle(server, error)
-  }
-
   const request = (frame: Buffer, opaque: number) =>
     send<Response>(
       frame,
-      (server, settle) => {
-        server.responseCallbacks[opaque] = (response) => settle(Effect.succeed(response))
-        server.errorCallbacks[opaque] = onTransportError(server, settle)
+      (server, succeed, fail) => {
+        server.responseCallbacks[opaque] = succeed
+        server.errorCallbacks[opaque] = fail
       },
       (server) => {
         if (server.responseCallbacks[opaque]) server.responseCallbacks[opaque] = noop
@@ -199,7 +219,7 @@ export const makeConnection = (
     }
     return send<void>(
       frame,
-      (server, settle) => {
+      (server, succeed, fail) => {
         opaques.forEach((opaque, i) => {
           const callback: ResponseCallback = (response) => onQuiet(i, response)
           callback.quiet = true
@@ -207,9 +227,9 @@ export const makeConnection = (
         })
         server.responseCallbacks[finalOpaque] = () => {
           forget(server, undefined)
-          settle(Effect.void)
+          succeed()
         }
-        server.errorCallbacks[finalOpaque] = onTransportError(server, settle)
+        server.errorCallbacks[finalOpaque] = fail
       },
       (server) => {
         forget(server, quietNoop)
