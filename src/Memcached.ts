@@ -13,6 +13,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
 import * as Memjs from "memjs"
 import { Cache } from "./Cache.js"
 import type { InvalidKey } from "./errors/InvalidKey.js"
@@ -148,6 +149,13 @@ export interface StoreOptions {
   readonly hashLongKeys?: boolean | undefined
   /** memcached's item size limit (`-I`), key and per-item overhead included. @default 1048576 */
   readonly maxItemSize?: number | undefined
+  /**
+   * How operations that may safely be sent twice (get, getMany, set, setMany, delete, deleteMany, touch,
+   * getAndTouch, flush) are retried after an `Unavailable` or `Timeout` error; it sees each error. `increment`,
+   * `decrement`, `add` and `replace` are never retried. Each attempt has its own `timeout`.
+   * @default once more, at once, after `Unavailable` only
+   */
+  readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
 }
 
 /**

@@ -9,9 +9,12 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import type { InvalidKey } from "../errors/InvalidKey.js"
+import { MemcachedError } from "../errors/MemcachedError.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { Item, MemcachedService } from "../Memcached.js"
+import { mayHaveBeenApplied } from "./connection.js"
 import { maxValueBytes } from "./itemSize.js"
 import type { KeyRules, WireKey } from "./keys.js"
 import { makeKeyEncoder } from "./keys.js"
@@ -21,7 +24,22 @@ import { toExpiry } from "./ttl.js"
 /** @internal */
 export interface CheckedServiceOptions extends KeyRules {
   readonly defaultTtl?: Duration.DurationInput | null | undefined
+  readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
 }
+
+/** @internal Once more, at once, when the connection was refused, reset or closed. */
+export const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule.recurs(1).pipe(
+  Schedule.intersect(Schedule.recurWhile((error: MemcachedError) => error.reason === "Unavailable"))
+)
+
+const retryable = (error: unknown): error is MemcachedError =>
+  error instanceof MemcachedError && (error.reason === "Unavailable" || error.reason === "Timeout")
+
+/** A failed write that may have reached the server says so, and is never sent again. */
+const markUnknownOutcome = (error: unknown) =>
+  error instanceof MemcachedError && mayHaveBeenApplied(error)
+    ? new MemcachedError({ ...error, outcomeUnknown: true })
+    : error
 
 const U64_MAX = (1n << 64n) - 1n
 
@@ -39,6 +57,15 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
   const encodeKey = makeKeyEncoder(options)
   const defaultTtl = options.defaultTtl === undefined ? "300 seconds" : options.defaultTtl
   toExpiry(defaultTtl)
+
+  const retry = options.retry ?? defaultRetry
+  /** For operations that may safely be sent twice. */
+  const idempotent = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    // `while` lets only MemcachedErrors through to the schedule.
+    Effect.retry(effect, { schedule: retry as Schedule.Schedule<unknown, E>, while: retryable })
+  /** For operations that may not: never retried, and an unknown outcome is said. */
+  const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.mapError(effect, (error) => markUnknownOutcome(error) as E)
 
   const expiryOf = (ttl: Duration.DurationInput | null | undefined) => toExpiry(ttl === undefined ? defaultTtl : ttl)
 
@@ -74,7 +101,8 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
   (key: string, value: Uint8Array, options?: { readonly ttl?: Duration.DurationInput | null | undefined; readonly flags?: number | undefined }) =>
     withKey(key, (wire) => {
       const item = { value, flags: (options?.flags ?? 0) >>> 0 }
-      return Effect.zipRight(checkSize(wire, item), store.store(mode, wire, item, expiryOf(options?.ttl)))
+      const write = store.store(mode, wire, item, expiryOf(options?.ttl))
+      return Effect.zipRight(checkSize(wire, item), mode === "set" ? idempotent(write) : once(write))
     })
 
   const counter = (direction: "increment" | "decrement") =>
@@ -86,16 +114,16 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
     withKey(key, (wire) => {
       const initial = options?.initial === undefined ? undefined : toUnsigned64("initial", options.initial)
       return Effect.map(
-        store.counter(direction, wire, toUnsigned64("delta", delta), initial, expiryOf(options?.ttl)),
+        once(store.counter(direction, wire, toUnsigned64("delta", delta), initial, expiryOf(options?.ttl))),
         Option.fromNullable
       )
     })
 
   return {
-    get: (key) => withKey(key, (wire) => Effect.map(store.get(wire), Option.fromNullable)),
+    get: (key) => withKey(key, (wire) => Effect.map(idempotent(store.get(wire)), Option.fromNullable)),
     getMany: (keys) =>
       withKeys(keys, (wire) =>
-        Effect.map(store.getMany(wire), (found) => {
+        Effect.map(idempotent(store.getMany(wire)), (found) => {
           const byKey = new Map<string, Item>()
           for (const key of wire) {
             const item = found.get(key.text)
@@ -114,17 +142,20 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
           const pairs = wire.map((key) => [key, items.get(key.key)!] as const)
           return Effect.zipRight(
             Effect.forEach(pairs, ([key, item]) => checkSize(key, item), { discard: true }),
-            store.storeMany(pairs.map(([key, item]) => [key, { value: item.value, flags: item.flags >>> 0 }]), expiryOf(options?.ttl))
+            idempotent(store.storeMany(
+              pairs.map(([key, item]) => [key, { value: item.value, flags: item.flags >>> 0 }]),
+              expiryOf(options?.ttl)
+            ))
           )
         })
       }),
-    delete: (key) => withKey(key, store.delete),
-    deleteMany: (keys) => withKeys(keys, store.deleteMany),
-    touch: (key, ttl) => withKey(key, (wire) => store.touch(wire, expiryOf(ttl))),
+    delete: (key) => withKey(key, (wire) => idempotent(store.delete(wire))),
+    deleteMany: (keys) => withKeys(keys, (wire) => idempotent(store.deleteMany(wire))),
+    touch: (key, ttl) => withKey(key, (wire) => idempotent(store.touch(wire, expiryOf(ttl)))),
     getAndTouch: (key, ttl) =>
-      withKey(key, (wire) => Effect.map(store.getAndTouch(wire, expiryOf(ttl)), Option.fromNullable)),
+      withKey(key, (wire) => Effect.map(idempotent(store.getAndTouch(wire, expiryOf(ttl))), Option.fromNullable)),
     increment: counter("increment"),
     decrement: counter("decrement"),
-    flush: store.flush
+    flush: idempotent(store.flush)
   }
 }
