@@ -96,6 +96,12 @@ const sentButUnanswered = new WeakSet<MemcachedError>()
  */
 export const mayHaveBeenApplied = (error: MemcachedError): boolean => sentButUnanswered.has(error)
 
+/** Transport failures go to the Effect logger at debug level; memjs itself is always given a silent logger. */
+const logFailure = (error: MemcachedError) =>
+  Effect.logDebug("memcached request failed").pipe(
+    Effect.annotateLogs({ server: error.server ?? "", reason: error.reason, detail: error.detail ?? "" })
+  )
+
 /** @internal Maps whatever memjs or Node reported to a `MemcachedError`. */
 export const toMemcachedError = (cause: unknown, server: string): MemcachedError => {
   if (typeof cause === "string") {
@@ -189,7 +195,7 @@ export const makeConnection = (
         if (!settle()) return
         neutralize(server)
       })
-    })
+    }).pipe(Effect.tapError(logFailure))
 
   const request = (frame: Buffer, opaque: number) =>
     send<Response>(
