@@ -3,7 +3,7 @@
  * load. Every case runs against real memcached processes that this file starts, kills, freezes and restarts.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Context, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, Scope } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, Schedule, Scope } from "effect"
 import * as Net from "node:net"
 import * as Util from "node:util"
 import { vi } from "vitest"
@@ -103,6 +103,38 @@ describe("a server that is down or silent", () => {
       assert.instanceOf(error, MemcachedError)
       assert.strictEqual(error.reason, "Timeout")
       assert.isBelow(millis, 400)
+    }))
+})
+
+describe("retries", () => {
+  it.scopedLive("a retry schedule re-sends idempotent operations only, each attempt with its own deadline", () =>
+    Effect.gen(function*() {
+      const silent = yield* silentServer
+      const { memcached } = yield* open({ servers: silent.address, timeout: "200 millis", retry: Schedule.recurs(2) })
+      const read = yield* elapsed(memcached.get("retried"))
+      const readError = failureOf(read.exit)
+      assert.instanceOf(readError, MemcachedError)
+      assert.strictEqual(readError.reason, "Timeout")
+      assert.isAbove(read.millis, 3 * 200 - 30)
+      assert.isBelow(read.millis, 3 * 200 + 250)
+
+      const increment = yield* elapsed(memcached.increment("retried", 1))
+      const incrementError = failureOf(increment.exit)
+      assert.instanceOf(incrementError, MemcachedError)
+      assert.strictEqual(incrementError.reason, "Timeout")
+      assert.isTrue(incrementError.outcomeUnknown)
+      assert.isBelow(increment.millis, 200 + 150)
+    }))
+
+  it.scopedLive("by default a Timeout is not retried, so the deadline holds", () =>
+    Effect.gen(function*() {
+      const silent = yield* silentServer
+      const { memcached } = yield* open({ servers: silent.address, timeout: "200 millis" })
+      const { exit, millis } = yield* elapsed(memcached.set("once", Buffer.from("x")))
+      const error = failureOf(exit)
+      assert.instanceOf(error, MemcachedError)
+      assert.strictEqual(error.reason, "Timeout")
+      assert.isBelow(millis, 200 + 150)
     }))
 })
 
