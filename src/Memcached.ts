@@ -132,6 +132,8 @@ export interface MemcachedService {
   ) => Effect.Effect<Option.Option<bigint>, InvalidKey | MemcachedError>
   /** Drops every item on every server (all keys, not only this prefix's). */
   readonly flush: Effect.Effect<void, MemcachedError>
+  /** Asks every server for its version (keyed by `host:port`); fails if one does not answer. */
+  readonly version: Effect.Effect<ReadonlyMap<string, string>, MemcachedError>
 }
 
 /**
@@ -245,8 +247,9 @@ const acquireMemjs = (
           discard: true
         })
     )
-    if (options.checkOnStart) yield* store.probe
-    return yield* checkedService(store, options)
+    const service = yield* checkedService(store, options)
+    if (options.checkOnStart) yield* service.version
+    return service
   })
 
 /**

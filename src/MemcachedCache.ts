@@ -68,14 +68,14 @@ export class MemcachedCache implements AsyncDisposable {
   static defaultSerializer: SerializerName | SerializerService = "structured"
 
   readonly #layer: Layer.Layer<Cache | Memcached, unknown> | Layer.Layer<Cache, unknown>
-  #serializer: SerializerName | SerializerService | undefined
+  #serializer: SerializerName | SerializerService
   #runtime: ManagedRuntime.ManagedRuntime<Cache, unknown> | undefined
   readonly #caches = new Map<SerializerService, CacheService>()
 
   constructor(options: MemcachedCacheOptions = {}) {
     const { client, closeOnRelease, layer, password, serializer, ...rest } = options
-    this.#serializer = serializer ?? (layer ? undefined : MemcachedCache.defaultSerializer)
-    if (serializer !== undefined) serializerOf(serializer)
+    this.#serializer = serializer ?? MemcachedCache.defaultSerializer
+    serializerOf(this.#serializer)
     const memcachedOptions: MemcachedOptions = {
       ...rest,
       password: typeof password === "string" ? Redacted.make(password) : password
@@ -90,11 +90,11 @@ export class MemcachedCache implements AsyncDisposable {
 
   /**
    * The serializer of this instance (privex `use_pickle`): a name or a `SerializerService`. With a `layer` option
-   * and none set, the layer's own `Cache` serializer is used (`undefined` here).
+   * that provides only `Cache` (not `Memcached`), the layer's own serializer is used instead.
    *
    * @since 1.0.0
    */
-  get serializer(): SerializerName | SerializerService | undefined {
+  get serializer(): SerializerName | SerializerService {
     return this.#serializer
   }
   set serializer(serializer: SerializerName | SerializerService) {
@@ -102,9 +102,17 @@ export class MemcachedCache implements AsyncDisposable {
     this.#serializer = serializer
   }
 
-  /** Opens the connection now rather than on first use (privex `connect`). @since 1.0.0 */
+  /**
+   * Opens the connection now rather than on first use (privex `connect`): asks every server for its version, and
+   * rejects with `MemcachedError` if one does not answer.
+   *
+   * @since 1.0.0
+   */
   async connect(): Promise<void> {
-    await this.#run(Effect.void)
+    await this.#run(Effect.flatMap(Effect.serviceOption(Memcached), Option.match({
+      onNone: () => Effect.void,
+      onSome: (memcached) => Effect.asVoid(memcached.version)
+    })))
   }
 
   /** Releases the connection; in-flight calls get a short grace period (privex `close`). @since 1.0.0 */
@@ -195,7 +203,6 @@ export class MemcachedCache implements AsyncDisposable {
   /** The cache for this instance's serializer: built over the layer's `Memcached`, or the layer's own `Cache`. */
   #cache(): Effect.Effect<CacheService, never, Cache> {
     return Effect.suspend(() => {
-      if (this.#serializer === undefined) return Cache
       const serializer = serializerOf(this.#serializer)
       return Effect.flatMap(Effect.serviceOption(Memcached), Option.match({
         onNone: () => Cache,

@@ -156,6 +156,7 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       withKey(key, (wire) => Effect.map(idempotent(store.getAndTouch(wire, expiryOf(ttl))), Option.fromNullable)),
     increment: counter("increment"),
     decrement: counter("decrement"),
-    flush: idempotent(store.flush)
+    flush: idempotent(store.flush),
+    version: idempotent(store.version)
   }
 }

@@ -56,7 +56,7 @@ export const makeKeyEncoder = (rules: KeyRules) => {
   const hashLongKeys = rules.hashLongKeys ?? false
   return (key: unknown): Either.Either<WireKey, InvalidKey> => {
     if (typeof key !== "string") {
-      return Either.left(new InvalidKey({ key: String(key), reason: `must be a string, got ${typeOf(key)}` }))
+      return Either.left(new InvalidKey({ key: describe(key), reason: `must be a string, got ${typeOf(key)}` }))
     }
     if (key.length === 0) return Either.left(new InvalidKey({ key, reason: "is empty" }))
     const bad = badCharacters(key)
@@ -76,6 +76,14 @@ export const makeKeyEncoder = (rules: KeyRules) => {
     }
     const text = `${prefix}#${createHash("sha256").update(key, "utf8").digest("hex")}`
     return Either.right({ key, text, bytes: Buffer.from(text, "utf8") })
+  }
+}
+
+const describe = (value: unknown): string => {
+  try {
+    return String(value)
+  } catch {
+    return Object.prototype.toString.call(value)
   }
 }
 

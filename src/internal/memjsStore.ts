@@ -34,11 +34,9 @@ export interface MemjsStoreOptions {
   readonly maxItemSize: number
 }
 
-/** @internal The store plus what its layer needs to probe and release it. */
+/** @internal The store plus the connections its layer releases. */
 export interface MemjsStore extends Store {
   readonly connections: ReadonlyArray<Connection>
-  /** Asks every server for its version; fails on the first that does not answer. */
-  readonly probe: Effect.Effect<void, MemcachedError>
 }
 
 const storeOpcodes: Record<StoreMode, number> = { set: Opcode.Set, add: Opcode.Add, replace: Opcode.Replace }
@@ -248,21 +246,28 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
           }
         }
       ),
-    flush: Effect.forEach(connections, (connection) => simple(connection, Opcode.Flush), {
+    flush: Effect.forEach(connections, (connection) => Effect.asVoid(simple(connection, Opcode.Flush)), {
       concurrency: "unbounded",
       discard: true
     }),
-    probe: Effect.forEach(connections, (connection) => simple(connection, Opcode.Version), {
-      concurrency: "unbounded",
-      discard: true
-    })
+    version: Effect.map(
+      Effect.forEach(
+        connections,
+        (connection) =>
+          Effect.map(simple(connection, Opcode.Version), (response) =>
+            [connection.address.label, response.val.toString("utf8")] as const),
+        { concurrency: "unbounded" }
+      ),
+      (versions) => new Map(versions)
+    )
   }
 
   function simple(connection: Connection, opcode: number) {
     const opaque = nextOpaque(client)
     return Effect.flatMap(
       connection.request(encodeRequest(opcode, opaque), opaque),
-      (response) => response.header.status === Status.Ok ? Effect.void : Effect.fail(unexpected(connection, response))
+      (response) =>
+        response.header.status === Status.Ok ? Effect.succeed(response) : Effect.fail(unexpected(connection, response))
     )
   }
 

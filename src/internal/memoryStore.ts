@@ -111,6 +111,7 @@ export const makeMemoryStore = (maxItemSize: number): Store => {
         entries.set(key.text, { value: Buffer.from(next.toString()), flags: entry.flags, expiresAt: entry.expiresAt })
         return Effect.succeed(next)
       }),
-    flush: Effect.sync(() => entries.clear())
+    flush: Effect.sync(() => entries.clear()),
+    version: Effect.succeed(new Map([["memory", "effect-memcached in-memory store"]]))
   }
 }

@@ -49,6 +49,8 @@ export interface Store {
     expiry: Expiry
   ) => Effect.Effect<bigint | undefined, MemcachedError>
   readonly flush: Effect.Effect<void, MemcachedError>
+  /** Each server's version, by `host:port`. */
+  readonly version: Effect.Effect<ReadonlyMap<string, string>, MemcachedError>
   /** The largest item the servers accept, key and overhead included. */
   readonly maxItemSize: number
 }

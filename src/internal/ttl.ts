@@ -73,6 +73,6 @@ export const expiresAtMillis = (expiry: Expiry, nowMillis: number): number | und
     case "Expired":
       return nowMillis
     case "After":
-      return (Math.floor(nowMillis / 1000) + Math.min(expiry.seconds, MAX_EXPIRATION)) * 1000
+      return Math.min(Math.floor(nowMillis / 1000) + expiry.seconds, MAX_EXPIRATION) * 1000
   }
 }

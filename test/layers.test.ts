@@ -1,0 +1,390 @@
+/**
+ * Layers and lifecycle: building with servers down, deadlines against silent and frozen servers, recovery after a
+ * restart, bring-your-own client, `MemcachedLive`'s environment, and CLI-style child processes that must exit by
+ * themselves without a word from memjs.
+ */
+import { spawn } from "node:child_process"
+import * as net from "node:net"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { assert, describe, it } from "@effect/vitest"
+import { assertNone, assertSome } from "@effect/vitest/utils"
+import { ConfigError, ConfigProvider, Context, Duration, Effect, Layer, Option } from "effect"
+import memjs from "memjs"
+import { Cache, Memcached, memcachedEnvConfig, MemcachedError, MemcachedLive, Serializer } from "../src/index.js"
+import { asciiGet, asciiStats } from "./support/asciiClient.js"
+import { startMemcached } from "./support/MemcachedServer.js"
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+
+/** A free loopback port with nothing listening on it. */
+const closedPort = Effect.async<number>((resume) => {
+  const probe = net.createServer()
+  probe.listen(0, "127.0.0.1", () => {
+    const address = probe.address() as net.AddressInfo
+    probe.close(() => resume(Effect.succeed(address.port)))
+  })
+})
+
+interface SilentServer {
+  readonly address: string
+  /** Connections accepted so far. */
+  readonly accepted: () => number
+  /** Connections still open. */
+  readonly open: () => number
+  readonly close: () => Promise<void>
+}
+
+/** A TCP server on loopback that accepts connections and reads requests, but never answers. */
+const silentServer = Effect.acquireRelease(
+  Effect.async<SilentServer>((resume) => {
+    const sockets = new Set<net.Socket>()
+    let accepted = 0
+    const server = net.createServer((socket) => {
+      accepted++
+      sockets.add(socket)
+      socket.on("data", () => {})
+      socket.on("error", () => {})
+      socket.on("close", () => sockets.delete(socket))
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo
+      resume(Effect.succeed({
+        address: `127.0.0.1:${port}`,
+        accepted: () => accepted,
+        open: () => sockets.size,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const socket of sockets) socket.destroy()
+            server.close(() => done())
+          })
+      }))
+    })
+  }),
+  (silent) => Effect.promise(silent.close)
+)
+
+/** Builds a layer in the test's scope and returns its Cache and Memcached. */
+const build = <E>(layer: Layer.Layer<Cache | Memcached, E>) =>
+  Effect.map(Layer.build(layer), (context) => ({
+    cache: Context.get(context, Cache),
+    memcached: Context.get(context, Memcached)
+  }))
+
+const real = (options: Parameters<typeof Memcached.layer>[0]) =>
+  Memcached.layer(options).pipe(Layer.provide(Serializer.structured))
+
+/** Runs `effect`, returning its failure (which must be a MemcachedError) and how long it took. */
+const timedFailure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const start = Date.now()
+    const error = yield* Effect.flip(effect)
+    const elapsed = Date.now() - start
+    assert.instanceOf(error, MemcachedError)
+    return { error: error as MemcachedError, elapsed }
+  })
+
+const connections = (address: string) =>
+  Effect.map(asciiStats(address), (stats) => Number(stats["curr_connections"]))
+
+const waitForConnections = (address: string, expected: number) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + 1000
+    let current = yield* connections(address)
+    while (current !== expected && Date.now() < deadline) {
+      yield* Effect.sleep("20 millis")
+      current = yield* connections(address)
+    }
+    assert.strictEqual(current, expected, "open connections")
+  })
+
+describe("Memcached.layer with servers down", () => {
+  it.scopedLive("builds, and operations fail fast with MemcachedError Unavailable", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const { cache, memcached } = yield* build(real({ servers: `127.0.0.1:${port}`, timeout: "1 second" }))
+      const ops = [cache.get("down-a"), cache.set("down-b", 1), memcached.delete("down-c"), cache.getMany(["x", "y"])]
+      for (const op of ops) {
+        const { elapsed, error } = yield* timedFailure(op)
+        assert.strictEqual(error.reason, "Unavailable")
+        assert.strictEqual(error.server, `127.0.0.1:${port}`)
+        assert.isBelow(elapsed, 1000)
+      }
+    }))
+
+  it.scopedLive("checkOnStart: true fails the layer with MemcachedError", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const { elapsed, error } = yield* timedFailure(
+        build(real({ servers: `127.0.0.1:${port}`, timeout: "1 second", checkOnStart: true }))
+      )
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.strictEqual(error.server, `127.0.0.1:${port}`)
+      assert.isBelow(elapsed, 1000)
+    }))
+})
+
+describe("deadlines", () => {
+  it.scopedLive("a server that never answers gives Timeout within timeout + 200 ms, on a fresh socket each time", () =>
+    Effect.gen(function*() {
+      const silent = yield* silentServer
+      const { cache } = yield* build(real({ servers: silent.address, timeout: "300 millis" }))
+      for (const [i, op] of [cache.get("silent-a"), cache.set("silent-b", "v")].entries()) {
+        const { elapsed, error } = yield* timedFailure(op)
+        assert.strictEqual(error.reason, "Timeout")
+        assert.strictEqual(error.server, silent.address)
+        assert.isAtLeast(elapsed, 290)
+        assert.isAtMost(elapsed, 500)
+        // The timed-out connection is dropped and the next request opens a new one.
+        assert.strictEqual(silent.accepted(), i + 1)
+      }
+      yield* Effect.sleep("50 millis")
+      assert.strictEqual(silent.open(), 0, "timed-out sockets are closed")
+    }))
+
+  it.scopedLive("checkOnStart against a silent server fails the layer with Timeout", () =>
+    Effect.gen(function*() {
+      const silent = yield* silentServer
+      const { elapsed, error } = yield* timedFailure(
+        build(real({ servers: silent.address, timeout: "300 millis", checkOnStart: true }))
+      )
+      assert.strictEqual(error.reason, "Timeout")
+      assert.isAtMost(elapsed, 500)
+    }))
+
+  it.scopedLive("a frozen server (SIGSTOP) gives Timeout; after SIGCONT the same layer works again", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached()
+      const { cache } = yield* build(real({ servers: server.address, timeout: "300 millis" }))
+      yield* cache.set("frozen-k", "before")
+      yield* server.stop()
+      const { elapsed, error } = yield* timedFailure(cache.get("frozen-k"))
+      assert.strictEqual(error.reason, "Timeout")
+      assert.isAtMost(elapsed, 500)
+      yield* server.resume()
+      assertSome(yield* cache.get("frozen-k"), "before")
+      yield* cache.set("frozen-k2", "after")
+      assertSome(yield* cache.get("frozen-k2"), "after")
+    }))
+
+  it.scopedLive("kill + restart: the same layer recovers within 2 s", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached()
+      const { cache } = yield* build(real({ servers: server.address, timeout: "500 millis" }))
+      yield* cache.set("restart-k", "v")
+      yield* server.kill()
+      const { elapsed, error } = yield* timedFailure(cache.get("restart-k"))
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.isBelow(elapsed, 500)
+
+      yield* server.restart()
+      const restarted = Date.now()
+      let result = yield* Effect.either(cache.get("restart-k"))
+      while (result._tag === "Left" && Date.now() - restarted < 2000) {
+        yield* Effect.sleep("50 millis")
+        result = yield* Effect.either(cache.get("restart-k"))
+      }
+      if (result._tag === "Left") assert.fail(`still failing 2 s after the restart: ${result.left.message}`)
+      assertNone(result.right) // a fresh server: the old value is gone
+      yield* cache.set("restart-k", "again")
+      assertSome(yield* cache.get("restart-k"), "again")
+    }))
+})
+
+describe("release", () => {
+  it.scopedLive("releasing the layer closes its socket; a kept service refuses work instead of reconnecting", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached()
+      const baseline = yield* connections(server.address)
+      const kept = yield* Effect.scoped(Effect.gen(function*() {
+        const { cache } = yield* build(real({ servers: server.address }))
+        yield* cache.set("release-k", "v")
+        assert.strictEqual(yield* connections(server.address), baseline + 1)
+        return cache
+      }))
+      yield* waitForConnections(server.address, baseline)
+      const { error } = yield* timedFailure(kept.get("release-k"))
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.strictEqual(yield* connections(server.address), baseline)
+    }))
+})
+
+describe("Memcached.layerClient", () => {
+  it.scopedLive("runs over a memjs client and leaves it usable after release (closeOnRelease false)", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached()
+      const client = yield* Effect.acquireRelease(
+        Effect.sync(() => memjs.Client.create(server.address, { retries: 0, timeout: 1, logger: { log() {} } })),
+        (client) => Effect.sync(() => client.close())
+      )
+      const baseline = yield* connections(server.address)
+      yield* Effect.scoped(Effect.gen(function*() {
+        const { cache } = yield* build(Memcached.layerClient(client).pipe(Layer.provide(Serializer.raw)))
+        yield* cache.set("byo-k", "from the layer")
+        assertSome(yield* cache.get("byo-k"), "from the layer")
+      }))
+      // Released: the client's socket is still open and the client still works.
+      assert.strictEqual(yield* connections(server.address), baseline + 1)
+      const read = yield* Effect.promise(() => client.get("byo-k"))
+      assert.strictEqual(read.value?.toString("utf8"), "from the layer")
+      yield* Effect.promise(() => client.set("byo-k2", "from memjs", { expires: 60 }))
+      const seen = Option.getOrThrow(yield* asciiGet(server.address, "byo-k2"))
+      assert.strictEqual(seen.bytes.toString(), "from memjs")
+    }))
+
+  it.scopedLive("closeOnRelease: true closes the client's sockets on release", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached()
+      const client = yield* Effect.acquireRelease(
+        Effect.sync(() => memjs.Client.create(server.address, { retries: 0, timeout: 1, logger: { log() {} } })),
+        (client) => Effect.sync(() => client.close())
+      )
+      const baseline = yield* connections(server.address)
+      yield* Effect.scoped(Effect.gen(function*() {
+        const { cache } = yield* build(
+          Memcached.layerClient(client, { closeOnRelease: true }).pipe(Layer.provide(Serializer.structured))
+        )
+        yield* cache.set("byo-close", 1)
+        assert.strictEqual(yield* connections(server.address), baseline + 1)
+      }))
+      yield* waitForConnections(server.address, baseline)
+    }))
+})
+
+describe("MemcachedLive reads the environment", () => {
+  const withEnv = (env: Record<string, string>) =>
+    Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+  const readConfig = (env: Record<string, string>) =>
+    Effect.withConfigProvider(memcachedEnvConfig, ConfigProvider.fromMap(new Map(Object.entries(env))))
+  const live = (env: Record<string, string>) => MemcachedLive.pipe(Layer.provide(withEnv(env)))
+
+  it.effect("defaults when nothing is set", () =>
+    Effect.gen(function*() {
+      const config = yield* readConfig({})
+      assert.strictEqual(config.servers, "localhost:11211")
+      assert.strictEqual(Duration.toMillis(config.timeout), 1000)
+      assert.strictEqual(Duration.toMillis(config.defaultTtl), 300_000)
+      assert.strictEqual(config.keyPrefix, "")
+      assert.strictEqual(config.hashLongKeys, false)
+      assert.isUndefined(config.username)
+      assert.isUndefined(config.password)
+    }))
+
+  it.effect("MEMCACHED_TIMEOUT takes a number of seconds or a duration", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(Duration.toMillis((yield* readConfig({ MEMCACHED_TIMEOUT: "2" })).timeout), 2000)
+      assert.strictEqual(Duration.toMillis((yield* readConfig({ MEMCACHED_TIMEOUT: "500 millis" })).timeout), 500)
+      assert.strictEqual(Duration.toMillis((yield* readConfig({ MEMCACHED_TIMEOUT: "0.25" })).timeout), 250)
+      assert.strictEqual(Duration.toMillis((yield* readConfig({ CACHE_DEFAULT_TTL: "60" })).defaultTtl), 60_000)
+      const error = yield* Effect.flip(readConfig({ MEMCACHED_TIMEOUT: "soon" }))
+      assert.isTrue(ConfigError.isConfigError(error))
+      assert.include(String(error), "MEMCACHED_TIMEOUT")
+    }))
+
+  it.scopedLive("MEMCACHED_SERVERS and CACHE_KEY_PREFIX: keys land under the prefix", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached()
+      const { cache } = yield* build(live({ MEMCACHED_SERVERS: server.address, CACHE_KEY_PREFIX: "envpfx:" }))
+      yield* cache.set("live-k", "v")
+      assertSome(yield* cache.get("live-k"), "v")
+      assert.isTrue(Option.isSome(yield* asciiGet(server.address, "envpfx:live-k")))
+      assertNone(yield* asciiGet(server.address, "live-k"))
+    }))
+
+  it.scopedLive("MEMCACHED_TIMEOUT=\"500 millis\" is the per-operation deadline", () =>
+    Effect.gen(function*() {
+      const silent = yield* silentServer
+      const { cache } = yield* build(live({ MEMCACHED_SERVERS: silent.address, MEMCACHED_TIMEOUT: "500 millis" }))
+      const { elapsed, error } = yield* timedFailure(cache.get("live-timeout"))
+      assert.strictEqual(error.reason, "Timeout")
+      assert.isAtLeast(elapsed, 490)
+      assert.isAtMost(elapsed, 700)
+    }))
+
+  it.scoped("a bad MEMCACHED_SERVERS fails the layer with a ConfigError that names no secret", () =>
+    Effect.gen(function*() {
+      for (const servers of ["alice:s3cret-pw@cache:11211", "cache:99999", "cache:port", " , "]) {
+        const error = yield* Effect.flip(build(live({ MEMCACHED_SERVERS: servers })))
+        assert.isTrue(ConfigError.isConfigError(error), `${servers}: ${String(error)}`)
+        assert.include(String(error), "MEMCACHED_SERVERS")
+        assert.notInclude(String(error), "s3cret-pw")
+      }
+    }))
+})
+
+interface ScriptRun {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+  /** From the moment the script printed "closed" to its exit. */
+  readonly exitAfterCloseMillis: number | undefined
+}
+
+/** Runs a fixture with `node --import tsx`, killing it (by its own handle) if it is still alive after 15 s. */
+const runScript = (script: string, args: ReadonlyArray<string>) =>
+  Effect.async<ScriptRun>((resume) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "test", "fixtures", script), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    let closedAt: number | undefined
+    let exitedAt = 0
+    child.stdout.setEncoding("utf8")
+    child.stderr.setEncoding("utf8")
+    child.stdout.on("data", (chunk: string) => {
+      stdout += chunk
+      if (closedAt === undefined && stdout.includes("closed\n")) closedAt = Date.now()
+    })
+    child.stderr.on("data", (chunk: string) => {
+      stderr += chunk
+    })
+    const killer = setTimeout(() => child.kill("SIGKILL"), 15_000)
+    child.once("exit", () => {
+      exitedAt = Date.now()
+    })
+    child.once("close", (code, signal) => {
+      clearTimeout(killer)
+      resume(Effect.succeed({
+        code,
+        signal,
+        stdout,
+        stderr,
+        exitAfterCloseMillis: closedAt === undefined ? undefined : exitedAt - closedAt
+      }))
+    })
+    return Effect.sync(() => {
+      clearTimeout(killer)
+      child.kill("SIGKILL")
+    })
+  })
+
+describe("CLI-style child processes using the facade", () => {
+  it.scopedLive("one set/get, close(): exits by itself within 2 s and prints only its own lines", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached()
+      const run = yield* runScript("facade-once.mts", [server.address])
+      assert.strictEqual(run.stderr, "")
+      assert.strictEqual(run.stdout, "got hello from the child\nclosed\n")
+      assert.strictEqual(run.signal, null, "the child had to be killed: it did not exit by itself")
+      assert.strictEqual(run.code, 0)
+      assert.isDefined(run.exitAfterCloseMillis)
+      assert.isBelow(run.exitAfterCloseMillis!, 2000)
+      const stored = Option.getOrThrow(yield* asciiGet(server.address, "child:once"))
+      assert.strictEqual(stored.bytes.length > 0, true)
+    }), 20_000)
+
+  it.scopedLive("50 calls against a down server: typed failures, no memjs output, exits by itself", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const run = yield* runScript("facade-down.mts", [`127.0.0.1:${port}`])
+      assert.strictEqual(run.stderr, "")
+      assert.strictEqual(run.stdout, "50 MemcachedError/Unavailable\nclosed\n")
+      assert.strictEqual(run.signal, null, "the child had to be killed: it did not exit by itself")
+      assert.strictEqual(run.code, 0)
+      assert.isBelow(run.exitAfterCloseMillis!, 2000)
+    }), 20_000)
+})
