@@ -28,6 +28,8 @@ import { checkPrefix } from "./internal/keys.js"
 import type { MemjsStore } from "./internal/memjsStore.js"
 import { makeMemjsStore } from "./internal/memjsStore.js"
 import { makeMemoryStore } from "./internal/memoryStore.js"
+import type { Placement } from "./internal/placement.js"
+import { fromLocate, ketama, modulo } from "./internal/placement.js"
 import type { ServerAddress } from "./internal/servers.js"
 import { parseServers } from "./internal/servers.js"
 import { Serializer } from "./Serializer.js"
@@ -161,14 +163,65 @@ export interface StoreOptions {
 }
 
 /**
+ * A server in a pool: `host`, `port` (11211 when left out) and `weight`, its share of the keys relative to the other
+ * servers' weights (1 when left out).
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface ServerSpec {
+  readonly host: string
+  readonly port?: number | undefined
+  readonly weight?: number | undefined
+}
+
+/**
+ * Where each key lives in a pool: `"ketama"` (libmemcached's weighted ketama, MD5; pylibmc with `ketama_weighted`),
+ * `"ketama-hashring"` (the `memcached` npm package), `"modulo"` (memjs's `hash % n`, not consistent), or your own
+ * function from the servers to a key's server index.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export type PlacementOption =
+  | "ketama"
+  | "ketama-hashring"
+  | "modulo"
+  | ((servers: ReadonlyArray<Required<ServerSpec>>) => (key: string) => number)
+
+/**
+ * How a pool of servers is run.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface PoolOptions {
+  /** Where each key lives; keys are placed by their prefixed form. @default "ketama" */
+  readonly placement?: PlacementOption | undefined
+  /** Failed connections in a row after which a server is ejected; `Infinity` never ejects. @default 3 */
+  readonly ejectAfter?: number | undefined
+  /** How long an ejected server is skipped before one request tries it again. @default "1 second" */
+  readonly ejectFor?: Duration.DurationInput | undefined
+  /**
+   * Send the keys of an ejected server to the next live server on the ring instead of failing fast with
+   * `MemcachedError` `Unavailable`. A trade-off: while the server is out, its keys live (and may be stale) elsewhere.
+   * @default false
+   */
+  readonly failover?: boolean | undefined
+}
+
+/**
  * Options of `Memcached.layer` (and of `MemcachedCache`).
  *
  * @since 1.0.0
  * @category models
  */
-export interface MemcachedOptions extends StoreOptions {
-  /** `"h1:11211,h2:11211"` or a list. @default "localhost:11211" */
-  readonly servers?: string | ReadonlyArray<string> | undefined
+export interface MemcachedOptions extends StoreOptions, PoolOptions {
+  /**
+   * `"h1:11211,h2:11211:2"` (`host[:port[:weight]]`, IPv6 as `[::1]:11211`) or a list of such strings or
+   * `ServerSpec`s. @default "localhost:11211"
+   */
+  readonly servers?: string | ReadonlyArray<string | ServerSpec> | undefined
   /** SASL user; with `password`, turns SASL PLAIN on. memjs has no TLS: credentials travel in clear. */
   readonly username?: string | undefined
   /** SASL password. */
@@ -185,7 +238,7 @@ export interface MemcachedOptions extends StoreOptions {
  * @since 1.0.0
  * @category models
  */
-export interface ClientLayerOptions extends StoreOptions {
+export interface ClientLayerOptions extends StoreOptions, PoolOptions {
   /** Close the client's sockets when the layer is released. @default false */
   readonly closeOnRelease?: boolean | undefined
   /** Deadline of each operation. @default "1 second" */
@@ -223,22 +276,61 @@ const checkedService = (store: MemjsStore | ReturnType<typeof makeMemoryStore>, 
     catch: (error) => error
   }).pipe(Effect.orDie)
 
+const placementOf = (
+  option: PlacementOption | undefined,
+  addresses: ReadonlyArray<ServerAddress>,
+  clientPlacement: ((key: string) => number) | undefined
+): Placement => {
+  const nodes = addresses.map(({ host, port, weight }) => ({ host, port, weight }))
+  if (option === undefined && clientPlacement) return fromLocate(nodes.length, clientPlacement)
+  switch (option ?? "ketama") {
+    case "ketama":
+      return ketama(nodes)
+    case "ketama-hashring":
+      return ketama(nodes, { flavour: "hashring" })
+    case "modulo":
+      return modulo(nodes)
+    default: {
+      const locate = (option as (servers: ReadonlyArray<Required<ServerSpec>>) => (key: string) => number)(nodes)
+      return fromLocate(nodes.length, (key) => {
+        const index = locate(key)
+        return Number.isInteger(index) && index >= 0 && index < nodes.length ? index : 0
+      })
+    }
+  }
+}
+
+const ejectionOf = (options: PoolOptions) =>
+  Effect.suspend(() => {
+    const ejectAfter = options.ejectAfter ?? 3
+    if (!(ejectAfter >= 1)) return invalidOption("ejectAfter must be 1 or more (Infinity never ejects)")
+    const deadMillis = Duration.toMillis(Duration.decode(options.ejectFor ?? "1 second"))
+    if (!(deadMillis >= 0 && Number.isFinite(deadMillis))) return invalidOption("ejectFor must be a finite duration")
+    return Effect.succeed({ ejectAfter, deadMillis })
+  })
+
 /** Opens the store over `client`, probing when asked, and closes it (and maybe the client's sockets) on release. */
 const acquireMemjs = (
   client: MemjsClient,
   addresses: ReadonlyArray<ServerAddress>,
-  options: StoreOptions & { readonly checkOnStart?: boolean | undefined },
+  options: StoreOptions & PoolOptions & { readonly checkOnStart?: boolean | undefined },
   deadlineMillis: number,
-  closeSockets: boolean
+  closeSockets: boolean,
+  clientPlacement?: (key: string) => number
 ) =>
   Effect.gen(function*() {
+    const ejection = yield* ejectionOf(options)
+    const placement = placementOf(options.placement, addresses, clientPlacement)
     const store = yield* Effect.acquireRelease(
       Effect.sync(() =>
         makeMemjsStore({
           client,
           addresses,
           deadlineMillis,
-          maxItemSize: options.maxItemSize ?? DEFAULT_MAX_ITEM_SIZE
+          maxItemSize: options.maxItemSize ?? DEFAULT_MAX_ITEM_SIZE,
+          placement,
+          ejection,
+          failover: options.failover ?? false
         })
       ),
       (store) =>
@@ -330,9 +422,17 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
         const addresses = raw.servers.map((server) => ({
           host: server.host,
           port: server.port,
+          weight: 1,
           label: `${server.host}:${server.port}`
         }))
-        return yield* acquireMemjs(raw, addresses, options, deadlineMillis, options.closeOnRelease ?? false)
+        return yield* acquireMemjs(
+          raw,
+          addresses,
+          options,
+          deadlineMillis,
+          options.closeOnRelease ?? false,
+          (key) => Number(raw.getServer(key))
+        )
       })
     ))
 

@@ -19,6 +19,9 @@ export type {
   Item,
   MemcachedOptions,
   MemcachedService,
+  PlacementOption,
+  PoolOptions,
+  ServerSpec,
   StoreOptions,
   Ttl,
   WriteOptions

@@ -110,7 +110,12 @@ describe("retries", () => {
   it.scopedLive("a retry schedule re-sends idempotent operations only, each attempt with its own deadline", () =>
     Effect.gen(function*() {
       const silent = yield* silentServer
-      const { memcached } = yield* open({ servers: silent.address, timeout: "200 millis", retry: Schedule.recurs(2) })
+      const { memcached } = yield* open({
+        servers: silent.address,
+        timeout: "200 millis",
+        retry: Schedule.recurs(2),
+        ejectAfter: Infinity
+      })
       const read = yield* elapsed(memcached.get("retried"))
       const readError = failureOf(read.exit)
       assert.instanceOf(readError, MemcachedError)
@@ -172,6 +177,8 @@ describe("a server that is killed, frozen or restarted", () => {
             if (Exit.isSuccess(read.exit) && Option.isSome(read.exit.value)) {
               if (!Buffer.from(read.exit.value.value.value).equals(value)) wrong++
             }
+            // a caller backs off after a failure; without it, ejected servers' fast failures make this loop spin
+            if (Exit.isFailure(write.exit) || Exit.isFailure(read.exit)) yield* Effect.sleep("5 millis")
           }
         })
 
@@ -191,7 +198,7 @@ describe("a server that is killed, frozen or restarted", () => {
       assert.isAbove(successes, 1000)
       // one attempt plus the default single retry, each with its own 500 ms deadline, and some slack
       assert.isBelow(slowest, 1300)
-      assert.isBelow(firstSuccessAfterRestart - restartedAt, 1000)
+      assert.isBelow(firstSuccessAfterRestart - restartedAt, 1500) // at most one ejection period (1 s) plus slack
     }), 20_000)
 
   it.scopedLive("a short freeze while 100 readers fetch 60 KB values: no spliced or wrong value, healthy after", () =>
@@ -209,7 +216,10 @@ describe("a server that is killed, frozen or restarted", () => {
           for (let n = 0; performance.now() - started < 2500; n++) {
             const i = (id + n) % values.length
             const exit = yield* Effect.exit(memcached.get(`big-${i}`))
-            if (Exit.isFailure(exit)) failures++
+            if (Exit.isFailure(exit)) {
+              failures++
+              yield* Effect.sleep("5 millis")
+            }
             else if (Option.isSome(exit.value)) {
               hits++
               if (!Buffer.from(exit.value.value.value).equals(values[i]!)) wrong++

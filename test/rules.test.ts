@@ -374,7 +374,7 @@ describe("server lists (parseServers)", () => {
   const ok = (input: string | ReadonlyArray<string> | undefined) => {
     const result = parseServers(input)
     if (Either.isLeft(result)) assert.fail(`expected ${JSON.stringify(input)} to parse, got: ${result.left}`)
-    return (result as Either.Right<string, ReadonlyArray<{ host: string; port: number; label: string }>>).right
+    return (result as Either.Right<string, ReadonlyArray<{ host: string; port: number; weight: number; label: string }>>).right
   }
   const bad = (input: string | ReadonlyArray<string>) => {
     const result = parseServers(input)
@@ -384,13 +384,13 @@ describe("server lists (parseServers)", () => {
 
   it("defaults to localhost:11211", () => {
     assert.strictEqual(DEFAULT_PORT, 11211)
-    assert.deepStrictEqual(ok(undefined), [{ host: "localhost", port: 11211, label: "localhost:11211" }])
+    assert.deepStrictEqual(ok(undefined), [{ host: "localhost", port: 11211, weight: 1, label: "localhost:11211" }])
   })
 
   it("parses comma-separated strings with spaces, and lists", () => {
     const expected = [
-      { host: "cache-1.internal", port: 11211, label: "cache-1.internal:11211" },
-      { host: "10.0.0.2", port: 11212, label: "10.0.0.2:11212" }
+      { host: "cache-1.internal", port: 11211, weight: 1, label: "cache-1.internal:11211" },
+      { host: "10.0.0.2", port: 11212, weight: 1, label: "10.0.0.2:11212" }
     ]
     assert.deepStrictEqual(ok("cache-1.internal:11211,10.0.0.2:11212"), expected)
     assert.deepStrictEqual(ok("  cache-1.internal:11211 ,  10.0.0.2:11212  "), expected)
@@ -399,24 +399,40 @@ describe("server lists (parseServers)", () => {
 
   it("uses the default port when none is given", () => {
     assert.deepStrictEqual(ok("cache-1, cache-2:2000"), [
-      { host: "cache-1", port: 11211, label: "cache-1:11211" },
-      { host: "cache-2", port: 2000, label: "cache-2:2000" }
+      { host: "cache-1", port: 11211, weight: 1, label: "cache-1:11211" },
+      { host: "cache-2", port: 2000, weight: 1, label: "cache-2:2000" }
     ])
   })
 
+  it("parses weights, in strings and as objects", () => {
+    assert.deepStrictEqual(ok("a:11212:3,b"), [
+      { host: "a", port: 11212, weight: 3, label: "a:11212" },
+      { host: "b", port: 11211, weight: 1, label: "b:11211" }
+    ])
+    assert.deepStrictEqual(parseServers([{ host: "c", weight: 2 }, "[::1]:11300:4"]), Either.right([
+      { host: "c", port: 11211, weight: 2, label: "c:11211" },
+      { host: "::1", port: 11300, weight: 4, label: "[::1]:11300" }
+    ]))
+  })
+
   it("parses bracketed IPv6 addresses", () => {
-    assert.deepStrictEqual(ok("[::1]:11211"), [{ host: "::1", port: 11211, label: "[::1]:11211" }])
-    assert.deepStrictEqual(ok(["[fe80::1]"]), [{ host: "fe80::1", port: 11211, label: "[fe80::1]:11211" }])
+    assert.deepStrictEqual(ok("[::1]:11211"), [{ host: "::1", port: 11211, weight: 1, label: "[::1]:11211" }])
+    assert.deepStrictEqual(ok(["[fe80::1]"]), [{ host: "fe80::1", port: 11211, weight: 1, label: "[fe80::1]:11211" }])
   })
 
   it("rejects bad ports, empty lists and malformed entries", () => {
-    for (const input of ["host:0", "host:65536", "host:99999", "host:abc", "host:", "host:-1", "::1:11211", "a:1:2"]) {
-      assert.include(bad(input), "not a host[:port] server address", input)
+    for (const input of ["host:0", "host:65536", "host:99999"]) {
+      assert.include(bad(input), "bad port in server", input)
     }
+    for (const input of ["host:abc", "host:", "host:-1", "::1:11211", "a:1:2:3", "a:1:x"]) {
+      assert.include(bad(input), "not a host[:port[:weight]] server address", input)
+    }
+    assert.include(bad("a:1:0"), "must be a whole number from 1 up")
+    assert.include(bad("a:1,a:1"), "listed twice")
     assert.strictEqual(bad(""), "no memcached server is configured")
     assert.strictEqual(bad(" , "), "no memcached server is configured")
     assert.strictEqual(bad([]), "no memcached server is configured")
-    assert.deepStrictEqual(ok("host:65535"), [{ host: "host", port: 65535, label: "host:65535" }])
+    assert.deepStrictEqual(ok("host:65535"), [{ host: "host", port: 65535, weight: 1, label: "host:65535" }])
   })
 
   it("rejects credentials in the server string without echoing them", () => {

@@ -9,6 +9,7 @@ import type * as Net from "node:net"
 import * as Effect from "effect/Effect"
 import * as Memjs from "memjs"
 import { MemcachedError } from "../errors/MemcachedError.js"
+import type { Health } from "./ejection.js"
 import type { Response } from "./protocol.js"
 import type { ServerAddress } from "./servers.js"
 
@@ -58,6 +59,8 @@ const ignoreError = (_error: unknown) => {}
 /** @internal */
 export interface Connection {
   readonly address: ServerAddress
+  /** Whether the server is in the pool or ejected after repeated failures. */
+  readonly health: Health
   /** Sends one request and waits for its one response, within the deadline. */
   readonly request: (frame: Buffer, opaque: number) => Effect.Effect<Response, MemcachedError>
   /**
@@ -127,14 +130,18 @@ export const makeConnection = (
   client: MemjsClient,
   index: number,
   address: ServerAddress,
-  deadlineMillis: number
+  deadlineMillis: number,
+  health: Health
 ): Connection => {
   let closed = false
   const label = address.label
 
+  /** Replaces a failed server object; each replacement counts once towards ejection, however many requests it fails. */
   const recycle = (failed: MemjsServer, error: unknown) => {
     if (client.servers[index] !== failed) return
     if (!closed) {
+      // A server that refuses our credentials is up: it is not ejected, and the caller sees `Auth`.
+      if (toMemcachedError(error, label).reason !== "Auth") health.failed(Date.now())
       const fresh = new Memjs.Server(failed.host, failed.port, failed.username, failed.password, failed.options) as
         MemjsServer
       fresh.username = failed.username
@@ -182,7 +189,11 @@ export const makeConnection = (
       }, deadlineMillis)
       register(
         server,
-        (value) => settle() && resume(Effect.succeed(value)),
+        (value) => {
+          if (!settle()) return
+          health.succeeded()
+          resume(Effect.succeed(value))
+        },
         (error) => {
           if (!settle()) return
           recycle(server, error)
@@ -193,6 +204,7 @@ export const makeConnection = (
       if (!written) server.onConnect(() => written = true)
       return Effect.sync(() => {
         if (!settle()) return
+        health.abandoned()
         neutralize(server)
       })
     }).pipe(Effect.tapError(logFailure))
@@ -256,5 +268,5 @@ export const makeConnection = (
 
   const reset = (reason: string) => recycle(client.servers[index]!, new Error(reason))
 
-  return { address, request, batch, reset, close }
+  return { address, health, request, batch, reset, close }
 }

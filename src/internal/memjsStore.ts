@@ -22,6 +22,9 @@ import {
   Status,
   storeExtras
 } from "./protocol.js"
+import type { EjectionOptions } from "./ejection.js"
+import { makeHealth } from "./ejection.js"
+import type { Placement } from "./placement.js"
 import type { ServerAddress } from "./servers.js"
 import type { Store, StoredItem, StoreMode } from "./store.js"
 import { toExpirationField } from "./ttl.js"
@@ -32,6 +35,10 @@ export interface MemjsStoreOptions {
   readonly addresses: ReadonlyArray<ServerAddress>
   readonly deadlineMillis: number
   readonly maxItemSize: number
+  readonly placement: Placement
+  readonly ejection: EjectionOptions
+  /** Send a key whose server is ejected to the next live server on the ring, instead of failing. */
+  readonly failover: boolean
 }
 
 /** @internal The store plus the connections its layer releases. */
@@ -58,17 +65,36 @@ const itemOf = (response: Response): StoredItem => ({
 
 /** @internal */
 export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
-  const { addresses, client, deadlineMillis, maxItemSize } = options
-  const connections = addresses.map((address, index) => makeConnection(client, index, address, deadlineMillis))
+  const { addresses, client, deadlineMillis, maxItemSize, placement } = options
+  const connections = addresses.map((address, index) =>
+    makeConnection(client, index, address, deadlineMillis, makeHealth(options.ejection))
+  )
   const now = () => Date.now() // memcached reads absolute expirations against the wall clock, never a TestClock
 
-  const connectionFor = (key: WireKey): Connection =>
-    connections.length === 1 ? connections[0]! : connections[Number(client.getServer(key.text))] ?? connections[0]!
+  const ejected = (connection: Connection, at: number) =>
+    new MemcachedError({
+      reason: "Unavailable",
+      server: connection.address.label,
+      detail: `ejected after ${options.ejection.ejectAfter} failed connections in a row; tried again in ${
+        Math.max(0, Math.ceil(((connection.health.ejectedUntil() ?? at) - at) / 1000))
+      } s`
+    })
+
+  /** The key's server, or its ring successor when it is ejected and `failover` is on. */
+  const route = (key: WireKey): Connection | MemcachedError => {
+    const home = connections[connections.length === 1 ? 0 : placement.locate(key.text)] ?? connections[0]!
+    const at = Date.now()
+    if (home.health.available(at)) return home
+    if (!options.failover) return ejected(home, at)
+    const next = placement.locateAlive(key.text, (index) => connections[index]!.health.available(at))
+    return next >= 0 ? connections[next]! : ejected(home, at)
+  }
 
   const groupByConnection = <A>(items: ReadonlyArray<A>, keyOf: (item: A) => WireKey) => {
     const groups = new Map<Connection, Array<A>>()
     for (const item of items) {
-      const connection = connectionFor(keyOf(item))
+      const connection = route(keyOf(item))
+      if (connection instanceof MemcachedError) return connection
       const group = groups.get(connection)
       if (group) group.push(item)
       else groups.set(connection, [item])
@@ -76,14 +102,16 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     return groups
   }
 
-  const request = (key: WireKey, opcode: number, extras?: Uint8Array, value?: Uint8Array) => {
-    const connection = connectionFor(key)
-    const opaque = nextOpaque(client)
-    return Effect.map(
-      connection.request(encodeRequest(opcode, opaque, key.bytes, extras, value), opaque),
-      (response) => [connection, response] as const
-    )
-  }
+  const request = (key: WireKey, opcode: number, extras?: Uint8Array, value?: Uint8Array) =>
+    Effect.suspend(() => {
+      const connection = route(key)
+      if (connection instanceof MemcachedError) return Effect.fail(connection)
+      const opaque = nextOpaque(client)
+      return Effect.map(
+        connection.request(encodeRequest(opcode, opaque, key.bytes, extras, value), opaque),
+        (response) => [connection, response] as const
+      )
+    })
 
   /** Quiet requests to each key's server, one write per server; `onQuiet` sees the answers the quiet requests gave. */
   const pipelined = <A, E extends MemcachedError | ValueTooLarge>(
@@ -92,9 +120,11 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     frameOf: (item: A, opaque: number) => Buffer,
     onQuiet: (connection: Connection, item: A, response: Response) => E | undefined
   ): Effect.Effect<void, E | MemcachedError> =>
-    Effect.forEach(
-      groupByConnection(items, keyOf),
-      ([connection, group]) =>
+    Effect.suspend(() => {
+      const groups = groupByConnection(items, keyOf)
+      return groups instanceof MemcachedError ? Effect.fail(groups) : Effect.forEach(
+        groups,
+        ([connection, group]) =>
         Effect.suspend(() => {
           const opaques = group.map(() => nextOpaque(client))
           const finalOpaque = nextOpaque(client)
@@ -104,9 +134,10 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
           return connection.batch(Buffer.concat(frames), opaques, finalOpaque, (i, response) => {
             failure ??= onQuiet(connection, group[i]!, response)
           }).pipe(Effect.zipRight(Effect.suspend(() => failure ? Effect.fail(failure) : Effect.void)))
-        }),
-      { concurrency: "unbounded", discard: true }
-    )
+          }),
+        { concurrency: "unbounded", discard: true }
+      )
+    })
 
   const sameKey = (key: WireKey, response: Response) => response.key.equals(key.bytes)
 

@@ -197,13 +197,11 @@ const memjsHashCode = (key: string): number => {
 
 /**
  * @internal
- * memjs's own placement, `hashCode(key) % n`, whose failover tries the next index round the list;
- * not consistent: changing the number of nodes moves most keys.
+ * A placement from a plain `locate`, whose `locateAlive` tries the next index round the list.
  */
-export const modulo = (nodes: ReadonlyArray<PlacementNode>): Placement => {
-  const count = nodes.length
-  const locate = (key: string): number => (count === 0 ? -1 : count === 1 ? 0 : memjsHashCode(key) % count)
-  const locateAlive = (key: string, alive: (index: number) => boolean): number => {
+export const fromLocate = (count: number, locate: (key: string) => number): Placement => ({
+  locate,
+  locateAlive: (key, alive) => {
     const start = locate(key)
     if (start < 0) return -1
     for (let step = 0; step < count; step++) {
@@ -212,5 +210,14 @@ export const modulo = (nodes: ReadonlyArray<PlacementNode>): Placement => {
     }
     return -1
   }
-  return { locate, locateAlive }
+})
+
+/**
+ * @internal
+ * memjs's own placement, `hashCode(key) % n`, whose failover tries the next index round the list;
+ * not consistent: changing the number of nodes moves most keys.
+ */
+export const modulo = (nodes: ReadonlyArray<PlacementNode>): Placement => {
+  const count = nodes.length
+  return fromLocate(count, (key) => (count === 0 ? -1 : count === 1 ? 0 : memjsHashCode(key) % count))
 }
