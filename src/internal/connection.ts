@@ -10,6 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Memjs from "memjs"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import type { Health } from "./ejection.js"
+import type { FramedServer } from "./framing.js"
+import { installFraming } from "./framing.js"
 import type { Response } from "./protocol.js"
 import type { ServerAddress } from "./servers.js"
 
@@ -135,6 +137,20 @@ export const makeConnection = (
 ): Connection => {
   let closed = false
   const label = address.label
+  installFraming(client.servers[index] as unknown as FramedServer)
+
+  /** Writes made in one tick leave in one syscall: the socket is corked until the tick's end. */
+  let corked: Net.Socket | undefined
+  const cork = (server: MemjsServer) => {
+    const socket = server._socket
+    if (socket === undefined || !server.connected || corked === socket) return
+    corked = socket
+    socket.cork()
+    process.nextTick(() => {
+      corked = undefined
+      socket.uncork()
+    })
+  }
 
   /** Replaces a failed server object; each replacement counts once towards ejection, however many requests it fails. */
   const recycle = (failed: MemjsServer, error: unknown) => {
@@ -146,6 +162,7 @@ export const makeConnection = (
         MemjsServer
       fresh.username = failed.username
       fresh.password = failed.password
+      installFraming(fresh as unknown as FramedServer)
       client.servers[index] = fresh
     }
     failed.error(error)
@@ -200,6 +217,7 @@ export const makeConnection = (
           fail(toMemcachedError(error, label))
         }
       )
+      cork(server)
       server.write(frame)
       if (!written) server.onConnect(() => written = true)
       return Effect.sync(() => {
