@@ -141,6 +141,18 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
 
   const sameKey = (key: WireKey, response: Response) => response.key.equals(key.bytes)
 
+  /** The answer of a request that succeeds on an existing key and says "not found" otherwise. */
+  const existed = (connection: Connection, key: WireKey, response: Response) => {
+    switch (response.header.status) {
+      case Status.Ok:
+        return Effect.succeed(true)
+      case Status.KeyNotFound:
+        return Effect.succeed(false)
+      default:
+        return Effect.fail(unexpected(connection, response, key))
+    }
+  }
+
   const readItem = (connection: Connection, key: WireKey, response: Response) => {
     switch (response.header.status) {
       case Status.Ok:
@@ -216,16 +228,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
         )
       }),
     delete: (key) =>
-      Effect.flatMap(request(key, Opcode.Delete), ([connection, response]) => {
-        switch (response.header.status) {
-          case Status.Ok:
-            return Effect.succeed(true)
-          case Status.KeyNotFound:
-            return Effect.succeed(false)
-          default:
-            return Effect.fail(unexpected(connection, response, key))
-        }
-      }),
+      Effect.flatMap(request(key, Opcode.Delete), ([connection, response]) => existed(connection, key, response)),
     deleteMany: (keys) =>
       Effect.suspend(() => {
         let missing = 0
@@ -243,16 +246,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     touch: (key, expiry) =>
       Effect.flatMap(
         request(key, Opcode.Touch, expirationExtras(toExpirationField(expiry, now()))),
-        ([connection, response]) => {
-          switch (response.header.status) {
-            case Status.Ok:
-              return Effect.succeed(true)
-            case Status.KeyNotFound:
-              return Effect.succeed(false)
-            default:
-              return Effect.fail(unexpected(connection, response, key))
-          }
-        }
+        ([connection, response]) => existed(connection, key, response)
       ),
     getAndTouch: (key, expiry) =>
       Effect.flatMap(
