@@ -5,6 +5,7 @@
  */
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
@@ -13,8 +14,13 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { CacheNotFound } from "./errors/CacheNotFound.js"
 import type { CacheError } from "./errors/index.js"
+import type { InvalidKey } from "./errors/InvalidKey.js"
+import type { MemcachedError } from "./errors/MemcachedError.js"
 import { SerializationError } from "./errors/SerializationError.js"
-import type { Item, MemcachedService, Ttl } from "./Memcached.js"
+import { argsKey } from "./internal/argsKey.js"
+import type { CacheStore } from "./internal/namespace.js"
+import { namespaceStore } from "./internal/namespace.js"
+import type { Item, Ttl } from "./Memcached.js"
 import type { SerializerService } from "./Serializer.js"
 
 /**
@@ -26,6 +32,70 @@ import type { SerializerService } from "./Serializer.js"
  */
 export interface SetOptions {
   readonly ttl?: Ttl | undefined
+}
+
+/**
+ * A cross-process lease for `getOrSet` (stampede protection). On a miss, the caller first takes the lease
+ * `<key>:lease` with memcached's atomic `add`: the one that gets it computes, stores and releases it; the others poll
+ * for the value every `poll` for up to `wait`, then compute it themselves. A holder that dies leaves the lease to
+ * expire after `ttl`.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface LeaseOptions {
+  /** How long a lease lives if its holder never releases it (rounded up to whole seconds). @default "5 seconds" */
+  readonly ttl?: Duration.DurationInput | undefined
+  /**
+   * How long a caller that did not get the lease waits for the holder's value before computing it itself.
+   * @default "2 seconds"
+   */
+  readonly wait?: Duration.DurationInput | undefined
+  /** How often a waiting caller looks for the value. @default "50 millis" */
+  readonly poll?: Duration.DurationInput | undefined
+}
+
+/**
+ * Options of `getOrSet` and `cached`: a write's `ttl`, and an opt-in cross-process `lease` (`true` for the defaults).
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface GetOrSetOptions extends SetOptions {
+  /** Let one process compute a missing value while the others wait for it. @default false */
+  readonly lease?: boolean | LeaseOptions | undefined
+}
+
+/**
+ * Options of `cached`: how a call's arguments become its key, and those of `getOrSet`.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface CachedOptions<Args extends ReadonlyArray<unknown>> extends GetOrSetOptions {
+  /**
+   * A function from the arguments to the key, or a prefix: then a call without arguments uses the prefix as its key,
+   * and a call with arguments `<prefix>:<arguments>`, written as JSON with object keys sorted, and `1n`, `undefined`,
+   * `Date(<ms>)`, `Map{…}`, `Set[…]` where JSON has nothing; whitespace and control characters are percent-encoded.
+   * Functions, symbols and cycles have no key (a defect: give a function). Long arguments make keys over 250 bytes:
+   * use a function, or `hashLongKeys`.
+   */
+  readonly key: string | ((...args: Args) => string)
+}
+
+/**
+ * Options of `namespace`.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface NamespaceOptions {
+  /**
+   * How long this process trusts its copy of the namespace's version before reading it again (one round trip); a
+   * `clear` in another process is seen within this time. `0` reads it before every operation. A `clear` in this
+   * process is seen here at once. @default "1 second"
+   */
+  readonly versionTtl?: Duration.DurationInput | undefined
 }
 
 /**
@@ -54,8 +124,17 @@ export interface TypedCache<A> {
   readonly getOrSet: <E, R>(
     key: string,
     compute: Effect.Effect<A, E, R>,
-    options?: SetOptions
+    options?: GetOrSetOptions
   ) => Effect.Effect<A, E | CacheError, R>
+  /**
+   * Memoizes an Effect-returning function through the cache (privex `r_cache`): each call reads its key and, on a
+   * miss, runs the function and stores the result, whatever it is (`0`, `""`, `false` and `null` are cached too).
+   * Calls share `getOrSet`'s single flight, and its `lease` when asked.
+   */
+  readonly cached: <Args extends ReadonlyArray<unknown>, E, R>(
+    fn: (...args: Args) => Effect.Effect<A, E, R>,
+    options: CachedOptions<Args>
+  ) => (...args: Args) => Effect.Effect<A, E | CacheError, R>
   /** Whether a key holds a value (it is read: memcached has no cheaper test). */
   readonly has: (key: string) => Effect.Effect<boolean, CacheError>
   /** Reads many keys in one pipelined batch per server; the map holds hits only. */
@@ -73,18 +152,46 @@ export interface TypedCache<A> {
  * @since 1.0.0
  * @category models
  */
-export interface CacheService extends Omit<TypedCache<unknown>, "getOrSet"> {
+export interface CacheService extends Omit<TypedCache<unknown>, "getOrSet" | "cached"> {
   /**
    * Reads a key; on a miss runs `compute`, stores and returns its result. Concurrent callers of one key in this
-   * process share one run of `compute`.
+   * process share one run of `compute`; with `lease`, so do other processes (see `LeaseOptions`).
    */
   readonly getOrSet: <A, E, R>(
     key: string,
     compute: Effect.Effect<A, E, R>,
-    options?: SetOptions
+    options?: GetOrSetOptions
   ) => Effect.Effect<A, E | CacheError, R>
+  /**
+   * Memoizes an Effect-returning function through the cache (privex `r_cache`): each call reads its key and, on a
+   * miss, runs the function and stores the result, whatever it is (`0`, `""`, `false` and `null` are cached too).
+   */
+  readonly cached: <Args extends ReadonlyArray<unknown>, A, E, R>(
+    fn: (...args: Args) => Effect.Effect<A, E, R>,
+    options: CachedOptions<Args>
+  ) => (...args: Args) => Effect.Effect<A, E | CacheError, R>
   /** A view whose values are `A`, encoded and decoded through `schema`; a stored value that does not decode is a `SerializationError`. */
   readonly typed: <A, I>(schema: Schema.Schema<A, I, never>) => TypedCache<A>
+  /**
+   * A view of the keys under `<name>:<version>:`, with the same members and `clear()`, which drops only this
+   * namespace (no `flush_all`). The same name gives the same view.
+   */
+  readonly namespace: (name: string, options?: NamespaceOptions) => NamespacedCache
+}
+
+/**
+ * A namespace of the cache (`cache.namespace("users")`): the same members, over keys stored as
+ * `<name>:<version>:<key>`, and `clear()`, which moves the namespace to a new version with one atomic memcached
+ * `increment` of `<name>:_version`. Old keys are never read again and age out; other namespaces and plain keys are
+ * untouched. Namespaces nest: clearing one clears those inside it.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface NamespacedCache extends CacheService {
+  readonly name: string
+  /** Invalidates every key of this namespace: at once in this process, within `versionTtl` in the others. */
+  readonly clear: Effect.Effect<void, InvalidKey | MemcachedError>
 }
 
 interface Codec<A> {
@@ -106,96 +213,187 @@ const schemaCodec = <A, I>(schema: Schema.Schema<A, I, never>): Codec<A> => {
 }
 
 /**
- * Builds the cache over a bytes-level store and a serializer. The layers in `Memcached` call this for you.
+ * Builds the cache over a bytes-level store (a `MemcachedService`, or any object with the members `CacheStore` lists)
+ * and a serializer. The layers in `Memcached` call this for you.
  *
  * @since 1.0.0
  * @category constructors
  */
-export const make = (memcached: MemcachedService, serializer: SerializerService): Effect.Effect<CacheService> =>
-  Effect.sync(() => {
-    const flights = new Map<string, Deferred.Deferred<unknown, unknown>>()
+export const make = (memcached: CacheStore, serializer: SerializerService): Effect.Effect<CacheService> =>
+  Effect.sync(() => makeCache(memcached, serializer))
 
-    const view = <A>(codec: Codec<A>): TypedCache<A> => {
-      const decodeItem = (key: string, item: Item) =>
-        Effect.flatMap(serializer.decode(key, { bytes: item.value, flags: item.flags }), (value) =>
-          codec.decode(key, value))
-      const encodeItem = (key: string, value: A) =>
-        Effect.flatMap(codec.encode(key, value), (encoded) =>
-          Effect.map(serializer.encode(key, encoded), ({ bytes, flags }): Item => ({ value: bytes, flags })))
+/**
+ * The part of `MemcachedService` that a cache needs.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export type { CacheStore }
 
-      const get = (key: string) =>
-        Effect.flatMap(memcached.get(key), Option.match({
-          onNone: () => Effect.succeedNone,
-          onSome: (item) => Effect.asSome(decodeItem(key, item))
-        }))
+interface Lease {
+  readonly ttl: Duration.Duration
+  readonly wait: number
+  readonly poll: Duration.Duration
+}
 
-      const getOrFail = (key: string): Effect.Effect<A, CacheNotFound | CacheError> =>
-        Effect.flatMap(get(key), Option.match({
-          onNone: (): Effect.Effect<A, CacheNotFound> => Effect.fail(new CacheNotFound({ key })),
-          onSome: Effect.succeed
-        }))
+const leaseOf = (lease: boolean | LeaseOptions | undefined): Lease | undefined => {
+  if (lease === undefined || lease === false) return undefined
+  const options = lease === true ? {} : lease
+  return {
+    ttl: Duration.decode(options.ttl ?? "5 seconds"),
+    wait: Duration.toMillis(Duration.decode(options.wait ?? "2 seconds")),
+    poll: Duration.decode(options.poll ?? "50 millis")
+  }
+}
 
-      const set = (key: string, value: A, options?: SetOptions) =>
-        Effect.flatMap(encodeItem(key, value), (item) =>
-          memcached.set(key, item.value, { flags: item.flags, ttl: options?.ttl }))
+const LEASE_VALUE = new TextEncoder().encode("1")
 
-      const getOrSet = <E, R>(key: string, compute: Effect.Effect<A, E, R>, options?: SetOptions) =>
-        Effect.flatMap(get(key), Option.match({
-          onSome: (value) => Effect.succeed(value),
-          onNone: () => singleFlight(key, Effect.tap(compute, (value) => set(key, value, options)))
-        }))
+const keyOf = <Args extends ReadonlyArray<unknown>>(key: CachedOptions<Args>["key"], args: Args): string =>
+  typeof key === "function" ? key(...args) : argsKey(key, args)
 
-      const singleFlight = <E, R>(key: string, leader: Effect.Effect<A, E | CacheError, R>) =>
-        Effect.suspend((): Effect.Effect<A, E | CacheError, R> => {
-          const running = flights.get(key)
-          if (running) {
-            return Effect.flatMap(Deferred.await(running).pipe(Effect.exit), (exit) =>
-              Exit.isInterrupted(exit)
-                ? singleFlight(key, leader)
-                : (exit as Exit.Exit<A, E | CacheError>))
-          }
-          const deferred = Deferred.unsafeMake<unknown, unknown>(FiberId.none)
-          flights.set(key, deferred)
-          return leader.pipe(Effect.onExit((exit) => {
-            flights.delete(key)
-            return Deferred.done(deferred, exit)
-          }))
-        })
+const makeCache = (store: CacheStore, serializer: SerializerService): CacheService => {
+  const flights = new Map<string, Deferred.Deferred<unknown, unknown>>()
+  const namespaces = new Map<CacheStore, NamespacedCache>()
 
-      return {
-        get,
-        getOrElse: (key, orElse) => Effect.map(get(key), Option.getOrElse(orElse)),
-        getOrFail,
-        set,
-        remove: (...keys) => Effect.map(memcached.deleteMany(keys), (existed) => existed === new Set(keys).size),
-        updateTimeout: (key, ttl) =>
-          Effect.flatMap(memcached.getAndTouch(key, ttl), Option.match({
-            onNone: (): Effect.Effect<A, CacheNotFound | SerializationError> => Effect.fail(new CacheNotFound({ key })),
-            onSome: (item) => decodeItem(key, item)
-          })),
-        getOrSet,
-        has: (key) => Effect.map(memcached.get(key), Option.isSome),
-        getMany: (keys) =>
-          Effect.flatMap(memcached.getMany(keys), (items) =>
-            Effect.map(
-              Effect.forEach(items, ([key, item]) => Effect.map(decodeItem(key, item), (value) => [key, value] as const)),
-              (pairs) => new Map(pairs)
-            )),
-        setMany: (entries, options) =>
-          Effect.flatMap(
-            Effect.forEach(entries, ([key, value]) => Effect.map(encodeItem(key, value), (item) => [key, item] as const)),
-            (items) => memcached.setMany(items, options)
+  const view = <A>(codec: Codec<A>): TypedCache<A> => {
+    const decodeItem = (key: string, item: Item) =>
+      Effect.flatMap(serializer.decode(key, { bytes: item.value, flags: item.flags }), (value) =>
+        codec.decode(key, value))
+    const encodeItem = (key: string, value: A) =>
+      Effect.flatMap(codec.encode(key, value), (encoded) =>
+        Effect.map(serializer.encode(key, encoded), ({ bytes, flags }): Item => ({ value: bytes, flags })))
+
+    const get = (key: string) =>
+      Effect.flatMap(store.get(key), Option.match({
+        onNone: () => Effect.succeedNone,
+        onSome: (item) => Effect.asSome(decodeItem(key, item))
+      }))
+
+    const getOrFail = (key: string): Effect.Effect<A, CacheNotFound | CacheError> =>
+      Effect.flatMap(get(key), Option.match({
+        onNone: (): Effect.Effect<A, CacheNotFound> => Effect.fail(new CacheNotFound({ key })),
+        onSome: Effect.succeed
+      }))
+
+    const set = (key: string, value: A, options?: SetOptions) =>
+      Effect.flatMap(encodeItem(key, value), (item) =>
+        store.set(key, item.value, { flags: item.flags, ttl: options?.ttl }))
+
+    const getOrSet = <E, R>(key: string, compute: Effect.Effect<A, E, R>, options?: GetOrSetOptions) =>
+      Effect.flatMap(get(key), Option.match({
+        onSome: (value) => Effect.succeed(value),
+        onNone: () => {
+          const computeAndStore = Effect.tap(compute, (value) => set(key, value, options))
+          const lease = leaseOf(options?.lease)
+          return singleFlight(key, lease ? leased(key, computeAndStore, lease) : computeAndStore)
+        }
+      }))
+
+    /**
+     * The cross-process lease: `add` decides who computes. The holder looks once more (a holder that just finished
+     * may have released the lease between our miss and our `add`), computes, stores, and releases. The others poll
+     * the value and the lease together; a lease gone without a value (its holder failed) is taken again, and after
+     * `wait` they compute themselves. A lease key over the key limit means no lease.
+     */
+    const leased = <E, R>(key: string, computeAndStore: Effect.Effect<A, E | CacheError, R>, lease: Lease) => {
+      const leaseKey = `${key}:lease`
+      const acquire: Effect.Effect<boolean | "unleased", CacheError> = store.add(leaseKey, LEASE_VALUE, {
+        ttl: lease.ttl
+      }).pipe(Effect.catchTag("InvalidKey", () => Effect.succeed("unleased" as const)))
+      const asHolder = Effect.flatMap(get(key), Option.match({
+        onSome: (value) => Effect.succeed(value),
+        onNone: () => computeAndStore
+      })).pipe(Effect.ensuring(Effect.ignore(store.delete(leaseKey))))
+      const waitFor = (deadline: number): Effect.Effect<A, E | CacheError, R> =>
+        Effect.flatMap(Effect.zipRight(Effect.sleep(lease.poll), store.getMany([key, leaseKey])), (found) => {
+          const item = found.get(key)
+          if (item) return decodeItem(key, item)
+          const retry = Effect.flatMap(
+            Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMillis())),
+            (now): Effect.Effect<A, E | CacheError, R> => now >= deadline ? computeAndStore : waitFor(deadline)
           )
-      }
+          if (found.has(leaseKey)) return retry
+          return Effect.flatMap(acquire, (won) => won === false ? retry : won === true ? asHolder : computeAndStore)
+        })
+      return Effect.flatMap(acquire, (won): Effect.Effect<A, E | CacheError, R> => {
+        if (won === "unleased") return computeAndStore
+        if (won) return asHolder
+        return Effect.flatMap(
+          Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMillis())),
+          (now) => waitFor(now + lease.wait)
+        )
+      })
     }
 
-    const untyped = view(identity)
+    const singleFlight = <E, R>(key: string, leader: Effect.Effect<A, E | CacheError, R>) =>
+      Effect.suspend((): Effect.Effect<A, E | CacheError, R> => {
+        const running = flights.get(key)
+        if (running) {
+          return Effect.flatMap(Deferred.await(running).pipe(Effect.exit), (exit) =>
+            Exit.isInterrupted(exit)
+              ? singleFlight(key, leader)
+              : (exit as Exit.Exit<A, E | CacheError>))
+        }
+        const deferred = Deferred.unsafeMake<unknown, unknown>(FiberId.none)
+        flights.set(key, deferred)
+        return leader.pipe(Effect.onExit((exit) => {
+          flights.delete(key)
+          return Deferred.done(deferred, exit)
+        }))
+      })
+
+    const cached = <Args extends ReadonlyArray<unknown>, E, R>(
+      fn: (...args: Args) => Effect.Effect<A, E, R>,
+      options: CachedOptions<Args>
+    ) =>
+    (...args: Args): Effect.Effect<A, E | CacheError, R> =>
+      Effect.suspend(() => getOrSet(keyOf(options.key, args), Effect.suspend(() => fn(...args)), options))
+
     return {
-      ...untyped,
-      getOrSet: untyped.getOrSet as CacheService["getOrSet"],
-      typed: (schema) => view(schemaCodec(schema))
+      get,
+      getOrElse: (key, orElse) => Effect.map(get(key), Option.getOrElse(orElse)),
+      getOrFail,
+      set,
+      remove: (...keys) => Effect.map(store.deleteMany(keys), (existed) => existed === new Set(keys).size),
+      updateTimeout: (key, ttl) =>
+        Effect.flatMap(store.getAndTouch(key, ttl), Option.match({
+          onNone: (): Effect.Effect<A, CacheNotFound | SerializationError> => Effect.fail(new CacheNotFound({ key })),
+          onSome: (item) => decodeItem(key, item)
+        })),
+      getOrSet,
+      cached,
+      has: (key) => Effect.map(store.get(key), Option.isSome),
+      getMany: (keys) =>
+        Effect.flatMap(store.getMany(keys), (items) =>
+          Effect.map(
+            Effect.forEach(items, ([key, item]) => Effect.map(decodeItem(key, item), (value) => [key, value] as const)),
+            (pairs) => new Map(pairs)
+          )),
+      setMany: (entries, options) =>
+        Effect.flatMap(
+          Effect.forEach(entries, ([key, value]) => Effect.map(encodeItem(key, value), (item) => [key, item] as const)),
+          (items) => store.setMany(items, options)
+        )
     }
-  })
+  }
+
+  const untyped = view(identity)
+  return {
+    ...untyped,
+    getOrSet: untyped.getOrSet as CacheService["getOrSet"],
+    cached: untyped.cached as CacheService["cached"],
+    typed: (schema) => view(schemaCodec(schema)),
+    namespace: (name, options) => {
+      const inner = namespaceStore(store, name, options?.versionTtl)
+      let found = namespaces.get(inner)
+      if (!found) {
+        found = { ...makeCache(inner, serializer), name, clear: inner.clear }
+        namespaces.set(inner, found)
+      }
+      return found
+    }
+  }
+}
 
 /**
  * The cache service. Get it with `yield* Cache`, or use the accessors (`Cache.get(key)`, …) as Effects that need it.
@@ -222,8 +420,24 @@ export class Cache extends Context.Tag("effect-memcached/Cache")<Cache, CacheSer
   static readonly updateTimeout = (key: string, ttl?: Ttl) =>
     Effect.flatMap(Cache, (cache) => cache.updateTimeout(key, ttl))
   /** @since 1.0.0 @category accessors */
-  static readonly getOrSet = <A, E, R>(key: string, compute: Effect.Effect<A, E, R>, options?: SetOptions) =>
+  static readonly getOrSet = <A, E, R>(key: string, compute: Effect.Effect<A, E, R>, options?: GetOrSetOptions) =>
     Effect.flatMap(Cache, (cache) => cache.getOrSet(key, compute, options))
+  /**
+   * `cache.cached(fn, options)` as a function whose calls need `Cache`: memoizes an Effect-returning function through
+   * whichever cache is provided.
+   *
+   * @since 1.0.0
+   * @category accessors
+   */
+  static readonly cached = <Args extends ReadonlyArray<unknown>, A, E, R>(
+    fn: (...args: Args) => Effect.Effect<A, E, R>,
+    options: CachedOptions<Args>
+  ) =>
+  (...args: Args): Effect.Effect<A, E | CacheError, R | Cache> =>
+    Effect.flatMap(Cache, (cache) => cache.cached(fn, options)(...args))
+  /** @since 1.0.0 @category accessors */
+  static readonly namespace = (name: string, options?: NamespaceOptions) =>
+    Effect.map(Cache, (cache) => cache.namespace(name, options))
   /** @since 1.0.0 @category accessors */
   static readonly has = (key: string) => Effect.flatMap(Cache, (cache) => cache.has(key))
   /** @since 1.0.0 @category accessors */

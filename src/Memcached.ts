@@ -32,6 +32,7 @@ import type { Placement } from "./internal/placement.js"
 import { fromLocate, ketama, modulo } from "./internal/placement.js"
 import type { ServerAddress } from "./internal/servers.js"
 import { parseServers } from "./internal/servers.js"
+import type { ObservabilityOptions } from "./Observability.js"
 import { Serializer } from "./Serializer.js"
 
 /**
@@ -139,12 +140,12 @@ export interface MemcachedService {
 }
 
 /**
- * Rules every store applies.
+ * Rules every store applies, and its spans and metrics (`ObservabilityOptions`).
  *
  * @since 1.0.0
  * @category models
  */
-export interface StoreOptions {
+export interface StoreOptions extends ObservabilityOptions {
   /** TTL of writes that give none. @default "300 seconds" */
   readonly defaultTtl?: Ttl | undefined
   /** Prepended to every key; the 250-byte limit counts it. @default "" */

@@ -12,7 +12,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Memjs from "memjs"
-import type { CacheService } from "./Cache.js"
+import type { CacheService, LeaseOptions, NamespaceOptions } from "./Cache.js"
 import { Cache } from "./Cache.js"
 import type { MemcachedOptions, Ttl } from "./Memcached.js"
 import { Memcached } from "./Memcached.js"
@@ -56,6 +56,170 @@ const serializerOf = (serializer: SerializerName | SerializerService): Serialize
 }
 
 /**
+ * Options of `MemcachedCache.cached`.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface CachedFacadeOptions<Args extends ReadonlyArray<unknown>> {
+  /** A function of the arguments, or a prefix: `<prefix>` without arguments, `<prefix>:<arguments as JSON>` with. */
+  readonly key: string | ((...args: Args) => string)
+  /** Seconds; left out: the default TTL; `null`: never expires. */
+  readonly ttl?: number | null | undefined
+  /** Cross-process stampede protection (see `LeaseOptions`). @default false */
+  readonly lease?: boolean | LeaseOptions | undefined
+}
+
+/**
+ * The Promise methods that `MemcachedCache` and its namespaces share.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export abstract class CacheFacade {
+  /** @internal */
+  protected abstract withCache<A, E>(f: (cache: CacheService) => Effect.Effect<A, E>): Promise<A>
+
+  /**
+   * Reads a key: the value, or `fallback` on a miss; with `fail`, a miss rejects with `CacheNotFound`.
+   *
+   * @since 1.0.0
+   */
+  get<T = unknown, D = undefined>(key: string, fallback?: D, fail = false): Promise<T | D> {
+    return this.withCache((cache) =>
+      fail ? cache.getOrFail(key) : cache.getOrElse(key, () => fallback)
+    ) as Promise<T | D>
+  }
+
+  /**
+   * Stores a value for `timeout` seconds (left out: the default TTL, 300 s unless configured; `null`: never expires;
+   * zero or negative: expires at once).
+   *
+   * @since 1.0.0
+   */
+  set(key: string, value: unknown, timeout?: number | null): Promise<void> {
+    return this.withCache((cache) => cache.set(key, value, { ttl: ttlOf(timeout) }))
+  }
+
+  /** Removes keys; `true` only if every one existed. @since 1.0.0 */
+  remove(...keys: ReadonlyArray<string>): Promise<boolean> {
+    return this.withCache((cache) => cache.remove(...keys))
+  }
+
+  /** Gives a key a new timeout from now and returns its value; rejects with `CacheNotFound` on a miss. @since 1.0.0 */
+  updateTimeout<T = unknown>(key: string, timeout?: number | null): Promise<T> {
+    return this.withCache((cache) => cache.updateTimeout(key, ttlOf(timeout))) as Promise<T>
+  }
+
+  /**
+   * Reads a key; on a miss stores `value` — or the result of `value(key)`, awaited — and returns it. Concurrent calls
+   * for one key on this instance share one call of `value`.
+   *
+   * @since 1.0.0
+   */
+  getOrSet<T>(key: string, value: T | ((key: string) => T | PromiseLike<T>), timeout?: number | null): Promise<T> {
+    const compute = typeof value === "function"
+      ? Effect.tryPromise({
+        try: async () => (value as (key: string) => T | PromiseLike<T>)(key),
+        catch: (error) => error
+      })
+      : Effect.succeed(value)
+    return this.withCache((cache) => cache.getOrSet(key, compute, { ttl: ttlOf(timeout) }))
+  }
+
+  /** Whether a key holds a value. @since 1.0.0 */
+  has(key: string): Promise<boolean> {
+    return this.withCache((cache) => cache.has(key))
+  }
+
+  /** Reads many keys in one batch per server; the map holds hits only. @since 1.0.0 */
+  getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
+    return this.withCache((cache) => cache.getMany(keys)) as Promise<Map<string, T>>
+  }
+
+  /** Stores many values in one batch per server. @since 1.0.0 */
+  setMany(
+    entries: Iterable<readonly [string, unknown]> | Readonly<Record<string, unknown>>,
+    timeout?: number | null
+  ): Promise<void> {
+    const pairs = Symbol.iterator in entries
+      ? entries as Iterable<readonly [string, unknown]>
+      : Object.entries(entries)
+    return this.withCache((cache) => cache.setMany(pairs, { ttl: ttlOf(timeout) }))
+  }
+
+  /**
+   * Memoizes an async (or plain) function through the cache (privex `r_cache`): each call reads its key and, on a
+   * miss, calls `fn`, stores its result — whatever it is: `0`, `""`, `false` and `null` are cached too — and returns
+   * it. Concurrent calls with one key on this instance share one call of `fn`. `key` is a function of the arguments,
+   * or a prefix (see `Cache.cached`); `ttl` is in seconds (left out: the default TTL; `null`: never expires).
+   *
+   * @since 1.0.0
+   */
+  cached<Args extends ReadonlyArray<unknown>, T>(
+    fn: (...args: Args) => T | PromiseLike<T>,
+    options: CachedFacadeOptions<Args>
+  ): (...args: Args) => Promise<T> {
+    const ttl = ttlOf(options.ttl)
+    const cachedOptions = { key: options.key, ttl, lease: options.lease }
+    const compute = (...args: Args) =>
+      Effect.tryPromise({
+        try: async () => fn(...args),
+        catch: (error) => error
+      })
+    return (...args) => this.withCache((cache) => cache.cached(compute, cachedOptions)(...args))
+  }
+
+  /**
+   * A view of the keys under `<name>:<version>:` with the same Promise methods, and `clear()`, which invalidates only
+   * that namespace (see `Cache.namespace`).
+   *
+   * @since 1.0.0
+   */
+  namespace(name: string, options?: NamespaceOptions): MemcachedCacheNamespace {
+    return new MemcachedCacheNamespace((f) => this.withCache(f), name, options)
+  }
+}
+
+/**
+ * A namespace of a `MemcachedCache` (`rc.namespace("users")`): the same Promise methods over keys stored as
+ * `<name>:<version>:<key>`, and `clear()`.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export class MemcachedCacheNamespace extends CacheFacade {
+  readonly #parent: <A, E>(f: (cache: CacheService) => Effect.Effect<A, E>) => Promise<A>
+  readonly #options: NamespaceOptions | undefined
+
+  /** @internal */
+  constructor(
+    parent: <A, E>(f: (cache: CacheService) => Effect.Effect<A, E>) => Promise<A>,
+    readonly name: string,
+    options?: NamespaceOptions
+  ) {
+    super()
+    this.#parent = parent
+    this.#options = options
+  }
+
+  /**
+   * Invalidates every key of this namespace, without `flush_all`: at once for this instance, within `versionTtl`
+   * (1 s by default) for other processes.
+   *
+   * @since 1.0.0
+   */
+  clear(): Promise<void> {
+    return this.#parent((cache) => cache.namespace(this.name, this.#options).clear)
+  }
+
+  /** @internal */
+  protected withCache<A, E>(f: (cache: CacheService) => Effect.Effect<A, E>): Promise<A> {
+    return this.#parent((cache) => f(cache.namespace(this.name, this.#options)))
+  }
+}
+
+/**
  * A memcached cache with Promise methods, running the `Cache` service on its own runtime. Errors reject as the same
  * tagged error classes (`err._tag === "CacheNotFound"`). The connection opens on first use (or `connect()`), and
  * `close()` — or `await using` — releases it; a closed instance opens again on its next call.
@@ -63,7 +227,7 @@ const serializerOf = (serializer: SerializerName | SerializerService): Serialize
  * @since 1.0.0
  * @category constructors
  */
-export class MemcachedCache implements AsyncDisposable {
+export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   /** The serializer of instances created without one (privex `pickle_default`). @since 1.0.0 */
   static defaultSerializer: SerializerName | SerializerService = "structured"
 
@@ -73,6 +237,7 @@ export class MemcachedCache implements AsyncDisposable {
   readonly #caches = new Map<SerializerService, CacheService>()
 
   constructor(options: MemcachedCacheOptions = {}) {
+    super()
     const { client, closeOnRelease, layer, password, serializer, ...rest } = options
     this.#serializer = serializer ?? MemcachedCache.defaultSerializer
     serializerOf(this.#serializer)
@@ -128,72 +293,9 @@ export class MemcachedCache implements AsyncDisposable {
     return this.close()
   }
 
-  /**
-   * Reads a key: the value, or `fallback` on a miss; with `fail`, a miss rejects with `CacheNotFound`.
-   *
-   * @since 1.0.0
-   */
-  get<T = unknown, D = undefined>(key: string, fallback?: D, fail = false): Promise<T | D> {
-    return this.#with((cache) =>
-      fail ? cache.getOrFail(key) : cache.getOrElse(key, () => fallback)
-    ) as Promise<T | D>
-  }
-
-  /**
-   * Stores a value for `timeout` seconds (left out: the default TTL, 300 s unless configured; `null`: never expires;
-   * zero or negative: expires at once).
-   *
-   * @since 1.0.0
-   */
-  set(key: string, value: unknown, timeout?: number | null): Promise<void> {
-    return this.#with((cache) => cache.set(key, value, { ttl: ttlOf(timeout) }))
-  }
-
-  /** Removes keys; `true` only if every one existed. @since 1.0.0 */
-  remove(...keys: ReadonlyArray<string>): Promise<boolean> {
-    return this.#with((cache) => cache.remove(...keys))
-  }
-
-  /** Gives a key a new timeout from now and returns its value; rejects with `CacheNotFound` on a miss. @since 1.0.0 */
-  updateTimeout<T = unknown>(key: string, timeout?: number | null): Promise<T> {
-    return this.#with((cache) => cache.updateTimeout(key, ttlOf(timeout))) as Promise<T>
-  }
-
-  /**
-   * Reads a key; on a miss stores `value` — or the result of `value(key)`, awaited — and returns it. Concurrent calls
-   * for one key on this instance share one call of `value`.
-   *
-   * @since 1.0.0
-   */
-  getOrSet<T>(key: string, value: T | ((key: string) => T | PromiseLike<T>), timeout?: number | null): Promise<T> {
-    const compute = typeof value === "function"
-      ? Effect.tryPromise({
-        try: async () => (value as (key: string) => T | PromiseLike<T>)(key),
-        catch: (error) => error
-      })
-      : Effect.succeed(value)
-    return this.#with((cache) => cache.getOrSet(key, compute, { ttl: ttlOf(timeout) }))
-  }
-
-  /** Whether a key holds a value. @since 1.0.0 */
-  has(key: string): Promise<boolean> {
-    return this.#with((cache) => cache.has(key))
-  }
-
-  /** Reads many keys in one batch per server; the map holds hits only. @since 1.0.0 */
-  getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
-    return this.#with((cache) => cache.getMany(keys)) as Promise<Map<string, T>>
-  }
-
-  /** Stores many values in one batch per server. @since 1.0.0 */
-  setMany(
-    entries: Iterable<readonly [string, unknown]> | Readonly<Record<string, unknown>>,
-    timeout?: number | null
-  ): Promise<void> {
-    const pairs = Symbol.iterator in entries
-      ? entries as Iterable<readonly [string, unknown]>
-      : Object.entries(entries)
-    return this.#with((cache) => cache.setMany(pairs, { ttl: ttlOf(timeout) }))
+  /** @internal */
+  protected withCache<A, E>(f: (cache: CacheService) => Effect.Effect<A, E>): Promise<A> {
+    return this.#with(f)
   }
 
   #with<A, E>(f: (cache: CacheService) => Effect.Effect<A, E>): Promise<A> {

@@ -7,7 +7,17 @@
 /** @since 1.0.0 */
 export { Cache } from "./Cache.js"
 /** @since 1.0.0 */
-export type { CacheService, SetOptions, TypedCache } from "./Cache.js"
+export type {
+  CachedOptions,
+  CacheService,
+  CacheStore,
+  GetOrSetOptions,
+  LeaseOptions,
+  NamespacedCache,
+  NamespaceOptions,
+  SetOptions,
+  TypedCache
+} from "./Cache.js"
 /** @since 1.0.0 */
 export * from "./errors/index.js"
 /** @since 1.0.0 */
@@ -27,13 +37,21 @@ export type {
   WriteOptions
 } from "./Memcached.js"
 /** @since 1.0.0 */
-export { MemcachedCache } from "./MemcachedCache.js"
+export { CacheFacade, MemcachedCache, MemcachedCacheNamespace } from "./MemcachedCache.js"
 /** @since 1.0.0 */
-export type { MemcachedCacheOptions } from "./MemcachedCache.js"
+export type { CachedFacadeOptions, MemcachedCacheOptions } from "./MemcachedCache.js"
 /** @since 1.0.0 */
 export { memcachedEnvConfig, MemcachedLive } from "./MemcachedLive.js"
 /** @since 1.0.0 */
 export { MemcachedTest } from "./MemcachedTest.js"
+/** @since 1.0.0 */
+export { layerKeyValueStore, makeKeyValueStore } from "./KeyValueStore.js"
+/** @since 1.0.0 */
+export type { KeyValueStoreOptions } from "./KeyValueStore.js"
+/** @since 1.0.0 */
+export { CacheMetrics, SpanAttributes } from "./Observability.js"
+/** @since 1.0.0 */
+export type { ErrorReason, ObservabilityOptions } from "./Observability.js"
 /** @since 1.0.0 */
 export { Flags, Serializer } from "./Serializer.js"
 /** @since 1.0.0 */

@@ -14,15 +14,17 @@ import type { InvalidKey } from "../errors/InvalidKey.js"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { Item, MemcachedService } from "../Memcached.js"
+import type { ObservabilityOptions } from "../Observability.js"
 import { mayHaveBeenApplied } from "./connection.js"
 import { maxValueBytes } from "./itemSize.js"
 import type { KeyRules, WireKey } from "./keys.js"
 import { makeKeyEncoder } from "./keys.js"
+import { instrument } from "./observability.js"
 import type { Store, StoreMode } from "./store.js"
 import { toExpiry } from "./ttl.js"
 
 /** @internal */
-export interface CheckedServiceOptions extends KeyRules {
+export interface CheckedServiceOptions extends KeyRules, ObservabilityOptions {
   readonly defaultTtl?: Duration.DurationInput | null | undefined
   readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
 }
@@ -52,7 +54,10 @@ const toUnsigned64 = (name: string, value: bigint | number): bigint => {
   return big
 }
 
-/** @internal Builds the `Memcached` service over a store. Throws (at build time) only on a bad `defaultTtl`. */
+/**
+ * @internal Builds the `Memcached` service over a store: the shared rules, then one span and the metrics per public
+ * operation (`instrument`). Throws (at build time) only on a bad `defaultTtl`.
+ */
 export const makeCheckedService = (store: Store, options: CheckedServiceOptions): MemcachedService => {
   const encodeKey = makeKeyEncoder(options)
   const defaultTtl = options.defaultTtl === undefined ? "300 seconds" : options.defaultTtl
@@ -61,8 +66,16 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
   const retry = options.retry ?? defaultRetry
   /** For operations that may safely be sent twice. */
   const idempotent = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-    // `while` lets only MemcachedErrors through to the schedule.
-    Effect.retry(effect, { schedule: retry as Schedule.Schedule<unknown, E>, while: retryable })
+    // The schedule is started only after a first retryable failure, so the common path pays nothing for it.
+    Effect.catchIf(effect, retryable, (first) =>
+      Effect.flatMap(Schedule.driver(retry), (driver) => {
+        const again = (error: MemcachedError): Effect.Effect<A, E> =>
+          Effect.matchEffect(driver.next(error), {
+            onFailure: () => Effect.fail(error as E),
+            onSuccess: () => Effect.catchIf(effect, retryable, again) as Effect.Effect<A, E>
+          })
+        return again(first)
+      })) as Effect.Effect<A, E>
   /** For operations that may not: never retried, and an unknown outcome is said. */
   const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.mapError(effect, (error) => markUnknownOutcome(error) as E)
@@ -119,7 +132,7 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       )
     })
 
-  return {
+  const service: MemcachedService = {
     get: (key) => withKey(key, (wire) => Effect.map(idempotent(store.get(wire)), Option.fromNullable)),
     getMany: (keys) =>
       withKeys(keys, (wire) =>
@@ -159,4 +172,5 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
     flush: idempotent(store.flush),
     version: idempotent(store.version)
   }
+  return instrument(service, options)
 }

@@ -1,0 +1,230 @@
+/**
+ * Spans and metrics around every public `Memcached` operation. The checked service applies this once, on top of the
+ * shared rules, so the memjs store and the in-memory fake are traced and measured alike.
+ *
+ * Hook for stores: a store's work runs inside the operation's span, so a store that knows the server of a request
+ * adds it with `Effect.annotateCurrentSpan(SpanAttributes.serverAddress, host)` (and `serverPort`). With `tracing:
+ * false` there is no span of ours, and such annotations land on the caller's span, if any.
+ *
+ * Spans cost nothing when nobody collects them: under Effect's built-in tracer, which records spans nowhere (no
+ * `Effect.withTracer`, no OpenTelemetry layer), or with `Effect.withTracerEnabled(false)`, no span is made at all.
+ *
+ * Operations added to `MemcachedService` later are traced and timed without a change here: a function member whose
+ * first argument is a string is a single-key operation, anything else an operation without keys. Add it to `known`
+ * if it reads keys (hits and misses) or takes a batch.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import type * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
+import type { ErrorReason, ObservabilityOptions } from "../Observability.js"
+import { CacheMetrics, SpanAttributes } from "../Observability.js"
+
+type Shape = "key" | "keys" | "entries" | "none"
+
+interface OpInfo {
+  readonly shape: Shape
+  /** `one`: the result is an `Option` (hit or miss); `many`: a map of the hits. */
+  readonly read?: "one" | "many" | undefined
+}
+
+const known: Readonly<Record<string, OpInfo>> = {
+  get: { shape: "key", read: "one" },
+  getAndTouch: { shape: "key", read: "one" },
+  getMany: { shape: "keys", read: "many" },
+  setMany: { shape: "entries" },
+  deleteMany: { shape: "keys" }
+}
+
+/** Effect's built-in tracer: its spans go nowhere, so making them is pure cost. */
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/** How many keys of a batch go into `memcached.keys` (with `spanKeys`). */
+const MAX_SPAN_KEYS = 32
+
+const reasonOf = (error: unknown): ErrorReason | undefined => {
+  if (typeof error !== "object" || error === null || !("_tag" in error)) return undefined
+  switch (error._tag) {
+    case "MemcachedError":
+      return (error as unknown as { readonly reason: ErrorReason }).reason
+    case "InvalidKey":
+    case "ValueTooLarge":
+      return error._tag
+    default:
+      return undefined
+  }
+}
+
+/**
+ * What a span records of a failure when keys are kept out of spans: the error's tag, reason and server, never its
+ * key or detail (a detail may quote a key). The caller still gets the original error.
+ */
+class SpanSafeError extends Error {
+  readonly _tag: string
+  constructor(readonly original: unknown) {
+    const tagged = original as { readonly _tag?: string; readonly reason?: string; readonly server?: string }
+    const tag = tagged._tag ?? "Error"
+    const reason = tag === "MemcachedError" && tagged.reason ? ` ${tagged.reason}` : ""
+    const server = tag === "MemcachedError" && tagged.server ? ` at ${tagged.server}` : ""
+    super(`${tag}${reason}${server}`)
+    this._tag = tag
+    this.name = tag
+    this.stack = `${this.name}: ${this.message}`
+    Object.defineProperty(this, "original", { enumerable: false })
+  }
+}
+
+const hideFailure = (error: unknown) => new SpanSafeError(error)
+const unhideFailure = (error: unknown) => error instanceof SpanSafeError ? error.original : error
+
+interface Op {
+  readonly name: string
+  readonly info: OpInfo
+  readonly spanName: string
+  readonly attributes: Readonly<Record<string, unknown>>
+  readonly latency: Metric.Metric.Histogram<number>
+  readonly hits: Metric.Metric.Counter<number>
+  readonly misses: Metric.Metric.Counter<number>
+  readonly errors: Map<ErrorReason, Metric.Metric.Counter<number>>
+}
+
+/**
+ * Wraps every member of a service (functions returning Effects, and Effects) in a span and metrics. Returns the
+ * service itself when both are off.
+ *
+ * @internal
+ */
+export const instrument = <S extends object>(service: S, options: ObservabilityOptions): S => {
+  const tracing = options.tracing ?? true
+  const metrics = options.metrics ?? true
+  if (!tracing && !metrics) return service
+  const spanKeys = options.spanKeys ?? false
+  const base = { ...options.spanAttributes, [SpanAttributes.system]: "memcached" }
+
+  const opOf = (name: string, info: OpInfo): Op => ({
+    name,
+    info,
+    spanName: `memcached.${name}`,
+    attributes: { ...base, [SpanAttributes.operation]: name },
+    latency: CacheMetrics.latencyOf(name),
+    hits: CacheMetrics.hitsOf(name),
+    misses: CacheMetrics.missesOf(name),
+    errors: new Map()
+  })
+
+  const errorMetric = (op: Op, reason: ErrorReason) => {
+    let metric = op.errors.get(reason)
+    if (!metric) {
+      metric = CacheMetrics.errorsOf(op.name, reason)
+      op.errors.set(reason, metric)
+    }
+    return metric
+  }
+
+  /** One read of the fiber's metric labels (`Effect.tagMetrics`), then plain updates: no effect per metric. */
+  const record = (op: Op, exit: Exit.Exit<unknown, unknown>, millis: number, distinctKeys: number) =>
+    FiberRef.getWith(FiberRef.currentMetricLabels, (labels) =>
+      Effect.sync(() => {
+        op.latency.unsafeUpdate(millis, labels)
+        if (Exit.isSuccess(exit)) {
+          if (op.info.read === "one") {
+            const found = Option.isSome(exit.value as Option.Option<unknown>)
+            if (found) op.hits.unsafeUpdate(1, labels)
+            else op.misses.unsafeUpdate(1, labels)
+          } else if (op.info.read === "many") {
+            const found = (exit.value as ReadonlyMap<string, unknown>).size
+            op.hits.unsafeUpdate(found, labels)
+            op.misses.unsafeUpdate(Math.max(0, distinctKeys - found), labels)
+          }
+          return
+        }
+        const failure = Cause.failureOption(exit.cause)
+        const reason = Option.isSome(failure) ? reasonOf(failure.value) : undefined
+        if (reason) errorMetric(op, reason).unsafeUpdate(1, labels)
+      }))
+
+  const measure = <A, E, R>(op: Op, effect: Effect.Effect<A, E, R>, distinctKeys: number) =>
+    Effect.clockWith((clock) => {
+      const start = clock.unsafeCurrentTimeNanos()
+      return Effect.onExit(effect, (exit) =>
+        record(op, exit, Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, distinctKeys))
+    })
+
+  const trace = <A, E, R>(
+    op: Op,
+    effect: Effect.Effect<A, E, R>,
+    args: ReadonlyArray<unknown>,
+    batch: ReadonlyArray<string> | undefined
+  ) => {
+    let attributes = op.attributes
+    if (batch !== undefined || spanKeys) {
+      const extra: Record<string, unknown> = { ...attributes }
+      if (batch !== undefined) {
+        extra[SpanAttributes.batchSize] = batch.length
+        if (spanKeys) extra[SpanAttributes.keys] = batch.slice(0, MAX_SPAN_KEYS)
+      } else if (spanKeys && typeof args[0] === "string") {
+        extra[SpanAttributes.key] = args[0]
+      }
+      attributes = extra
+    }
+    const spanOptions = { kind: "client", captureStackTrace: false, attributes } as const
+    if (spanKeys) return Effect.withSpan(effect, op.spanName, spanOptions)
+    return Effect.mapError(
+      Effect.withSpan(Effect.mapError(effect, hideFailure), op.spanName, spanOptions),
+      unhideFailure
+    ) as Effect.Effect<A, E, R>
+  }
+
+  const traceIfCollected = <A, E, R>(
+    op: Op,
+    effect: Effect.Effect<A, E, R>,
+    args: ReadonlyArray<unknown>,
+    batch: ReadonlyArray<string> | undefined
+  ) => Effect.tracerWith((tracer) => tracer === nativeTracer ? effect : trace(op, effect, args, batch))
+
+  const observe = <A, E, R>(
+    op: Op,
+    effect: Effect.Effect<A, E, R>,
+    args: ReadonlyArray<unknown>,
+    batch: ReadonlyArray<string> | undefined
+  ): Effect.Effect<A, E, R> => {
+    let observed = effect
+    if (metrics) observed = measure(op, observed, op.info.read === "many" && batch ? new Set(batch).size : 0)
+    if (tracing) observed = traceIfCollected(op, observed, args, batch)
+    return observed
+  }
+
+  const wrapped: Record<string, unknown> = {}
+  for (const [name, member] of Object.entries(service)) {
+    if (Effect.isEffect(member)) {
+      wrapped[name] = observe(opOf(name, { shape: "none" }), member, [], undefined)
+    } else if (typeof member === "function") {
+      const fn = member as (...args: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown, unknown>
+      const info = known[name]
+      const op = opOf(name, info ?? { shape: "key" })
+      if (info?.shape === "keys") {
+        wrapped[name] = (keys: Iterable<string>, ...rest: ReadonlyArray<unknown>) => {
+          const batch = Array.from(keys)
+          return observe(op, fn(batch, ...rest), [batch, ...rest], batch)
+        }
+      } else if (info?.shape === "entries") {
+        wrapped[name] = (entries: Iterable<readonly [string, unknown]>, ...rest: ReadonlyArray<unknown>) => {
+          const pairs = Array.from(entries)
+          return observe(op, fn(pairs, ...rest), [pairs, ...rest], pairs.map(([key]) => key))
+        }
+      } else {
+        wrapped[name] = (...args: ReadonlyArray<unknown>) => observe(op, fn(...args), args, undefined)
+      }
+    } else {
+      wrapped[name] = member
+    }
+  }
+  return wrapped as S
+}

@@ -1,0 +1,315 @@
+/**
+ * Spans and metrics of the `Memcached` service, on the in-memory fake and on real memcached (with SASL): span names,
+ * kinds, OpenTelemetry attributes, parents, no values / keys / passwords in spans, and metrics read back with
+ * `Metric.value`.
+ */
+import * as net from "node:net"
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Layer, Metric, Option, Redacted } from "effect"
+import {
+  Cache,
+  CacheMetrics,
+  InvalidKey,
+  Memcached,
+  MemcachedError,
+  Serializer,
+  SpanAttributes,
+  type StoreOptions,
+  ValueTooLarge
+} from "../src/index.js"
+import { startMemcached } from "./support/MemcachedServer.js"
+import { makeRecording, type RecordedSpan, traced } from "./support/recordingTracer.js"
+
+const memory = (options: StoreOptions = {}) =>
+  Memcached.layerMemory(options).pipe(Layer.provideMerge(Serializer.structured))
+
+const bytes = (text: string) => new TextEncoder().encode(text)
+
+const VALUE_MARKER = "VALUE-4f1d9c-never-in-a-span"
+const KEY_MARKER = "KEYMARK-82ab1e"
+const PASSWORD = "pw-5e0c7a-never-in-a-span"
+
+const attr = (span: RecordedSpan, name: string) => span.attributes.get(name)
+
+const failureOf = (span: RecordedSpan): unknown => {
+  assert.strictEqual(span.status._tag, "Ended")
+  const exit = (span.status as { readonly exit: Exit.Exit<unknown, unknown> }).exit
+  assert.isTrue(Exit.isFailure(exit), `${span.name} should have failed`)
+  return Option.getOrUndefined(Cause.failureOption((exit as Exit.Failure<unknown, unknown>).cause))
+}
+
+/** A loopback port with nothing listening. */
+const deadPort = Effect.async<number>((resume) => {
+  const server = net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+const counter = (metric: Metric.Metric.Counter<number>) => Effect.map(Metric.value(metric), (state) => state.count)
+
+describe("tracing", () => {
+  it.effect("one client span per Memcached operation, named memcached.<op>, with OpenTelemetry attributes", () => {
+    const recording = makeRecording()
+    return Effect.gen(function*() {
+      const memcached = yield* Memcached
+      yield* Effect.gen(function*() {
+        yield* memcached.set("a", bytes("1"))
+        yield* memcached.get("a")
+        yield* memcached.getMany(new Set(["a", "b", "c"]))
+        yield* memcached.setMany([["b", { value: bytes("2"), flags: 0 }], ["c", { value: bytes("3"), flags: 0 }]])
+        yield* memcached.add("d", bytes("4"))
+        yield* memcached.replace("d", bytes("5"))
+        yield* memcached.touch("d", "1 minute")
+        yield* memcached.getAndTouch("d", "1 minute")
+        yield* memcached.increment("n", 1, { initial: 10 })
+        yield* memcached.decrement("n", 1)
+        yield* memcached.delete("d")
+        yield* memcached.deleteMany(["a", "b"])
+        yield* memcached.version
+        yield* memcached.flush
+      }).pipe(Effect.withSpan("caller"))
+
+      const caller = recording.spans.find((span) => span.name === "caller")!
+      const spans = recording.memcachedSpans()
+      assert.deepStrictEqual(spans.map((span) => span.name), [
+        "memcached.set",
+        "memcached.get",
+        "memcached.getMany",
+        "memcached.setMany",
+        "memcached.add",
+        "memcached.replace",
+        "memcached.touch",
+        "memcached.getAndTouch",
+        "memcached.increment",
+        "memcached.decrement",
+        "memcached.delete",
+        "memcached.deleteMany",
+        "memcached.version",
+        "memcached.flush"
+      ])
+      for (const span of spans) {
+        assert.strictEqual(span.kind, "client")
+        assert.strictEqual(attr(span, SpanAttributes.system), "memcached")
+        assert.strictEqual(attr(span, "db.system.name"), "memcached")
+        assert.strictEqual(attr(span, "db.operation.name"), span.name.slice("memcached.".length))
+        assert.strictEqual(attr(span, "peer.service"), "sessions")
+        assert.isFalse(span.attributes.has(SpanAttributes.key), `${span.name} has no key`)
+        assert.isFalse(span.attributes.has(SpanAttributes.keys), `${span.name} has no keys`)
+        assert.strictEqual(Option.getOrUndefined(span.parent)?.spanId, caller.spanId)
+        assert.strictEqual(span.status._tag, "Ended")
+      }
+      const batch = (name: string) => attr(spans.find((span) => span.name === name)!, "db.operation.batch.size")
+      assert.strictEqual(batch("memcached.getMany"), 3)
+      assert.strictEqual(batch("memcached.setMany"), 2)
+      assert.strictEqual(batch("memcached.deleteMany"), 2)
+      assert.isUndefined(batch("memcached.get"))
+    }).pipe(Effect.provide(memory({ spanAttributes: { "peer.service": "sessions" } })), traced(recording))
+  })
+
+  it.effect("Cache operations show the Memcached operations they make", () => {
+    const recording = makeRecording()
+    return Effect.gen(function*() {
+      const cache = yield* Cache
+      yield* cache.getOrSet("k", Effect.succeed(1))
+      assert.deepStrictEqual(recording.memcachedSpans().map((span) => span.name), ["memcached.get", "memcached.set"])
+      recording.clear()
+      yield* cache.getOrSet("k", Effect.succeed(1))
+      yield* cache.remove("k", "other")
+      assert.deepStrictEqual(recording.memcachedSpans().map((span) => span.name), ["memcached.get", "memcached.deleteMany"])
+    }).pipe(Effect.provide(memory()), traced(recording))
+  })
+
+  it.effect("no value and, by default, no key in any span, also when an operation fails", () => {
+    const recording = makeRecording()
+    return Effect.gen(function*() {
+      const cache = yield* Cache
+      yield* cache.set(`${KEY_MARKER}-ok`, { secret: VALUE_MARKER })
+      yield* cache.get(`${KEY_MARKER}-ok`)
+      yield* cache.setMany([[`${KEY_MARKER}-b`, VALUE_MARKER]])
+      yield* cache.getMany([`${KEY_MARKER}-b`])
+
+      const invalid = yield* Effect.flip(cache.get(`bad ${KEY_MARKER}`))
+      assert.instanceOf(invalid, InvalidKey)
+      assert.strictEqual(invalid.key, `bad ${KEY_MARKER}`, "the caller still gets the key")
+      const tooLarge = yield* Effect.flip(cache.set(`${KEY_MARKER}-big`, VALUE_MARKER.repeat(100_000)))
+      assert.instanceOf(tooLarge, ValueTooLarge)
+      assert.strictEqual(tooLarge.key, `${KEY_MARKER}-big`)
+
+      const dump = recording.dump()
+      assert.include(dump, "db.operation.name", "the dump holds the attributes")
+      assert.include(dump, "InvalidKey", "and the failures")
+      assert.notInclude(dump, VALUE_MARKER)
+      assert.notInclude(dump, KEY_MARKER)
+      const spans = recording.memcachedSpans()
+      const failedGet = spans.find((span) => span.name === "memcached.get" && span.status._tag === "Ended" &&
+        Exit.isFailure(span.status.exit))!
+      const recorded = failureOf(failedGet) as { readonly _tag: string; readonly message: string }
+      assert.strictEqual(recorded._tag, "InvalidKey", "the span still says what failed")
+      const failedSet = spans.find((span) => span.name === "memcached.set" && span.status._tag === "Ended" &&
+        Exit.isFailure(span.status.exit))!
+      assert.strictEqual((failureOf(failedSet) as { readonly _tag: string })._tag, "ValueTooLarge")
+    }).pipe(Effect.provide(memory()), traced(recording))
+  })
+
+  it.effect("spanKeys: true adds memcached.key and memcached.keys, never values", () => {
+    const recording = makeRecording()
+    return Effect.gen(function*() {
+      const cache = yield* Cache
+      yield* cache.set("user:1", VALUE_MARKER)
+      yield* cache.getMany(["user:1", "user:2"])
+      const failure = yield* Effect.flip(cache.get("bad key"))
+      assert.instanceOf(failure, InvalidKey)
+
+      const [set, getMany, get] = recording.memcachedSpans()
+      assert.strictEqual(attr(set, SpanAttributes.key), "user:1")
+      assert.strictEqual(attr(set, "memcached.key"), "user:1")
+      assert.deepStrictEqual(attr(getMany, "memcached.keys"), ["user:1", "user:2"])
+      assert.strictEqual(attr(getMany, "db.operation.batch.size"), 2)
+      assert.strictEqual(attr(get, "memcached.key"), "bad key")
+      assert.instanceOf(failureOf(get), InvalidKey)
+      assert.include(recording.dump(), "bad key")
+      assert.notInclude(recording.dump(), VALUE_MARKER)
+    }).pipe(Effect.provide(memory({ spanKeys: true })), traced(recording))
+  })
+
+  it.effect("tracing: false makes no spans", () => {
+    const recording = makeRecording()
+    return Effect.gen(function*() {
+      const cache = yield* Cache
+      yield* cache.set("k", 1)
+      yield* cache.get("k")
+      assert.deepStrictEqual(recording.memcachedSpans(), [])
+    }).pipe(Effect.provide(memory({ tracing: false })), traced(recording))
+  })
+
+  it.live("real memcached with SASL: the same spans, and no password or value in any span, also when auth fails", () => {
+    const recording = makeRecording()
+    return Effect.gen(function*() {
+      const server = yield* startMemcached({ sasl: { username: "app", password: PASSWORD } })
+      const layer = (password: string) =>
+        Memcached.layer({
+          servers: server.address,
+          username: "app",
+          password: Redacted.make(password),
+          spanAttributes: { "peer.service": "sessions" }
+        }).pipe(Layer.provideMerge(Serializer.structured))
+
+      yield* Effect.gen(function*() {
+        const cache = yield* Cache
+        yield* cache.set("sasl-k", { secret: VALUE_MARKER })
+        assert.deepStrictEqual(Option.getOrUndefined(yield* cache.get("sasl-k")), { secret: VALUE_MARKER })
+        yield* cache.getMany(["sasl-k", "sasl-missing"])
+      }).pipe(Effect.provide(layer(PASSWORD)))
+
+      const denied = yield* Effect.flip(Cache.get("sasl-k").pipe(Effect.provide(layer(`wrong-${PASSWORD}`))))
+      assert.instanceOf(denied, MemcachedError)
+      assert.strictEqual(denied.reason, "Auth")
+
+      const spans = recording.memcachedSpans()
+      assert.deepStrictEqual(spans.map((span) => span.name), [
+        "memcached.set",
+        "memcached.get",
+        "memcached.getMany",
+        "memcached.get"
+      ])
+      for (const span of spans) {
+        assert.strictEqual(span.kind, "client")
+        assert.strictEqual(attr(span, "db.system.name"), "memcached")
+        assert.strictEqual(attr(span, "peer.service"), "sessions")
+      }
+      const auth = failureOf(spans[3]) as { readonly _tag: string; readonly message: string }
+      assert.strictEqual(auth._tag, "MemcachedError")
+      assert.include(auth.message, "Auth")
+      const dump = recording.dump()
+      assert.notInclude(dump, PASSWORD)
+      assert.notInclude(dump, VALUE_MARKER)
+      assert.notInclude(dump, "sasl-k")
+    }).pipe(Effect.scoped, traced(recording))
+  })
+})
+
+describe("metrics", () => {
+  it.effect("hits and misses of get, getMany and getAndTouch, by operation", () =>
+    Effect.gen(function*() {
+      const memcached = yield* Memcached
+      const before = {
+        getHits: yield* counter(CacheMetrics.hitsOf("get")),
+        getMisses: yield* counter(CacheMetrics.missesOf("get")),
+        manyHits: yield* counter(CacheMetrics.hitsOf("getMany")),
+        manyMisses: yield* counter(CacheMetrics.missesOf("getMany")),
+        gatMisses: yield* counter(CacheMetrics.missesOf("getAndTouch"))
+      }
+      yield* memcached.set("m-a", bytes("1"))
+      yield* memcached.set("m-b", bytes("2"))
+      yield* memcached.get("m-a")
+      yield* memcached.get("m-a")
+      yield* memcached.get("m-missing")
+      yield* memcached.getMany(["m-a", "m-b", "m-c", "m-a"])
+      yield* memcached.getAndTouch("m-missing", "1 minute")
+
+      assert.strictEqual((yield* counter(CacheMetrics.hitsOf("get"))) - before.getHits, 2)
+      assert.strictEqual((yield* counter(CacheMetrics.missesOf("get"))) - before.getMisses, 1)
+      assert.strictEqual((yield* counter(CacheMetrics.hitsOf("getMany"))) - before.manyHits, 2)
+      assert.strictEqual((yield* counter(CacheMetrics.missesOf("getMany"))) - before.manyMisses, 1)
+      assert.strictEqual((yield* counter(CacheMetrics.missesOf("getAndTouch"))) - before.gatMisses, 1)
+
+      // The same entries, read through the plain metrics and Metric.tagged, and listed by Metric.snapshot.
+      assert.strictEqual(
+        yield* counter(CacheMetrics.hits.pipe(Metric.tagged("operation", "get"))),
+        yield* counter(CacheMetrics.hitsOf("get"))
+      )
+      const snapshot = yield* Metric.snapshot
+      assert.isTrue(snapshot.some((pair) =>
+        pair.metricKey.name === "memcached.hits" &&
+        pair.metricKey.tags.some((tag) => tag.key === "operation" && tag.value === "getMany")
+      ))
+    }).pipe(Effect.provide(memory())))
+
+  it.effect("errors by operation and reason; the latency histogram counts every operation", () =>
+    Effect.gen(function*() {
+      const memcached = yield* Memcached
+      const before = {
+        invalid: yield* counter(CacheMetrics.errorsOf("get", "InvalidKey")),
+        tooLarge: yield* counter(CacheMetrics.errorsOf("set", "ValueTooLarge")),
+        setLatency: (yield* Metric.value(CacheMetrics.latencyOf("set"))).count
+      }
+      yield* Effect.flip(memcached.get("bad key"))
+      yield* Effect.flip(memcached.get(""))
+      yield* Effect.flip(memcached.set("big", new Uint8Array(2 * 1024 * 1024)))
+      yield* memcached.set("fine", bytes("x"))
+
+      assert.strictEqual((yield* counter(CacheMetrics.errorsOf("get", "InvalidKey"))) - before.invalid, 2)
+      assert.strictEqual((yield* counter(CacheMetrics.errorsOf("set", "ValueTooLarge"))) - before.tooLarge, 1)
+      const latency = yield* Metric.value(CacheMetrics.latencyOf("set"))
+      assert.strictEqual(latency.count - before.setLatency, 2)
+      assert.isAtLeast(latency.min, 0)
+    }).pipe(Effect.provide(memory())))
+
+  it.live("a server that refuses connections counts as errors with reason Unavailable; latency is measured", () =>
+    Effect.gen(function*() {
+      const port = yield* deadPort
+      const before = yield* counter(CacheMetrics.errorsOf("get", "Unavailable"))
+      const error = yield* Effect.flip(
+        Cache.get("k").pipe(
+          Effect.provide(Memcached.layer({ servers: `127.0.0.1:${port}` }).pipe(Layer.provide(Serializer.structured)))
+        )
+      )
+      assert.instanceOf(error, MemcachedError)
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.strictEqual((yield* counter(CacheMetrics.errorsOf("get", "Unavailable"))) - before, 1)
+      assert.isAbove((yield* Metric.value(CacheMetrics.latencyOf("get"))).max, 0)
+    }))
+
+  it.effect("metrics: false leaves them alone", () =>
+    Effect.gen(function*() {
+      const memcached = yield* Memcached
+      const before = yield* counter(CacheMetrics.missesOf("get"))
+      const latencyBefore = (yield* Metric.value(CacheMetrics.latencyOf("get"))).count
+      yield* memcached.get("nothing-here")
+      assert.strictEqual(yield* counter(CacheMetrics.missesOf("get")), before)
+      assert.strictEqual((yield* Metric.value(CacheMetrics.latencyOf("get"))).count, latencyBefore)
+    }).pipe(Effect.provide(memory({ metrics: false }))))
+})
