@@ -47,6 +47,16 @@ export interface Item {
 }
 
 /**
+ * A stored value with the CAS token of its current version.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface CasItem extends Item {
+  readonly cas: bigint
+}
+
+/**
  * A TTL: a duration (rounded up to whole seconds; zero or negative expires at once) or `null` for never.
  *
  * @since 1.0.0
@@ -133,6 +143,40 @@ export interface MemcachedService {
     delta?: bigint | number,
     options?: CounterOptions
   ) => Effect.Effect<Option.Option<bigint>, InvalidKey | MemcachedError>
+  /** Adds bytes after an existing value; `false` if the key is missing or the result would not fit. Never retried. */
+  readonly append: (
+    key: string,
+    value: Uint8Array
+  ) => Effect.Effect<boolean, InvalidKey | ValueTooLarge | MemcachedError>
+  /**
+   * Adds bytes before an existing value (memjs's own `prepend` appends); `false` if the key is missing or the result
+   * would not fit. Never retried.
+   */
+  readonly prepend: (
+    key: string,
+    value: Uint8Array
+  ) => Effect.Effect<boolean, InvalidKey | ValueTooLarge | MemcachedError>
+  /** Reads a key with its CAS token (memcached's `gets`), for `compareAndSet`. */
+  readonly getWithCas: (key: string) => Effect.Effect<Option.Option<CasItem>, InvalidKey | MemcachedError>
+  /** Stores only if the item still has the CAS token `cas`; `false` if it changed or is gone. Never retried. */
+  readonly compareAndSet: (
+    key: string,
+    value: Uint8Array,
+    cas: bigint,
+    options?: WriteOptions
+  ) => Effect.Effect<boolean, InvalidKey | ValueTooLarge | MemcachedError>
+  /**
+   * Read-modify-write without lost updates: reads the item with its CAS token, stores `f(current)`, and starts over
+   * when another writer got there first (up to `attempts` times, then fails with `MemcachedError` `Protocol`).
+   * `f` gets `Option.none()` for a missing key, which is then created with `add`. Returns what was stored.
+   */
+  readonly update: (
+    key: string,
+    f: (current: Option.Option<Item>) => Item,
+    options?: WriteOptions & { readonly attempts?: number | undefined }
+  ) => Effect.Effect<Item, InvalidKey | ValueTooLarge | MemcachedError>
+  /** Each server's statistics (memcached's `stats`), by `host:port`. */
+  readonly stats: Effect.Effect<ReadonlyMap<string, Readonly<Record<string, string>>>, MemcachedError>
   /** Drops every item on every server (all keys, not only this prefix's). */
   readonly flush: Effect.Effect<void, MemcachedError>
   /** Asks every server for its version (keyed by `host:port`); fails if one does not answer. */

@@ -24,6 +24,7 @@ export * from "./errors/index.js"
 export { Memcached } from "./Memcached.js"
 /** @since 1.0.0 */
 export type {
+  CasItem,
   ClientLayerOptions,
   CounterOptions,
   Item,

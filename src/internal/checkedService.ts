@@ -13,7 +13,7 @@ import * as Schedule from "effect/Schedule"
 import type { InvalidKey } from "../errors/InvalidKey.js"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import type { Item, MemcachedService } from "../Memcached.js"
+import type { Item, MemcachedService, WriteOptions } from "../Memcached.js"
 import type { ObservabilityOptions } from "../Observability.js"
 import { mayHaveBeenApplied } from "./connection.js"
 import { maxValueBytes } from "./itemSize.js"
@@ -110,13 +110,45 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       : Effect.void
   }
 
-  const storeOne = (mode: StoreMode) =>
-  (key: string, value: Uint8Array, options?: { readonly ttl?: Duration.DurationInput | null | undefined; readonly flags?: number | undefined }) =>
+  const storeOne = (mode: StoreMode, cas?: bigint) =>
+  (key: string, value: Uint8Array, options?: WriteOptions) =>
     withKey(key, (wire) => {
       const item = { value, flags: (options?.flags ?? 0) >>> 0 }
-      const write = store.store(mode, wire, item, expiryOf(options?.ttl))
-      return Effect.zipRight(checkSize(wire, item), mode === "set" ? idempotent(write) : once(write))
+      const write = store.store(mode, wire, item, expiryOf(options?.ttl), cas)
+      return Effect.zipRight(checkSize(wire, item), mode === "set" && cas === undefined ? idempotent(write) : once(write))
     })
+
+  const concat = (side: "append" | "prepend") => (key: string, value: Uint8Array) =>
+    withKey(key, (wire) =>
+      Effect.zipRight(checkSize(wire, { value, flags: 0 }), once(store.concat(side, wire, value))))
+
+  const getWithCas = (key: string) => withKey(key, (wire) => Effect.map(idempotent(store.getWithCas(wire)), Option.fromNullable))
+
+  const update = (
+    key: string,
+    f: (current: Option.Option<Item>) => Item,
+    options?: WriteOptions & { readonly attempts?: number | undefined }
+  ) => {
+    const attempts = options?.attempts ?? 10
+    const attempt = (left: number): Effect.Effect<Item, InvalidKey | ValueTooLarge | MemcachedError> =>
+      Effect.flatMap(getWithCas(key), (current) => {
+        const next = f(Option.map(current, ({ flags, value }) => ({ value, flags })))
+        const write = { ttl: options?.ttl, flags: next.flags }
+        return Effect.flatMap(
+          Option.isSome(current)
+            ? storeOne("set", current.value.cas)(key, next.value, write)
+            : storeOne("add")(key, next.value, write),
+          (stored) => {
+            if (stored) return Effect.succeed(next)
+            if (left > 1) return attempt(left - 1)
+            return Effect.fail(
+              new MemcachedError({ reason: "Protocol", detail: `update of ${JSON.stringify(key)} kept conflicting (${attempts} attempts)` })
+            )
+          }
+        )
+      })
+    return attempt(attempts)
+  }
 
   const counter = (direction: "increment" | "decrement") =>
   (
@@ -169,6 +201,12 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       withKey(key, (wire) => Effect.map(idempotent(store.getAndTouch(wire, expiryOf(ttl))), Option.fromNullable)),
     increment: counter("increment"),
     decrement: counter("decrement"),
+    append: concat("append"),
+    prepend: concat("prepend"),
+    getWithCas,
+    compareAndSet: (key, value, cas, options) => storeOne("set", cas)(key, value, options),
+    update,
+    stats: idempotent(store.stats),
     flush: idempotent(store.flush),
     version: idempotent(store.version)
   }

@@ -9,6 +9,7 @@ import type * as Net from "node:net"
 import * as Effect from "effect/Effect"
 import * as Memjs from "memjs"
 import { MemcachedError } from "../errors/MemcachedError.js"
+import { SpanAttributes } from "../Observability.js"
 import type { Health } from "./ejection.js"
 import type { FramedServer } from "./framing.js"
 import { installFraming } from "./framing.js"
@@ -61,6 +62,8 @@ const ignoreError = (_error: unknown) => {}
 /** @internal */
 export interface Connection {
   readonly address: ServerAddress
+  /** `server.address` and `server.port` for the span of a request to this server. */
+  readonly spanAttributes: Readonly<Record<string, unknown>>
   /** Whether the server is in the pool or ejected after repeated failures. */
   readonly health: Health
   /** Sends one request and waits for its one response, within the deadline. */
@@ -286,5 +289,7 @@ export const makeConnection = (
 
   const reset = (reason: string) => recycle(client.servers[index]!, new Error(reason))
 
-  return { address, health, request, batch, reset, close }
+  const spanAttributes = { [SpanAttributes.serverAddress]: address.host, [SpanAttributes.serverPort]: address.port }
+
+  return { address, spanAttributes, health, request, batch, reset, close }
 }

@@ -102,14 +102,17 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     return groups
   }
 
-  const request = (key: WireKey, opcode: number, extras?: Uint8Array, value?: Uint8Array) =>
+  const request = (key: WireKey, opcode: number, extras?: Uint8Array, value?: Uint8Array, cas?: bigint) =>
     Effect.suspend(() => {
       const connection = route(key)
       if (connection instanceof MemcachedError) return Effect.fail(connection)
       const opaque = nextOpaque(client)
-      return Effect.map(
-        connection.request(encodeRequest(opcode, opaque, key.bytes, extras, value), opaque),
-        (response) => [connection, response] as const
+      return Effect.zipRight(
+        Effect.annotateCurrentSpan(connection.spanAttributes),
+        Effect.map(
+          connection.request(encodeRequest(opcode, opaque, key.bytes, extras, value, cas), opaque),
+          (response) => [connection, response] as const
+        )
       )
     })
 
@@ -140,6 +143,27 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     })
 
   const sameKey = (key: WireKey, response: Response) => response.key.equals(key.bytes)
+
+  /** The answer of a write: `false` when memcached did not store it (exists, missing, or a stale CAS token). */
+  const stored = (
+    connection: Connection,
+    key: WireKey,
+    size: number,
+    response: Response
+  ): Effect.Effect<boolean, MemcachedError | ValueTooLarge> => {
+    switch (response.header.status) {
+      case Status.Ok:
+        return Effect.succeed(true)
+      case Status.KeyExists:
+      case Status.KeyNotFound:
+      case Status.NotStored:
+        return Effect.succeed(false)
+      case Status.ValueTooLarge:
+        return Effect.fail(tooLarge(key, size))
+      default:
+        return Effect.fail(unexpected(connection, response, key))
+    }
+  }
 
   /** The answer of a request that succeeds on an existing key and says "not found" otherwise. */
   const existed = (connection: Connection, key: WireKey, response: Response) => {
@@ -196,24 +220,35 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
           }
         ).pipe(Effect.as(found))
       }),
-    store: (mode, key, item, expiry) =>
+    store: (mode, key, item, expiry, cas) =>
       Effect.flatMap(
-        request(key, storeOpcodes[mode], storeExtras(item.flags, toExpirationField(expiry, now())), item.value),
-        ([connection, response]): Effect.Effect<boolean, MemcachedError | ValueTooLarge> => {
-          switch (response.header.status) {
-            case Status.Ok:
-              return Effect.succeed(true)
-            case Status.KeyExists:
-            case Status.KeyNotFound:
-            case Status.NotStored:
-              return Effect.succeed(false)
-            case Status.ValueTooLarge:
-              return Effect.fail(tooLarge(key, item))
-            default:
-              return Effect.fail(unexpected(connection, response, key))
-          }
-        }
+        request(key, storeOpcodes[mode], storeExtras(item.flags, toExpirationField(expiry, now())), item.value, cas),
+        ([connection, response]) => stored(connection, key, item.value.length, response)
       ),
+    getWithCas: (key) =>
+      Effect.flatMap(request(key, Opcode.GetK), ([connection, response]) =>
+        Effect.map(
+          readItem(connection, key, response),
+          (item) => item && { ...item, cas: response.header.cas.readBigUInt64BE(0) }
+        )),
+    concat: (side, key, value) =>
+      Effect.flatMap(
+        request(key, side === "append" ? Opcode.Append : Opcode.Prepend, undefined, value),
+        ([connection, response]) => stored(connection, key, value.length, response)
+      ),
+    stats: Effect.map(
+      Effect.forEach(connections, (connection) =>
+        Effect.suspend(() => {
+          const opaque = nextOpaque(client)
+          const finalOpaque = nextOpaque(client)
+          const stats: Record<string, string> = {}
+          const frame = Buffer.concat([encodeRequest(Opcode.Stat, opaque), encodeRequest(Opcode.Noop, finalOpaque)])
+          return connection.batch(frame, [opaque], finalOpaque, (_, response) => {
+            if (response.key.length > 0) stats[response.key.toString("utf8")] = response.val.toString("utf8")
+          }).pipe(Effect.as([connection.address.label, stats] as const))
+        }), { concurrency: "unbounded" }),
+      (all) => new Map(all)
+    ),
     storeMany: (entries, expiry) =>
       Effect.suspend(() => {
         const extras = (flags: number) => storeExtras(flags, toExpirationField(expiry, now()))
@@ -223,7 +258,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
           ([key, item], opaque) => encodeRequest(Opcode.SetQ, opaque, key.bytes, extras(item.flags), item.value),
           (connection, [key, item], response) =>
             response.header.status === Status.ValueTooLarge
-              ? tooLarge(key, item)
+              ? tooLarge(key, item.value.length)
               : unexpected(connection, response, key)
         )
       }),
@@ -296,10 +331,10 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     )
   }
 
-  function tooLarge(key: WireKey, item: StoredItem) {
+  function tooLarge(key: WireKey, size: number) {
     return new ValueTooLarge({
       key: key.key,
-      size: item.value.length,
+      size,
       limit: maxValueBytes(maxItemSize, key.bytes.length)
     })
   }

@@ -8,6 +8,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { MemcachedError } from "../errors/MemcachedError.js"
+import { maxValueBytes } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
 import { describeStatus, Status } from "./protocol.js"
 import type { Store, StoredItem } from "./store.js"
@@ -18,6 +19,8 @@ interface Entry {
   readonly value: Buffer
   readonly flags: number
   expiresAt: number | undefined
+  /** Changes on every write, as memcached's CAS token does. */
+  readonly cas: bigint
 }
 
 const U64 = (1n << 64n) - 1n
@@ -28,6 +31,8 @@ const nonNumeric = (key: WireKey) =>
 /** @internal */
 export const makeMemoryStore = (maxItemSize: number): Store => {
   const entries = new Map<string, Entry>()
+  let lastCas = 0n
+  const nextCas = () => ++lastCas
 
   const live = (key: WireKey, now: number): Entry | undefined => {
     const entry = entries.get(key.text)
@@ -45,7 +50,8 @@ export const makeMemoryStore = (maxItemSize: number): Store => {
     entries.set(key.text, {
       value: Buffer.from(item.value),
       flags: item.flags >>> 0,
-      expiresAt: expiresAtMillis(expiry, now)
+      expiresAt: expiresAtMillis(expiry, now),
+      cas: nextCas()
     })
   }
 
@@ -66,13 +72,33 @@ export const makeMemoryStore = (maxItemSize: number): Store => {
         }
         return found
       }),
-    store: (mode, key, item, expiry) =>
+    store: (mode, key, item, expiry, cas) =>
       withNow((now) => {
-        const exists = live(key, now) !== undefined
-        if ((mode === "add" && exists) || (mode === "replace" && !exists)) return false
+        const entry = live(key, now)
+        if ((mode === "add" && entry) || (mode === "replace" && !entry)) return false
+        if (cas !== undefined && entry?.cas !== cas) return false
         write(key, item, expiry, now)
         return true
       }),
+    getWithCas: (key) =>
+      withNow((now) => {
+        const entry = live(key, now)
+        return entry && { ...copyOut(entry), cas: entry.cas }
+      }),
+    concat: (side, key, value) =>
+      withNow((now) => {
+        const entry = live(key, now)
+        if (!entry) return false
+        const bytes = Buffer.from(value)
+        const joined = side === "append" ? Buffer.concat([entry.value, bytes]) : Buffer.concat([bytes, entry.value])
+        // memcached answers "not stored" when the result would not fit, and keeps the value
+        if (joined.length > maxValueBytes(maxItemSize, key.bytes.length)) return false
+        entries.set(key.text, { value: joined, flags: entry.flags, expiresAt: entry.expiresAt, cas: nextCas() })
+        return true
+      }),
+    stats: withNow(() =>
+      new Map([["memory", { curr_items: String(entries.size), version: "effect-memcached in-memory store" }]])
+    ),
     storeMany: (items, expiry) =>
       withNow((now) => {
         for (const [key, item] of items) write(key, item, expiry, now)
@@ -108,7 +134,12 @@ export const makeMemoryStore = (maxItemSize: number): Store => {
         }
         const current = BigInt(text)
         const next = direction === "increment" ? (current + delta) & U64 : current > delta ? current - delta : 0n
-        entries.set(key.text, { value: Buffer.from(next.toString()), flags: entry.flags, expiresAt: entry.expiresAt })
+        entries.set(key.text, {
+          value: Buffer.from(next.toString()),
+          flags: entry.flags,
+          expiresAt: entry.expiresAt,
+          cas: nextCas()
+        })
         return Effect.succeed(next)
       }),
     flush: Effect.sync(() => entries.clear()),

@@ -38,6 +38,7 @@ interface OpInfo {
 const known: Readonly<Record<string, OpInfo>> = {
   get: { shape: "key", read: "one" },
   getAndTouch: { shape: "key", read: "one" },
+  getWithCas: { shape: "key", read: "one" },
   getMany: { shape: "keys", read: "many" },
   setMany: { shape: "entries" },
   deleteMany: { shape: "keys" }

@@ -18,6 +18,9 @@ export const Opcode = {
   Version: 0x0b,
   GetK: 0x0c,
   GetKQ: 0x0d,
+  Append: 0x0e,
+  Prepend: 0x0f,
+  Stat: 0x10,
   SetQ: 0x11,
   DeleteQ: 0x14,
   Touch: 0x1c,
@@ -78,7 +81,8 @@ export const encodeRequest = (
   opaque: number,
   key?: Uint8Array,
   extras?: Uint8Array,
-  value?: Uint8Array
+  value?: Uint8Array,
+  cas?: bigint
 ): Buffer => {
   const keyLength = key?.length ?? 0
   const extrasLength = extras?.length ?? 0
@@ -92,7 +96,8 @@ export const encodeRequest = (
   frame.writeUInt16BE(0, 6)
   frame.writeUInt32BE(extrasLength + keyLength + valueLength, 8)
   frame.writeUInt32BE(opaque, 12)
-  frame.fill(0, 16, 24)
+  if (cas === undefined) frame.fill(0, 16, 24)
+  else frame.writeBigUInt64BE(cas, 16)
   let offset = 24
   if (extras) offset += Buffer.from(extras.buffer, extras.byteOffset, extrasLength).copy(frame, offset)
   if (key) offset += Buffer.from(key.buffer, key.byteOffset, keyLength).copy(frame, offset)

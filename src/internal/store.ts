@@ -16,6 +16,11 @@ export interface StoredItem {
   readonly flags: number
 }
 
+/** @internal A stored value with the CAS token memcached gave its current version. */
+export interface CasItem extends StoredItem {
+  readonly cas: bigint
+}
+
 /** @internal */
 export type StoreMode = "set" | "add" | "replace"
 
@@ -24,13 +29,24 @@ export interface Store {
   readonly get: (key: WireKey) => Effect.Effect<StoredItem | undefined, MemcachedError>
   /** Hits only, keyed by `WireKey.text`. */
   readonly getMany: (keys: ReadonlyArray<WireKey>) => Effect.Effect<Map<string, StoredItem>, MemcachedError>
-  /** `false` when `add` found the key or `replace` did not. */
+  /** `false` when `add` found the key, `replace` did not, or `cas` no longer matches the item. */
   readonly store: (
     mode: StoreMode,
     key: WireKey,
     item: StoredItem,
-    expiry: Expiry
+    expiry: Expiry,
+    cas?: bigint
   ) => Effect.Effect<boolean, MemcachedError | ValueTooLarge>
+  /** The item and its CAS token. */
+  readonly getWithCas: (key: WireKey) => Effect.Effect<CasItem | undefined, MemcachedError>
+  /** Adds bytes after (`append`) or before (`prepend`) an existing value; `false` if the key is missing. */
+  readonly concat: (
+    side: "append" | "prepend",
+    key: WireKey,
+    value: Uint8Array
+  ) => Effect.Effect<boolean, MemcachedError | ValueTooLarge>
+  /** Each server's statistics, by `host:port`. */
+  readonly stats: Effect.Effect<ReadonlyMap<string, Readonly<Record<string, string>>>, MemcachedError>
   readonly storeMany: (
     entries: ReadonlyArray<readonly [WireKey, StoredItem]>,
     expiry: Expiry
