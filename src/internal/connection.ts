@@ -142,14 +142,17 @@ export const makeConnection = (
   const label = address.label
   installFraming(client.servers[index] as unknown as FramedServer)
 
-  /** Writes made in one tick leave in one syscall: the socket is corked until the tick's end. */
+  /**
+   * Writes made in one turn of the event loop leave in one syscall: the socket is corked until the loop's check
+   * phase, after every response that arrived in this turn has resumed its fiber.
+   */
   let corked: Net.Socket | undefined
   const cork = (server: MemjsServer) => {
     const socket = server._socket
     if (socket === undefined || !server.connected || corked === socket) return
     corked = socket
     socket.cork()
-    process.nextTick(() => {
+    setImmediate(() => {
       corked = undefined
       socket.uncork()
     })

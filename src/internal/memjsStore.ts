@@ -4,7 +4,10 @@
  *
  * @internal
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { Connection, MemjsClient } from "./connection.js"
@@ -58,6 +61,18 @@ const unexpected = (connection: Connection, response: Response, key?: WireKey): 
   })
 }
 
+/**
+ * Puts the request's server on the current span, if there is one. (`Effect.annotateCurrentSpan` would build a
+ * `NoSuchElementException`, stack trace and all, on every request made outside a span.)
+ */
+const annotateServer = (connection: Connection) =>
+  Effect.contextWith((context: Context.Context<never>) => {
+    const span = Context.getOption(context, Tracer.ParentSpan)
+    if (Option.isSome(span) && span.value._tag === "Span") {
+      for (const [key, value] of Object.entries(connection.spanAttributes)) span.value.attribute(key, value)
+    }
+  })
+
 const itemOf = (response: Response): StoredItem => ({
   value: response.val,
   flags: response.extras.length >= 4 ? response.extras.readUInt32BE(0) : 0
@@ -108,7 +123,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
       if (connection instanceof MemcachedError) return Effect.fail(connection)
       const opaque = nextOpaque(client)
       return Effect.zipRight(
-        Effect.annotateCurrentSpan(connection.spanAttributes),
+        annotateServer(connection),
         Effect.map(
           connection.request(encodeRequest(opcode, opaque, key.bytes, extras, value, cas), opaque),
           (response) => [connection, response] as const
