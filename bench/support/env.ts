@@ -1,0 +1,208 @@
+/** Command line, environment description and a `gc()` that works without `--expose-gc`. */
+import { spawnSync } from "node:child_process"
+import { readFileSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
+import type { SideId } from "./sides.js"
+import { workloads } from "./workloads.js"
+
+export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+export const repoDir = path.resolve(benchDir, "..")
+
+export interface Options {
+  readonly quick: boolean
+  readonly heap: boolean
+  readonly heapOps: number
+  readonly only: ReadonlyArray<string> | undefined
+  readonly sides: ReadonlyArray<SideId>
+  readonly reps: number
+  readonly durationMs: number
+  readonly warmupMs: number
+  readonly write: boolean
+  readonly buffers: boolean
+  /** Measure src/ through tsx instead of src/ compiled by tsc into bench/.build/dist. */
+  readonly fromSource: boolean
+  /** Internal (bench/profile.ts): where to write the measured windows, as process.hrtime µs. */
+  readonly windowsFile: string | undefined
+}
+
+const USAGE = `npm run bench [-- options]
+
+  --quick            short cells (BENCH_QUICK=1 does the same); < 30 s
+  --heap             1,000,000 Cache operations (90/10 get/set, 64 in flight); heapUsed before/after gc
+  --heap-ops=N       operations for --heap (default 1000000)
+  --only=ID,ID       workloads: ${workloads.map((w) => w.id).join(", ")}
+  --sides=ID,ID      memjs, cache, cache-rp, facade (default: all four; quick: memjs, cache, facade)
+  --reps=N           repetitions per workload and side (default 3)
+  --duration=MS      measured time per cell (default 1000; quick 80)
+  --warmup=MS        warm-up per workload and side before the first repetition (default 300; quick 40);
+                     each side also warms up on the mixed workload for 3× this at the start
+  --buffers          values are Buffers instead of ASCII strings
+  --src              measure src/ as tsx runs it, instead of src/ compiled by tsc into bench/.build/dist (what
+                     package users run); tsx's esbuild transform adds __name(…) wrappers (keepNames) that cost CPU
+  --no-write         do not write bench/results/*.md
+`
+
+const allSides: ReadonlyArray<SideId> = ["memjs", "cache", "cache-rp", "facade"]
+
+export const parseOptions = (argv: ReadonlyArray<string>): Options => {
+  const flags = new Map<string, string>()
+  for (const arg of argv) {
+    if (arg === "--help" || arg === "-h") {
+      process.stdout.write(USAGE)
+      process.exit(0)
+    }
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg)
+    if (!match) throw new Error(`unknown argument ${JSON.stringify(arg)}\n\n${USAGE}`)
+    flags.set(match[1]!, match[2] ?? "")
+  }
+  const known = new Set([
+    "quick",
+    "heap",
+    "heap-ops",
+    "only",
+    "sides",
+    "reps",
+    "duration",
+    "warmup",
+    "buffers",
+    "src",
+    "no-write"
+  ])
+  for (const flag of flags.keys()) if (!known.has(flag)) throw new Error(`unknown option --${flag}\n\n${USAGE}`)
+  const quick = flags.has("quick") || ["1", "true", "yes"].includes(process.env["BENCH_QUICK"] ?? "")
+  const number = (name: string, fallback: number) => {
+    const raw = flags.get(name)
+    if (raw === undefined) return fallback
+    const value = Number(raw)
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`)
+    return value
+  }
+  const list = (name: string) => flags.get(name)?.split(",").map((s) => s.trim()).filter((s) => s !== "")
+  const only = list("only")
+  for (const id of only ?? []) {
+    if (!workloads.some((w) => w.id === id)) throw new Error(`unknown workload ${id}\n\n${USAGE}`)
+  }
+  const sides = list("sides") ?? (quick ? ["memjs", "cache", "facade"] : allSides)
+  for (const side of sides) if (!allSides.includes(side as SideId)) throw new Error(`unknown side ${side}\n\n${USAGE}`)
+  // memjs first: every ratio is against it, and the interleaving is memjs, Cache, (Cache·rp,) facade.
+  const ordered = allSides.filter((side) => sides.includes(side))
+  return {
+    quick,
+    heap: flags.has("heap"),
+    heapOps: number("heap-ops", 1_000_000),
+    only,
+    sides: ordered,
+    reps: Math.round(number("reps", 3)),
+    durationMs: number("duration", quick ? 80 : 1000),
+    warmupMs: number("warmup", quick ? 40 : 300),
+    write: !flags.has("no-write") && process.env["BENCH_PROFILE_WINDOWS"] === undefined,
+    buffers: flags.has("buffers"),
+    fromSource: flags.has("src"),
+    windowsFile: process.env["BENCH_PROFILE_WINDOWS"]
+  }
+}
+
+/** `global.gc` when node runs with --expose-gc; otherwise the same function fetched through V8 flags. */
+export type Gc = (options?: { readonly type?: "major" | "minor" }) => void
+
+export const getGc = (): Gc | undefined => {
+  const exposed = (globalThis as { gc?: Gc }).gc
+  if (typeof exposed === "function") return exposed
+  try {
+    v8.setFlagsFromString("--expose-gc")
+    const gc = vm.runInNewContext("gc") as unknown
+    return typeof gc === "function" ? (gc as Gc) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const versionOf = (pkg: string): string => {
+  try {
+    const json = JSON.parse(readFileSync(path.join(repoDir, "node_modules", pkg, "package.json"), "utf8")) as {
+      version?: string
+    }
+    return json.version ?? "?"
+  } catch {
+    return "?"
+  }
+}
+
+export const environment = (memcached: { readonly version: string; readonly args: ReadonlyArray<string> }) => {
+  const cpus = os.cpus()
+  return {
+    node: process.version,
+    effect: versionOf("effect"),
+    memjs: versionOf("memjs"),
+    memcached: memcached.version,
+    memcachedArgs: memcached.args.join(" "),
+    source: gitState(),
+    cpu: `${cpus[0]?.model ?? "?"} × ${cpus.length}`,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadavg: os.loadavg().map((value) => value.toFixed(2)).join(" ")
+  }
+}
+
+/** `2025-01-31T12-34-56Z`: an ISO timestamp that is a valid file name everywhere. */
+export const fileStamp = (date: Date): string => date.toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-")
+
+/**
+ * TCP segments sent by the whole machine (Linux /proc/net/snmp `Tcp: OutSegs`), or undefined elsewhere. On loopback
+ * this counts both directions (our requests and memcached's answers): per operation, it shows how well writes and
+ * answers are coalesced into segments.
+ */
+export const tcpOutSegments = (): number | undefined => {
+  try {
+    const lines = readFileSync("/proc/net/snmp", "utf8").split("\n").filter((line) => line.startsWith("Tcp:"))
+    if (lines.length < 2) return undefined
+    const names = lines[0]!.split(/\s+/)
+    const values = lines[1]!.split(/\s+/)
+    const value = Number(values[names.indexOf("OutSegs")])
+    return Number.isFinite(value) ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100
+
+/** Busy and total CPU time of the whole machine in µs (Linux /proc/stat), or undefined elsewhere. */
+export const machineCpu = (): { readonly busy: number; readonly total: number } | undefined => {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number)
+    const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0)
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0)
+    const scale = 1_000_000 / CLOCK_TICKS_PER_SECOND
+    return { busy: (total - idle) * scale, total: total * scale }
+  } catch {
+    return undefined
+  }
+}
+
+/** user+system CPU of another process in µs (Linux /proc/<pid>/stat), or undefined. */
+export const processCpu = (pid: number): number | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    // fields[0] is the state (3rd field of the file): utime and stime are the 14th and 15th.
+    return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / CLOCK_TICKS_PER_SECOND)
+  } catch {
+    return undefined
+  }
+}
+
+/** The commit measured, and whether src/ had uncommitted changes (other people edit it while benches run). */
+export const gitState = (): string => {
+  const git = (args: ReadonlyArray<string>) => {
+    const result = spawnSync("git", args, { cwd: repoDir, encoding: "utf8" })
+    return result.status === 0 ? result.stdout.trimEnd() : undefined
+  }
+  const head = git(["log", "-1", "--format=%h %s"])
+  if (head === undefined) return "not a git checkout"
+  const dirty = (git(["status", "--porcelain", "--", "src"]) ?? "").split("\n").filter((line) => line !== "")
+  return `${head}${dirty.length ? ` + uncommitted changes in ${dirty.map((line) => line.slice(3)).join(", ")}` : ""}`
+}

@@ -1,0 +1,130 @@
+/**
+ * The benchmark's own memcached: `memcached -l 127.0.0.1 -p <free port> -t 2 …`, stopped (by its pid, via the
+ * ChildProcess handle) when the bench ends, on SIGINT/SIGTERM, or when the process exits. Plain Node, no Effect, so
+ * that the bench does not depend on the test harness that other people edit.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import { existsSync } from "node:fs"
+import * as net from "node:net"
+
+const HOST = "127.0.0.1"
+const BIN = existsSync("/usr/bin/memcached") ? "/usr/bin/memcached" : "memcached"
+
+export interface BenchServer {
+  readonly address: string
+  readonly pid: number
+  readonly version: string
+  readonly args: ReadonlyArray<string>
+  readonly stop: () => Promise<void>
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.unref()
+    server.once("error", reject)
+    server.listen(0, HOST, () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error("could not find a free port"))))
+    })
+  })
+
+const canConnect = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host: HOST, port })
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.once("connect", () => done(true))
+    socket.once("error", () => done(false))
+    socket.setTimeout(500, () => done(false))
+  })
+
+const sleep = (millis: number) => new Promise<void>((resolve) => setTimeout(resolve, millis))
+
+const memcachedVersion = (): string => {
+  const result = spawnSync(BIN, ["-V"], { encoding: "utf8" })
+  return (result.stdout || result.stderr || "").trim() || "unknown"
+}
+
+const startOn = async (port: number, memoryMb: number) => {
+  const args = ["-l", HOST, "-p", String(port), "-U", "0", "-t", "2", "-c", "4096", "-m", String(memoryMb)]
+  // memcached refuses to run as root unless told which user to become.
+  if (process.getuid?.() === 0) args.push("-u", "nobody")
+  const child: ChildProcess = spawn(BIN, args, { stdio: ["ignore", "ignore", "pipe"] })
+  let stderr = ""
+  child.stderr?.setEncoding("utf8")
+  child.stderr?.on("data", (chunk: string) => {
+    if (stderr.length < 16_384) stderr += chunk
+  })
+  let exited = false
+  const exit = new Promise<void>((resolve) => {
+    child.once("exit", () => {
+      exited = true
+      resolve()
+    })
+    child.once("error", (error) => {
+      stderr += `\n${error.message}`
+      exited = true
+      resolve()
+    })
+  })
+  const deadline = Date.now() + 5_000
+  while (Date.now() < deadline && !exited) {
+    if (await canConnect(port)) return { child, exit, args, ok: true as const }
+    await sleep(20)
+  }
+  if (!exited) child.kill("SIGKILL")
+  await exit
+  return { ok: false as const, stderr: stderr.trim() }
+}
+
+/** Starts memcached on a free loopback port; retries once on another port. */
+export const startMemcached = async (options: { readonly memoryMb?: number } = {}): Promise<BenchServer> => {
+  const failures: Array<string> = []
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const port = await freePort()
+    const started = await startOn(port, options.memoryMb ?? 1024)
+    if (!started.ok) {
+      failures.push(`port ${port}: ${started.stderr || "no output"}`)
+      continue
+    }
+    const { child, exit, args } = started
+    const pid = child.pid ?? -1
+    let stopped = false
+    const killNow = () => {
+      if (stopped) return
+      stopped = true
+      try {
+        child.kill("SIGKILL")
+      } catch {
+        // already gone
+      }
+    }
+    const onExit = () => killNow()
+    const onSignal = (signal: NodeJS.Signals) => {
+      killNow()
+      process.stderr.write(`\nbench: ${signal}, memcached (pid ${pid}) stopped\n`)
+      process.exit(130)
+    }
+    process.once("exit", onExit)
+    process.once("SIGINT", onSignal)
+    process.once("SIGTERM", onSignal)
+    return {
+      address: `${HOST}:${port}`,
+      pid,
+      version: memcachedVersion(),
+      args: [BIN, ...args],
+      stop: async () => {
+        process.off("exit", onExit)
+        process.off("SIGINT", onSignal)
+        process.off("SIGTERM", onSignal)
+        killNow()
+        await Promise.race([exit, sleep(5_000)])
+      }
+    }
+  }
+  throw new Error(`memcached did not start (${BIN}; is it installed?): ${failures.join(" | ")}`)
+}

@@ -1,0 +1,263 @@
+/**
+ * The sides that are compared, each over its own connection to the same memcached:
+ *
+ * - `memjs`:    raw memjs 1.3.2, promise API (`Client.create(addr, { logger, retries: 1 })`).
+ * - `Cache`:    the `Cache` service (Memcached.layer + Serializer.raw) on a ManagedRuntime; the whole cell runs inside
+ *               Effect as `Effect.forEach(indices, op, { concurrency: N })` — the Effect-native style.
+ * - `Cache·rp`: the same service, but every operation is its own `runtime.runPromise(…)` from async code.
+ * - `facade`:   `new MemcachedCache({ servers, serializer: "raw" })`, promise API.
+ */
+import { Effect, Layer, ManagedRuntime, Option } from "effect"
+import * as Memjs from "memjs"
+import type { CacheService, MemcachedError } from "../../src/index.js"
+import type { Library } from "./library.js"
+import type { Recorder } from "./stats.js"
+import type { DataSet, Workload } from "./workloads.js"
+import { mixIsSet } from "./workloads.js"
+
+export type SideId = "memjs" | "cache" | "cache-rp" | "facade"
+
+export const sideLabels: Record<SideId, string> = {
+  memjs: "memjs",
+  cache: "Cache",
+  "cache-rp": "Cache·rp",
+  facade: "facade"
+}
+
+export interface Side {
+  readonly id: SideId
+  readonly label: string
+  /** Runs the workload with `concurrency` in flight until `deadline` (performance.now()); returns operations done. */
+  readonly runCell: (workload: Workload, data: DataSet, deadline: number, recorder: Recorder) => Promise<number>
+  /** One read, for the sanity check: the value's length, or undefined on a miss. */
+  readonly probe: (key: string) => Promise<number | undefined>
+  readonly close: () => Promise<void>
+}
+
+/** Promise primitives. `get` resolves to whether it hit; `getMany` to the number of hits. */
+interface PromiseOps {
+  readonly get: (key: string) => Promise<boolean>
+  readonly set: (key: string, value: string | Buffer) => Promise<unknown>
+  readonly getMany: (keys: ReadonlyArray<string>) => Promise<number>
+}
+
+/** Effect primitives, same meaning. */
+interface EffectOps {
+  readonly get: (key: string) => Effect.Effect<boolean, unknown>
+  readonly set: (key: string, value: string | Buffer) => Effect.Effect<unknown, unknown>
+  readonly getMany: (keys: ReadonlyArray<string>) => Effect.Effect<number, unknown>
+}
+
+const promiseOp = (ops: PromiseOps, workload: Workload, data: DataSet, recorder: Recorder) => {
+  const { keys, value, batches } = data
+  const count = keys.length
+  const onHit = (hit: boolean) => {
+    if (!hit) recorder.miss()
+  }
+  const onBatch = (hits: number) => {
+    if (hits !== batches[0]!.length) recorder.miss()
+  }
+  switch (workload.op) {
+    case "get":
+      return (i: number) => ops.get(keys[i % count]!).then(onHit)
+    case "set":
+      return (i: number) => ops.set(keys[i % count]!, value)
+    case "getMany":
+      return (i: number) => ops.getMany(batches[i % batches.length]!).then(onBatch)
+    case "mix":
+      return (i: number) => (mixIsSet(i) ? ops.set(keys[i % count]!, value) : ops.get(keys[i % count]!).then(onHit))
+  }
+}
+
+const effectOp = (ops: EffectOps, workload: Workload, data: DataSet, recorder: Recorder) => {
+  const { keys, value, batches } = data
+  const count = keys.length
+  const onHit = (hit: boolean) => {
+    if (!hit) recorder.miss()
+  }
+  const onBatch = (hits: number) => {
+    if (hits !== batches[0]!.length) recorder.miss()
+  }
+  switch (workload.op) {
+    case "get":
+      return (i: number) => Effect.map(ops.get(keys[i % count]!), onHit)
+    case "set":
+      return (i: number) => ops.set(keys[i % count]!, value)
+    case "getMany":
+      return (i: number) => Effect.map(ops.getMany(batches[i % batches.length]!), onBatch)
+    case "mix":
+      return (i: number) =>
+        mixIsSet(i) ? ops.set(keys[i % count]!, value) : Effect.map(ops.get(keys[i % count]!), onHit)
+  }
+}
+
+/** N async workers, each awaiting one operation at a time until the deadline. */
+export const runPromiseCell = async (
+  op: (i: number) => Promise<unknown>,
+  concurrency: number,
+  deadline: number,
+  recorder: Recorder
+): Promise<number> => {
+  let next = 0
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const i = next++
+      const start = performance.now()
+      await op(i)
+      recorder.add(performance.now() - start)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  return next
+}
+
+/**
+ * The Effect-native cell: `Effect.forEach(indices, op, { concurrency: N, discard: true })` over chunks of indices,
+ * repeated until the deadline. Chunks hold up to 32·N operations (so the drain at the end of each chunk costs
+ * ~1/64 of the throughput) and shrink near the deadline so that slow workloads do not overshoot it by much.
+ */
+export const runEffectCell = (
+  op: (i: number) => Effect.Effect<unknown, unknown>,
+  concurrency: number,
+  deadline: number,
+  recorder: Recorder
+): Effect.Effect<number, unknown> => {
+  const timed = (i: number) =>
+    Effect.suspend(() => {
+      const start = performance.now()
+      return Effect.map(op(i), () => recorder.add(performance.now() - start))
+    })
+  return Effect.gen(function*() {
+    let next = 0
+    let chunk = Math.max(64, concurrency * 8)
+    const maxChunk = Math.max(256, concurrency * 32)
+    for (;;) {
+      const start = performance.now()
+      if (start >= deadline) break
+      const indices = new Array<number>(chunk)
+      for (let j = 0; j < chunk; j++) indices[j] = next + j
+      next += chunk
+      yield* Effect.forEach(indices, timed, { concurrency, discard: true })
+      const now = performance.now()
+      const rate = chunk / Math.max(now - start, 0.01)
+      const wanted = Math.floor(rate * (deadline - now))
+      if (wanted < concurrency * 2) break
+      chunk = Math.min(maxChunk, Math.max(concurrency * 2, wanted))
+    }
+    return next
+  })
+}
+
+const silent = { log: () => {} }
+
+export const makeMemjsSide = (address: string): Side => {
+  const client = Memjs.Client.create(address, { logger: silent, retries: 1 })
+  const ops: PromiseOps = {
+    get: (key) => client.get(key).then((result) => result.value !== null),
+    set: (key, value) => client.set(key, value, { expires: 300 }),
+    getMany: (keys) =>
+      Promise.all(keys.map((key) => client.get(key))).then((results) => {
+        let hits = 0
+        for (const result of results) if (result.value !== null) hits++
+        return hits
+      })
+  }
+  return {
+    id: "memjs",
+    label: sideLabels.memjs,
+    runCell: (workload, data, deadline, recorder) =>
+      runPromiseCell(promiseOp(ops, workload, data, recorder), workload.concurrency, deadline, recorder),
+    probe: (key) => client.get(key).then((result) => result.value?.length),
+    close: async () => client.close()
+  }
+}
+
+const lengthOf = (value: unknown): number | undefined =>
+  typeof value === "string" || value instanceof Uint8Array ? value.length : undefined
+
+const cacheRuntime = async (lib: Library, address: string) => {
+  const runtime = ManagedRuntime.make(
+    lib.Memcached.layer({ servers: address }).pipe(Layer.provide(lib.Serializer.raw))
+  )
+  const cache: CacheService = await runtime.runPromise(lib.Cache)
+  return { runtime, cache }
+}
+
+const cacheEffectOps = (cache: CacheService): EffectOps => ({
+  get: (key) => Effect.map(cache.get(key), Option.isSome),
+  set: (key, value) => cache.set(key, value),
+  getMany: (keys) => Effect.map(cache.getMany(keys), (found) => found.size)
+})
+
+/** `Cache`, Effect-native: the whole cell is one Effect run. */
+export const makeCacheSide = async (lib: Library, address: string): Promise<Side> => {
+  const { runtime, cache } = await cacheRuntime(lib, address)
+  const ops = cacheEffectOps(cache)
+  return {
+    id: "cache",
+    label: sideLabels.cache,
+    runCell: (workload, data, deadline, recorder) =>
+      runtime.runPromise(
+        runEffectCell(effectOp(ops, workload, data, recorder), workload.concurrency, deadline, recorder)
+      ),
+    probe: (key) =>
+      runtime.runPromise(Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)),
+    close: () => runtime.dispose()
+  }
+}
+
+/** Exposed for the heap check, which drives `Cache` directly. */
+export const openCache = async (lib: Library, address: string) => {
+  const { runtime, cache } = await cacheRuntime(lib, address)
+  return { runtime, cache, ops: cacheEffectOps(cache) }
+}
+
+/** `Cache`, one `runtime.runPromise` per operation, driven from async code. */
+export const makeCacheRunPromiseSide = async (lib: Library, address: string): Promise<Side> => {
+  const { runtime, cache } = await cacheRuntime(lib, address)
+  const run = <A>(effect: Effect.Effect<A, MemcachedError | unknown>) => runtime.runPromise(effect)
+  const ops: PromiseOps = {
+    get: (key) => run(Effect.map(cache.get(key), Option.isSome)),
+    set: (key, value) => run(cache.set(key, value)),
+    getMany: (keys) => run(Effect.map(cache.getMany(keys), (found) => found.size))
+  }
+  return {
+    id: "cache-rp",
+    label: sideLabels["cache-rp"],
+    runCell: (workload, data, deadline, recorder) =>
+      runPromiseCell(promiseOp(ops, workload, data, recorder), workload.concurrency, deadline, recorder),
+    probe: (key) => run(Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)),
+    close: () => runtime.dispose()
+  }
+}
+
+export const makeFacadeSide = async (lib: Library, address: string): Promise<Side> => {
+  const facade = new lib.MemcachedCache({ servers: address, serializer: "raw" })
+  await facade.connect()
+  const ops: PromiseOps = {
+    get: (key) => facade.get(key).then((value) => value !== undefined),
+    set: (key, value) => facade.set(key, value),
+    getMany: (keys) => facade.getMany(keys).then((found) => found.size)
+  }
+  return {
+    id: "facade",
+    label: sideLabels.facade,
+    runCell: (workload, data, deadline, recorder) =>
+      runPromiseCell(promiseOp(ops, workload, data, recorder), workload.concurrency, deadline, recorder),
+    probe: (key) => facade.get(key).then(lengthOf),
+    close: () => facade.close()
+  }
+}
+
+export const makeSide = (lib: Library, id: SideId, address: string): Promise<Side> => {
+  switch (id) {
+    case "memjs":
+      return Promise.resolve(makeMemjsSide(address))
+    case "cache":
+      return makeCacheSide(lib, address)
+    case "cache-rp":
+      return makeCacheRunPromiseSide(lib, address)
+    case "facade":
+      return makeFacadeSide(lib, address)
+  }
+}

@@ -1,0 +1,86 @@
+/** The workloads, their key spaces and values. Every side runs exactly the same operation for the same index. */
+
+export type OpKind = "get" | "set" | "getMany" | "mix"
+
+export interface Workload {
+  /** For `--only=…`. */
+  readonly id: string
+  readonly title: string
+  readonly op: OpKind
+  /** Operations (or batches) in flight. */
+  readonly concurrency: number
+  /** Value size in bytes. */
+  readonly size: number
+  /** What one counted operation is. */
+  readonly unit: "op" | "batch"
+}
+
+export const GET_MANY_KEYS = 100
+
+export const workloads: ReadonlyArray<Workload> = [
+  { id: "get-seq", title: "get 100 B, sequential", op: "get", concurrency: 1, size: 100, unit: "op" },
+  { id: "get-c16", title: "get 100 B, 16 in flight", op: "get", concurrency: 16, size: 100, unit: "op" },
+  { id: "get-c256", title: "get 100 B, 256 in flight", op: "get", concurrency: 256, size: 100, unit: "op" },
+  { id: "set-seq", title: "set 100 B, sequential", op: "set", concurrency: 1, size: 100, unit: "op" },
+  { id: "set-c16", title: "set 100 B, 16 in flight", op: "set", concurrency: 16, size: 100, unit: "op" },
+  { id: "set-c256", title: "set 100 B, 256 in flight", op: "set", concurrency: 256, size: 100, unit: "op" },
+  {
+    id: "getmany-100",
+    title: `getMany ${GET_MANY_KEYS} keys, sequential batches`,
+    op: "getMany",
+    concurrency: 1,
+    size: 100,
+    unit: "batch"
+  },
+  { id: "get-10k-c16", title: "get 10 KiB, 16 in flight", op: "get", concurrency: 16, size: 10 * 1024, unit: "op" },
+  { id: "set-10k-c16", title: "set 10 KiB, 16 in flight", op: "set", concurrency: 16, size: 10 * 1024, unit: "op" },
+  { id: "get-500k-c16", title: "get 500 KiB, 16 in flight", op: "get", concurrency: 16, size: 500 * 1024, unit: "op" },
+  { id: "set-500k-c16", title: "set 500 KiB, 16 in flight", op: "set", concurrency: 16, size: 500 * 1024, unit: "op" },
+  { id: "mix-c64", title: "90% get / 10% set 100 B, 64 in flight", op: "mix", concurrency: 64, size: 100, unit: "op" }
+]
+
+/** Keys per value size: every get hits (the keys are written before the run and rewritten with equal values). */
+const keyCounts: Record<number, number> = { 100: 1000, [10 * 1024]: 256, [500 * 1024]: 32 }
+
+export interface DataSet {
+  readonly size: number
+  readonly keys: ReadonlyArray<string>
+  /** ASCII, so the raw serializer reads it back as a string of the same length. */
+  readonly value: string | Buffer
+  /** getMany batches of `GET_MANY_KEYS` keys each (100 B only). */
+  readonly batches: ReadonlyArray<ReadonlyArray<string>>
+}
+
+const makeValue = (size: number, seed: number): string => {
+  const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+  let out = ""
+  let state = seed >>> 0
+  const block = 4096
+  let chunk = ""
+  for (let i = 0; i < Math.min(size, block); i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
+    chunk += alphabet[state % alphabet.length]
+  }
+  while (out.length < size) out += chunk
+  return out.slice(0, size)
+}
+
+export const makeDataSets = (valuesAsBuffers: boolean): ReadonlyMap<number, DataSet> => {
+  const sets = new Map<number, DataSet>()
+  for (const size of [100, 10 * 1024, 500 * 1024]) {
+    const count = keyCounts[size]!
+    const keys = Array.from({ length: count }, (_, i) => `bench:${size}:${i}`)
+    const text = makeValue(size, size)
+    const batches: Array<Array<string>> = []
+    if (size === 100) {
+      for (let b = 0; b < 10; b++) {
+        batches.push(Array.from({ length: GET_MANY_KEYS }, (_, j) => keys[(b * GET_MANY_KEYS + j) % count]!))
+      }
+    }
+    sets.set(size, { size, keys, value: valuesAsBuffers ? Buffer.from(text, "latin1") : text, batches })
+  }
+  return sets
+}
+
+/** Whether operation `i` of the 90/10 mix is a set: a fixed hash of the index, the same on every side. */
+export const mixIsSet = (i: number): boolean => (Math.imul(i + 1, 0x9e3779b1) >>> 0) % 10 === 0
