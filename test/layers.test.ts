@@ -224,7 +224,7 @@ describe("Memcached.layerClient", () => {
         assertSome(yield* cache.get("byo-k"), "from the layer")
       }))
       // Released: the client's socket is still open and the client still works.
-      assert.strictEqual(yield* connections(server.address), baseline + 1)
+      assert.isAtLeast(yield* connections(server.address), baseline + 1)
       const read = yield* Effect.promise(() => client.get("byo-k"))
       assert.strictEqual(read.value?.toString("utf8"), "from the layer")
       yield* Effect.promise(() => client.set("byo-k2", "from memjs", { expires: 60 }))
