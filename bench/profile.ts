@@ -98,8 +98,9 @@ const spawnChild = (name: string, nodeArgs: ReadonlyArray<string>, env: Record<s
       for (const line of chunk.split("\n")) if (line.startsWith("[")) log(`  ${line}`)
     })
     child.once("error", reject)
-    child.once("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error(`profile child for ${name} exited with ${code}:\n${stderr}`))
+    child.once(
+      "exit",
+      (code) => code === 0 ? resolve() : reject(new Error(`profile child for ${name} exited with ${code}:\n${stderr}`))
     )
   })
 
@@ -232,7 +233,9 @@ interface AllocationSummary {
   readonly ops: number
   readonly bytes: number
   readonly areas: ReadonlyArray<readonly [Area, number]>
-  readonly top: ReadonlyArray<{ readonly fn: string; readonly where: string; readonly area: Area; readonly bytes: number }>
+  readonly top: ReadonlyArray<
+    { readonly fn: string; readonly where: string; readonly area: Area; readonly bytes: number }
+  >
 }
 
 const summarizeAllocation = (head: HeapNode, windows: ReadonlyArray<Window>): AllocationSummary => {
@@ -266,7 +269,9 @@ const summarizeAllocation = (head: HeapNode, windows: ReadonlyArray<Window>): Al
 const allocationMarkdown = (summary: AllocationSummary): string => {
   const perOp = (bytes: number) => (summary.ops > 0 ? Math.round(bytes / summary.ops).toLocaleString("en-US") : "–")
   return [
-    `Allocation (V8 sampling heap profiler, separate run, collected objects included): **${perOp(summary.bytes)} bytes ` +
+    `Allocation (V8 sampling heap profiler, separate run, collected objects included): **${
+      perOp(summary.bytes)
+    } bytes ` +
     `per op** over ${summary.ops.toLocaleString("en-US")} ops.`,
     "",
     "| area | bytes/op | % |",
@@ -278,7 +283,9 @@ const allocationMarkdown = (summary: AllocationSummary): string => {
     "| bytes/op | % | allocating function | where | area |",
     "|---:|---:|---|---|---|",
     ...summary.top.map((entry) =>
-      `| ${perOp(entry.bytes)} | ${((entry.bytes / summary.bytes) * 100).toFixed(1)} | \`${entry.fn}\` | ${entry.where} | ${entry.area} |`
+      `| ${perOp(entry.bytes)} | ${
+        ((entry.bytes / summary.bytes) * 100).toFixed(1)
+      } | \`${entry.fn}\` | ${entry.where} | ${entry.area} |`
     ),
     ""
   ].join("\n")
@@ -292,7 +299,9 @@ const markdownOf = (summary: Summary): string => {
     "",
     `${summary.ops.toLocaleString("en-US")} ops in ${summary.windowMs.toFixed(0)} ms ` +
     `(${Math.round(summary.ops / (summary.windowMs / 1000)).toLocaleString("en-US")} ops/s under the profiler); ` +
-    `busy ${((busy / summary.windowMs) * 100).toFixed(0)}% of the window, ${perOp(busy)} µs CPU per op on the main thread` +
+    `busy ${((busy / summary.windowMs) * 100).toFixed(0)}% of the window, ${
+      perOp(busy)
+    } µs CPU per op on the main thread` +
     (summary.timebaseOk ? "" : " — **windows not found in the profile: whole profile used**"),
     "",
     "| area | ms | % of busy | µs/op |",
@@ -306,7 +315,9 @@ const markdownOf = (summary: Summary): string => {
     ...summary.top
       .filter((entry) => entry.area !== "idle")
       .map((entry) =>
-        `| ${entry.ms.toFixed(0)} | ${((entry.ms / busy) * 100).toFixed(1)} | ${perOp(entry.ms)} | \`${entry.fn}\` | ${entry.where} | ${entry.area} |`
+        `| ${entry.ms.toFixed(0)} | ${((entry.ms / busy) * 100).toFixed(1)} | ${
+          perOp(entry.ms)
+        } | \`${entry.fn}\` | ${entry.where} | ${entry.area} |`
       ),
     ""
   ]
@@ -344,7 +355,9 @@ const main = async () => {
     out,
     `# CPU profiles, ${stamp}\n\n` +
       `node --cpu-prof (interval ${intervalUs} µs), ${durationMs} ms per workload after 1 s warm-up, one side per ` +
-      `process, measuring ${fromSource ? "src/ through tsx (--src)" : "src/ compiled by tsc (bench/.build/dist, shown as dist/)"}; ` +
+      `process, measuring ${
+        fromSource ? "src/ through tsx (--src)" : "src/ compiled by tsc (bench/.build/dist, shown as dist/)"
+      }; ` +
       `only samples inside the measured window count. Self time by area and the top functions; ` +
       `µs/op is main-thread time per operation (the native write frame includes time descheduled in the syscall). ` +
       `Allocation bytes count JS heap objects only, not Buffer backing stores. ` +

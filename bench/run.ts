@@ -5,6 +5,7 @@
  * For each workload, every repetition runs each side once, in the order memjs, Cache, (Cache·rp,) facade, so that
  * machine drift hits all sides alike. Reported numbers are medians over the repetitions. See bench/README.md.
  */
+import * as Memjs from "memjs"
 import { mkdirSync, writeFileSync } from "node:fs"
 import * as inspector from "node:inspector/promises"
 import * as path from "node:path"
@@ -32,7 +33,6 @@ import {
   targetsText,
   textTable
 } from "./support/report.js"
-import * as Memjs from "memjs"
 import { makeSide, type Side, sideLabels } from "./support/sides.js"
 import { formatNumber, Recorder } from "./support/stats.js"
 import { type DataSet, makeDataSets, workloads } from "./support/workloads.js"
@@ -100,7 +100,9 @@ const runBench = async (options: Options) => {
   const selected = options.only ? workloads.filter((w) => options.only!.includes(w.id)) : workloads
   const totalCells = selected.length * options.sides.length * options.reps
   log(
-    `bench: ${options.quick ? "quick" : "full"} mode, ${selected.length} workloads × ${options.sides.length} sides × ${options.reps} reps ` +
+    `bench: ${
+      options.quick ? "quick" : "full"
+    } mode, ${selected.length} workloads × ${options.sides.length} sides × ${options.reps} reps ` +
       `= ${totalCells} cells of ${options.durationMs} ms (+ ${options.warmupMs} ms warm-up per workload and side)` +
       (gc ? "" : "; no gc() between cells")
   )
@@ -108,7 +110,9 @@ const runBench = async (options: Options) => {
   log(`bench: ${server.version} on ${server.address} (pid ${server.pid}): ${server.args.join(" ")}`)
   const env = {
     ...environment(server),
-    measured: options.fromSource ? "src/ through tsx (esbuild, keepNames; --src)" : "src/ compiled by tsc (bench/.build/dist)"
+    measured: options.fromSource
+      ? "src/ through tsx (esbuild, keepNames; --src)"
+      : "src/ compiled by tsc (bench/.build/dist)"
   }
   const windows: Array<{ workload: string; side: string; start: number; end: number; ops: number }> = []
   const sides: Array<Side> = []
@@ -164,8 +168,11 @@ const runBench = async (options: Options) => {
           // Whatever else ran on the machine meanwhile, as a share of all its CPUs: a noise indicator.
           const otherCpuPct = machine0 === undefined || machine1 === undefined
             ? Number.NaN
-            : Math.max(0, (machine1.busy - machine0.busy - (cpu.user + cpu.system) - (Number.isNaN(serverUs) ? 0 : serverUs)) /
-              (machine1.total - machine0.total)) * 100
+            : Math.max(
+              0,
+              (machine1.busy - machine0.busy - (cpu.user + cpu.system) - (Number.isNaN(serverUs) ? 0 : serverUs)) /
+                (machine1.total - machine0.total)
+            ) * 100
           windows.push({
             workload: workload.id,
             side: side.id,
@@ -187,19 +194,24 @@ const runBench = async (options: Options) => {
             sysPerOpUs: cpu.system / ops,
             serverCpuPerOpUs: serverUs / ops,
             otherCpuPct,
-            segmentsPerOp: segments0 === undefined || segments1 === undefined ? Number.NaN : (segments1 - segments0) / ops,
+            segmentsPerOp: segments0 === undefined || segments1 === undefined
+              ? Number.NaN
+              : (segments1 - segments0) / ops,
             misses: recorder.misses
           }
           cells.push(cell)
           done++
           log(
-            `[${String(done).padStart(String(totalCells).length)}/${totalCells} ${elapsed(t0)}] ${workload.id.padEnd(12)} ` +
+            `[${String(done).padStart(String(totalCells).length)}/${totalCells} ${elapsed(t0)}] ${
+              workload.id.padEnd(12)
+            } ` +
               `rep ${rep + 1}/${options.reps}  ${side.label.padEnd(8)} ${formatNumber(cell.opsPerSec).padStart(8)} ` +
               `${workload.unit === "batch" ? "batches/s" : "ops/s"}  p50 ${formatNumber(p50)} µs  p99 ${
                 formatNumber(p99)
               } µs  cpu ${formatNumber(cell.cpuPerOpUs)} µs/op (sys ${formatNumber(cell.sysPerOpUs)})  memcached ${
                 formatNumber(cell.serverCpuPerOpUs)
-              } µs/op  ${formatNumber(cell.segmentsPerOp)} segs/op  other load ${cell.otherCpuPct.toFixed(0)}%` + (cell.misses ? `  ${cell.misses} MISSES` : "")
+              } µs/op  ${formatNumber(cell.segmentsPerOp)} segs/op  other load ${cell.otherCpuPct.toFixed(0)}%` +
+              (cell.misses ? `  ${cell.misses} MISSES` : "")
           )
         }
       }
@@ -227,7 +239,9 @@ const runBench = async (options: Options) => {
         `# effect-memcached benchmark, ${startedAt.toISOString()}${options.quick ? " (quick)" : ""}`,
         "",
         `Medians of ${options.reps} repetitions of ${options.durationMs} ms per workload and side, interleaved ` +
-        `(${options.sides.map((s) => sideLabels[s]).join(", ")}, then again), after ${options.warmupMs} ms of warm-up ` +
+        `(${
+          options.sides.map((s) => sideLabels[s]).join(", ")
+        }, then again), after ${options.warmupMs} ms of warm-up ` +
         `per workload and side${
           gc ? `, with a ${options.quick ? "young-generation" : "full"} gc before every cell` : ""
         }. Run took ${seconds.toFixed(0)} s.`,
@@ -288,12 +302,21 @@ const runHeapMode = async (options: Options) => {
   try {
     const data = makeDataSets(options.buffers).get(100)!
     await preload(server.address, new Map([[100, data]]))
-    const result = await runHeap(await loadLibrary(options.fromSource, log), server.address, data, options.heapOps, gc, log)
+    const result = await runHeap(
+      await loadLibrary(options.fromSource, log),
+      server.address,
+      data,
+      options.heapOps,
+      gc,
+      log
+    )
     const env = environment(server)
     const report = heapReport(
       result,
       `# effect-memcached heap check, ${startedAt.toISOString()}\n\n${env.node}, effect ${env.effect}, memjs ${env.memjs}, ` +
-        `${env.memcached}; source: ${env.source}; measured ${options.fromSource ? "src/ through tsx" : "src/ compiled by tsc"}`
+        `${env.memcached}; source: ${env.source}; measured ${
+          options.fromSource ? "src/ through tsx" : "src/ compiled by tsc"
+        }`
     )
     process.stdout.write(`\n${report}\n`)
     if (options.write) {

@@ -30,10 +30,18 @@ const cachedName = Cache.cached((id: number) => Effect.map(findUser(id), (user) 
 
 const program = Effect.gen(function*() {
   yield* Effect.ignore(Cache.remove("example:user:[42]", "example:user:[0]", "example:name:7"))
-  yield* Console.log("three concurrent calls for user 42:", yield* Effect.all([cachedUser(42), cachedUser(42), cachedUser(42)], { concurrency: "unbounded" }))
+  yield* Console.log(
+    "three concurrent calls for user 42:",
+    yield* Effect.all([cachedUser(42), cachedUser(42), cachedUser(42)], { concurrency: "unbounded" })
+  )
   yield* Console.log("again:", yield* cachedUser(42))
   yield* Console.log("user 0 is null, and null is cached too:", yield* cachedUser(0), yield* cachedUser(0))
-  yield* Console.log("with a key function:", yield* cachedName(7), "stored under example:name:7 ->", Option.getOrNull(yield* Cache.get("example:name:7")))
+  yield* Console.log(
+    "with a key function:",
+    yield* cachedName(7),
+    "stored under example:name:7 ->",
+    Option.getOrNull(yield* Cache.get("example:name:7"))
+  )
   yield* Console.log(`lookups made: ${lookups} (one per distinct key)`)
 })
 

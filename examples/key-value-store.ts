@@ -17,7 +17,9 @@ const memcached = servers ? Memcached.layer({ servers }).pipe(Layer.provide(Seri
 // A namespace makes `clear` work (a version bump); values are stored raw with flags 0 and never expire by default.
 const KeyValueStoreLive = layerKeyValueStore({ namespace: "example-kv" }).pipe(Layer.provide(memcached))
 
-class Settings extends Schema.Class<Settings>("Settings")({ theme: Schema.Literal("light", "dark"), fontSize: Schema.Number }) {}
+class Settings
+  extends Schema.Class<Settings>("Settings")({ theme: Schema.Literal("light", "dark"), fontSize: Schema.Number })
+{}
 
 class GetPrice extends Schema.TaggedRequest<GetPrice>()("GetPrice", {
   failure: Schema.String,
@@ -36,12 +38,20 @@ const program = Effect.gen(function*() {
 
   const settings = kv.forSchema(Settings)
   yield* settings.set("user-1", new Settings({ theme: "dark", fontSize: 14 }))
-  yield* Console.log("forSchema:", Option.getOrNull(yield* settings.get("user-1")), "stored as", Option.getOrNull(yield* kv.get("user-1")))
+  yield* Console.log(
+    "forSchema:",
+    Option.getOrNull(yield* settings.get("user-1")),
+    "stored as",
+    Option.getOrNull(yield* kv.get("user-1"))
+  )
 
   const size = yield* Effect.flip(kv.size)
   yield* Console.log(`size: ${size._tag} (${size.message})`)
 
-  const results = yield* (yield* Persistence.ResultPersistence).make({ storeId: "prices:", timeToLive: () => "1 minute" })
+  const results = yield* (yield* Persistence.ResultPersistence).make({
+    storeId: "prices:",
+    timeToLive: () => "1 minute"
+  })
   yield* results.set(new GetPrice({ sku: "book" }), Exit.succeed(9.99))
   yield* Console.log("Persistence:", Option.getOrNull(yield* results.get(new GetPrice({ sku: "book" }))))
 

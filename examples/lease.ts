@@ -32,7 +32,10 @@ const processes: Effect.Effect<ReadonlyArray<CacheService>, unknown, Scope.Scope
 const stampede = (caches: ReadonlyArray<CacheService>, key: string, lease: boolean) =>
   Effect.gen(function*() {
     let computations = 0
-    const report = Effect.sync(() => ++computations).pipe(Effect.zipRight(Effect.sleep("200 millis")), Effect.as("report"))
+    const report = Effect.sync(() => ++computations).pipe(
+      Effect.zipRight(Effect.sleep("200 millis")),
+      Effect.as("report")
+    )
     yield* caches[0].remove(key)
     yield* Effect.forEach(caches, (cache) => cache.getOrSet(key, report, { ttl: "1 minute", lease }), {
       concurrency: "unbounded"

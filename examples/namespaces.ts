@@ -34,7 +34,9 @@ const program = Effect.gen(function*() {
     "the namespace's version is now",
     Option.getOrNull(Option.map(version, (item) => new TextDecoder().decode(item.value)))
   )
-  yield* Console.log("other processes see a clear within versionTtl (1 s by default); cache.namespace(name, { versionTtl: 0 }) reads it every time")
+  yield* Console.log(
+    "other processes see a clear within versionTtl (1 s by default); cache.namespace(name, { versionTtl: 0 }) reads it every time"
+  )
 })
 
 const facade = Effect.promise(async () => {

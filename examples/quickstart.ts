@@ -4,14 +4,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { type ConfigError, Console, Effect, Layer, Option, Schema } from "effect"
-import {
-  Cache,
-  Memcached,
-  MemcachedCache,
-  type MemcachedError,
-  MemcachedLive,
-  MemcachedTest
-} from "../src/index.js"
+import { Cache, Memcached, MemcachedCache, type MemcachedError, MemcachedLive, MemcachedTest } from "../src/index.js"
 
 const servers = process.env.MEMCACHED_SERVERS
 
@@ -21,11 +14,19 @@ const program = Effect.gen(function*() {
   const cache = yield* Cache
 
   yield* Console.log("1. set and get a structured value (Date, Map and BigInt survive the round trip)")
-  yield* cache.set("example:profile", { joined: new Date("2024-02-29T12:00:00Z"), tags: new Map([["lang", "ts"]]), visits: 12n })
+  yield* cache.set("example:profile", {
+    joined: new Date("2024-02-29T12:00:00Z"),
+    tags: new Map([["lang", "ts"]]),
+    visits: 12n
+  })
   yield* Console.log("   ->", Option.getOrUndefined(yield* cache.get("example:profile")))
 
   yield* Console.log("2. a miss: Option.none from get, the default from getOrElse, CacheNotFound from getOrFail")
-  yield* Console.log("   ->", Option.isNone(yield* cache.get("example:missing")), yield* cache.getOrElse("example:missing", () => "default"))
+  yield* Console.log(
+    "   ->",
+    Option.isNone(yield* cache.get("example:missing")),
+    yield* cache.getOrElse("example:missing", () => "default")
+  )
   const notFound = yield* cache.getOrFail("example:missing").pipe(
     Effect.as("unexpected hit"),
     Effect.catchTag("CacheNotFound", (error) => Effect.succeed(`${error._tag}: ${error.message}`))
@@ -35,9 +36,12 @@ const program = Effect.gen(function*() {
   yield* Console.log("3. getOrSet: three concurrent callers, one computation")
   let computed = 0
   const slowLookup = Effect.sync(() => ++computed).pipe(Effect.delay("50 millis"), Effect.as("expensive result"))
-  const results = yield* Effect.all(Array.from({ length: 3 }, () => cache.getOrSet("example:lookup", slowLookup, { ttl: "1 minute" })), {
-    concurrency: "unbounded"
-  })
+  const results = yield* Effect.all(
+    Array.from({ length: 3 }, () => cache.getOrSet("example:lookup", slowLookup, { ttl: "1 minute" })),
+    {
+      concurrency: "unbounded"
+    }
+  )
   yield* Console.log("   ->", results, `computed ${computed} time(s)`)
 
   yield* Console.log("4. a typed view through Schema")
@@ -68,7 +72,9 @@ const facade = Effect.promise(async () => {
   await rc.set("example:hello", "world", 60)
   const value = await rc.get("example:hello")
   const fallback = await rc.get("example:nothing", "fallback")
-  return `8. the Promise facade: get("example:hello") = ${JSON.stringify(value)}, a miss with a default = ${JSON.stringify(fallback)}`
+  return `8. the Promise facade: get("example:hello") = ${JSON.stringify(value)}, a miss with a default = ${
+    JSON.stringify(fallback)
+  }`
 }).pipe(Effect.flatMap(Console.log))
 
 const layer: Layer.Layer<Cache | Memcached, MemcachedError | ConfigError.ConfigError> = servers
@@ -76,18 +82,25 @@ const layer: Layer.Layer<Cache | Memcached, MemcachedError | ConfigError.ConfigE
   : MemcachedTest
 const banner = servers
   ? Console.log(`Using memcached at ${servers} (MEMCACHED_SERVERS).\n`)
-  : Console.log("MEMCACHED_SERVERS is not set: running on the embedded in-memory store (MemcachedTest).\n" +
-    "Set MEMCACHED_SERVERS=host:11211 to run the same program against real memcached.\n")
+  : Console.log(
+    "MEMCACHED_SERVERS is not set: running on the embedded in-memory store (MemcachedTest).\n" +
+      "Set MEMCACHED_SERVERS=host:11211 to run the same program against real memcached.\n"
+  )
 
 banner.pipe(
   Effect.zipRight(program.pipe(Effect.provide(Layer.fresh(layer)))),
   Effect.zipRight(facade),
   Effect.zipRight(Console.log("\nDone.")),
-  Effect.catchTag("MemcachedError", (error) =>
-    Console.error(`\n${error.message}\nIs memcached running there? Unset MEMCACHED_SERVERS to try the in-memory store.`).pipe(
-      Effect.zipRight(Effect.sync(() => {
-        process.exitCode = 1
-      }))
-    )),
+  Effect.catchTag(
+    "MemcachedError",
+    (error) =>
+      Console.error(
+        `\n${error.message}\nIs memcached running there? Unset MEMCACHED_SERVERS to try the in-memory store.`
+      ).pipe(
+        Effect.zipRight(Effect.sync(() => {
+          process.exitCode = 1
+        }))
+      )
+  ),
   NodeRuntime.runMain
 )

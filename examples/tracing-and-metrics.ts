@@ -49,15 +49,29 @@ const program = Effect.gen(function*() {
 const report = Effect.gen(function*() {
   const count = (metric: Metric.Metric.Counter<number>) => Effect.map(Metric.value(metric), (state) => state.count)
   yield* Console.log("\nCacheMetrics (read with Metric.value):")
-  yield* Console.log("  get:     hits", yield* count(CacheMetrics.hitsOf("get")), "misses", yield* count(CacheMetrics.missesOf("get")))
-  yield* Console.log("  getMany: hits", yield* count(CacheMetrics.hitsOf("getMany")), "misses", yield* count(CacheMetrics.missesOf("getMany")))
+  yield* Console.log(
+    "  get:     hits",
+    yield* count(CacheMetrics.hitsOf("get")),
+    "misses",
+    yield* count(CacheMetrics.missesOf("get"))
+  )
+  yield* Console.log(
+    "  getMany: hits",
+    yield* count(CacheMetrics.hitsOf("getMany")),
+    "misses",
+    yield* count(CacheMetrics.missesOf("getMany"))
+  )
   yield* Console.log("  errors of get, reason InvalidKey:", yield* count(CacheMetrics.errorsOf("get", "InvalidKey")))
   const latency = yield* Metric.value(CacheMetrics.latencyOf("set"))
   yield* Console.log(`  set latency: ${latency.count} operation(s), max ${latency.max.toFixed(3)} ms`)
 })
 
 Effect.gen(function*() {
-  yield* Console.log(servers ? `Using memcached at ${servers}.\n` : "Running on the in-memory store (set MEMCACHED_SERVERS for real memcached).\n")
+  yield* Console.log(
+    servers
+      ? `Using memcached at ${servers}.\n`
+      : "Running on the in-memory store (set MEMCACHED_SERVERS for real memcached).\n"
+  )
   const tracer = yield* printingTracer
   yield* program.pipe(Effect.provide(layer), Effect.withTracer(tracer))
   yield* report

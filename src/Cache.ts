@@ -199,7 +199,10 @@ interface Codec<A> {
   readonly decode: (key: string, value: unknown) => Effect.Effect<A, SerializationError>
 }
 
-const identity: Codec<unknown> = { encode: (_, value) => Effect.succeed(value), decode: (_, value) => Effect.succeed(value) }
+const identity: Codec<unknown> = {
+  encode: (_, value) => Effect.succeed(value),
+  decode: (_, value) => Effect.succeed(value)
+}
 
 const schemaCodec = <A, I>(schema: Schema.Schema<A, I, never>): Codec<A> => {
   const encode = Schema.encode(schema)
@@ -257,37 +260,52 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
 
   const view = <A>(codec: Codec<A>): TypedCache<A> => {
     const decodeItem = (key: string, item: Item) =>
-      Effect.flatMap(serializer.decode(key, { bytes: item.value, flags: item.flags }), (value) =>
-        codec.decode(key, value))
+      Effect.flatMap(
+        serializer.decode(key, { bytes: item.value, flags: item.flags }),
+        (value) => codec.decode(key, value)
+      )
     const encodeItem = (key: string, value: A) =>
-      Effect.flatMap(codec.encode(key, value), (encoded) =>
-        Effect.map(serializer.encode(key, encoded), ({ bytes, flags }): Item => ({ value: bytes, flags })))
+      Effect.flatMap(
+        codec.encode(key, value),
+        (encoded) => Effect.map(serializer.encode(key, encoded), ({ bytes, flags }): Item => ({ value: bytes, flags }))
+      )
 
     const get = (key: string) =>
-      Effect.flatMap(store.get(key), Option.match({
-        onNone: () => Effect.succeedNone,
-        onSome: (item) => Effect.asSome(decodeItem(key, item))
-      }))
+      Effect.flatMap(
+        store.get(key),
+        Option.match({
+          onNone: () => Effect.succeedNone,
+          onSome: (item) => Effect.asSome(decodeItem(key, item))
+        })
+      )
 
     const getOrFail = (key: string): Effect.Effect<A, CacheNotFound | CacheError> =>
-      Effect.flatMap(get(key), Option.match({
-        onNone: (): Effect.Effect<A, CacheNotFound> => Effect.fail(new CacheNotFound({ key })),
-        onSome: Effect.succeed
-      }))
+      Effect.flatMap(
+        get(key),
+        Option.match({
+          onNone: (): Effect.Effect<A, CacheNotFound> => Effect.fail(new CacheNotFound({ key })),
+          onSome: Effect.succeed
+        })
+      )
 
     const set = (key: string, value: A, options?: SetOptions) =>
-      Effect.flatMap(encodeItem(key, value), (item) =>
-        store.set(key, item.value, { flags: item.flags, ttl: options?.ttl }))
+      Effect.flatMap(
+        encodeItem(key, value),
+        (item) => store.set(key, item.value, { flags: item.flags, ttl: options?.ttl })
+      )
 
     const getOrSet = <E, R>(key: string, compute: Effect.Effect<A, E, R>, options?: GetOrSetOptions) =>
-      Effect.flatMap(get(key), Option.match({
-        onSome: (value) => Effect.succeed(value),
-        onNone: () => {
-          const computeAndStore = Effect.tap(compute, (value) => set(key, value, options))
-          const lease = leaseOf(options?.lease)
-          return singleFlight(key, lease ? leased(key, computeAndStore, lease) : computeAndStore)
-        }
-      }))
+      Effect.flatMap(
+        get(key),
+        Option.match({
+          onSome: (value) => Effect.succeed(value),
+          onNone: () => {
+            const computeAndStore = Effect.tap(compute, (value) => set(key, value, options))
+            const lease = leaseOf(options?.lease)
+            return singleFlight(key, lease ? leased(key, computeAndStore, lease) : computeAndStore)
+          }
+        })
+      )
 
     /**
      * The cross-process lease: `add` decides who computes. The holder looks once more (a holder that just finished
@@ -300,10 +318,13 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
       const acquire: Effect.Effect<boolean | "unleased", CacheError> = store.add(leaseKey, LEASE_VALUE, {
         ttl: lease.ttl
       }).pipe(Effect.catchTag("InvalidKey", () => Effect.succeed("unleased" as const)))
-      const asHolder = Effect.flatMap(get(key), Option.match({
-        onSome: (value) => Effect.succeed(value),
-        onNone: () => computeAndStore
-      })).pipe(Effect.ensuring(Effect.ignore(store.delete(leaseKey))))
+      const asHolder = Effect.flatMap(
+        get(key),
+        Option.match({
+          onSome: (value) => Effect.succeed(value),
+          onNone: () => computeAndStore
+        })
+      ).pipe(Effect.ensuring(Effect.ignore(store.delete(leaseKey))))
       const waitFor = (deadline: number): Effect.Effect<A, E | CacheError, R> =>
         Effect.flatMap(Effect.zipRight(Effect.sleep(lease.poll), store.getMany([key, leaseKey])), (found) => {
           const item = found.get(key)
@@ -356,10 +377,13 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
       set,
       remove: (...keys) => Effect.map(store.deleteMany(keys), (existed) => existed === new Set(keys).size),
       updateTimeout: (key, ttl) =>
-        Effect.flatMap(store.getAndTouch(key, ttl), Option.match({
-          onNone: (): Effect.Effect<A, CacheNotFound | SerializationError> => Effect.fail(new CacheNotFound({ key })),
-          onSome: (item) => decodeItem(key, item)
-        })),
+        Effect.flatMap(
+          store.getAndTouch(key, ttl),
+          Option.match({
+            onNone: (): Effect.Effect<A, CacheNotFound | SerializationError> => Effect.fail(new CacheNotFound({ key })),
+            onSome: (item) => decodeItem(key, item)
+          })
+        ),
       getOrSet,
       cached,
       has: (key) => Effect.map(store.get(key), Option.isSome),

@@ -502,6 +502,9 @@ const withCache = <E, R>(
   memcached: Layer.Layer<Memcached, E, R>
 ): Layer.Layer<Memcached | Cache, E, R | Serializer> =>
   Layer.provideMerge(
-    Layer.effect(Cache, Effect.flatMap(Effect.all([Memcached, Serializer]), ([store, serializer]) => Cache.make(store, serializer))),
+    Layer.effect(
+      Cache,
+      Effect.flatMap(Effect.all([Memcached, Serializer]), ([store, serializer]) => Cache.make(store, serializer))
+    ),
     memcached
   )

@@ -86,9 +86,9 @@ export abstract class CacheFacade {
    * @since 1.0.0
    */
   get<T = unknown, D = undefined>(key: string, fallback?: D, fail = false): Promise<T | D> {
-    return this.withCache((cache) =>
-      fail ? cache.getOrFail(key) : cache.getOrElse(key, () => fallback)
-    ) as Promise<T | D>
+    return this.withCache((cache) => fail ? cache.getOrFail(key) : cache.getOrElse(key, () => fallback)) as Promise<
+      T | D
+    >
   }
 
   /**
@@ -274,10 +274,13 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
    * @since 1.0.0
    */
   async connect(): Promise<void> {
-    await this.#run(Effect.flatMap(Effect.serviceOption(Memcached), Option.match({
-      onNone: () => Effect.void,
-      onSome: (memcached) => Effect.asVoid(memcached.version)
-    })))
+    await this.#run(Effect.flatMap(
+      Effect.serviceOption(Memcached),
+      Option.match({
+        onNone: () => Effect.void,
+        onSome: (memcached) => Effect.asVoid(memcached.version)
+      })
+    ))
   }
 
   /** Releases the connection; in-flight calls get a short grace period (privex `close`). @since 1.0.0 */
@@ -306,14 +309,17 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   #cache(): Effect.Effect<CacheService, never, Cache> {
     return Effect.suspend(() => {
       const serializer = serializerOf(this.#serializer)
-      return Effect.flatMap(Effect.serviceOption(Memcached), Option.match({
-        onNone: () => Cache,
-        onSome: (memcached) => {
-          const cached = this.#caches.get(serializer)
-          if (cached) return Effect.succeed(cached)
-          return Effect.tap(Cache.make(memcached, serializer), (cache) => this.#caches.set(serializer, cache))
-        }
-      }))
+      return Effect.flatMap(
+        Effect.serviceOption(Memcached),
+        Option.match({
+          onNone: () => Cache,
+          onSome: (memcached) => {
+            const cached = this.#caches.get(serializer)
+            if (cached) return Effect.succeed(cached)
+            return Effect.tap(Cache.make(memcached, serializer), (cache) => this.#caches.set(serializer, cache))
+          }
+        })
+      )
     })
   }
 

@@ -67,5 +67,6 @@ export const memcachedEnvConfig = Config.all({
  * @since 1.0.0
  * @category layers
  */
-export const MemcachedLive: Layer.Layer<Cache | Memcached | Serializer, MemcachedError | ConfigError.ConfigError> = Layer
-  .provideMerge(Memcached.layerConfig(memcachedEnvConfig), Serializer.structured)
+export const MemcachedLive: Layer.Layer<Cache | Memcached | Serializer, MemcachedError | ConfigError.ConfigError> =
+  Layer
+    .provideMerge(Memcached.layerConfig(memcachedEnvConfig), Serializer.structured)

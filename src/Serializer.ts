@@ -4,10 +4,10 @@
  *
  * @since 1.0.0
  */
-import * as v8 from "node:v8"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as v8 from "node:v8"
 import { SerializationError } from "./errors/SerializationError.js"
 
 /**
@@ -78,8 +78,12 @@ const marked = (
     )
 })
 
-const structuredService = marked("structured", Flags.structured, (value) => v8.serialize(value), (bytes) =>
-  v8.deserialize(bytes))
+const structuredService = marked(
+  "structured",
+  Flags.structured,
+  (value) => v8.serialize(value),
+  (bytes) => v8.deserialize(bytes)
+)
 
 const jsonService = marked("json", Flags.json, (value) => {
   const text = JSON.stringify(value)

@@ -35,7 +35,9 @@ describe("Cache.cached", () => {
       const cache = yield* Cache
       for (const value of [0, "", false, null, undefined]) {
         let calls = 0
-        const fn = cache.cached(() => Effect.sync(() => (calls++, value)), { key: `falsy-${String(value)}-${typeof value}` })
+        const fn = cache.cached(() => Effect.sync(() => (calls++, value)), {
+          key: `falsy-${String(value)}-${typeof value}`
+        })
         assert.strictEqual(yield* fn(), value)
         assert.strictEqual(yield* fn(), value)
         assert.strictEqual(calls, 1, `${JSON.stringify(value)} is cached`)
@@ -79,8 +81,10 @@ describe("Cache.cached", () => {
       const cache = yield* Cache
       const gate = yield* Deferred.make<void>()
       let calls = 0
-      const slow = cache.cached((id: number) =>
-        Effect.zipRight(Effect.sync(() => calls++), Effect.as(Deferred.await(gate), `v${id}`)), { key: "slow" })
+      const slow = cache.cached(
+        (id: number) => Effect.zipRight(Effect.sync(() => calls++), Effect.as(Deferred.await(gate), `v${id}`)),
+        { key: "slow" }
+      )
       const fibers = yield* Effect.forEach([1, 1, 1, 1], (id) => Effect.fork(slow(id)))
       yield* Effect.yieldNow()
       yield* Deferred.succeed(gate, undefined)
@@ -88,10 +92,13 @@ describe("Cache.cached", () => {
       assert.strictEqual(calls, 1)
 
       let attempts = 0
-      const flaky = cache.cached(() =>
-        Effect.suspend(() => ++attempts === 1 ? Effect.fail(new Boom({ n: attempts })) : Effect.succeed(attempts)), {
-        key: "flaky"
-      })
+      const flaky = cache.cached(
+        () =>
+          Effect.suspend(() => ++attempts === 1 ? Effect.fail(new Boom({ n: attempts })) : Effect.succeed(attempts)),
+        {
+          key: "flaky"
+        }
+      )
       const error = yield* Effect.flip(flaky())
       assert.instanceOf(error, Boom)
       assertNone(yield* cache.get("flaky"))

@@ -97,46 +97,50 @@ describe("a pool of three servers", () => {
       assert.isTrue(yield* cache.remove("batch-last"))
     }))
 
-  it.scopedLive("a dead server is ejected: its keys fail fast, the others' keys are unaffected, and it comes back", () =>
-    Effect.gen(function*() {
-      const servers = yield* threeServers
-      const { cache } = yield* open({
-        servers: servers.map((server) => server.address),
-        timeout: "300 millis",
-        ejectAfter: 2,
-        ejectFor: "700 millis"
-      })
-      const home = homeOf(servers)
-      const all = keys(300, "eject")
-      const onDead = all.filter((key) => home(key) === 1)
-      const onLive = all.filter((key) => home(key) !== 1)
-      yield* cache.setMany(all.map((key) => [key, key]), { ttl: "1 minute" })
-      yield* servers[1]!.kill()
+  it.scopedLive(
+    "a dead server is ejected: its keys fail fast, the others' keys are unaffected, and it comes back",
+    () =>
+      Effect.gen(function*() {
+        const servers = yield* threeServers
+        const { cache } = yield* open({
+          servers: servers.map((server) => server.address),
+          timeout: "300 millis",
+          ejectAfter: 2,
+          ejectFor: "700 millis"
+        })
+        const home = homeOf(servers)
+        const all = keys(300, "eject")
+        const onDead = all.filter((key) => home(key) === 1)
+        const onLive = all.filter((key) => home(key) !== 1)
+        yield* cache.setMany(all.map((key) => [key, key]), { ttl: "1 minute" })
+        yield* servers[1]!.kill()
 
-      // the first failures reach the dead server and eject it
-      for (let i = 0; i < 3; i++) yield* Effect.exit(cache.get(onDead[i]!))
-      const started = performance.now()
-      const fast = yield* Effect.exit(cache.get(onDead[5]!))
-      const error = failureOf(fast)
-      assert.instanceOf(error, MemcachedError)
-      assert.strictEqual(error.reason, "Unavailable")
-      assert.strictEqual(error.server, servers[1]!.address)
-      assert.include(error.message, "ejected")
-      assert.isBelow(performance.now() - started, 20)
+        // the first failures reach the dead server and eject it
+        for (let i = 0; i < 3; i++) yield* Effect.exit(cache.get(onDead[i]!))
+        const started = performance.now()
+        const fast = yield* Effect.exit(cache.get(onDead[5]!))
+        const error = failureOf(fast)
+        assert.instanceOf(error, MemcachedError)
+        assert.strictEqual(error.reason, "Unavailable")
+        assert.strictEqual(error.server, servers[1]!.address)
+        assert.include(error.message, "ejected")
+        assert.isBelow(performance.now() - started, 20)
 
-      for (const key of onLive.slice(0, 50)) assert.deepStrictEqual(yield* cache.get(key), Option.some(key))
-      yield* cache.set(onLive[0]!, "still writable")
-      assert.deepStrictEqual(yield* cache.get(onLive[0]!), Option.some("still writable"))
-      const batch = failureOf(yield* Effect.exit(cache.getMany(all)))
-      assert.instanceOf(batch, MemcachedError)
+        for (const key of onLive.slice(0, 50)) assert.deepStrictEqual(yield* cache.get(key), Option.some(key))
+        yield* cache.set(onLive[0]!, "still writable")
+        assert.deepStrictEqual(yield* cache.get(onLive[0]!), Option.some("still writable"))
+        const batch = failureOf(yield* Effect.exit(cache.getMany(all)))
+        assert.instanceOf(batch, MemcachedError)
 
-      yield* servers[1]!.restart()
-      yield* Effect.sleep("800 millis")
-      yield* cache.set(onDead[0]!, "back")
-      assert.deepStrictEqual(yield* cache.get(onDead[0]!), Option.some("back"))
-      const back = yield* asciiGet(servers[1]!.address, onDead[0]!)
-      assert.strictEqual(Option.getOrThrow(back).bytes.toString(), "back")
-    }), 20_000)
+        yield* servers[1]!.restart()
+        yield* Effect.sleep("800 millis")
+        yield* cache.set(onDead[0]!, "back")
+        assert.deepStrictEqual(yield* cache.get(onDead[0]!), Option.some("back"))
+        const back = yield* asciiGet(servers[1]!.address, onDead[0]!)
+        assert.strictEqual(Option.getOrThrow(back).bytes.toString(), "back")
+      }),
+    20_000
+  )
 
   it.scopedLive("with failover, a dead server's keys go to the next server on the ring", () =>
     Effect.gen(function*() {

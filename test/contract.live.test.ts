@@ -1,9 +1,9 @@
 /**
  * The Cache contract against a real memcached, started for this file and killed when the suite's layer is released.
  */
-import * as net from "node:net"
 import { assert, layer as layerSuite } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
+import * as net from "node:net"
 import { Cache, Memcached, Serializer } from "../src/index.js"
 import { cacheContract } from "./support/contract.js"
 import { MemcachedServer } from "./support/MemcachedServer.js"

@@ -2,10 +2,10 @@
  * The Promise facade `MemcachedCache`, as plain async code uses it: against a real memcached and over
  * `MemcachedTest`. TTLs on the real server are read back with memcached's meta command `mg <key> t`.
  */
-import * as net from "node:net"
-import { setTimeout as sleep } from "node:timers/promises"
 import { Effect, Exit, Option, Runtime, Scope } from "effect"
 import memjs from "memjs"
+import * as net from "node:net"
+import { setTimeout as sleep } from "node:timers/promises"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "vitest"
 import {
   CacheNotFound,
@@ -279,9 +279,12 @@ describe.each(backends)("MemcachedCache over $name", ({ make, name, real }) => {
       })),
       boom
     )
-    assert.strictEqual(await rejected(rc.getOrSet(key("gos-err"), () => {
-      throw boom
-    })), boom)
+    assert.strictEqual(
+      await rejected(rc.getOrSet(key("gos-err"), () => {
+        throw boom
+      })),
+      boom
+    )
     const plain = await rejected(rc.getOrSet(key("gos-err"), () => Promise.reject("plain string")))
     assert.strictEqual(plain, "plain string")
     assert.isUndefined(await rc.get(key("gos-err")))
@@ -354,14 +357,16 @@ describe.each(backends)("MemcachedCache over $name", ({ make, name, real }) => {
   it("an invalid key rejects with InvalidKey", async () => {
     const rc = make()
     const tooLong = "x".repeat(251 - (real ? PREFIX.length : 0))
-    for (const [call, bad] of [
-      [() => rc.get("has space"), "has space"],
-      [() => rc.set("", 1), ""],
-      [() => rc.has("tab\tkey"), "tab\tkey"],
-      [() => rc.remove(key("ok"), "new\nline"), "new\nline"],
-      [() => rc.getOrSet(tooLong, 1), tooLong],
-      [() => rc.get(42 as unknown as string), "42"]
-    ] as const) {
+    for (
+      const [call, bad] of [
+        [() => rc.get("has space"), "has space"],
+        [() => rc.set("", 1), ""],
+        [() => rc.has("tab\tkey"), "tab\tkey"],
+        [() => rc.remove(key("ok"), "new\nline"), "new\nline"],
+        [() => rc.getOrSet(tooLong, 1), tooLong],
+        [() => rc.get(42 as unknown as string), "42"]
+      ] as const
+    ) {
       const error = await rejection(call(), InvalidKey)
       assert.strictEqual(error._tag, "InvalidKey")
       assert.strictEqual(error.key, bad)

@@ -32,18 +32,20 @@ const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
 
 /** A TCP server that accepts connections and never answers. */
 const silentServer = Effect.acquireRelease(
-  Effect.async<{ readonly address: string; readonly server: Net.Server; readonly sockets: Set<Net.Socket> }>((resume) => {
-    const sockets = new Set<Net.Socket>()
-    const server = Net.createServer((socket) => {
-      sockets.add(socket)
-      socket.on("close", () => sockets.delete(socket))
-      socket.on("error", () => {})
-    })
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as Net.AddressInfo).port
-      resume(Effect.succeed({ address: `127.0.0.1:${port}`, server, sockets }))
-    })
-  }),
+  Effect.async<{ readonly address: string; readonly server: Net.Server; readonly sockets: Set<Net.Socket> }>(
+    (resume) => {
+      const sockets = new Set<Net.Socket>()
+      const server = Net.createServer((socket) => {
+        sockets.add(socket)
+        socket.on("close", () => sockets.delete(socket))
+        socket.on("error", () => {})
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const port = (server.address() as Net.AddressInfo).port
+        resume(Effect.succeed({ address: `127.0.0.1:${port}`, server, sockets }))
+      })
+    }
+  ),
   ({ server, sockets }) =>
     Effect.async<void>((resume) => {
       for (const socket of sockets) socket.destroy()
@@ -98,7 +100,9 @@ describe("a server that is down or silent", () => {
   it.scopedLive("checkOnStart fails the layer when a server does not answer", () =>
     Effect.gen(function*() {
       const silent = yield* silentServer
-      const { exit, millis } = yield* elapsed(open({ servers: silent.address, timeout: "200 millis", checkOnStart: true }))
+      const { exit, millis } = yield* elapsed(
+        open({ servers: silent.address, timeout: "200 millis", checkOnStart: true })
+      )
       const error = failureOf(exit)
       assert.instanceOf(error, MemcachedError)
       assert.strictEqual(error.reason, "Timeout")
@@ -144,106 +148,117 @@ describe("retries", () => {
 })
 
 describe("a server that is killed, frozen or restarted", () => {
-  it.scopedLive("SIGKILL and restart under load: every op settles in time, no wrong value, quick recovery", () =>
-    Effect.gen(function*() {
-      const server = yield* startMemcached()
-      const { memcached } = yield* open({ servers: server.address, timeout: "500 millis" })
-      const started = performance.now()
-      let restartedAt = Infinity
-      let firstSuccessAfterRestart = Infinity
-      let wrong = 0
-      let successes = 0
-      let failures = 0
-      let slowest = 0
+  it.scopedLive(
+    "SIGKILL and restart under load: every op settles in time, no wrong value, quick recovery",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* startMemcached()
+        const { memcached } = yield* open({ servers: server.address, timeout: "500 millis" })
+        const started = performance.now()
+        let restartedAt = Infinity
+        let firstSuccessAfterRestart = Infinity
+        let wrong = 0
+        let successes = 0
+        let failures = 0
+        let slowest = 0
 
-      const worker = (id: number) =>
-        Effect.gen(function*() {
-          for (let n = 0; performance.now() - started < 3500; n++) {
-            const key = `kill-${id}-${n}`
-            const value = randomValue(n % 3 === 0 ? 40_000 : 64 + (n % 7) * 100, key)
-            const write = yield* elapsed(memcached.set(key, value, { ttl: "1 minute" }))
-            const read = yield* elapsed(memcached.get(key))
-            slowest = Math.max(slowest, write.millis, read.millis)
-            const exits: ReadonlyArray<Exit.Exit<unknown, unknown>> = [write.exit, read.exit]
-            for (const exit of exits) {
+        const worker = (id: number) =>
+          Effect.gen(function*() {
+            for (let n = 0; performance.now() - started < 3500; n++) {
+              const key = `kill-${id}-${n}`
+              const value = randomValue(n % 3 === 0 ? 40_000 : 64 + (n % 7) * 100, key)
+              const write = yield* elapsed(memcached.set(key, value, { ttl: "1 minute" }))
+              const read = yield* elapsed(memcached.get(key))
+              slowest = Math.max(slowest, write.millis, read.millis)
+              const exits: ReadonlyArray<Exit.Exit<unknown, unknown>> = [write.exit, read.exit]
+              for (const exit of exits) {
+                if (Exit.isFailure(exit)) {
+                  failures++
+                  assert.instanceOf(failureOf(exit), MemcachedError)
+                } else {
+                  successes++
+                  if (performance.now() > restartedAt) {
+                    firstSuccessAfterRestart = Math.min(firstSuccessAfterRestart, performance.now())
+                  }
+                }
+              }
+              if (Exit.isSuccess(read.exit) && Option.isSome(read.exit.value)) {
+                if (!Buffer.from(read.exit.value.value.value).equals(value)) {
+                  wrong++
+                }
+              }
+              // a caller backs off after a failure; without it, ejected servers' fast failures make this loop spin
+              if (Exit.isFailure(write.exit) || Exit.isFailure(read.exit)) yield* Effect.sleep("5 millis")
+            }
+          })
+
+        const workers = yield* Effect.fork(Effect.all(Array.from({ length: 100 }, (_, id) => worker(id)), {
+          concurrency: "unbounded",
+          discard: true
+        }))
+        yield* Effect.sleep("900 millis")
+        yield* server.kill("SIGKILL")
+        yield* Effect.sleep("500 millis")
+        yield* server.restart()
+        restartedAt = performance.now()
+        yield* Fiber.join(workers)
+
+        assert.strictEqual(wrong, 0)
+        assert.isAbove(failures, 0, "the kill should have been felt")
+        assert.isAbove(successes, 200) // work did go on around the kill (the count depends on machine load)
+        // one attempt plus the default single retry, each with its own 500 ms deadline, and some slack
+        assert.isBelow(slowest, 1300)
+        assert.isBelow(firstSuccessAfterRestart - restartedAt, 1500) // at most one ejection period (1 s) plus slack
+      }),
+    20_000
+  )
+
+  it.scopedLive(
+    "a short freeze while 100 readers fetch 60 KB values: no spliced or wrong value, healthy after",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* startMemcached()
+        const { memcached } = yield* open({ servers: server.address, timeout: "300 millis" })
+        const values = Array.from({ length: 20 }, (_, i) => randomValue(60_000, `big-${i}`))
+        yield* Effect.forEach(values, (value, i) => memcached.set(`big-${i}`, value, { ttl: null }), { discard: true })
+        const started = performance.now()
+        let wrong = 0
+        let hits = 0
+        let failures = 0
+        const reader = (id: number) =>
+          Effect.gen(function*() {
+            for (let n = 0; performance.now() - started < 2500; n++) {
+              const i = (id + n) % values.length
+              const exit = yield* Effect.exit(memcached.get(`big-${i}`))
               if (Exit.isFailure(exit)) {
                 failures++
-                assert.instanceOf(failureOf(exit), MemcachedError)
-              } else {
-                successes++
-                if (performance.now() > restartedAt) firstSuccessAfterRestart = Math.min(firstSuccessAfterRestart, performance.now())
+                yield* Effect.sleep("5 millis")
+              } else if (Option.isSome(exit.value)) {
+                hits++
+                if (!Buffer.from(exit.value.value.value).equals(values[i]!)) wrong++
               }
             }
-            if (Exit.isSuccess(read.exit) && Option.isSome(read.exit.value)) {
-              if (!Buffer.from(read.exit.value.value.value).equals(value)) wrong++
-            }
-            // a caller backs off after a failure; without it, ejected servers' fast failures make this loop spin
-            if (Exit.isFailure(write.exit) || Exit.isFailure(read.exit)) yield* Effect.sleep("5 millis")
-          }
-        })
-
-      const workers = yield* Effect.fork(Effect.all(Array.from({ length: 100 }, (_, id) => worker(id)), {
-        concurrency: "unbounded",
-        discard: true
-      }))
-      yield* Effect.sleep("900 millis")
-      yield* server.kill("SIGKILL")
-      yield* Effect.sleep("500 millis")
-      yield* server.restart()
-      restartedAt = performance.now()
-      yield* Fiber.join(workers)
-
-      assert.strictEqual(wrong, 0)
-      assert.isAbove(failures, 0, "the kill should have been felt")
-      assert.isAbove(successes, 200) // work did go on around the kill (the count depends on machine load)
-      // one attempt plus the default single retry, each with its own 500 ms deadline, and some slack
-      assert.isBelow(slowest, 1300)
-      assert.isBelow(firstSuccessAfterRestart - restartedAt, 1500) // at most one ejection period (1 s) plus slack
-    }), 20_000)
-
-  it.scopedLive("a short freeze while 100 readers fetch 60 KB values: no spliced or wrong value, healthy after", () =>
-    Effect.gen(function*() {
-      const server = yield* startMemcached()
-      const { memcached } = yield* open({ servers: server.address, timeout: "300 millis" })
-      const values = Array.from({ length: 20 }, (_, i) => randomValue(60_000, `big-${i}`))
-      yield* Effect.forEach(values, (value, i) => memcached.set(`big-${i}`, value, { ttl: null }), { discard: true })
-      const started = performance.now()
-      let wrong = 0
-      let hits = 0
-      let failures = 0
-      const reader = (id: number) =>
-        Effect.gen(function*() {
-          for (let n = 0; performance.now() - started < 2500; n++) {
-            const i = (id + n) % values.length
-            const exit = yield* Effect.exit(memcached.get(`big-${i}`))
-            if (Exit.isFailure(exit)) {
-              failures++
-              yield* Effect.sleep("5 millis")
-            }
-            else if (Option.isSome(exit.value)) {
-              hits++
-              if (!Buffer.from(exit.value.value.value).equals(values[i]!)) wrong++
-            }
-          }
-        })
-      const readers = yield* Effect.fork(Effect.all(Array.from({ length: 100 }, (_, id) => reader(id)), {
-        concurrency: "unbounded",
-        discard: true
-      }))
-      yield* Effect.sleep("700 millis")
-      yield* server.stop()
-      yield* Effect.sleep("800 millis")
-      yield* server.resume()
-      yield* Fiber.join(readers)
-      assert.strictEqual(wrong, 0)
-      assert.isAbove(failures, 0, "the freeze should have been felt")
-      assert.isAbove(hits, 50) // reads did happen (the count depends on machine load)
-      // healthy again within one ejection period (1 s) of the thaw
-      const after = yield* memcached.get("big-3").pipe(
-        Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("2 seconds")))
-      )
-      assert.isTrue(Option.isSome(after) && Buffer.from(after.value.value).equals(values[3]!))
-    }), 20_000)
+          })
+        const readers = yield* Effect.fork(Effect.all(Array.from({ length: 100 }, (_, id) => reader(id)), {
+          concurrency: "unbounded",
+          discard: true
+        }))
+        yield* Effect.sleep("700 millis")
+        yield* server.stop()
+        yield* Effect.sleep("800 millis")
+        yield* server.resume()
+        yield* Fiber.join(readers)
+        assert.strictEqual(wrong, 0)
+        assert.isAbove(failures, 0, "the freeze should have been felt")
+        assert.isAbove(hits, 50) // reads did happen (the count depends on machine load)
+        // healthy again within one ejection period (1 s) of the thaw
+        const after = yield* memcached.get("big-3").pipe(
+          Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("2 seconds")))
+        )
+        assert.isTrue(Option.isSome(after) && Buffer.from(after.value.value).equals(values[3]!))
+      }),
+    20_000
+  )
 
   it.scopedLive("an increment during a freeze: Timeout that says its outcome is unknown, sent once only", () =>
     Effect.gen(function*() {
@@ -279,42 +294,56 @@ describe("SASL", () => {
   const username = "app"
   const password = "pa55-w0rd-that-must-not-leak"
 
-  it.scopedLive("the right credentials work; a wrong password is Auth, not retried, and leaks nothing", () =>
-    Effect.gen(function*() {
-      const server = yield* startMemcached({ sasl: { username, password } })
-      const good = yield* open({ servers: server.address, username, password: Redacted.make(password) })
-      yield* good.cache.set("sasl", Buffer.from("ok"))
-      assert.deepStrictEqual(Option.map(yield* good.cache.get("sasl"), (v) => Buffer.from(v as Uint8Array).toString()), Option.some("ok"))
+  it.scopedLive(
+    "the right credentials work; a wrong password is Auth, not retried, and leaks nothing",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* startMemcached({ sasl: { username, password } })
+        const good = yield* open({ servers: server.address, username, password: Redacted.make(password) })
+        yield* good.cache.set("sasl", Buffer.from("ok"))
+        assert.deepStrictEqual(
+          Option.map(yield* good.cache.get("sasl"), (v) => Buffer.from(v as Uint8Array).toString()),
+          Option.some("ok")
+        )
 
-      const logs: Array<string> = []
-      const warnings: Array<string> = []
-      const onWarning = (warning: Error) => warnings.push(warning.name)
-      process.on("warning", onWarning)
-      yield* Effect.addFinalizer(() => Effect.sync(() => process.off("warning", onWarning)))
-      const wrongPassword = "Wr0ng-" + password
-      const bad = yield* open({ servers: server.address, username, password: Redacted.make(wrongPassword) })
-      const failures = yield* Effect.forEach(Array.from({ length: 50 }, (_, i) => i), (i) =>
-        elapsed(bad.cache.get(`sasl-${i}`))).pipe(
-          Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ annotations, message }) => {
-            logs.push(Util.inspect({ message, annotations: [...annotations] }, { depth: 5 }))
-          }))),
+        const logs: Array<string> = []
+        const warnings: Array<string> = []
+        const onWarning = (warning: Error) => warnings.push(warning.name)
+        process.on("warning", onWarning)
+        yield* Effect.addFinalizer(() => Effect.sync(() => process.off("warning", onWarning)))
+        const wrongPassword = "Wr0ng-" + password
+        const bad = yield* open({ servers: server.address, username, password: Redacted.make(wrongPassword) })
+        const failures = yield* Effect.forEach(
+          Array.from({ length: 50 }, (_, i) => i),
+          (i) => elapsed(bad.cache.get(`sasl-${i}`))
+        ).pipe(
+          Effect.provide(Logger.replace(
+            Logger.defaultLogger,
+            Logger.make(({ annotations, message }) => {
+              logs.push(Util.inspect({ message, annotations: [...annotations] }, { depth: 5 }))
+            })
+          )),
           Logger.withMinimumLogLevel(LogLevel.All)
         )
-      for (const { exit, millis } of failures) {
-        const error = failureOf(exit)
-        assert.instanceOf(error, MemcachedError)
-        assert.strictEqual(error.reason, "Auth")
-        assert.isBelow(millis, 200)
-        for (const text of [error.message, String(error), Util.inspect(error, { depth: 10 }), JSON.stringify(error)]) {
-          assert.notInclude(text, wrongPassword)
-          assert.notInclude(text, password)
+        for (const { exit, millis } of failures) {
+          const error = failureOf(exit)
+          assert.instanceOf(error, MemcachedError)
+          assert.strictEqual(error.reason, "Auth")
+          assert.isBelow(millis, 200)
+          for (
+            const text of [error.message, String(error), Util.inspect(error, { depth: 10 }), JSON.stringify(error)]
+          ) {
+            assert.notInclude(text, wrongPassword)
+            assert.notInclude(text, password)
+          }
         }
-      }
-      assert.isAbove(logs.length, 0, "failures are logged at debug level")
-      for (const line of logs) assert.notInclude(line, "Wr0ng")
-      yield* Effect.sleep("50 millis")
-      assert.deepStrictEqual(warnings, [])
-    }), 20_000)
+        assert.isAbove(logs.length, 0, "failures are logged at debug level")
+        for (const line of logs) assert.notInclude(line, "Wr0ng")
+        yield* Effect.sleep("50 millis")
+        assert.deepStrictEqual(warnings, [])
+      }),
+    20_000
+  )
 
   it.scopedLive("memjs's MEMCACHE_* and MEMCACHIER_* variables are never read", () =>
     Effect.gen(function*() {
@@ -360,8 +389,10 @@ describe("closing", () => {
       const scope = yield* Scope.make()
       const { memcached } = yield* Scope.extend(open({ servers: server.address, timeout: "1 second" }), scope)
       yield* memcached.set("in-flight", Buffer.alloc(10_000, 1), { ttl: null })
-      const fibers = yield* Effect.forEach(Array.from({ length: 100 }, (_, i) => i), () =>
-        Effect.fork(elapsed(memcached.get("in-flight"))))
+      const fibers = yield* Effect.forEach(
+        Array.from({ length: 100 }, (_, i) => i),
+        () => Effect.fork(elapsed(memcached.get("in-flight")))
+      )
       yield* Scope.close(scope, Exit.void)
       const results = yield* Fiber.joinAll(fibers)
       for (const { exit, millis } of results) {
@@ -387,8 +418,10 @@ describe("closing", () => {
       const { memcached } = yield* Scope.extend(open({ servers: server.address, timeout: "5 seconds" }), scope)
       yield* memcached.set("frozen", Buffer.from("x"))
       yield* server.stop()
-      const fibers = yield* Effect.forEach(Array.from({ length: 100 }, (_, i) => i), () =>
-        Effect.fork(elapsed(memcached.get("frozen"))))
+      const fibers = yield* Effect.forEach(
+        Array.from({ length: 100 }, (_, i) => i),
+        () => Effect.fork(elapsed(memcached.get("frozen")))
+      )
       yield* Effect.sleep("50 millis")
       yield* Scope.close(scope, Exit.void)
       const results = yield* Fiber.joinAll(fibers)
@@ -411,7 +444,8 @@ describe("memjs stays quiet", () => {
       yield* Effect.addFinalizer(() => Effect.sync(() => vi.restoreAllMocks()))
       const port = yield* closedPort
       const { cache } = yield* open({ servers: `127.0.0.1:${port}` })
-      const exits = yield* Effect.forEach(Array.from({ length: 1000 }, (_, i) => i), (i) => Effect.exit(cache.get(`q-${i}`)), {
+      const exits = yield* Effect.forEach(Array.from({ length: 1000 }, (_, i) => i), (i) =>
+        Effect.exit(cache.get(`q-${i}`)), {
         concurrency: 50
       })
       assert.isTrue(exits.every(Exit.isFailure))

@@ -41,7 +41,7 @@ const memjsRoundTrip = (address: string, username: string, password: string) =>
 
 describe("MemcachedServer harness", () => {
   it.scoped("starts memcached and round-trips values over the ASCII protocol", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const server = yield* startMemcached()
       assert.strictEqual(server.host, "127.0.0.1")
       assert.strictEqual(server.address, `127.0.0.1:${server.port}`)
@@ -78,7 +78,7 @@ describe("MemcachedServer harness", () => {
     }))
 
   it.scoped("kill + restart reuses the same port with an empty cache", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const server = yield* startMemcached()
       const { port, pid: firstPid } = server
       yield* asciiSet(server.address, "k", 1, "v")
@@ -104,7 +104,7 @@ describe("MemcachedServer harness", () => {
     }))
 
   it.scoped("kill with SIGTERM waits for a graceful exit", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const server = yield* startMemcached()
       const pid = server.pid
       yield* server.kill("SIGTERM")
@@ -113,7 +113,7 @@ describe("MemcachedServer harness", () => {
 
   // scopedLive: the short timeout below must run on the real clock.
   it.scopedLive("stop freezes the server, resume thaws it", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const server = yield* startMemcached()
       yield* asciiSet(server.address, "k", 3, "frozen")
 
@@ -128,9 +128,9 @@ describe("MemcachedServer harness", () => {
     }))
 
   it.live("closing the scope kills the process, even while it is stopped", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const pid = yield* Effect.scoped(
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const server = yield* startMemcached()
           assert.isTrue(isAlive(server.pid))
           return server.pid
@@ -139,7 +139,7 @@ describe("MemcachedServer harness", () => {
       assert.isFalse(isAlive(pid))
 
       const stoppedPid = yield* Effect.scoped(
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const server = yield* startMemcached()
           yield* server.stop()
           return server.pid
@@ -149,8 +149,8 @@ describe("MemcachedServer harness", () => {
     }))
 
   it.live("MemcachedServer.layer provides a running server and stops it afterwards", () =>
-    Effect.gen(function* () {
-      const pid = yield* Effect.gen(function* () {
+    Effect.gen(function*() {
+      const pid = yield* Effect.gen(function*() {
         const server = yield* MemcachedServer
         yield* asciiSet(server.address, "layer", 0, "ok")
         assert.isTrue(Option.isSome(yield* asciiGet(server.address, "layer")))
@@ -160,7 +160,7 @@ describe("MemcachedServer harness", () => {
     }))
 
   it.scoped("SASL server: memjs with the right credentials works, wrong ones and ASCII are refused", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       // Layer.build ties the server to the test's scope (Effect.provide would
       // tear it down as soon as the provided effect completes).
       const context = yield* Layer.build(MemcachedServer.layerSasl("alice", "s3cret-pw"))

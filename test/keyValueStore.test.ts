@@ -32,7 +32,9 @@ const stores = <E, R>(memcached: Layer.Layer<Memcached, E, R>) =>
     Layer.effect(Plain, Effect.provide(KeyValueStore.KeyValueStore, layerKeyValueStore()))
   ).pipe(Layer.provideMerge(memcached))
 
-class User extends Schema.Class<User>("User")({ id: Schema.Number, name: Schema.String, joined: Schema.DateFromString }) {}
+class User
+  extends Schema.Class<User>("User")({ id: Schema.Number, name: Schema.String, joined: Schema.DateFromString })
+{}
 
 class GetUser extends Schema.TaggedRequest<GetUser>()("GetUser", {
   failure: Schema.String,

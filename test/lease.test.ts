@@ -20,8 +20,7 @@ const runtimes = (server: RunningServer) =>
       Array.from({ length: N }, () =>
         ManagedRuntime.make(
           Memcached.layer({ servers: server.address }).pipe(Layer.provideMerge(Serializer.structured))
-        )
-      )
+        ))
     ),
     (all) => Effect.promise(() => Promise.all(all.map((runtime) => runtime.dispose())))
   )
@@ -61,7 +60,9 @@ describe("getOrSet with a lease (real memcached, independent runtimes)", () => {
       })
       assert.deepStrictEqual(results.map(({ exit }) => valueOf(exit)), Array(N).fill("expensive"))
       assert.strictEqual(computations, 1)
-      assertNone(yield* Effect.promise(() => all[0].runPromise(Effect.flatMap(Memcached, (m) => m.get("report:lease")))))
+      assertNone(
+        yield* Effect.promise(() => all[0].runPromise(Effect.flatMap(Memcached, (m) => m.get("report:lease"))))
+      )
     }).pipe(Effect.scoped))
 
   it.live(`without a lease, the same ${N} runtimes each compute (the stampede the lease prevents)`, () =>
@@ -86,7 +87,11 @@ describe("getOrSet with a lease (real memcached, independent runtimes)", () => {
             ? Effect.as(Effect.sleep("2 seconds"), "from the slow holder")
             : Effect.succeed("computed after waiting")
         )
-      const results = yield* stampede(all, "slow", compute, { ttl: "10 seconds", wait: "300 millis", poll: "20 millis" })
+      const results = yield* stampede(all, "slow", compute, {
+        ttl: "10 seconds",
+        wait: "300 millis",
+        poll: "20 millis"
+      })
       const values = results.map(({ exit }) => valueOf(exit))
       const holder = values.indexOf("from the slow holder")
       assert.notStrictEqual(holder, -1)
@@ -104,7 +109,9 @@ describe("getOrSet with a lease (real memcached, independent runtimes)", () => {
       const server = yield* startMemcached()
       const all = yield* runtimes(server)
       yield* Effect.promise(() =>
-        all[0].runPromise(Effect.flatMap(Memcached, (m) => m.add("orphan:lease", new Uint8Array([49]), { ttl: "30 seconds" })))
+        all[0].runPromise(
+          Effect.flatMap(Memcached, (m) => m.add("orphan:lease", new Uint8Array([49]), { ttl: "30 seconds" }))
+        )
       )
       let computations = 0
       const results = yield* stampede(all.slice(0, 3), "orphan", () => Effect.sync(() => ++computations), {

@@ -6,15 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { assertNone, assertSome } from "@effect/vitest/utils"
 import { Context, Duration, Effect, Layer, Option, Schema, TestClock } from "effect"
-import {
-  Cache,
-  CacheNotFound,
-  InvalidKey,
-  Memcached,
-  MemcachedCache,
-  MemcachedTest,
-  Serializer
-} from "../src/index.js"
+import { Cache, CacheNotFound, InvalidKey, Memcached, MemcachedCache, MemcachedTest, Serializer } from "../src/index.js"
 import { startMemcached } from "./support/MemcachedServer.js"
 
 const text = (item: Option.Option<{ readonly value: Uint8Array }>) =>
@@ -187,7 +179,10 @@ describe("MemcachedCache.namespace", () => {
     await rc.namespace("posts").set("1", "post")
     assert.deepStrictEqual(await users.get("1"), { name: "ada" })
     assert.strictEqual(await users.getOrSet("2", async () => "grace"), "grace")
-    assert.deepStrictEqual(await users.getMany(["1", "2", "3"]), new Map<string, unknown>([["1", { name: "ada" }], ["2", "grace"]]))
+    assert.deepStrictEqual(
+      await users.getMany(["1", "2", "3"]),
+      new Map<string, unknown>([["1", { name: "ada" }], ["2", "grace"]])
+    )
     const memo = users.cached(async (n: number) => n * 10, { key: "times10" })
     assert.strictEqual(await memo(4), 40)
 

@@ -3,9 +3,9 @@
  * kinds, OpenTelemetry attributes, parents, no values / keys / passwords in spans, and metrics read back with
  * `Metric.value`.
  */
-import * as net from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Metric, Option, Redacted } from "effect"
+import * as net from "node:net"
 import {
   Cache,
   CacheMetrics,
@@ -118,7 +118,10 @@ describe("tracing", () => {
       recording.clear()
       yield* cache.getOrSet("k", Effect.succeed(1))
       yield* cache.remove("k", "other")
-      assert.deepStrictEqual(recording.memcachedSpans().map((span) => span.name), ["memcached.get", "memcached.deleteMany"])
+      assert.deepStrictEqual(recording.memcachedSpans().map((span) => span.name), [
+        "memcached.get",
+        "memcached.deleteMany"
+      ])
     }).pipe(Effect.provide(memory()), traced(recording))
   })
 
@@ -144,12 +147,16 @@ describe("tracing", () => {
       assert.notInclude(dump, VALUE_MARKER)
       assert.notInclude(dump, KEY_MARKER)
       const spans = recording.memcachedSpans()
-      const failedGet = spans.find((span) => span.name === "memcached.get" && span.status._tag === "Ended" &&
-        Exit.isFailure(span.status.exit))!
+      const failedGet = spans.find((span) =>
+        span.name === "memcached.get" && span.status._tag === "Ended" &&
+        Exit.isFailure(span.status.exit)
+      )!
       const recorded = failureOf(failedGet) as { readonly _tag: string; readonly message: string }
       assert.strictEqual(recorded._tag, "InvalidKey", "the span still says what failed")
-      const failedSet = spans.find((span) => span.name === "memcached.set" && span.status._tag === "Ended" &&
-        Exit.isFailure(span.status.exit))!
+      const failedSet = spans.find((span) =>
+        span.name === "memcached.set" && span.status._tag === "Ended" &&
+        Exit.isFailure(span.status.exit)
+      )!
       assert.strictEqual((failureOf(failedSet) as { readonly _tag: string })._tag, "ValueTooLarge")
     }).pipe(Effect.provide(memory()), traced(recording))
   })

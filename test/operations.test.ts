@@ -61,7 +61,9 @@ const suite = (name: string, memcachedLayer: Layer.Layer<Memcached, unknown>) =>
       Effect.gen(function*() {
         const memcached = yield* Memcached
         const increment = (current: Option.Option<{ readonly value: Uint8Array; readonly flags: number }>) => ({
-          value: bytes(String(Option.match(current, { onNone: () => 0, onSome: (item) => Number(Buffer.from(item.value)) }) + 1)),
+          value: bytes(
+            String(Option.match(current, { onNone: () => 0, onSome: (item) => Number(Buffer.from(item.value)) }) + 1)
+          ),
           flags: 7
         })
         yield* Effect.all(Array.from({ length: 30 }, () => memcached.update("update", increment, { attempts: 100 })), {

@@ -15,8 +15,8 @@
  * Over 100,030 keys × 5 pools, and 5,000 keys × 45 more pools (random weights 1–20, 2–10 servers, mixed ports, and
  * 7, 14, 25, 47 and 50 equal servers), both flavours agreed with their reference on every key.
  */
-import { createHash } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
+import { createHash } from "node:crypto"
 import { ketama, modulo, type Placement, type PlacementNode } from "../src/internal/placement.js"
 
 const node = (host: string, port: number, weight = 1): PlacementNode => ({ host, port, weight })
@@ -75,7 +75,10 @@ const VECTORS: Record<string, Vector> = {
 }
 
 /** Keys on which the two real implementations disagree: [key, libmemcached index, hashring index]. */
-const DIVERGING: Record<string, { readonly nodes: ReadonlyArray<PlacementNode>; readonly keys: ReadonlyArray<readonly [string, number, number]> }> = {
+const DIVERGING: Record<
+  string,
+  { readonly nodes: ReadonlyArray<PlacementNode>; readonly keys: ReadonlyArray<readonly [string, number, number]> }
+> = {
   "7 equal servers": {
     nodes: VECTORS["7 equal servers (hashring: 156 points each, libmemcached: 160)"]!.nodes,
     keys: [["key:22", 0, 5], ["key:115", 0, 6], ["key:166", 0, 6], ["key:176", 4, 1], ["key:203", 0, 6]]
@@ -91,7 +94,8 @@ const DIVERGING: Record<string, { readonly nodes: ReadonlyArray<PlacementNode>; 
   }
 }
 
-const manyKeys = (count: number, prefix = "key:"): Array<string> => Array.from({ length: count }, (_, i) => `${prefix}${i}`)
+const manyKeys = (count: number, prefix = "key:"): Array<string> =>
+  Array.from({ length: count }, (_, i) => `${prefix}${i}`)
 
 const placements = (placement: Placement, keys: ReadonlyArray<string>): Int32Array => {
   const out = new Int32Array(keys.length)
@@ -129,7 +133,11 @@ describe("ketama: reference vectors from libmemcached 1.1.4 and memcached@2.2.2 
     // Found by searching `exact:<n>`: the first 4 bytes of each key's MD5 equal a continuum point of the 3-server
     // pool whose next point belongs to another server; libmemcached and memcached npm both answered these indices.
     const nodes = VECTORS["3 equal servers on the default port"]!.nodes
-    const exact = [["exact:6194987", 417898548, 0], ["exact:9129593", 780303037, 1], ["exact:11914634", 1620283441, 0]] as const
+    const exact = [["exact:6194987", 417898548, 0], ["exact:9129593", 780303037, 1], [
+      "exact:11914634",
+      1620283441,
+      0
+    ]] as const
     for (const flavour of ["libmemcached", "hashring"] as const) {
       const placement = ketama(nodes, { flavour })
       for (const [key, hash, expected] of exact) {
@@ -142,13 +150,21 @@ describe("ketama: reference vectors from libmemcached 1.1.4 and memcached@2.2.2 
   it("libmemcached is the default flavour", () => {
     const nodes = DIVERGING["7 equal servers"]!.nodes
     const byDefault = ketama(nodes)
-    for (const [key, expected] of DIVERGING["7 equal servers"]!.keys) assert.strictEqual(byDefault.locate(key), expected)
+    for (const [key, expected] of DIVERGING["7 equal servers"]!.keys) {
+      assert.strictEqual(byDefault.locate(key), expected)
+    }
   })
 
   it("libmemcached treats weight 0 as 1 and port 0 as 11211 (checked against the C library)", () => {
     const keys = manyKeys(2000)
-    const reference = placements(ketama([node("10.0.0.1", 11211, 1), node("10.0.0.2", 11211, 2), node("10.0.0.3", 11211, 1)]), keys)
-    const zeroes = placements(ketama([node("10.0.0.1", 11211, 0), node("10.0.0.2", 11211, 2), node("10.0.0.3", 0, 1)]), keys)
+    const reference = placements(
+      ketama([node("10.0.0.1", 11211, 1), node("10.0.0.2", 11211, 2), node("10.0.0.3", 11211, 1)]),
+      keys
+    )
+    const zeroes = placements(
+      ketama([node("10.0.0.1", 11211, 0), node("10.0.0.2", 11211, 2), node("10.0.0.3", 0, 1)]),
+      keys
+    )
     assert.deepStrictEqual(zeroes, reference)
   })
 })
@@ -169,7 +185,10 @@ describe("ketama: the continuum", () => {
       let lowest = points[0]!
       for (const point of points) {
         if (point.value < lowest.value || (point.value === lowest.value && point.owner < lowest.owner)) lowest = point
-        if (point.value >= hash && (best === undefined || point.value < best.value || (point.value === best.value && point.owner < best.owner))) {
+        if (
+          point.value >= hash &&
+          (best === undefined || point.value < best.value || (point.value === best.value && point.owner < best.owner))
+        ) {
           best = point
         }
       }

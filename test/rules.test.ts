@@ -2,9 +2,9 @@
  * Unit tests of the shared rules in `src/internal/`: keys, TTLs, server strings and the item size limit. Both stores
  * sit behind these rules, so they are tested here once, directly, plus a few checks that the stores apply them.
  */
-import { createHash } from "node:crypto"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Duration, Effect, Either, FastCheck, Layer, Option } from "effect"
+import { createHash } from "node:crypto"
 import { Cache, InvalidKey, Memcached, MemcachedTest, Serializer, ValueTooLarge } from "../src/index.js"
 import { DEFAULT_MAX_ITEM_SIZE, ITEM_OVERHEAD, maxValueBytes } from "../src/internal/itemSize.js"
 import { checkPrefix, makeKeyEncoder, MAX_KEY_BYTES } from "../src/internal/keys.js"
@@ -374,7 +374,10 @@ describe("server lists (parseServers)", () => {
   const ok = (input: string | ReadonlyArray<string> | undefined) => {
     const result = parseServers(input)
     if (Either.isLeft(result)) assert.fail(`expected ${JSON.stringify(input)} to parse, got: ${result.left}`)
-    return (result as Either.Right<string, ReadonlyArray<{ host: string; port: number; weight: number; label: string }>>).right
+    return (result as Either.Right<
+      string,
+      ReadonlyArray<{ host: string; port: number; weight: number; label: string }>
+    >).right
   }
   const bad = (input: string | ReadonlyArray<string>) => {
     const result = parseServers(input)
@@ -409,10 +412,13 @@ describe("server lists (parseServers)", () => {
       { host: "a", port: 11212, weight: 3, label: "a:11212" },
       { host: "b", port: 11211, weight: 1, label: "b:11211" }
     ])
-    assert.deepStrictEqual(parseServers([{ host: "c", weight: 2 }, "[::1]:11300:4"]), Either.right([
-      { host: "c", port: 11211, weight: 2, label: "c:11211" },
-      { host: "::1", port: 11300, weight: 4, label: "[::1]:11300" }
-    ]))
+    assert.deepStrictEqual(
+      parseServers([{ host: "c", weight: 2 }, "[::1]:11300:4"]),
+      Either.right([
+        { host: "c", port: 11211, weight: 2, label: "c:11211" },
+        { host: "::1", port: 11300, weight: 4, label: "[::1]:11300" }
+      ])
+    )
   })
 
   it("parses bracketed IPv6 addresses", () => {

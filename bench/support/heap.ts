@@ -110,7 +110,9 @@ export const heapReport = (result: HeapResult, header: string): string => {
     header,
     "",
     `Operations: ${formatNumber(result.ops)} Cache operations (90% get / 10% set, 100 B, 64 in flight, ` +
-    `Effect.forEach inside one runtime), ${result.seconds.toFixed(1)} s${result.misses ? `, ${result.misses} misses!` : ""}`,
+    `Effect.forEach inside one runtime), ${result.seconds.toFixed(1)} s${
+      result.misses ? `, ${result.misses} misses!` : ""
+    }`,
     "",
     "| | heapUsed MB | heapTotal MB | rss MB | external MB | arrayBuffers MB |",
     "|---|---:|---:|---:|---:|---:|",

@@ -49,7 +49,11 @@ const build = (log: (line: string) => void) => {
   const output = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim()
   if (!existsSync(path.join(distDir, "index.js"))) throw new Error(`tsc build of src/ failed:\n${output}`)
   if (result.status !== 0) {
-    log(`bench: tsc reported errors in src/ (measuring what it emitted anyway):\n${output.split("\n").slice(0, 10).join("\n")}`)
+    log(
+      `bench: tsc reported errors in src/ (measuring what it emitted anyway):\n${
+        output.split("\n").slice(0, 10).join("\n")
+      }`
+    )
   }
   log(`bench: compiled src/ with tsc into bench/.build/dist in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }

@@ -3,7 +3,7 @@
  * ChildProcess handle) when the bench ends, on SIGINT/SIGTERM, or when the process exits. Plain Node, no Effect, so
  * that the bench does not depend on the test harness that other people edit.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
 import * as net from "node:net"
 

@@ -206,7 +206,11 @@ export const targetsText = (results: ReadonlyArray<TargetResult>): string => {
 }
 
 export const targetsMarkdown = (results: ReadonlyArray<TargetResult>): string =>
-  ["| target | measured | met |", "|---|---|---|", ...results.map((r) => `| ${r.target} | ${r.measured} | ${verdict(r.pass)} |`)]
+  [
+    "| target | measured | met |",
+    "|---|---|---|",
+    ...results.map((r) => `| ${r.target} | ${r.measured} | ${verdict(r.pass)} |`)
+  ]
     .join("\n")
 
 export const rawMarkdown = (cells: ReadonlyArray<Cell>): string => {
@@ -220,7 +224,9 @@ export const rawMarkdown = (cells: ReadonlyArray<Cell>): string => {
         formatNumber(cell.opsPerSec)
       } | ${formatNumber(cell.p50)} | ${formatNumber(cell.p99)} | ${formatNumber(cell.cpuPerOpUs)} | ${
         formatNumber(cell.sysPerOpUs)
-      } | ${formatNumber(cell.serverCpuPerOpUs)} | ${formatNumber(cell.segmentsPerOp)} | ${formatPercent(cell.otherCpuPct)} |`
+      } | ${formatNumber(cell.serverCpuPerOpUs)} | ${formatNumber(cell.segmentsPerOp)} | ${
+        formatPercent(cell.otherCpuPct)
+      } |`
     )
   }
   return out.join("\n")

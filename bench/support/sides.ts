@@ -201,7 +201,9 @@ export const makeCacheSide = async (lib: Library, address: string): Promise<Side
         runEffectCell(effectOp(ops, workload, data, recorder), workload.concurrency, deadline, recorder)
       ),
     probe: (key) =>
-      runtime.runPromise(Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)),
+      runtime.runPromise(
+        Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)
+      ),
     close: () => runtime.dispose()
   }
 }
@@ -226,7 +228,8 @@ export const makeCacheRunPromiseSide = async (lib: Library, address: string): Pr
     label: sideLabels["cache-rp"],
     runCell: (workload, data, deadline, recorder) =>
       runPromiseCell(promiseOp(ops, workload, data, recorder), workload.concurrency, deadline, recorder),
-    probe: (key) => run(Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)),
+    probe: (key) =>
+      run(Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)),
     close: () => runtime.dispose()
   }
 }

@@ -110,19 +110,21 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       : Effect.void
   }
 
-  const storeOne = (mode: StoreMode, cas?: bigint) =>
-  (key: string, value: Uint8Array, options?: WriteOptions) =>
+  const storeOne = (mode: StoreMode, cas?: bigint) => (key: string, value: Uint8Array, options?: WriteOptions) =>
     withKey(key, (wire) => {
       const item = { value, flags: (options?.flags ?? 0) >>> 0 }
       const write = store.store(mode, wire, item, expiryOf(options?.ttl), cas)
-      return Effect.zipRight(checkSize(wire, item), mode === "set" && cas === undefined ? idempotent(write) : once(write))
+      return Effect.zipRight(
+        checkSize(wire, item),
+        mode === "set" && cas === undefined ? idempotent(write) : once(write)
+      )
     })
 
   const concat = (side: "append" | "prepend") => (key: string, value: Uint8Array) =>
-    withKey(key, (wire) =>
-      Effect.zipRight(checkSize(wire, { value, flags: 0 }), once(store.concat(side, wire, value))))
+    withKey(key, (wire) => Effect.zipRight(checkSize(wire, { value, flags: 0 }), once(store.concat(side, wire, value))))
 
-  const getWithCas = (key: string) => withKey(key, (wire) => Effect.map(idempotent(store.getWithCas(wire)), Option.fromNullable))
+  const getWithCas = (key: string) =>
+    withKey(key, (wire) => Effect.map(idempotent(store.getWithCas(wire)), Option.fromNullable))
 
   const update = (
     key: string,
@@ -142,7 +144,10 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
             if (stored) return Effect.succeed(next)
             if (left > 1) return attempt(left - 1)
             return Effect.fail(
-              new MemcachedError({ reason: "Protocol", detail: `update of ${JSON.stringify(key)} kept conflicting (${attempts} attempts)` })
+              new MemcachedError({
+                reason: "Protocol",
+                detail: `update of ${JSON.stringify(key)} kept conflicting (${attempts} attempts)`
+              })
             )
           }
         )
@@ -154,7 +159,10 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
   (
     key: string,
     delta: bigint | number = 1n,
-    options?: { readonly initial?: bigint | number | undefined; readonly ttl?: Duration.DurationInput | null | undefined }
+    options?: {
+      readonly initial?: bigint | number | undefined
+      readonly ttl?: Duration.DurationInput | null | undefined
+    }
   ) =>
     withKey(key, (wire) => {
       const initial = options?.initial === undefined ? undefined : toUnsigned64("initial", options.initial)

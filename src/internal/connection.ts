@@ -5,9 +5,9 @@
  *
  * @internal
  */
-import type * as Net from "node:net"
 import * as Effect from "effect/Effect"
 import * as Memjs from "memjs"
+import type * as Net from "node:net"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import { SpanAttributes } from "../Observability.js"
 import type { Health } from "./ejection.js"
@@ -164,8 +164,13 @@ export const makeConnection = (
     if (!closed) {
       // A server that refuses our credentials is up: it is not ejected, and the caller sees `Auth`.
       if (toMemcachedError(error, label).reason !== "Auth") health.failed(Date.now())
-      const fresh = new Memjs.Server(failed.host, failed.port, failed.username, failed.password, failed.options) as
-        MemjsServer
+      const fresh = new Memjs.Server(
+        failed.host,
+        failed.port,
+        failed.username,
+        failed.password,
+        failed.options
+      ) as MemjsServer
       fresh.username = failed.username
       fresh.password = failed.password
       installFraming(fresh as unknown as FramedServer)

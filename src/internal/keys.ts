@@ -3,8 +3,8 @@
  *
  * @internal
  */
-import { createHash } from "node:crypto"
 import * as Either from "effect/Either"
+import { createHash } from "node:crypto"
 import { InvalidKey } from "../errors/InvalidKey.js"
 
 /** @internal memcached's own limit on a key, in bytes. */
@@ -87,5 +87,4 @@ const describe = (value: unknown): string => {
   }
 }
 
-const typeOf = (value: unknown): string =>
-  value === null ? "null" : Array.isArray(value) ? "an array" : typeof value
+const typeOf = (value: unknown): string => value === null ? "null" : Array.isArray(value) ? "an array" : typeof value

@@ -12,8 +12,11 @@ import { MemcachedError } from "../errors/MemcachedError.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { Connection, MemjsClient } from "./connection.js"
 import { makeConnection, nextOpaque } from "./connection.js"
+import type { EjectionOptions } from "./ejection.js"
+import { makeHealth } from "./ejection.js"
 import { maxValueBytes } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
+import type { Placement } from "./placement.js"
 import type { Response } from "./protocol.js"
 import {
   counterExtras,
@@ -25,9 +28,6 @@ import {
   Status,
   storeExtras
 } from "./protocol.js"
-import type { EjectionOptions } from "./ejection.js"
-import { makeHealth } from "./ejection.js"
-import type { Placement } from "./placement.js"
 import type { ServerAddress } from "./servers.js"
 import type { Store, StoredItem, StoreMode } from "./store.js"
 import { toExpirationField } from "./ttl.js"
@@ -143,15 +143,15 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
       return groups instanceof MemcachedError ? Effect.fail(groups) : Effect.forEach(
         groups,
         ([connection, group]) =>
-        Effect.suspend(() => {
-          const opaques = group.map(() => nextOpaque(client))
-          const finalOpaque = nextOpaque(client)
-          const frames = group.map((item, i) => frameOf(item, opaques[i]!))
-          frames.push(encodeRequest(Opcode.Noop, finalOpaque))
-          let failure: E | undefined
-          return connection.batch(Buffer.concat(frames), opaques, finalOpaque, (i, response) => {
-            failure ??= onQuiet(connection, group[i]!, response)
-          }).pipe(Effect.zipRight(Effect.suspend(() => failure ? Effect.fail(failure) : Effect.void)))
+          Effect.suspend(() => {
+            const opaques = group.map(() => nextOpaque(client))
+            const finalOpaque = nextOpaque(client)
+            const frames = group.map((item, i) => frameOf(item, opaques[i]!))
+            frames.push(encodeRequest(Opcode.Noop, finalOpaque))
+            let failure: E | undefined
+            return connection.batch(Buffer.concat(frames), opaques, finalOpaque, (i, response) => {
+              failure ??= onQuiet(connection, group[i]!, response)
+            }).pipe(Effect.zipRight(Effect.suspend(() => failure ? Effect.fail(failure) : Effect.void)))
           }),
         { concurrency: "unbounded", discard: true }
       )
@@ -329,8 +329,10 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
       Effect.forEach(
         connections,
         (connection) =>
-          Effect.map(simple(connection, Opcode.Version), (response) =>
-            [connection.address.label, response.val.toString("utf8")] as const),
+          Effect.map(
+            simple(connection, Opcode.Version),
+            (response) => [connection.address.label, response.val.toString("utf8")] as const
+          ),
         { concurrency: "unbounded" }
       ),
       (versions) => new Map(versions)

@@ -26,7 +26,10 @@ interface Entry {
 const U64 = (1n << 64n) - 1n
 
 const nonNumeric = (key: WireKey) =>
-  new MemcachedError({ reason: "Protocol", detail: `${describeStatus(Status.NonNumeric)} (key ${JSON.stringify(key.key)})` })
+  new MemcachedError({
+    reason: "Protocol",
+    detail: `${describeStatus(Status.NonNumeric)} (key ${JSON.stringify(key.key)})`
+  })
 
 /** @internal */
 export const makeMemoryStore = (maxItemSize: number): Store => {
@@ -59,10 +62,11 @@ export const makeMemoryStore = (maxItemSize: number): Store => {
 
   return {
     maxItemSize,
-    get: (key) => withNow((now) => {
-      const entry = live(key, now)
-      return entry && copyOut(entry)
-    }),
+    get: (key) =>
+      withNow((now) => {
+        const entry = live(key, now)
+        return entry && copyOut(entry)
+      }),
     getMany: (keys) =>
       withNow((now) => {
         const found = new Map<string, StoredItem>()

@@ -173,8 +173,10 @@ const makeNamespaceStore = (
     set: (key, value, options) => Effect.flatMap(prefix, (p) => parent.set(full(p, key), value, options)),
     add: (key, value, options) => Effect.flatMap(prefix, (p) => parent.add(full(p, key), value, options)),
     setMany: (entries, options) =>
-      Effect.flatMap(prefix, (p) =>
-        parent.setMany(Array.from(entries, ([key, item]) => [full(p, key), item] as const), options)),
+      Effect.flatMap(
+        prefix,
+        (p) => parent.setMany(Array.from(entries, ([key, item]) => [full(p, key), item] as const), options)
+      ),
     delete: (key) => Effect.flatMap(prefix, (p) => parent.delete(full(p, key))),
     deleteMany: (keys) => Effect.flatMap(prefix, (p) => parent.deleteMany(Array.from(keys, (key) => full(p, key)))),
     increment: (key, delta, options) => Effect.flatMap(prefix, (p) => parent.increment(full(p, key), delta, options))

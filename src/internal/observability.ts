@@ -154,8 +154,10 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
   const measure = <A, E, R>(op: Op, effect: Effect.Effect<A, E, R>, distinctKeys: number) =>
     Effect.clockWith((clock) => {
       const start = clock.unsafeCurrentTimeNanos()
-      return Effect.onExit(effect, (exit) =>
-        record(op, exit, Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, distinctKeys))
+      return Effect.onExit(
+        effect,
+        (exit) => record(op, exit, Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, distinctKeys)
+      )
     })
 
   const trace = <A, E, R>(

@@ -44,7 +44,9 @@ const address = (host: string, port: number, weight: number, entry: unknown): Ei
 }
 
 const parseEntry = (entry: string): Either.Either<ServerAddress, string> => {
-  if (entry.includes("@")) return Either.left("put credentials in the username/password options, not in the server list")
+  if (entry.includes("@")) {
+    return Either.left("put credentials in the username/password options, not in the server list")
+  }
   const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d+)(?::(\d+))?)?$/.exec(entry)
   if (!match) return Either.left(`not a host[:port[:weight]] server address: ${JSON.stringify(entry)}`)
   return address(

@@ -9,13 +9,14 @@
  * uses the live clock, so it works the same under `it.effect` / `it.scoped`
  * (which install a TestClock) as under `it.live`.
  */
-import { spawn, type ChildProcess } from "node:child_process"
+import { Clock, Context, Duration, Effect, Layer } from "effect"
+import type { Scope } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Clock, Context, Duration, Effect, Layer, Scope } from "effect"
 
 /** Options for {@link startMemcached}. */
 export interface MemcachedServerOptions {
@@ -141,7 +142,11 @@ const memcachedArgs = (port: number, options: MemcachedServerOptions): Array<str
 }
 
 /** Spawns memcached; never fails (spawn errors show up as an exited process with stderr). */
-const spawnMemcached = (port: number, options: MemcachedServerOptions, saslDir: string | undefined): Effect.Effect<Proc> =>
+const spawnMemcached = (
+  port: number,
+  options: MemcachedServerOptions,
+  saslDir: string | undefined
+): Effect.Effect<Proc> =>
   Effect.sync(() => {
     const env: NodeJS.ProcessEnv = { ...process.env }
     if (saslDir !== undefined) env["SASL_CONF_PATH"] = saslDir
@@ -211,7 +216,7 @@ const signal = (proc: Proc, sig: NodeJS.Signals): Effect.Effect<void> =>
 
 /** SIGCONT (in case it is frozen), SIGKILL, wait for exit. */
 const forceKill = (proc: Proc): Effect.Effect<void> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     yield* signal(proc, "SIGCONT")
     yield* signal(proc, "SIGKILL")
     yield* awaitExit(proc)
@@ -220,7 +225,7 @@ const forceKill = (proc: Proc): Effect.Effect<void> =>
 
 /** Polls a TCP connect every 20 ms for up to 5 s; stops early if the process exits. */
 const awaitReady = (proc: Proc): Effect.Effect<boolean> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const deadline = Date.now() + READY_TIMEOUT_MS
     while (Date.now() < deadline) {
       if (proc.hasExited()) return false
@@ -241,7 +246,7 @@ const procState = (pid: number): Effect.Effect<string | undefined> =>
 
 /** Waits (up to 1 s) until /proc says the process is / is not stopped; best effort. */
 const awaitStopped = (proc: Proc, stopped: boolean): Effect.Effect<void> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const deadline = Date.now() + 1_000
     while (Date.now() < deadline && !proc.hasExited()) {
       const state = yield* procState(proc.pid)
@@ -301,7 +306,7 @@ const startOn = (
   options: MemcachedServerOptions,
   saslDir: string | undefined
 ): Effect.Effect<{ readonly ok: true; readonly proc: Proc } | { readonly ok: false; readonly stderr: string }> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const proc = yield* spawnMemcached(port, options, saslDir)
     if (yield* awaitReady(proc)) return { ok: true as const, proc }
     yield* forceKill(proc)
@@ -312,7 +317,7 @@ const describeArgs = (options: MemcachedServerOptions): string =>
   `${MEMCACHED_BIN} ${memcachedArgs(0, options).join(" ").replace("-p 0", "-p PORT")}`
 
 const acquire = (options: MemcachedServerOptions) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const saslDir = options.sasl !== undefined
       ? yield* makeSaslDir(options.sasl.username, options.sasl.password)
       : undefined
@@ -347,7 +352,7 @@ const acquire = (options: MemcachedServerOptions) =>
         return current.pid
       },
       kill: (sig: NodeJS.Signals = "SIGKILL") =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const target = current
           if (target.hasExited()) return
           yield* signal(target, sig)
@@ -357,17 +362,17 @@ const acquire = (options: MemcachedServerOptions) =>
           target.dispose()
         }),
       stop: () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           yield* signal(current, "SIGSTOP")
           yield* awaitStopped(current, true)
         }),
       resume: () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           yield* signal(current, "SIGCONT")
           yield* awaitStopped(current, false)
         }),
       restart: () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           yield* forceKill(current)
           // memcached sets SO_REUSEADDR, so the same port is immediately reusable;
           // retry a couple of times in case the port is briefly contended.
@@ -387,7 +392,7 @@ const acquire = (options: MemcachedServerOptions) =>
         })
     }
 
-    const release = Effect.gen(function* () {
+    const release = Effect.gen(function*() {
       yield* forceKill(current)
       yield* cleanupDir
     })

@@ -6,8 +6,8 @@
  * fresh connection, dies after 2 s (live clock, so TestClock does not matter)
  * and always closes its socket, including on interruption.
  */
-import * as net from "node:net"
 import { Clock, Duration, Effect, Option } from "effect"
+import * as net from "node:net"
 
 const TIMEOUT = Duration.seconds(2)
 const CRLF = Buffer.from("\r\n")
@@ -72,8 +72,7 @@ const exchange = <A>(address: string, request: Buffer, parse: (received: Buffer)
                 `(${received.length} bytes received)`
             )
           )
-        )
-      )
+        ))
       // Interruption (e.g. an outer, shorter timeout) closes the socket too.
       return Effect.sync(() => {
         settled = true

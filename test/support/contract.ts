@@ -5,7 +5,8 @@
  */
 import { assert, layer as layerSuite } from "@effect/vitest"
 import { assertNone, assertSome } from "@effect/vitest/utils"
-import { Data, Deferred, Duration, Effect, Fiber, FiberStatus, Layer, Option, Ref, Schema, TestClock } from "effect"
+import type { Layer } from "effect"
+import { Data, Deferred, Duration, Effect, Fiber, FiberStatus, Option, Ref, Schema, TestClock } from "effect"
 import {
   Cache,
   CacheNotFound,
@@ -779,31 +780,39 @@ export const cacheContract = (
     // memcached counts TTLs on a clock that ticks once a second: an item set with ttl N dies somewhere in (N-1, N]
     // seconds. Timings below keep half a second of margin on both sides.
     if (sleeps) {
-      it.effect("expires after its ttl: a 1 s key (and a setMany batch) is gone after 2.1 s", () =>
-        Effect.gen(function*() {
-          const cache = yield* Cache
-          yield* cache.set(key("exp-1s"), "v", { ttl: "1 second" })
-          yield* cache.set(key("exp-keep"), "kept", { ttl: "1 minute" })
-          yield* cache.setMany([[key("exp-m1"), 1], [key("exp-m2"), 2]], { ttl: "1 second" })
-          yield* advance("2100 millis")
-          assertNone(yield* cache.get(key("exp-1s")))
-          assert.isFalse(yield* cache.has(key("exp-1s")))
-          assert.instanceOf(yield* Effect.flip(cache.getOrFail(key("exp-1s"))), CacheNotFound)
-          assert.strictEqual((yield* cache.getMany([key("exp-m1"), key("exp-m2"), key("exp-keep")])).size, 1)
-          assertSome(yield* cache.get(key("exp-keep")), "kept")
-        }), sleepy)
+      it.effect(
+        "expires after its ttl: a 1 s key (and a setMany batch) is gone after 2.1 s",
+        () =>
+          Effect.gen(function*() {
+            const cache = yield* Cache
+            yield* cache.set(key("exp-1s"), "v", { ttl: "1 second" })
+            yield* cache.set(key("exp-keep"), "kept", { ttl: "1 minute" })
+            yield* cache.setMany([[key("exp-m1"), 1], [key("exp-m2"), 2]], { ttl: "1 second" })
+            yield* advance("2100 millis")
+            assertNone(yield* cache.get(key("exp-1s")))
+            assert.isFalse(yield* cache.has(key("exp-1s")))
+            assert.instanceOf(yield* Effect.flip(cache.getOrFail(key("exp-1s"))), CacheNotFound)
+            assert.strictEqual((yield* cache.getMany([key("exp-m1"), key("exp-m2"), key("exp-keep")])).size, 1)
+            assertSome(yield* cache.get(key("exp-keep")), "kept")
+          }),
+        sleepy
+      )
 
-      it.effect("updateTimeout extends life: ttl 2 s, at 0.5 s updateTimeout 4 s, still there at 3 s", () =>
-        Effect.gen(function*() {
-          const cache = yield* Cache
-          yield* cache.set(key("ext"), "extended", { ttl: "2 seconds" })
-          yield* cache.set(key("ext-control"), "control", { ttl: "2 seconds" })
-          yield* advance("500 millis")
-          assert.strictEqual(yield* cache.updateTimeout(key("ext"), "4 seconds"), "extended")
-          yield* advance("2500 millis")
-          assertSome(yield* cache.get(key("ext")), "extended")
-          assertNone(yield* cache.get(key("ext-control"))) // without updateTimeout the key expires
-        }), sleepy)
+      it.effect(
+        "updateTimeout extends life: ttl 2 s, at 0.5 s updateTimeout 4 s, still there at 3 s",
+        () =>
+          Effect.gen(function*() {
+            const cache = yield* Cache
+            yield* cache.set(key("ext"), "extended", { ttl: "2 seconds" })
+            yield* cache.set(key("ext-control"), "control", { ttl: "2 seconds" })
+            yield* advance("500 millis")
+            assert.strictEqual(yield* cache.updateTimeout(key("ext"), "4 seconds"), "extended")
+            yield* advance("2500 millis")
+            assertSome(yield* cache.get(key("ext")), "extended")
+            assertNone(yield* cache.get(key("ext-control"))) // without updateTimeout the key expires
+          }),
+        sleepy
+      )
 
       it.effect("updateTimeout with null makes the key permanent", () =>
         Effect.gen(function*() {
@@ -818,23 +827,27 @@ export const cacheContract = (
           assertSome(yield* cache.get(key("perm")), "permanent")
         }), sleepy)
 
-      it.effect("Memcached.touch and getAndTouch extend life; getAndTouch with null makes it permanent", () =>
-        Effect.gen(function*() {
-          const memcached = yield* Memcached
-          yield* memcached.set(key("t-touch"), bytes("a"), { ttl: "2 seconds" })
-          yield* memcached.set(key("t-gat"), bytes("b"), { ttl: "2 seconds" })
-          yield* memcached.set(key("t-gat-null"), bytes("c"), { ttl: "2 seconds" })
-          yield* memcached.set(key("t-control"), bytes("d"), { ttl: "2 seconds" })
-          assert.strictEqual(itemText(yield* memcached.getAndTouch(key("t-gat-null"), null)), "c")
-          yield* advance("500 millis")
-          assert.isTrue(yield* memcached.touch(key("t-touch"), "4 seconds"))
-          assert.strictEqual(itemText(yield* memcached.getAndTouch(key("t-gat"), "4 seconds")), "b")
-          yield* advance("2500 millis")
-          assert.strictEqual(itemText(yield* memcached.get(key("t-touch"))), "a")
-          assert.strictEqual(itemText(yield* memcached.get(key("t-gat"))), "b")
-          assert.strictEqual(itemText(yield* memcached.get(key("t-gat-null"))), "c")
-          assertNone(yield* memcached.get(key("t-control")))
-        }), sleepy)
+      it.effect(
+        "Memcached.touch and getAndTouch extend life; getAndTouch with null makes it permanent",
+        () =>
+          Effect.gen(function*() {
+            const memcached = yield* Memcached
+            yield* memcached.set(key("t-touch"), bytes("a"), { ttl: "2 seconds" })
+            yield* memcached.set(key("t-gat"), bytes("b"), { ttl: "2 seconds" })
+            yield* memcached.set(key("t-gat-null"), bytes("c"), { ttl: "2 seconds" })
+            yield* memcached.set(key("t-control"), bytes("d"), { ttl: "2 seconds" })
+            assert.strictEqual(itemText(yield* memcached.getAndTouch(key("t-gat-null"), null)), "c")
+            yield* advance("500 millis")
+            assert.isTrue(yield* memcached.touch(key("t-touch"), "4 seconds"))
+            assert.strictEqual(itemText(yield* memcached.getAndTouch(key("t-gat"), "4 seconds")), "b")
+            yield* advance("2500 millis")
+            assert.strictEqual(itemText(yield* memcached.get(key("t-touch"))), "a")
+            assert.strictEqual(itemText(yield* memcached.get(key("t-gat"))), "b")
+            assert.strictEqual(itemText(yield* memcached.get(key("t-gat-null"))), "c")
+            assertNone(yield* memcached.get(key("t-control")))
+          }),
+        sleepy
+      )
 
       it.effect("counters created from initial get the given ttl", () =>
         Effect.gen(function*() {

@@ -1,8 +1,8 @@
 /**
  * A tracer that records every span it makes, for asserting names, kinds, attributes, parents and exits.
  */
-import { inspect } from "node:util"
 import { Cause, Effect, Exit, Option, Tracer } from "effect"
+import { inspect } from "node:util"
 
 export interface RecordedSpan extends Tracer.Span {
   readonly attributes: Map<string, unknown>
@@ -57,7 +57,9 @@ export const makeRecording = (): Recording => {
   })
   const describe = (span: RecordedSpan) => {
     const exit = span.status._tag === "Ended" ? span.status.exit : undefined
-    const cause = exit && Exit.isFailure(exit) ? `${Cause.pretty(exit.cause)}\n${inspect(exit.cause, { depth: 8 })}` : ""
+    const cause = exit && Exit.isFailure(exit)
+      ? `${Cause.pretty(exit.cause)}\n${inspect(exit.cause, { depth: 8 })}`
+      : ""
     return `${span.name} ${inspect(span.attributes, { depth: 8 })} ${inspect(span.events, { depth: 8 })} ${cause}`
   }
   return {
