@@ -302,7 +302,9 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   }
 
   #with<A, E>(f: (cache: CacheService) => Effect.Effect<A, E>): Promise<A> {
-    return this.#run(Effect.flatMap(this.#cache(), f))
+    // Once this runtime has resolved the cache for the current serializer, calls skip the lookup.
+    const resolved = this.#runtime === undefined ? undefined : this.#caches.get(serializerOf(this.#serializer))
+    return this.#run(resolved ? Effect.suspend(() => f(resolved)) : Effect.flatMap(this.#cache(), f))
   }
 
   /** The cache for this instance's serializer: built over the layer's `Memcached`, or the layer's own `Cache`. */
@@ -312,7 +314,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
       return Effect.flatMap(
         Effect.serviceOption(Memcached),
         Option.match({
-          onNone: () => Cache,
+          onNone: () => Effect.tap(Cache, (cache) => this.#caches.set(serializer, cache)),
           onSome: (memcached) => {
             const cached = this.#caches.get(serializer)
             if (cached) return Effect.succeed(cached)
