@@ -3,13 +3,14 @@
  * dead-server ejection and re-admission, opt-in failover.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Context, Effect, Exit, Layer, Option } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import * as Memjs from "memjs"
 import { vi } from "vitest"
 import { Cache, Memcached, MemcachedError, type MemcachedOptions, Serializer } from "../src/index.js"
 import { ketama } from "../src/internal/placement.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
+import { failureOf } from "./support/outcomes.js"
 
 const open = (options: MemcachedOptions) =>
   Effect.map(
@@ -26,11 +27,6 @@ const homeOf = (servers: ReadonlyArray<RunningServer>, weights: ReadonlyArray<nu
 }
 
 const itemsOn = (server: RunningServer) => Effect.map(asciiStats(server.address), (stats) => Number(stats.curr_items))
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
-  throw new Error(`expected a typed failure, got ${Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "a success"}`)
-}
 
 const keys = (count: number, tag: string) => Array.from({ length: count }, (_, i) => `${tag}-${i}`)
 

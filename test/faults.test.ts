@@ -3,13 +3,14 @@
  * load. Every case runs against real memcached processes that this file starts, kills, freezes and restarts.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Context, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, Schedule, Scope } from "effect"
-import * as Net from "node:net"
+import { Context, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, Schedule, Scope } from "effect"
 import * as Util from "node:util"
 import { vi } from "vitest"
 import { Cache, Memcached, MemcachedError, type MemcachedOptions, Serializer } from "../src/index.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { startMemcached } from "./support/MemcachedServer.js"
+import { closedPort, silentServer } from "./support/network.js"
+import { elapsed, failureOf } from "./support/outcomes.js"
 
 /** Builds `Memcached.layer(options)` with the bytes serializer in the current scope. */
 const open = (options: MemcachedOptions) =>
@@ -17,49 +18,6 @@ const open = (options: MemcachedOptions) =>
     Layer.build(Memcached.layer(options).pipe(Layer.provide(Serializer.bytes))),
     (context) => ({ cache: Context.get(context, Cache), memcached: Context.get(context, Memcached) })
   )
-
-const elapsed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const start = performance.now()
-    const exit = yield* Effect.exit(effect)
-    return { exit, millis: performance.now() - start }
-  })
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
-  throw new Error(`expected a typed failure, got ${Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "a success"}`)
-}
-
-/** A TCP server that accepts connections and never answers. */
-const silentServer = Effect.acquireRelease(
-  Effect.async<{ readonly address: string; readonly server: Net.Server; readonly sockets: Set<Net.Socket> }>(
-    (resume) => {
-      const sockets = new Set<Net.Socket>()
-      const server = Net.createServer((socket) => {
-        sockets.add(socket)
-        socket.on("close", () => sockets.delete(socket))
-        socket.on("error", () => {})
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const port = (server.address() as Net.AddressInfo).port
-        resume(Effect.succeed({ address: `127.0.0.1:${port}`, server, sockets }))
-      })
-    }
-  ),
-  ({ server, sockets }) =>
-    Effect.async<void>((resume) => {
-      for (const socket of sockets) socket.destroy()
-      server.close(() => resume(Effect.void))
-    })
-)
-
-const closedPort = Effect.async<number>((resume) => {
-  const server = Net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const port = (server.address() as Net.AddressInfo).port
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 const randomValue = (size: number, seed: string) => {
   const bytes = Buffer.alloc(size)

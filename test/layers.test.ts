@@ -8,61 +8,14 @@ import { assertNone, assertSome } from "@effect/vitest/utils"
 import { ConfigError, ConfigProvider, Context, Duration, Effect, Layer, Option } from "effect"
 import memjs from "memjs"
 import { spawn } from "node:child_process"
-import * as net from "node:net"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Cache, Memcached, memcachedEnvConfig, MemcachedError, MemcachedLive, Serializer } from "../src/index.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { startMemcached } from "./support/MemcachedServer.js"
+import { closedPort, silentServer } from "./support/network.js"
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
-
-/** A free loopback port with nothing listening on it. */
-const closedPort = Effect.async<number>((resume) => {
-  const probe = net.createServer()
-  probe.listen(0, "127.0.0.1", () => {
-    const address = probe.address() as net.AddressInfo
-    probe.close(() => resume(Effect.succeed(address.port)))
-  })
-})
-
-interface SilentServer {
-  readonly address: string
-  /** Connections accepted so far. */
-  readonly accepted: () => number
-  /** Connections still open. */
-  readonly open: () => number
-  readonly close: () => Promise<void>
-}
-
-/** A TCP server on loopback that accepts connections and reads requests, but never answers. */
-const silentServer = Effect.acquireRelease(
-  Effect.async<SilentServer>((resume) => {
-    const sockets = new Set<net.Socket>()
-    let accepted = 0
-    const server = net.createServer((socket) => {
-      accepted++
-      sockets.add(socket)
-      socket.on("data", () => {})
-      socket.on("error", () => {})
-      socket.on("close", () => sockets.delete(socket))
-    })
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo
-      resume(Effect.succeed({
-        address: `127.0.0.1:${port}`,
-        accepted: () => accepted,
-        open: () => sockets.size,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const socket of sockets) socket.destroy()
-            server.close(() => done())
-          })
-      }))
-    })
-  }),
-  (silent) => Effect.promise(silent.close)
-)
 
 /** Builds a layer in the test's scope and returns its Cache and Memcached. */
 const build = <E>(layer: Layer.Layer<Cache | Memcached, E>) =>

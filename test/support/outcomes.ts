@@ -1,0 +1,18 @@
+/**
+ * Helpers to look at how an effect ended, and how long it took.
+ */
+import { Cause, Effect, Exit } from "effect"
+
+/** Runs `effect` and returns its exit with the wall time it took. */
+export const elapsed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const start = performance.now()
+    const exit = yield* Effect.exit(effect)
+    return { exit, millis: performance.now() - start }
+  })
+
+/** The typed failure of an exit; anything else (a success, a defect) fails the test. */
+export const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
+  if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
+  throw new Error(`expected a typed failure, got ${Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "a success"}`)
+}
