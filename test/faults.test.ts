@@ -3,10 +3,23 @@
  * load. Every case runs against real memcached processes that this file starts, kills, freezes and restarts.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted, Schedule, Scope } from "effect"
+import {
+  ConfigProvider,
+  Context,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  LogLevel,
+  Option,
+  Redacted,
+  Schedule,
+  Scope
+} from "effect"
 import * as Util from "node:util"
 import { vi } from "vitest"
-import { Cache, Memcached, MemcachedError, type MemcachedOptions, Serializer } from "../src/index.js"
+import { Cache, Memcached, MemcachedError, MemcachedLive, type MemcachedOptions, Serializer } from "../src/index.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { startMemcached } from "./support/MemcachedServer.js"
 import { closedPort, silentServer } from "./support/network.js"
@@ -302,6 +315,28 @@ describe("SASL", () => {
       }),
     20_000
   )
+
+  it.scopedLive("MemcachedLive takes SASL credentials from MEMCACHED_USERNAME and MEMCACHED_PASSWORD", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached({ sasl: { username, password } })
+      const env = (pass: string) =>
+        Layer.setConfigProvider(ConfigProvider.fromMap(
+          new Map([["MEMCACHED_SERVERS", server.address], ["MEMCACHED_USERNAME", username], [
+            "MEMCACHED_PASSWORD",
+            pass
+          ]])
+        ))
+      const good = yield* Layer.build(MemcachedLive.pipe(Layer.provide(env(password))))
+      const cache = Context.get(good, Cache)
+      yield* cache.set("env-sasl", { ok: true })
+      assert.deepStrictEqual(yield* cache.get("env-sasl"), Option.some({ ok: true }))
+
+      const bad = yield* Layer.build(MemcachedLive.pipe(Layer.provide(env("not-" + password))))
+      const error = failureOf(yield* Effect.exit(Context.get(bad, Cache).get("env-sasl")))
+      assert.instanceOf(error, MemcachedError)
+      assert.strictEqual(error.reason, "Auth")
+      assert.notInclude(Util.inspect(error, { depth: 10 }), password)
+    }))
 
   it.scopedLive("memjs's MEMCACHE_* and MEMCACHIER_* variables are never read", () =>
     Effect.gen(function*() {
