@@ -16,12 +16,14 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import type * as Metric from "effect/Metric"
+import type * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import type { ErrorReason, ObservabilityOptions } from "../Observability.js"
@@ -130,34 +132,41 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
   }
 
   /** One read of the fiber's metric labels (`Effect.tagMetrics`), then plain updates: no effect per metric. */
-  const record = (op: Op, exit: Exit.Exit<unknown, unknown>, millis: number, distinctKeys: number) =>
-    FiberRef.getWith(FiberRef.currentMetricLabels, (labels) =>
-      Effect.sync(() => {
-        op.latency.unsafeUpdate(millis, labels)
-        if (Exit.isSuccess(exit)) {
-          if (op.info.read === "one") {
-            const found = Option.isSome(exit.value as Option.Option<unknown>)
-            if (found) op.hits.unsafeUpdate(1, labels)
-            else op.misses.unsafeUpdate(1, labels)
-          } else if (op.info.read === "many") {
-            const found = (exit.value as ReadonlyMap<string, unknown>).size
-            op.hits.unsafeUpdate(found, labels)
-            op.misses.unsafeUpdate(Math.max(0, distinctKeys - found), labels)
-          }
-          return
-        }
-        const failure = Cause.failureOption(exit.cause)
-        const reason = Option.isSome(failure) ? reasonOf(failure.value) : undefined
-        if (reason) errorMetric(op, reason).unsafeUpdate(1, labels)
-      }))
+  const record = (
+    op: Op,
+    exit: Exit.Exit<unknown, unknown>,
+    millis: number,
+    distinctKeys: number,
+    labels: ReadonlyArray<MetricLabel.MetricLabel>
+  ) => {
+    op.latency.unsafeUpdate(millis, labels)
+    if (Exit.isSuccess(exit)) {
+      if (op.info.read === "one") {
+        const found = Option.isSome(exit.value as Option.Option<unknown>)
+        if (found) op.hits.unsafeUpdate(1, labels)
+        else op.misses.unsafeUpdate(1, labels)
+      } else if (op.info.read === "many") {
+        const found = (exit.value as ReadonlyMap<string, unknown>).size
+        op.hits.unsafeUpdate(found, labels)
+        op.misses.unsafeUpdate(Math.max(0, distinctKeys - found), labels)
+      }
+      return
+    }
+    const failure = Cause.failureOption(exit.cause)
+    const reason = Option.isSome(failure) ? reasonOf(failure.value) : undefined
+    if (reason) errorMetric(op, reason).unsafeUpdate(1, labels)
+  }
 
+  /** One fiber look-up for the clock and the metric labels, and the metrics updated in place when the op ends. */
   const measure = <A, E, R>(op: Op, effect: Effect.Effect<A, E, R>, distinctKeys: number) =>
-    Effect.clockWith((clock) => {
+    Effect.withFiberRuntime<A, E, R>((fiber) => {
+      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+      const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
       const start = clock.unsafeCurrentTimeNanos()
-      return Effect.onExit(
-        effect,
-        (exit) => record(op, exit, Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, distinctKeys)
-      )
+      return Effect.onExit(effect, (exit) => {
+        record(op, exit, Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, distinctKeys, labels)
+        return Effect.void
+      })
     })
 
   const trace = <A, E, R>(
