@@ -415,7 +415,7 @@ describe.each(backends)("MemcachedCache over $name", ({ make, name, real }) => {
 describe("MemcachedCache against a real server only", () => {
   it("`await using` closes the connection on scope exit", () =>
     withOwnServer(async (own) => {
-      assert.strictEqual(await connections(own.address), 1)
+      await waitForConnections(own.address, 1)
       {
         await using rc = new MemcachedCache({ servers: own.address })
         await rc.set("using-key", "v")
@@ -438,7 +438,7 @@ describe("MemcachedCache against a real server only", () => {
   it("connect() opens the connection eagerly", () =>
     withOwnServer(async (own) => {
       const rc = track(new MemcachedCache({ servers: own.address }))
-      assert.strictEqual(await connections(own.address), 1)
+      await waitForConnections(own.address, 1)
       await rc.connect()
       await waitForConnections(own.address, 2, 500)
     }))
