@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as v8 from "node:v8"
 import { SerializationError } from "./errors/SerializationError.js"
+import { hasLoneSurrogate } from "./internal/keys.js"
 
 /**
  * Bytes as stored in memcached, with the item's 32-bit flags.
@@ -92,11 +93,10 @@ const jsonService = marked("json", Flags.json, (value) => {
 }, (bytes) => JSON.parse(bytes.toString("utf8")))
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
-const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 const rawBytes = (key: string, value: unknown): Effect.Effect<Encoded, SerializationError> => {
   if (typeof value === "string") {
-    return loneSurrogate.test(value)
+    return hasLoneSurrogate(value)
       ? Effect.fail(new SerializationError({ key, direction: "encode", cause: "the string has a lone surrogate" }))
       : Effect.succeed({ bytes: Buffer.from(value, "utf8"), flags: Flags.raw })
   }

@@ -158,12 +158,14 @@ export const makeConnection = (
     })
   }
 
-  /** Replaces a failed server object; each replacement counts once towards ejection, however many requests it fails. */
-  const recycle = (failed: MemjsServer, error: unknown) => {
+  /**
+   * Replaces a failed server object; each replacement counts once towards ejection, however many requests it fails.
+   * A server that refuses our credentials is up (`ejectable: false`): it is not ejected, and the caller sees `Auth`.
+   */
+  const recycle = (failed: MemjsServer, error: unknown, ejectable = true) => {
     if (client.servers[index] !== failed) return
     if (!closed) {
-      // A server that refuses our credentials is up: it is not ejected, and the caller sees `Auth`.
-      if (toMemcachedError(error, label).reason !== "Auth") health.failed(Date.now())
+      if (ejectable) health.failed(Date.now())
       const fresh = new Memjs.Server(
         failed.host,
         failed.port,
@@ -224,8 +226,9 @@ export const makeConnection = (
         },
         (error) => {
           if (!settle()) return
-          recycle(server, error)
-          fail(toMemcachedError(error, label))
+          const failure = toMemcachedError(error, label)
+          recycle(server, error, failure.reason !== "Auth")
+          fail(failure)
         }
       )
       cork(server)

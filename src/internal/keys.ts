@@ -27,8 +27,11 @@ export interface KeyRules {
 const forbidden = /[\s\p{Cc}]/u
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
+/** @internal Whether a string has a UTF-16 surrogate without its pair: UTF-8 would turn it into U+FFFD. */
+export const hasLoneSurrogate = (text: string): boolean => loneSurrogate.test(text)
+
 const badCharacters = (text: string): string | undefined => {
-  if (loneSurrogate.test(text)) return "contains a lone UTF-16 surrogate (it would collide with other keys)"
+  if (hasLoneSurrogate(text)) return "contains a lone UTF-16 surrogate (it would collide with other keys)"
   if (forbidden.test(text)) return "contains whitespace or a control character"
   return undefined
 }
