@@ -3,20 +3,17 @@
  * dead-server ejection and re-admission, opt-in failover.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import * as Memjs from "memjs"
 import { vi } from "vitest"
-import { Cache, Memcached, MemcachedError, type MemcachedOptions, Serializer } from "../src/index.js"
+import { Memcached, MemcachedError, type MemcachedOptions, Serializer } from "../src/index.js"
 import { ketama } from "../src/internal/placement.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
 import { failureOf } from "./support/outcomes.js"
+import { build } from "./support/services.js"
 
-const open = (options: MemcachedOptions) =>
-  Effect.map(
-    Layer.build(Memcached.layer(options).pipe(Layer.provide(Serializer.raw))),
-    (context) => ({ cache: Context.get(context, Cache), memcached: Context.get(context, Memcached) })
-  )
+const open = (options: MemcachedOptions) => build(Memcached.layer(options).pipe(Layer.provide(Serializer.raw)))
 
 const threeServers = Effect.all([startMemcached(), startMemcached(), startMemcached()])
 

@@ -24,13 +24,10 @@ import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { startMemcached } from "./support/MemcachedServer.js"
 import { closedPort, silentServer } from "./support/network.js"
 import { elapsed, failureOf } from "./support/outcomes.js"
+import { build } from "./support/services.js"
 
 /** Builds `Memcached.layer(options)` with the bytes serializer in the current scope. */
-const open = (options: MemcachedOptions) =>
-  Effect.map(
-    Layer.build(Memcached.layer(options).pipe(Layer.provide(Serializer.bytes))),
-    (context) => ({ cache: Context.get(context, Cache), memcached: Context.get(context, Memcached) })
-  )
+const open = (options: MemcachedOptions) => build(Memcached.layer(options).pipe(Layer.provide(Serializer.bytes)))
 
 const randomValue = (size: number, seed: string) => {
   const bytes = Buffer.alloc(size)

@@ -5,24 +5,18 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { assertNone, assertSome } from "@effect/vitest/utils"
-import { ConfigError, ConfigProvider, Context, Duration, Effect, Layer, Option } from "effect"
+import { ConfigError, ConfigProvider, Duration, Effect, Layer, Option } from "effect"
 import memjs from "memjs"
 import { spawn } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Cache, Memcached, memcachedEnvConfig, MemcachedError, MemcachedLive, Serializer } from "../src/index.js"
+import { Memcached, memcachedEnvConfig, MemcachedError, MemcachedLive, Serializer } from "../src/index.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { startMemcached } from "./support/MemcachedServer.js"
 import { closedPort, silentServer } from "./support/network.js"
+import { build } from "./support/services.js"
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
-
-/** Builds a layer in the test's scope and returns its Cache and Memcached. */
-const build = <E>(layer: Layer.Layer<Cache | Memcached, E>) =>
-  Effect.map(Layer.build(layer), (context) => ({
-    cache: Context.get(context, Cache),
-    memcached: Context.get(context, Memcached)
-  }))
 
 const real = (options: Parameters<typeof Memcached.layer>[0]) =>
   Memcached.layer(options).pipe(Layer.provide(Serializer.structured))
