@@ -21,7 +21,7 @@ import { argsKey } from "./internal/argsKey.js"
 import type { CacheStore } from "./internal/namespace.js"
 import { namespaceStore } from "./internal/namespace.js"
 import type { Item, Ttl } from "./Memcached.js"
-import type { SerializerService } from "./Serializer.js"
+import type { Encoded, SerializerService } from "./Serializer.js"
 
 /**
  * Options of writes. `ttl` left out means the layer's `defaultTtl` (300 seconds unless configured); `null` never
@@ -259,16 +259,18 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
   const namespaces = new Map<CacheStore, NamespacedCache>()
 
   const view = <A>(codec: Codec<A>): TypedCache<A> => {
-    const decodeItem = (key: string, item: Item) =>
-      Effect.flatMap(
-        serializer.decode(key, { bytes: item.value, flags: item.flags }),
-        (value) => codec.decode(key, value)
-      )
-    const encodeItem = (key: string, value: A) =>
-      Effect.flatMap(
-        codec.encode(key, value),
-        (encoded) => Effect.map(serializer.encode(key, encoded), ({ bytes, flags }): Item => ({ value: bytes, flags }))
-      )
+    // The untyped view skips the identity codec: one step fewer on every read and write.
+    const decodeItem = (key: string, item: Item): Effect.Effect<A, SerializationError> => {
+      const decoded = serializer.decode(key, { bytes: item.value, flags: item.flags })
+      return codec === identity
+        ? decoded as Effect.Effect<A, SerializationError>
+        : Effect.flatMap(decoded, (value) => codec.decode(key, value))
+    }
+    const toItem = ({ bytes, flags }: Encoded): Item => ({ value: bytes, flags })
+    const encodeItem = (key: string, value: A): Effect.Effect<Item, SerializationError> =>
+      codec === identity
+        ? Effect.map(serializer.encode(key, value), toItem)
+        : Effect.flatMap(codec.encode(key, value), (encoded) => Effect.map(serializer.encode(key, encoded), toItem))
 
     const get = (key: string) =>
       Effect.flatMap(

@@ -82,11 +82,19 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
 
   const expiryOf = (ttl: Duration.DurationInput | null | undefined) => toExpiry(ttl === undefined ? defaultTtl : ttl)
 
-  const withKey = <A, E, R>(key: string, f: (wire: WireKey) => Effect.Effect<A, E, R>) =>
-    Effect.suspend((): Effect.Effect<A, E | InvalidKey, R> => {
+  /**
+   * The key is checked when the operation is built, not in an `Effect.suspend` of its own: a bad key is an Effect
+   * that fails with nothing sent, and anything else that throws while building (a NaN TTL, a negative delta) is a
+   * defect of the Effect, as it would be inside `suspend`.
+   */
+  const withKey = <A, E, R>(key: string, f: (wire: WireKey) => Effect.Effect<A, E, R>) => {
+    try {
       const wire = encodeKey(key)
-      return Either.isLeft(wire) ? Effect.fail(wire.left) : f(wire.right)
-    })
+      return Either.isLeft(wire) ? Effect.fail(wire.left) as Effect.Effect<A, E | InvalidKey, R> : f(wire.right)
+    } catch (defect) {
+      return Effect.die(defect)
+    }
+  }
 
   const withKeys = <A, E, R>(keys: Iterable<string>, f: (wire: ReadonlyArray<WireKey>) => Effect.Effect<A, E, R>) =>
     Effect.suspend((): Effect.Effect<A, E | InvalidKey, R> => {
@@ -103,28 +111,27 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       return f(wire)
     })
 
-  const checkSize = (wire: WireKey, item: Item) => {
+  const tooLarge = (wire: WireKey, item: Item) => {
     const limit = maxValueBytes(store.maxItemSize, wire.bytes.length)
-    return item.value.length > limit
-      ? Effect.fail(new ValueTooLarge({ key: wire.key, size: item.value.length, limit }))
-      : Effect.void
+    return item.value.length > limit ? new ValueTooLarge({ key: wire.key, size: item.value.length, limit }) : undefined
   }
 
   const storeOne = (mode: StoreMode, cas?: bigint) => (key: string, value: Uint8Array, options?: WriteOptions) =>
     withKey(key, (wire) => {
       const item = { value, flags: (options?.flags ?? 0) >>> 0 }
+      const error = tooLarge(wire, item)
+      if (error) return Effect.fail(error)
       const write = store.store(mode, wire, item, expiryOf(options?.ttl), cas)
-      return Effect.zipRight(
-        checkSize(wire, item),
-        mode === "set" && cas === undefined ? idempotent(write) : once(write)
-      )
+      return mode === "set" && cas === undefined ? idempotent(write) : once(write)
     })
 
   const concat = (side: "append" | "prepend") => (key: string, value: Uint8Array) =>
-    withKey(key, (wire) => Effect.zipRight(checkSize(wire, { value, flags: 0 }), once(store.concat(side, wire, value))))
+    withKey(key, (wire) => {
+      const error = tooLarge(wire, { value, flags: 0 })
+      return error ? Effect.fail(error) : once(store.concat(side, wire, value))
+    })
 
-  const getWithCas = (key: string) =>
-    withKey(key, (wire) => Effect.map(idempotent(store.getWithCas(wire)), Option.fromNullable))
+  const getWithCas = (key: string) => withKey(key, (wire) => idempotent(store.getWithCas(wire)))
 
   const update = (
     key: string,
@@ -173,7 +180,7 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
     })
 
   const service: MemcachedService = {
-    get: (key) => withKey(key, (wire) => Effect.map(idempotent(store.get(wire)), Option.fromNullable)),
+    get: (key) => withKey(key, (wire) => idempotent(store.get(wire))),
     getMany: (keys) =>
       withKeys(keys, (wire) =>
         Effect.map(idempotent(store.getMany(wire)), (found) => {
@@ -193,20 +200,20 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
         for (const [key, item] of entries) items.set(key, item)
         return withKeys(items.keys(), (wire) => {
           const pairs = wire.map((key) => [key, items.get(key.key)!] as const)
-          return Effect.zipRight(
-            Effect.forEach(pairs, ([key, item]) => checkSize(key, item), { discard: true }),
-            idempotent(store.storeMany(
-              pairs.map(([key, item]) => [key, { value: item.value, flags: item.flags >>> 0 }]),
-              expiryOf(options?.ttl)
-            ))
-          )
+          for (const [key, item] of pairs) {
+            const error = tooLarge(key, item)
+            if (error) return Effect.fail(error)
+          }
+          return idempotent(store.storeMany(
+            pairs.map(([key, item]) => [key, { value: item.value, flags: item.flags >>> 0 }]),
+            expiryOf(options?.ttl)
+          ))
         })
       }),
     delete: (key) => withKey(key, (wire) => idempotent(store.delete(wire))),
     deleteMany: (keys) => withKeys(keys, (wire) => idempotent(store.deleteMany(wire))),
     touch: (key, ttl) => withKey(key, (wire) => idempotent(store.touch(wire, expiryOf(ttl)))),
-    getAndTouch: (key, ttl) =>
-      withKey(key, (wire) => Effect.map(idempotent(store.getAndTouch(wire, expiryOf(ttl))), Option.fromNullable)),
+    getAndTouch: (key, ttl) => withKey(key, (wire) => idempotent(store.getAndTouch(wire, expiryOf(ttl)))),
     increment: counter("increment"),
     decrement: counter("decrement"),
     append: concat("append"),

@@ -55,10 +55,6 @@ const pause = (millis: number) =>
     return Effect.sync(() => clearTimeout(timer))
   })
 
-const quietNoop: ResponseCallback = Object.assign(() => {}, { quiet: true })
-const noop: ResponseCallback = () => {}
-const ignoreError = (_error: unknown) => {}
-
 /** @internal */
 export interface Connection {
   readonly address: ServerAddress
@@ -66,8 +62,12 @@ export interface Connection {
   readonly spanAttributes: Readonly<Record<string, unknown>>
   /** Whether the server is in the pool or ejected after repeated failures. */
   readonly health: Health
-  /** Sends one request and waits for its one response, within the deadline. */
-  readonly request: (frame: Buffer, opaque: number) => Effect.Effect<Response, MemcachedError>
+  /** Sends one request and waits for its one response, within the deadline; `interpret` says what it means. */
+  readonly request: <A, E>(
+    frame: Buffer,
+    opaque: number,
+    interpret: (response: Response) => Effect.Effect<A, E>
+  ) => Effect.Effect<A, E | MemcachedError>
   /**
    * Sends quiet requests (opaques `opaques[i]`) and a final no-op (`finalOpaque`) in one write; `onQuiet` sees each
    * response a quiet request produced, in order; it completes when the no-op answers.
@@ -110,6 +110,9 @@ const logFailure = (error: MemcachedError) =>
     Effect.annotateLogs({ server: error.server ?? "", reason: error.reason, detail: error.detail ?? "" })
   )
 
+/** A failure, logged at debug level first. */
+const failLogged = (error: MemcachedError) => Effect.zipRight(logFailure(error), Effect.fail(error))
+
 /** @internal Maps whatever memjs or Node reported to a `MemcachedError`. */
 export const toMemcachedError = (cause: unknown, server: string): MemcachedError => {
   if (typeof cause === "string") {
@@ -143,22 +146,6 @@ export const makeConnection = (
   installFraming(client.servers[index] as unknown as FramedServer)
 
   /**
-   * Writes made in one turn of the event loop leave in one syscall: the socket is corked until the loop's check
-   * phase, after every response that arrived in this turn has resumed its fiber.
-   */
-  let corked: Net.Socket | undefined
-  const cork = (server: MemjsServer) => {
-    const socket = server._socket
-    if (socket === undefined || !server.connected || corked === socket) return
-    corked = socket
-    socket.cork()
-    setImmediate(() => {
-      corked = undefined
-      socket.uncork()
-    })
-  }
-
-  /**
    * Replaces a failed server object; each replacement counts once towards ejection, however many requests it fails.
    * A server that refuses our credentials is up (`ejectable: false`): it is not ejected, and the caller sees `Auth`.
    */
@@ -188,106 +175,150 @@ export const makeConnection = (
     new MemcachedError({ reason: "Timeout", server: label, detail: `no answer within ${deadlineMillis} ms` })
 
   /**
-   * Writes `frame` and waits for `register`'s callbacks to settle it, or for the deadline. A failure whose request
-   * may have reached the server is remembered (see `mayHaveBeenApplied`).
+   * Requests made in one turn of the event loop form a flight: their frames leave in one write, in the loop's check
+   * phase (after every response that arrived in this turn has resumed its fiber), and one timer holds their deadline.
+   */
+  interface Flight {
+    readonly server: MemjsServer
+    readonly frames: Array<Buffer>
+    readonly requests: Array<Pending>
+    /** Requests not yet settled; the deadline timer stops when none are left. */
+    open: number
+    /** Whether the frames went out on a connected socket, so that the server may have applied them. */
+    written: boolean
+    timer: ReturnType<typeof setTimeout> | undefined
+  }
+
+  /** One request of a flight, until its answer, its failure or its deadline settles it. */
+  interface Pending {
+    readonly flight: Flight
+    settled: boolean
+    readonly onFailure: (error: MemcachedError) => void
+  }
+
+  let collecting: Flight | undefined
+
+  const settle = (pending: Pending): boolean => {
+    if (pending.settled) return false
+    pending.settled = true
+    const flight = pending.flight
+    if (--flight.open === 0 && flight.timer !== undefined) {
+      clearTimeout(flight.timer)
+      flight.timer = undefined
+    }
+    return true
+  }
+
+  const fail = (pending: Pending, error: MemcachedError) => {
+    if (pending.flight.written) sentButUnanswered.add(error)
+    pending.onFailure(error)
+  }
+
+  /** The deadline passed with requests unanswered: they fail as `Timeout`, and the server object is replaced. */
+  const expire = (flight: Flight) => {
+    flight.timer = undefined
+    const late: Array<Pending> = []
+    for (const pending of flight.requests) if (settle(pending)) late.push(pending)
+    recycle(flight.server, new Error(`socket timed out: no answer within ${deadlineMillis} ms`))
+    for (const pending of late) fail(pending, deadlineError())
+  }
+
+  /** Writes a flight's frames, unless every request in it already settled or its server object was replaced. */
+  const launch = (flight: Flight) => {
+    if (collecting === flight) collecting = undefined
+    const server = flight.server
+    if (flight.open === 0 || client.servers[index] !== server) return
+    flight.written = server.connected && server._socket !== undefined
+    if (!flight.written) server.onConnect(() => flight.written = true)
+    server.write(flight.frames.length === 1 ? flight.frames[0]! : Buffer.concat(flight.frames))
+  }
+
+  const flightFor = (server: MemjsServer): Flight => {
+    if (collecting !== undefined && collecting.server === server) return collecting
+    const flight: Flight = { server, frames: [], requests: [], open: 0, written: false, timer: undefined }
+    flight.timer = setTimeout(expire, deadlineMillis, flight)
+    setImmediate(launch, flight)
+    collecting = flight
+    return flight
+  }
+
+  /**
+   * Queues `frame` on this turn's flight, with `register`'s callbacks to settle it; `onSuccess` or `onFailure` is
+   * called exactly once. A failure whose request may have reached the server is remembered (see
+   * `mayHaveBeenApplied`).
+   */
+  const start = <A>(
+    frame: Buffer,
+    register: (server: MemjsServer, succeed: (value: A) => void, fail: (error: unknown) => void) => void,
+    onSuccess: (value: A) => void,
+    onFailure: (error: MemcachedError) => void
+  ): void => {
+    if (closed) return onFailure(closedError())
+    const server = client.servers[index]!
+    const flight = flightFor(server)
+    const pending: Pending = { flight, settled: false, onFailure }
+    flight.frames.push(frame)
+    flight.requests.push(pending)
+    flight.open++
+    register(
+      server,
+      (value) => {
+        if (!settle(pending)) return
+        health.succeeded()
+        onSuccess(value)
+      },
+      (error) => {
+        if (!settle(pending)) return
+        const failure = toMemcachedError(error, label)
+        recycle(server, error, failure.reason !== "Auth")
+        fail(pending, failure)
+      }
+    )
+  }
+
+  /**
+   * Runs `start` as an Effect; failures are logged at debug level. There is no canceler: an interrupted caller stops
+   * waiting at once, and its request, which may already be on the wire, still settles (its answer is dropped).
    */
   const send = <A>(
     frame: Buffer,
-    register: (server: MemjsServer, succeed: (value: A) => void, fail: (error: unknown) => void) => void,
-    neutralize: (server: MemjsServer) => void
+    register: (server: MemjsServer, succeed: (value: A) => void, fail: (error: unknown) => void) => void
   ) =>
     Effect.async<A, MemcachedError>((resume) => {
-      if (closed) return resume(Effect.fail(closedError()))
-      const server = client.servers[index]!
-      let settled = false
-      let written = server.connected && server._socket !== undefined
-      const fail = (error: MemcachedError) => {
-        if (written) sentButUnanswered.add(error)
-        resume(Effect.fail(error))
-      }
-      const settle = () => {
-        if (settled) return false
-        settled = true
-        clearTimeout(timer)
-        return true
-      }
-      const timer = setTimeout(() => {
-        if (!settle()) return
-        neutralize(server)
-        recycle(server, new Error(`socket timed out: no answer within ${deadlineMillis} ms`))
-        fail(deadlineError())
-      }, deadlineMillis)
-      register(
-        server,
-        (value) => {
-          if (!settle()) return
-          health.succeeded()
-          resume(Effect.succeed(value))
-        },
-        (error) => {
-          if (!settle()) return
-          const failure = toMemcachedError(error, label)
-          recycle(server, error, failure.reason !== "Auth")
-          fail(failure)
-        }
-      )
-      cork(server)
-      server.write(frame)
-      if (!written) server.onConnect(() => written = true)
-      return Effect.sync(() => {
-        if (!settle()) return
-        health.abandoned()
-        neutralize(server)
-      })
-    }).pipe(Effect.tapError(logFailure))
+      start(frame, register, (value) => resume(Effect.succeed(value)), (error) => resume(failLogged(error)))
+    })
 
-  const request = (frame: Buffer, opaque: number) =>
-    send<Response>(
-      frame,
-      (server, succeed, fail) => {
-        server.responseCallbacks[opaque] = succeed
-        server.errorCallbacks[opaque] = fail
-      },
-      (server) => {
-        if (server.responseCallbacks[opaque]) server.responseCallbacks[opaque] = noop
-        if (server.errorCallbacks[opaque]) server.errorCallbacks[opaque] = ignoreError
-      }
-    )
+  const request = <A, E>(frame: Buffer, opaque: number, interpret: (response: Response) => Effect.Effect<A, E>) =>
+    Effect.async<A, E | MemcachedError>((resume) => {
+      start<Response>(
+        frame,
+        (server, succeed, fail) => {
+          server.responseCallbacks[opaque] = succeed
+          server.errorCallbacks[opaque] = fail
+        },
+        (response) => resume(interpret(response)),
+        (error) => resume(failLogged(error))
+      )
+    })
 
   const batch = (
     frame: Buffer,
     opaques: ReadonlyArray<number>,
     finalOpaque: number,
     onQuiet: (index: number, response: Response) => void
-  ) => {
-    const forget = (server: MemjsServer, replacement: ResponseCallback | undefined) => {
-      for (const opaque of opaques) {
-        if (replacement) server.responseCallbacks[opaque] = replacement
-        else delete server.responseCallbacks[opaque]
-        delete server.errorCallbacks[opaque]
+  ) =>
+    send<void>(frame, (server, succeed, fail) => {
+      opaques.forEach((opaque, i) => {
+        const callback: ResponseCallback = (response) => onQuiet(i, response)
+        callback.quiet = true
+        server.responseCallbacks[opaque] = callback
+      })
+      server.responseCallbacks[finalOpaque] = () => {
+        for (const opaque of opaques) delete server.responseCallbacks[opaque]
+        succeed()
       }
-    }
-    return send<void>(
-      frame,
-      (server, succeed, fail) => {
-        opaques.forEach((opaque, i) => {
-          const callback: ResponseCallback = (response) => onQuiet(i, response)
-          callback.quiet = true
-          server.responseCallbacks[opaque] = callback
-        })
-        server.responseCallbacks[finalOpaque] = () => {
-          forget(server, undefined)
-          succeed()
-        }
-        server.errorCallbacks[finalOpaque] = fail
-      },
-      (server) => {
-        forget(server, quietNoop)
-        if (server.responseCallbacks[finalOpaque]) server.responseCallbacks[finalOpaque] = noop
-        if (server.errorCallbacks[finalOpaque]) server.errorCallbacks[finalOpaque] = ignoreError
-      }
-    )
-  }
+      server.errorCallbacks[finalOpaque] = fail
+    })
 
   const inFlight = () => Object.keys(client.servers[index]!.responseCallbacks).length
   const close = (graceMillis: number, destroy: boolean) =>

@@ -18,8 +18,6 @@ export interface Health {
   /** When an ejected server will be tried again (epoch ms), or `undefined` while it is in the pool. */
   readonly ejectedUntil: () => number | undefined
   readonly succeeded: () => void
-  /** A request ended without telling anything (interrupted): a trial it held is released. */
-  readonly abandoned: () => void
   /** Counts a transport failure; returns true when this one ejected the server. */
   readonly failed: (now: number) => boolean
 }
@@ -40,9 +38,6 @@ export const makeHealth = (options: EjectionOptions): Health => {
     succeeded: () => {
       failures = 0
       deadUntil = undefined
-      trialInFlight = false
-    },
-    abandoned: () => {
       trialInFlight = false
     },
     failed: (now) => {

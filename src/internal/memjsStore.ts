@@ -4,10 +4,9 @@
  *
  * @internal
  */
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Tracer from "effect/Tracer"
+import type * as Tracer from "effect/Tracer"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { Connection, MemjsClient } from "./connection.js"
@@ -61,17 +60,11 @@ const unexpected = (connection: Connection, response: Response, key?: WireKey): 
   })
 }
 
-/**
- * Puts the request's server on the current span, if there is one. (`Effect.annotateCurrentSpan` would build a
- * `NoSuchElementException`, stack trace and all, on every request made outside a span.)
- */
-const annotateServer = (connection: Connection) =>
-  Effect.contextWith((context: Context.Context<never>) => {
-    const span = Context.getOption(context, Tracer.ParentSpan)
-    if (Option.isSome(span) && span.value._tag === "Span") {
-      for (const [key, value] of Object.entries(connection.spanAttributes)) span.value.attribute(key, value)
-    }
-  })
+/** Puts the request's server on the current span, if there is one. */
+const annotateServer = (span: Tracer.AnySpan | undefined, connection: Connection) => {
+  if (span?._tag !== "Span") return
+  for (const key in connection.spanAttributes) span.attribute(key, connection.spanAttributes[key])
+}
 
 const itemOf = (response: Response): StoredItem => ({
   value: response.val,
@@ -117,17 +110,24 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     return groups
   }
 
-  const request = (key: WireKey, opcode: number, extras?: Uint8Array, value?: Uint8Array, cas?: bigint) =>
-    Effect.suspend(() => {
+  /** One request to the key's server; `interpret` turns its response into the answer. */
+  const request = <A, E>(
+    key: WireKey,
+    opcode: number,
+    interpret: (connection: Connection, response: Response) => Effect.Effect<A, E>,
+    extras?: () => Uint8Array,
+    value?: Uint8Array,
+    cas?: bigint
+  ) =>
+    Effect.withFiberRuntime<A, E | MemcachedError>((fiber) => {
       const connection = route(key)
       if (connection instanceof MemcachedError) return Effect.fail(connection)
+      annotateServer(fiber.currentSpan, connection)
       const opaque = nextOpaque(client)
-      return Effect.zipRight(
-        annotateServer(connection),
-        Effect.map(
-          connection.request(encodeRequest(opcode, opaque, key.bytes, extras, value, cas), opaque),
-          (response) => [connection, response] as const
-        )
+      return connection.request(
+        encodeRequest(opcode, opaque, key.bytes, extras?.(), value, cas),
+        opaque,
+        (response) => interpret(connection, response)
       )
     })
 
@@ -195,13 +195,13 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
   const readItem = (connection: Connection, key: WireKey, response: Response) => {
     switch (response.header.status) {
       case Status.Ok:
-        if (sameKey(key, response)) return Effect.succeed(itemOf(response))
+        if (sameKey(key, response)) return Effect.succeed(Option.some(itemOf(response)))
         connection.reset("a response carried another key")
         return Effect.fail(
           new MemcachedError({ reason: "Protocol", server: connection.address.label, detail: "mismatched response" })
         )
       case Status.KeyNotFound:
-        return Effect.succeed(undefined)
+        return Effect.succeedNone
       default:
         return Effect.fail(unexpected(connection, response, key))
     }
@@ -210,8 +210,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
   const store: MemjsStore = {
     connections,
     maxItemSize,
-    get: (key) =>
-      Effect.flatMap(request(key, Opcode.GetK), ([connection, response]) => readItem(connection, key, response)),
+    get: (key) => request(key, Opcode.GetK, (connection, response) => readItem(connection, key, response)),
     getMany: (keys) =>
       Effect.suspend(() => {
         const found = new Map<string, StoredItem>()
@@ -236,20 +235,27 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
         ).pipe(Effect.as(found))
       }),
     store: (mode, key, item, expiry, cas) =>
-      Effect.flatMap(
-        request(key, storeOpcodes[mode], storeExtras(item.flags, toExpirationField(expiry, now())), item.value, cas),
-        ([connection, response]) => stored(connection, key, item.value.length, response)
+      request(
+        key,
+        storeOpcodes[mode],
+        (connection, response) => stored(connection, key, item.value.length, response),
+        () => storeExtras(item.flags, toExpirationField(expiry, now())),
+        item.value,
+        cas
       ),
     getWithCas: (key) =>
-      Effect.flatMap(request(key, Opcode.GetK), ([connection, response]) =>
+      request(key, Opcode.GetK, (connection, response) =>
         Effect.map(
           readItem(connection, key, response),
-          (item) => item && { ...item, cas: response.header.cas.readBigUInt64BE(0) }
+          Option.map((item) => ({ ...item, cas: response.header.cas.readBigUInt64BE(0) }))
         )),
     concat: (side, key, value) =>
-      Effect.flatMap(
-        request(key, side === "append" ? Opcode.Append : Opcode.Prepend, undefined, value),
-        ([connection, response]) => stored(connection, key, value.length, response)
+      request(
+        key,
+        side === "append" ? Opcode.Append : Opcode.Prepend,
+        (connection, response) => stored(connection, key, value.length, response),
+        undefined,
+        value
       ),
     stats: Effect.map(
       Effect.forEach(connections, (connection) =>
@@ -277,8 +283,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
               : unexpected(connection, response, key)
         )
       }),
-    delete: (key) =>
-      Effect.flatMap(request(key, Opcode.Delete), ([connection, response]) => existed(connection, key, response)),
+    delete: (key) => request(key, Opcode.Delete, (connection, response) => existed(connection, key, response)),
     deleteMany: (keys) =>
       Effect.suspend(() => {
         let missing = 0
@@ -294,23 +299,24 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
         ).pipe(Effect.map(() => keys.length - missing))
       }),
     touch: (key, expiry) =>
-      Effect.flatMap(
-        request(key, Opcode.Touch, expirationExtras(toExpirationField(expiry, now()))),
-        ([connection, response]) => existed(connection, key, response)
+      request(
+        key,
+        Opcode.Touch,
+        (connection, response) => existed(connection, key, response),
+        () => expirationExtras(toExpirationField(expiry, now()))
       ),
     getAndTouch: (key, expiry) =>
-      Effect.flatMap(
-        request(key, Opcode.GetAndTouchK, expirationExtras(toExpirationField(expiry, now()))),
-        ([connection, response]) => readItem(connection, key, response)
+      request(
+        key,
+        Opcode.GetAndTouchK,
+        (connection, response) => readItem(connection, key, response),
+        () => expirationExtras(toExpirationField(expiry, now()))
       ),
     counter: (direction, key, delta, initial, expiry) =>
-      Effect.flatMap(
-        request(
-          key,
-          direction === "increment" ? Opcode.Increment : Opcode.Decrement,
-          counterExtras(delta, initial ?? 0n, initial === undefined ? DO_NOT_CREATE : toExpirationField(expiry, now()))
-        ),
-        ([connection, response]) => {
+      request(
+        key,
+        direction === "increment" ? Opcode.Increment : Opcode.Decrement,
+        (connection, response) => {
           switch (response.header.status) {
             case Status.Ok:
               return Effect.succeed(response.val.readBigUInt64BE(0))
@@ -319,7 +325,9 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
             default:
               return Effect.fail(unexpected(connection, response, key))
           }
-        }
+        },
+        () =>
+          counterExtras(delta, initial ?? 0n, initial === undefined ? DO_NOT_CREATE : toExpirationField(expiry, now()))
       ),
     flush: Effect.forEach(connections, (connection) => Effect.asVoid(simple(connection, Opcode.Flush)), {
       concurrency: "unbounded",
@@ -341,8 +349,9 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
 
   function simple(connection: Connection, opcode: number) {
     const opaque = nextOpaque(client)
-    return Effect.flatMap(
-      connection.request(encodeRequest(opcode, opaque), opaque),
+    return connection.request(
+      encodeRequest(opcode, opaque),
+      opaque,
       (response) =>
         response.header.status === Status.Ok ? Effect.succeed(response) : Effect.fail(unexpected(connection, response))
     )

@@ -7,6 +7,7 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import { maxValueBytes } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
@@ -65,7 +66,7 @@ export const makeMemoryStore = (maxItemSize: number): Store => {
     get: (key) =>
       withNow((now) => {
         const entry = live(key, now)
-        return entry && copyOut(entry)
+        return entry ? Option.some(copyOut(entry)) : Option.none()
       }),
     getMany: (keys) =>
       withNow((now) => {
@@ -87,7 +88,7 @@ export const makeMemoryStore = (maxItemSize: number): Store => {
     getWithCas: (key) =>
       withNow((now) => {
         const entry = live(key, now)
-        return entry && { ...copyOut(entry), cas: entry.cas }
+        return entry ? Option.some({ ...copyOut(entry), cas: entry.cas }) : Option.none()
       }),
     concat: (side, key, value) =>
       withNow((now) => {
@@ -119,10 +120,10 @@ export const makeMemoryStore = (maxItemSize: number): Store => {
     getAndTouch: (key, expiry) =>
       withNow((now) => {
         const entry = live(key, now)
-        if (!entry) return undefined
+        if (!entry) return Option.none()
         const item = copyOut(entry)
         entry.expiresAt = expiresAtMillis(expiry, now)
-        return item
+        return Option.some(item)
       }),
     counter: (direction, key, delta, initial, expiry) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {

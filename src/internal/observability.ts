@@ -21,6 +21,7 @@ import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import type * as Metric from "effect/Metric"
 import type * as MetricLabel from "effect/MetricLabel"
@@ -131,7 +132,7 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     return metric
   }
 
-  /** One read of the fiber's metric labels (`Effect.tagMetrics`), then plain updates: no effect per metric. */
+  /** Plain updates with the labels read once from the fiber (`Effect.tagMetrics`): no effect per metric. */
   const record = (
     op: Op,
     exit: Exit.Exit<unknown, unknown>,
@@ -157,17 +158,28 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     if (reason) errorMetric(op, reason).unsafeUpdate(1, labels)
   }
 
-  /** One fiber look-up for the clock and the metric labels, and the metrics updated in place when the op ends. */
-  const measure = <A, E, R>(op: Op, effect: Effect.Effect<A, E, R>, distinctKeys: number) =>
-    Effect.withFiberRuntime<A, E, R>((fiber) => {
-      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-      const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
-      const start = clock.unsafeCurrentTimeNanos()
-      return Effect.onExit(effect, (exit) => {
-        record(op, exit, Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, distinctKeys, labels)
-        return Effect.void
-      })
+  /**
+   * The metrics, updated when the operation succeeds or fails. (An interrupted operation is not counted: it neither
+   * hit, missed nor failed. `Effect.onExit` would count it, at several times the cost on every operation.)
+   */
+  const measure = <A, E, R>(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    op: Op,
+    effect: Effect.Effect<A, E, R>,
+    distinctKeys: number
+  ) => {
+    const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+    const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
+    const start = clock.unsafeCurrentTimeNanos()
+    const done = (exit: Exit.Exit<A, E>) => {
+      record(op, exit, Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, distinctKeys, labels)
+      return exit
+    }
+    return Effect.matchCauseEffect(effect, {
+      onFailure: (cause) => done(Exit.failCause(cause)),
+      onSuccess: (value) => done(Exit.succeed(value))
     })
+  }
 
   const trace = <A, E, R>(
     op: Op,
@@ -194,24 +206,21 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     ) as Effect.Effect<A, E, R>
   }
 
-  const traceIfCollected = <A, E, R>(
-    op: Op,
-    effect: Effect.Effect<A, E, R>,
-    args: ReadonlyArray<unknown>,
-    batch: ReadonlyArray<string> | undefined
-  ) => Effect.tracerWith((tracer) => tracer === nativeTracer ? effect : trace(op, effect, args, batch))
-
+  /** One fiber look-up decides both: metrics when on, a span when on and some tracer collects it. */
   const observe = <A, E, R>(
     op: Op,
     effect: Effect.Effect<A, E, R>,
     args: ReadonlyArray<unknown>,
     batch: ReadonlyArray<string> | undefined
-  ): Effect.Effect<A, E, R> => {
-    let observed = effect
-    if (metrics) observed = measure(op, observed, op.info.read === "many" && batch ? new Set(batch).size : 0)
-    if (tracing) observed = traceIfCollected(op, observed, args, batch)
-    return observed
-  }
+  ): Effect.Effect<A, E, R> =>
+    Effect.withFiberRuntime((fiber) => {
+      let observed = effect
+      if (metrics) {
+        observed = measure(fiber, op, observed, op.info.read === "many" && batch ? new Set(batch).size : 0)
+      }
+      if (tracing && fiber.currentTracer !== nativeTracer) observed = trace(op, observed, args, batch)
+      return observed
+    })
 
   const wrapped: Record<string, unknown> = {}
   for (const [name, member] of Object.entries(service)) {

@@ -5,6 +5,7 @@
  * @internal
  */
 import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { WireKey } from "./keys.js"
@@ -26,7 +27,7 @@ export type StoreMode = "set" | "add" | "replace"
 
 /** @internal */
 export interface Store {
-  readonly get: (key: WireKey) => Effect.Effect<StoredItem | undefined, MemcachedError>
+  readonly get: (key: WireKey) => Effect.Effect<Option.Option<StoredItem>, MemcachedError>
   /** Hits only, keyed by `WireKey.text`. */
   readonly getMany: (keys: ReadonlyArray<WireKey>) => Effect.Effect<Map<string, StoredItem>, MemcachedError>
   /** `false` when `add` found the key, `replace` did not, or `cas` no longer matches the item. */
@@ -38,7 +39,7 @@ export interface Store {
     cas?: bigint
   ) => Effect.Effect<boolean, MemcachedError | ValueTooLarge>
   /** The item and its CAS token. */
-  readonly getWithCas: (key: WireKey) => Effect.Effect<CasItem | undefined, MemcachedError>
+  readonly getWithCas: (key: WireKey) => Effect.Effect<Option.Option<CasItem>, MemcachedError>
   /** Adds bytes after (`append`) or before (`prepend`) an existing value; `false` if the key is missing. */
   readonly concat: (
     side: "append" | "prepend",
@@ -55,7 +56,7 @@ export interface Store {
   /** How many of the keys existed. */
   readonly deleteMany: (keys: ReadonlyArray<WireKey>) => Effect.Effect<number, MemcachedError>
   readonly touch: (key: WireKey, expiry: Expiry) => Effect.Effect<boolean, MemcachedError>
-  readonly getAndTouch: (key: WireKey, expiry: Expiry) => Effect.Effect<StoredItem | undefined, MemcachedError>
+  readonly getAndTouch: (key: WireKey, expiry: Expiry) => Effect.Effect<Option.Option<StoredItem>, MemcachedError>
   /** `undefined`: the key is missing and `initial` was not given. */
   readonly counter: (
     direction: "increment" | "decrement",
