@@ -249,7 +249,7 @@ const runBench = async (options: Options) => {
         ...(noisy ? [`> ${noisy.trim()}`, ""] : []),
         "- **memjs**: raw memjs, promise API (`Client.create(addr, { logger, retries: 1 })`).",
         "- **Cache**: the `Cache` service (`Memcached.layer({ servers })` + `Serializer.raw`); the whole workload runs " +
-        "inside Effect as `Effect.forEach(indices, op, { concurrency: N })`.",
+        "inside Effect as N fibers, each running one operation after another (as the memjs side runs N async loops).",
         ...(options.sides.includes("cache-rp")
           ? ["- **Cache·rp**: the same service, one `runtime.runPromise(…)` per operation from async code."]
           : []),
