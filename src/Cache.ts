@@ -272,13 +272,18 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
         ? Effect.map(serializer.encode(key, value), toItem)
         : Effect.flatMap(codec.encode(key, value), (encoded) => Effect.map(serializer.encode(key, encoded), toItem))
 
+    /** A value the serializer decoded at once (its Effect is a success `Exit`) skips a step of the fiber. */
+    const decodeSome = (key: string, item: Item): Effect.Effect<Option.Option<A>, SerializationError> => {
+      const decoded = decodeItem(key, item)
+      return Exit.isExit(decoded) && Exit.isSuccess(decoded)
+        ? Effect.succeed(Option.some(decoded.value as A))
+        : Effect.asSome(decoded)
+    }
+
     const get = (key: string) =>
       Effect.flatMap(
         store.get(key),
-        Option.match({
-          onNone: () => Effect.succeedNone,
-          onSome: (item) => Effect.asSome(decodeItem(key, item))
-        })
+        (found) => Option.isNone(found) ? Effect.succeedNone : decodeSome(key, found.value)
       )
 
     const getOrFail = (key: string): Effect.Effect<A, CacheNotFound | CacheError> =>

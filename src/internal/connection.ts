@@ -175,8 +175,10 @@ export const makeConnection = (
     new MemcachedError({ reason: "Timeout", server: label, detail: `no answer within ${deadlineMillis} ms` })
 
   /**
-   * Requests made in one turn of the event loop form a flight: their frames leave in one write, in the loop's check
-   * phase (after every response that arrived in this turn has resumed its fiber), and one timer holds their deadline.
+   * Requests made together form a flight: their frames leave in one write, and one timer holds their deadline. The
+   * write waits for a microtask queued by the first request: fibers resumed by the same batch of responses run first
+   * (Effect resumes them in microtasks queued earlier), and so do promise callbacks already queued, so their requests
+   * join the flight, while a lone request still leaves without waiting for the next turn of the event loop.
    */
   interface Flight {
     readonly server: MemjsServer
@@ -237,7 +239,7 @@ export const makeConnection = (
     if (collecting !== undefined && collecting.server === server) return collecting
     const flight: Flight = { server, frames: [], requests: [], open: 0, written: false, timer: undefined }
     flight.timer = setTimeout(expire, deadlineMillis, flight)
-    setImmediate(launch, flight)
+    queueMicrotask(() => launch(flight))
     collecting = flight
     return flight
   }

@@ -30,6 +30,15 @@ const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\
 /** @internal Whether a string has a UTF-16 surrogate without its pair: UTF-8 would turn it into U+FFFD. */
 export const hasLoneSurrogate = (text: string): boolean => loneSurrogate.test(text)
 
+/** Whether every character is printable ASCII (`!` to `~`): such a key needs no other check, and is its bytes. */
+const isPrintableAscii = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code <= 0x20 || code >= 0x7f) return false
+  }
+  return true
+}
+
 const badCharacters = (text: string): string | undefined => {
   if (hasLoneSurrogate(text)) return "contains a lone UTF-16 surrogate (it would collide with other keys)"
   if (forbidden.test(text)) return "contains whitespace or a control character"
@@ -57,11 +66,16 @@ export const makeKeyEncoder = (rules: KeyRules) => {
   const prefix = rules.keyPrefix ?? ""
   const prefixBytes = Buffer.byteLength(prefix, "utf8")
   const hashLongKeys = rules.hashLongKeys ?? false
+  const prefixAscii = isPrintableAscii(prefix)
   return (key: unknown): Either.Either<WireKey, InvalidKey> => {
     if (typeof key !== "string") {
       return Either.left(new InvalidKey({ key: describe(key), reason: `must be a string, got ${typeOf(key)}` }))
     }
     if (key.length === 0) return Either.left(new InvalidKey({ key, reason: "is empty" }))
+    if (prefixAscii && key.length <= MAX_KEY_BYTES - prefixBytes && isPrintableAscii(key)) {
+      const text = prefix + key
+      return Either.right({ key, text, bytes: Buffer.from(text, "latin1") })
+    }
     const bad = badCharacters(key)
     if (bad) return Either.left(new InvalidKey({ key, reason: bad }))
     const size = prefixBytes + Buffer.byteLength(key, "utf8")
