@@ -304,7 +304,14 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   #with<A, E>(f: (cache: CacheService) => Effect.Effect<A, E>): Promise<A> {
     // Once this runtime has resolved the cache for the current serializer, calls skip the lookup.
     const resolved = this.#runtime === undefined ? undefined : this.#caches.get(serializerOf(this.#serializer))
-    return this.#run(resolved ? Effect.suspend(() => f(resolved)) : Effect.flatMap(this.#cache(), f))
+    if (!resolved) return this.#run(Effect.flatMap(this.#cache(), f))
+    let effect: Effect.Effect<A, E>
+    try {
+      effect = f(resolved)
+    } catch (error) {
+      return Promise.reject(error) // a bad argument (a NaN timeout): rejects, as a defect of the Effect would
+    }
+    return this.#run(effect)
   }
 
   /** The cache for this instance's serializer: built over the layer's `Memcached`, or the layer's own `Cache`. */
@@ -332,9 +339,12 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error)
     }
-    return runtime.runPromiseExit(effect).then((exit) => {
-      if (Exit.isSuccess(exit)) return exit.value
-      throw Cause.squash(exit.cause)
+    // One fiber and one promise per call: `runPromiseExit(…).then(…)` would add a second promise and a microtask.
+    return new Promise<A>((resolve, reject) => {
+      runtime.runFork(effect).addObserver((exit) => {
+        if (Exit.isSuccess(exit)) resolve(exit.value)
+        else reject(Cause.squash(exit.cause))
+      })
     })
   }
 }
