@@ -14,6 +14,8 @@ import * as Redacted from "effect/Redacted"
 import type * as Memjs from "memjs"
 import type { CacheService, LeaseOptions, NamespaceOptions } from "./Cache.js"
 import { Cache } from "./Cache.js"
+import type { PromiseRunner } from "./internal/promiseRunner.js"
+import { makePromiseRunner } from "./internal/promiseRunner.js"
 import type { MemcachedOptions, Ttl } from "./Memcached.js"
 import { Memcached } from "./Memcached.js"
 import type { SerializerName, SerializerService } from "./Serializer.js"
@@ -234,6 +236,9 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   readonly #layer: Layer.Layer<Cache | Memcached, unknown> | Layer.Layer<Cache, unknown>
   #serializer: SerializerName | SerializerService
   #runtime: ManagedRuntime.ManagedRuntime<Cache, unknown> | undefined
+  /** Runs calls on parked fibers once the runtime is built (see `promiseRunner`). */
+  #runner: PromiseRunner<Cache> | undefined
+  #starting = false
   readonly #caches = new Map<SerializerService, CacheService>()
 
   constructor(options: MemcachedCacheOptions = {}) {
@@ -287,6 +292,9 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   async close(): Promise<void> {
     const runtime = this.#runtime
     this.#runtime = undefined
+    this.#runner?.close()
+    this.#runner = undefined
+    this.#starting = false
     this.#caches.clear()
     if (runtime) await runtime.dispose()
   }
@@ -339,7 +347,14 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error)
     }
-    // One fiber and one promise per call: `runPromiseExit(…).then(…)` would add a second promise and a microtask.
+    if (this.#runner) return this.#runner.run(effect)
+    // Until the runtime is built, each call forks its own fiber (which waits for the build); then a runner takes over.
+    if (!this.#starting) {
+      this.#starting = true
+      runtime.runtime().then((built) => {
+        if (this.#runtime === runtime) this.#runner = makePromiseRunner(built)
+      }, () => this.#starting = false)
+    }
     return new Promise<A>((resolve, reject) => {
       runtime.runFork(effect).addObserver((exit) => {
         if (Exit.isSuccess(exit)) resolve(exit.value)

@@ -410,6 +410,21 @@ describe.each(backends)("MemcachedCache over $name", ({ make, name, real }) => {
     await rc.set(key("connect"), name)
     assert.strictEqual(await rc.get(key("connect")), name)
   })
+
+  it("calls run side by side: a slow getOrSet holds up no other call, and bursts get their own answers", async () => {
+    const rc = make()
+    await rc.connect()
+    let release: (value: string) => void = () => {}
+    const slow = rc.getOrSet(key("slow"), () => new Promise<string>((resolve) => release = resolve))
+    for (let round = 0; round < 3; round++) {
+      const keys = Array.from({ length: 600 }, (_, i) => key(`burst:${round}:${i}`))
+      await Promise.all(keys.map((k) => rc.set(k, k)))
+      const got = await Promise.all(keys.map((k, i) => i % 3 === 0 ? rc.get(k, "x", true) : rc.get(k)))
+      assert.deepStrictEqual(got, keys)
+    }
+    release("done")
+    assert.strictEqual(await slow, "done")
+  })
 })
 
 describe("MemcachedCache against a real server only", () => {

@@ -1,0 +1,65 @@
+/**
+ * Runs Effects for Promise callers on long-lived fibers. `runtime.runPromise` forks a root fiber per call, and a root
+ * fiber copies every fiber ref of the runtime: for a cache call of a few microseconds, the fork and the garbage it
+ * leaves cost more than the call itself. Here a call is handed to a parked worker fiber, which runs it, settles the
+ * promise and parks again; a worker is forked only when none is parked, so no call ever waits for another. At most
+ * `maxParked` workers stay parked between bursts; the others end with their call.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Runtime from "effect/Runtime"
+
+interface Call<R> {
+  readonly effect: Effect.Effect<unknown, unknown, R>
+  readonly resolve: (value: unknown) => void
+  readonly reject: (error: unknown) => void
+}
+
+/** @internal */
+export interface PromiseRunner<R> {
+  /** Runs `effect`; the promise rejects with `Cause.squash` of a failure. */
+  readonly run: <A, E>(effect: Effect.Effect<A, E, R>) => Promise<A>
+  /** Ends the parked workers; calls in flight finish on their own, and later calls fork their own fiber. */
+  readonly close: () => void
+}
+
+/** @internal */
+export const makePromiseRunner = <R>(runtime: Runtime.Runtime<R>, maxParked = 256): PromiseRunner<R> => {
+  /** Wakes a parked worker with its next call, or with `undefined` to end it. */
+  const parked: Array<(call: Call<R> | undefined) => void> = []
+  let closed = false
+  const fork = Runtime.runFork(runtime)
+
+  const settle = (call: Call<R>, exit: Exit.Exit<unknown, unknown>) => {
+    if (Exit.isSuccess(exit)) call.resolve(exit.value)
+    else call.reject(Cause.squash(exit.cause))
+  }
+
+  const serve = (call: Call<R>): Effect.Effect<void, never, R> =>
+    Effect.flatMap(Effect.exit(call.effect), (exit) => {
+      settle(call, exit)
+      return closed || parked.length >= maxParked ? Effect.void : park
+    })
+
+  const park: Effect.Effect<void, never, R> = Effect.async<void, never, R>((resume) => {
+    parked.push((call) => resume(call ? serve(call) : Effect.void))
+  })
+
+  const run = <A, E>(effect: Effect.Effect<A, E, R>): Promise<A> =>
+    new Promise<A>((resolve, reject) => {
+      const call: Call<R> = { effect, resolve: resolve as (value: unknown) => void, reject }
+      const worker = parked.pop()
+      if (worker) worker(call)
+      else fork(serve(call))
+    })
+
+  const close = () => {
+    closed = true
+    for (const worker of parked.splice(0)) worker(undefined)
+  }
+
+  return { run, close }
+}
