@@ -254,12 +254,32 @@ const LEASE_VALUE = new TextEncoder().encode("1")
 const keyOf = <Args extends ReadonlyArray<unknown>>(key: CachedOptions<Args>["key"], args: Args): string =>
   typeof key === "function" ? key(...args) : argsKey(key, args)
 
+/** The Effect itself when it is already a success (`Effect.succeed` gives an `Exit`): its value needs no fiber. */
+const successOf = <A, E>(effect: Effect.Effect<A, E>): Exit.Success<A, E> | undefined =>
+  Exit.isExit(effect) && Exit.isSuccess(effect) ? effect as unknown as Exit.Success<A, E> : undefined
+
+/** `Effect.map`, applied at once to an Effect that is already a success. */
+const mapNow = <A, B, E>(effect: Effect.Effect<A, E>, f: (a: A) => B): Effect.Effect<B, E> => {
+  const success = successOf(effect)
+  return success ? Effect.succeed(f(success.value)) : Effect.map(effect, f)
+}
+
+/** `Effect.flatMap`, applied at once to an Effect that is already a success. */
+const flatMapNow = <A, B, E, E2, R>(
+  effect: Effect.Effect<A, E>,
+  f: (a: A) => Effect.Effect<B, E2, R>
+): Effect.Effect<B, E | E2, R> => {
+  const success = successOf(effect)
+  return success ? f(success.value) : Effect.flatMap(effect, f)
+}
+
 const makeCache = (store: CacheStore, serializer: SerializerService): CacheService => {
   const flights = new Map<string, Deferred.Deferred<unknown, unknown>>()
   const namespaces = new Map<CacheStore, NamespacedCache>()
 
   const view = <A>(codec: Codec<A>): TypedCache<A> => {
-    // The untyped view skips the identity codec: one step fewer on every read and write.
+    // The untyped view skips the identity codec, and a serializer that answers at once (its Effect is an `Exit`)
+    // is used without a step of the fiber: one step fewer on every read and write.
     const decodeItem = (key: string, item: Item): Effect.Effect<A, SerializationError> => {
       const decoded = serializer.decode(key, { bytes: item.value, flags: item.flags })
       return codec === identity
@@ -269,16 +289,10 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
     const toItem = ({ bytes, flags }: Encoded): Item => ({ value: bytes, flags })
     const encodeItem = (key: string, value: A): Effect.Effect<Item, SerializationError> =>
       codec === identity
-        ? Effect.map(serializer.encode(key, value), toItem)
+        ? mapNow(serializer.encode(key, value), toItem)
         : Effect.flatMap(codec.encode(key, value), (encoded) => Effect.map(serializer.encode(key, encoded), toItem))
-
-    /** A value the serializer decoded at once (its Effect is a success `Exit`) skips a step of the fiber. */
-    const decodeSome = (key: string, item: Item): Effect.Effect<Option.Option<A>, SerializationError> => {
-      const decoded = decodeItem(key, item)
-      return Exit.isExit(decoded) && Exit.isSuccess(decoded)
-        ? Effect.succeed(Option.some(decoded.value as A))
-        : Effect.asSome(decoded)
-    }
+    const decodeSome = (key: string, item: Item): Effect.Effect<Option.Option<A>, SerializationError> =>
+      mapNow(decodeItem(key, item), Option.some)
 
     const get = (key: string) =>
       Effect.flatMap(
@@ -296,10 +310,7 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
       )
 
     const set = (key: string, value: A, options?: SetOptions) =>
-      Effect.flatMap(
-        encodeItem(key, value),
-        (item) => store.set(key, item.value, { flags: item.flags, ttl: options?.ttl })
-      )
+      flatMapNow(encodeItem(key, value), (item) => store.set(key, item.value, { flags: item.flags, ttl: options?.ttl }))
 
     const getOrSet = <E, R>(key: string, compute: Effect.Effect<A, E, R>, options?: GetOrSetOptions) =>
       Effect.flatMap(
