@@ -68,7 +68,7 @@ describe("a pool of three servers", () => {
       const servers = yield* threeServers
       const { cache } = yield* open({ servers: servers.map((server) => server.address) })
       const all = keys(3000, "batch")
-      const write = vi.spyOn(Memjs.Server.prototype, "write")
+      const write = vi.spyOn(Memjs.Server.prototype, "sock")
       yield* Effect.addFinalizer(() => Effect.sync(() => write.mockRestore()))
 
       yield* cache.setMany(all.map((key, i) => [key, `v${i}`]), { ttl: "1 minute" })

@@ -228,6 +228,54 @@ describe("a server that is killed, frozen or restarted", () => {
     20_000
   )
 
+  it.scopedLive(
+    "a freeze while 16 writers send 70–280 KB values: every value read back is one write, whole",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* startMemcached()
+        const { memcached } = yield* open({ servers: server.address, timeout: "1 second" })
+        /** Whether `bytes` is one `randomValue`: its first head (seed and random number) repeated to its length. */
+        const whole = (bytes: Uint8Array) => {
+          const text = Buffer.from(bytes).toString("latin1")
+          const head = text.slice(0, text.indexOf(":", text.indexOf(":") + 1) + 1)
+          return head.length > 0 && text === head.repeat(Math.ceil(text.length / head.length)).slice(0, text.length)
+        }
+        const started = performance.now()
+        let wrong = 0
+        let hits = 0
+        let failures = 0
+        const writer = (id: number) =>
+          Effect.gen(function*() {
+            for (let n = 0; performance.now() - started < 3500; n++) {
+              const key = `large-${id}-${n % 3}`
+              const value = randomValue(70_000 + ((id + n) % 8) * 30_000, key)
+              const write = yield* Effect.exit(memcached.set(key, value, { ttl: "1 minute" }))
+              const read = yield* Effect.exit(memcached.get(key))
+              if (Exit.isFailure(write) || Exit.isFailure(read)) {
+                failures++
+                yield* Effect.sleep("5 millis")
+              } else if (Option.isSome(read.value)) {
+                hits++
+                if (!whole(read.value.value.value)) wrong++
+              }
+            }
+          })
+        const writers = yield* Effect.fork(Effect.all(Array.from({ length: 16 }, (_, id) => writer(id)), {
+          concurrency: "unbounded",
+          discard: true
+        }))
+        yield* Effect.sleep("800 millis")
+        yield* server.stop()
+        yield* Effect.sleep("1300 millis")
+        yield* server.resume()
+        yield* Fiber.join(writers)
+        assert.strictEqual(wrong, 0)
+        assert.isAbove(failures, 0, "the freeze should have been felt")
+        assert.isAbove(hits, 10) // writes and reads did happen (the count depends on machine load)
+      }),
+    20_000
+  )
+
   it.scopedLive("an increment during a freeze: Timeout that says its outcome is unknown, sent once only", () =>
     Effect.gen(function*() {
       const server = yield* startMemcached()

@@ -14,6 +14,7 @@ import type { Health } from "./ejection.js"
 import type { FramedServer } from "./framing.js"
 import { installFraming } from "./framing.js"
 import type { Response } from "./protocol.js"
+import { isRecyclable, recycleFrame } from "./protocol.js"
 import type { ServerAddress } from "./servers.js"
 
 type ResponseCallback = ((response: Response) => void) & { quiet?: boolean }
@@ -27,7 +28,6 @@ export interface MemjsServer extends Memjs.Server {
   responseCallbacks: Record<number, ResponseCallback>
   errorCallbacks: Record<number, (error: unknown) => void>
   _socket?: Net.Socket | undefined
-  write(frame: Buffer): void
   error(error: unknown): void
   close(): void
 }
@@ -128,6 +128,27 @@ export const toMemcachedError = (cause: unknown, server: string): MemcachedError
   return new MemcachedError({ reason: "Unavailable", server, detail: code ?? (message || "connection failed"), cause })
 }
 
+/** Above this many bytes, a flight's frames are written side by side (one `writev`) instead of being joined first. */
+const JOIN_LIMIT = 64 * 1024
+
+/** Writes one frame; a frame in a recyclable buffer hands it back once the socket is done with it. */
+const writeFrame = (socket: Net.Socket, frame: Buffer) => {
+  if (isRecyclable(frame)) socket.write(frame, () => recycleFrame(frame))
+  else socket.write(frame)
+}
+
+/** Writes a flight's frames as one write: small ones joined into one buffer, large ones handed over as they are. */
+const write = (socket: Net.Socket, flight: { readonly frames: ReadonlyArray<Buffer>; readonly size: number }) => {
+  const frames = flight.frames
+  if (frames.length === 1) writeFrame(socket, frames[0]!)
+  else if (flight.size <= JOIN_LIMIT) socket.write(Buffer.concat(frames, flight.size))
+  else {
+    socket.cork()
+    for (const frame of frames) writeFrame(socket, frame)
+    socket.uncork()
+  }
+}
+
 /**
  * Wraps `client.servers[index]`. When a request fails at the transport level or passes its deadline, that server
  * object is torn down (its other in-flight requests fail too) and replaced in the client by a fresh one.
@@ -183,6 +204,8 @@ export const makeConnection = (
   interface Flight {
     readonly server: MemjsServer
     readonly frames: Array<Buffer>
+    /** The frames' total length in bytes. */
+    size: number
     readonly requests: Array<Pending>
     /** Requests not yet settled; the deadline timer stops when none are left. */
     open: number
@@ -225,19 +248,23 @@ export const makeConnection = (
     for (const pending of late) fail(pending, deadlineError())
   }
 
-  /** Writes a flight's frames, unless every request in it already settled or its server object was replaced. */
+  /**
+   * Writes a flight's frames once the socket is up (memjs connects and authenticates first), unless every request in
+   * it already settled or its server object was replaced.
+   */
   const launch = (flight: Flight) => {
     if (collecting === flight) collecting = undefined
     const server = flight.server
     if (flight.open === 0 || client.servers[index] !== server) return
-    flight.written = server.connected && server._socket !== undefined
-    if (!flight.written) server.onConnect(() => flight.written = true)
-    server.write(flight.frames.length === 1 ? flight.frames[0]! : Buffer.concat(flight.frames))
+    server.sock(false, (socket) => {
+      flight.written = true
+      write(socket, flight)
+    })
   }
 
   const flightFor = (server: MemjsServer): Flight => {
     if (collecting !== undefined && collecting.server === server) return collecting
-    const flight: Flight = { server, frames: [], requests: [], open: 0, written: false, timer: undefined }
+    const flight: Flight = { server, frames: [], size: 0, requests: [], open: 0, written: false, timer: undefined }
     flight.timer = setTimeout(expire, deadlineMillis, flight)
     queueMicrotask(() => launch(flight))
     collecting = flight
@@ -260,6 +287,7 @@ export const makeConnection = (
     const flight = flightFor(server)
     const pending: Pending = { flight, settled: false, onFailure }
     flight.frames.push(frame)
+    flight.size += frame.length
     flight.requests.push(pending)
     flight.open++
     register(

@@ -1,10 +1,13 @@
 /**
  * Response framing for our memjs `Server` objects. memjs copies its whole receive buffer on every chunk (a 500 KiB
- * value arriving in 64 KiB chunks is copied eight times over) and keeps a half-read frame across reconnects. Here
- * chunks are kept in a list and joined once per frame, and bytes left over from a previous socket are dropped.
+ * value arriving in 64 KiB chunks is copied eight times over) and keeps a half-read frame across reconnects. Here a
+ * frame that lies within one chunk is a view of it, a frame spread over several chunks is copied once, chunk by chunk
+ * as they arrive, into a buffer of the length its header announces, and bytes left over from a previous socket are
+ * dropped.
  *
  * @internal
  */
+import { constants } from "node:buffer"
 import type * as Net from "node:net"
 import type { Response } from "./protocol.js"
 
@@ -19,6 +22,8 @@ export interface FramedServer {
 }
 
 const HEADER = 24
+
+const frameLength = (header: Buffer, offset: number) => HEADER + header.readUInt32BE(offset + 8)
 
 const parse = (frame: Buffer): Response => {
   const extrasLength = frame.readUInt8(4)
@@ -39,40 +44,62 @@ const parse = (frame: Buffer): Response => {
   }
 }
 
-/** @internal Replaces `server.responseHandler` with chunk-list framing; SASL frames are handled as memjs does. */
+/** @internal Replaces `server.responseHandler` with copy-once framing; SASL frames are handled as memjs does. */
 export const installFraming = (server: FramedServer): void => {
-  let chunks: Array<Buffer> = []
-  let buffered = 0
   let socket: Net.Socket | undefined
+  /** A frame (or, until its header is in, a header) spread over several chunks; its first `filled` bytes are in. */
+  let partial: Buffer | undefined
+  let filled = 0
 
-  /** The first `length` buffered bytes as one buffer, joining chunks only when the frame spans several. */
-  const take = (length: number, consume: boolean): Buffer => {
-    if (chunks[0]!.length < length) chunks = [Buffer.concat(chunks, buffered)]
-    const first = chunks[0]!
-    if (consume) {
-      if (first.length === length) chunks.shift()
-      else chunks[0] = first.subarray(length)
-      buffered -= length
+  const deliver = (frame: Buffer) => {
+    const response = parse(frame)
+    if (response.header.opcode === 0x20) server.saslAuth()
+    else if (response.header.status === 0x20) server.error("Memcached server authentication failed!")
+    else if (response.header.opcode === 0x21) server.emit("authenticated")
+    else server.respond(response)
+  }
+
+  /** Starts a partial frame of `length` bytes, or fails the server when no buffer can hold it. */
+  const begin = (length: number): boolean => {
+    filled = 0
+    if (length <= constants.MAX_LENGTH) {
+      partial = Buffer.allocUnsafe(length)
+      return true
     }
-    return first.subarray(0, length)
+    partial = undefined
+    server.error(`a response announced ${length - HEADER} bytes of body`)
+    return false
   }
 
   server.responseHandler = (chunk: Buffer) => {
     if (server._socket !== socket) {
       socket = server._socket
-      chunks = []
-      buffered = 0
+      partial = undefined
     }
-    chunks.push(chunk)
-    buffered += chunk.length
-    while (buffered >= HEADER) {
-      const frameLength = HEADER + take(HEADER, false).readUInt32BE(8)
-      if (buffered < frameLength) return
-      const response = parse(take(frameLength, true))
-      if (response.header.opcode === 0x20) server.saslAuth()
-      else if (response.header.status === 0x20) server.error("Memcached server authentication failed!")
-      else if (response.header.opcode === 0x21) server.emit("authenticated")
-      else server.respond(response)
+    let offset = 0
+    while (offset < chunk.length) {
+      if (partial === undefined) {
+        const available = chunk.length - offset
+        const length = available >= HEADER ? frameLength(chunk, offset) : HEADER
+        if (available >= length) {
+          deliver(chunk.subarray(offset, offset += length))
+          continue
+        }
+        if (!begin(length)) return
+      }
+      const frame = partial!
+      const copied = chunk.copy(frame, filled, offset, Math.min(chunk.length, offset + frame.length - filled))
+      filled += copied
+      offset += copied
+      if (filled < frame.length) return
+      if (frame.length === HEADER && frameLength(frame, 0) > HEADER) {
+        // Only the header was in: the frame's buffer can now be sized.
+        if (!begin(frameLength(frame, 0))) return
+        filled = frame.copy(partial!)
+      } else {
+        partial = undefined
+        deliver(frame)
+      }
     }
   }
 }

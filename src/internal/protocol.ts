@@ -1,5 +1,6 @@
 /**
- * memcached's binary protocol: the opcodes and statuses we use, and request framing. memjs parses the responses.
+ * memcached's binary protocol: the opcodes and statuses we use, and request framing, large frames in buffers that are
+ * recycled once written. Responses are parsed in `framing.ts`.
  *
  * @internal
  */
@@ -75,6 +76,52 @@ export interface Response {
   readonly val: Buffer
 }
 
+/** Frames of at least this many bytes are built in recycled buffers. */
+const RECYCLED_FRAME = 64 * 1024
+/** At most this many bytes of recycled buffers are kept while unused. */
+const IDLE_LIMIT = 8 * 1024 * 1024
+
+/** Buffers that large frames hold now, to be handed back by `recycleFrame` once written. */
+const lent = new WeakSet<ArrayBufferLike>()
+/** Buffers handed back and not yet reused. */
+const idle: Array<ArrayBufferLike> = []
+let idleBytes = 0
+
+/**
+ * A buffer for a frame of `length` bytes. A large one reuses a buffer that `recycleFrame` handed back when one fits (at
+ * most twice the length), so that large values do not each take fresh memory (page faults, and garbage that only a
+ * full collection frees).
+ */
+const allocateFrame = (length: number): Buffer => {
+  if (length < RECYCLED_FRAME) return Buffer.allocUnsafe(length)
+  let frame: Buffer | undefined
+  for (let i = idle.length - 1; i >= 0 && frame === undefined; i--) {
+    const slab = idle[i]!
+    if (slab.byteLength >= length && slab.byteLength <= 2 * length) {
+      idle.splice(i, 1)
+      idleBytes -= slab.byteLength
+      frame = Buffer.from(slab, 0, length)
+    }
+  }
+  frame ??= Buffer.allocUnsafeSlow(length)
+  lent.add(frame.buffer)
+  return frame
+}
+
+/** @internal Whether `frame` holds a recyclable buffer, which `recycleFrame` takes back once the frame is written. */
+export const isRecyclable = (frame: Buffer): boolean => lent.has(frame.buffer)
+
+/**
+ * @internal Hands back the buffer of a frame from `encodeRequest` once the socket is done with it; nothing may use
+ * the frame afterwards. Handing it back twice does nothing.
+ */
+export const recycleFrame = (frame: Buffer): void => {
+  const slab = frame.buffer
+  if (!lent.delete(slab) || idleBytes + slab.byteLength > IDLE_LIMIT) return
+  idle.push(slab)
+  idleBytes += slab.byteLength
+}
+
 /** @internal Frames one request: 24-byte header, then extras, key and value. */
 export const encodeRequest = (
   opcode: number,
@@ -87,7 +134,7 @@ export const encodeRequest = (
   const keyLength = key?.length ?? 0
   const extrasLength = extras?.length ?? 0
   const valueLength = value?.length ?? 0
-  const frame = Buffer.allocUnsafe(24 + extrasLength + keyLength + valueLength)
+  const frame = allocateFrame(24 + extrasLength + keyLength + valueLength)
   frame.writeUInt8(0x80, 0)
   frame.writeUInt8(opcode, 1)
   frame.writeUInt16BE(keyLength, 2)

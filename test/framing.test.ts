@@ -1,0 +1,114 @@
+/**
+ * Response framing (`src/internal/framing.ts`), without a socket: a stream of frames cut into chunks at every
+ * boundary (headers included) must come out as the same responses, with the same bytes, in order.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import type * as Net from "node:net"
+import type { FramedServer } from "../src/internal/framing.js"
+import { installFraming } from "../src/internal/framing.js"
+import type { Response } from "../src/internal/protocol.js"
+
+/** A response frame: magic 0x81, then the given opcode, opaque, extras, key and value. */
+const frame = (opaque: number, key: string, value: Buffer, extras = Buffer.alloc(0)) => {
+  const header = Buffer.alloc(24)
+  header.writeUInt8(0x81, 0)
+  header.writeUInt8(0x0c, 1)
+  header.writeUInt16BE(key.length, 2)
+  header.writeUInt8(extras.length, 4)
+  header.writeUInt32BE(extras.length + key.length + value.length, 8)
+  header.writeUInt32BE(opaque, 12)
+  header.writeUInt32BE(opaque * 7, 20)
+  return Buffer.concat([header, extras, Buffer.from(key), value])
+}
+
+const bytes = (length: number, seed: number) => Buffer.from(Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff))
+
+const frames = [
+  frame(1, "", Buffer.alloc(0)),
+  frame(2, "k", bytes(3, 2), Buffer.from([0, 0, 0, 9])),
+  frame(3, "", Buffer.alloc(0)),
+  frame(4, "longer-key", bytes(100, 4)),
+  frame(5, "big", bytes(700, 5), Buffer.from([1, 2, 3, 4]))
+]
+const stream = Buffer.concat(frames)
+
+const fakeServer = () => {
+  const responses: Array<Response> = []
+  const errors: Array<unknown> = []
+  const server: FramedServer = {
+    _socket: {} as Net.Socket,
+    responseHandler: () => {},
+    respond: (response) => responses.push(response),
+    saslAuth: () => {},
+    error: (error) => errors.push(error),
+    emit: () => true
+  }
+  installFraming(server)
+  return { server, responses, errors }
+}
+
+/** Feeds `chunks` (fresh copies, so no response can alias the test's buffers) and returns what was responded. */
+const feed = (chunks: ReadonlyArray<Buffer>) => {
+  const { errors, responses, server } = fakeServer()
+  for (const chunk of chunks) server.responseHandler(Buffer.from(chunk))
+  assert.deepStrictEqual(errors, [])
+  return responses
+}
+
+const assertResponses = (responses: ReadonlyArray<Response>) => {
+  assert.strictEqual(responses.length, frames.length)
+  responses.forEach((response, i) => {
+    const expected = frames[i]!
+    const extrasLength = expected.readUInt8(4)
+    const keyLength = expected.readUInt16BE(2)
+    assert.strictEqual(response.header.opaque, i + 1)
+    assert.strictEqual(response.header.opcode, 0x0c)
+    assert.strictEqual(response.header.totalBodyLength, expected.length - 24)
+    assert.deepStrictEqual(response.header.cas, expected.subarray(16, 24))
+    assert.deepStrictEqual(response.extras, expected.subarray(24, 24 + extrasLength))
+    assert.deepStrictEqual(response.key, expected.subarray(24 + extrasLength, 24 + extrasLength + keyLength))
+    assert.deepStrictEqual(response.val, expected.subarray(24 + extrasLength + keyLength))
+  })
+}
+
+describe("framing", () => {
+  it("parses frames delivered in one chunk", () => assertResponses(feed([stream])))
+
+  it("parses frames cut in two at every byte", () => {
+    for (let cut = 0; cut <= stream.length; cut++) {
+      assertResponses(feed([stream.subarray(0, cut), stream.subarray(cut)]))
+    }
+  })
+
+  it("parses frames delivered one byte at a time", () => {
+    assertResponses(feed(Array.from(stream, (_, i) => stream.subarray(i, i + 1))))
+  })
+
+  it("parses frames cut into chunks of every size", () => {
+    for (let size = 2; size < stream.length; size++) {
+      const chunks: Array<Buffer> = []
+      for (let offset = 0; offset < stream.length; offset += size) chunks.push(stream.subarray(offset, offset + size))
+      assertResponses(feed(chunks))
+    }
+  })
+
+  it("drops a half-read frame when the socket changes", () => {
+    const { errors, responses, server } = fakeServer()
+    server.responseHandler(stream.subarray(0, stream.length - 10))
+    const received = responses.length
+    server._socket = {} as Net.Socket
+    server.responseHandler(frames[0]!)
+    assert.strictEqual(responses.length, received + 1)
+    assert.strictEqual(responses.at(-1)!.header.opaque, 1)
+    assert.deepStrictEqual(errors, [])
+  })
+
+  it("fails the server when a header announces a body no buffer can hold", () => {
+    const { errors, responses, server } = fakeServer()
+    const header = Buffer.from(frames[0]!)
+    header.writeUInt32BE(0xffff_ffff, 8)
+    server.responseHandler(header)
+    assert.strictEqual(responses.length, 0)
+    assert.strictEqual(errors.length, 1)
+  })
+})

@@ -1,0 +1,56 @@
+/**
+ * Request framing (`src/internal/protocol.ts`): the layout of a request, and the recycling of large frames' buffers.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { encodeRequest, isRecyclable, Opcode, recycleFrame, storeExtras } from "../src/internal/protocol.js"
+
+const large = (length: number, fill: number) => Buffer.alloc(length, fill)
+
+describe("encodeRequest", () => {
+  it("lays out header, extras, key and value", () => {
+    const frame = encodeRequest(Opcode.Set, 7, Buffer.from("key"), storeExtras(3, 60), Buffer.from("value"), 9n)
+    assert.strictEqual(frame.length, 24 + 8 + 3 + 5)
+    assert.deepStrictEqual([frame[0], frame[1], frame.readUInt16BE(2), frame[4]], [0x80, Opcode.Set, 3, 8])
+    assert.strictEqual(frame.readUInt32BE(8), 8 + 3 + 5)
+    assert.strictEqual(frame.readUInt32BE(12), 7)
+    assert.strictEqual(frame.readBigUInt64BE(16), 9n)
+    assert.deepStrictEqual(frame.subarray(24, 32), storeExtras(3, 60))
+    assert.strictEqual(frame.subarray(32).toString(), "keyvalue")
+  })
+
+  it("builds large frames only in recyclable buffers", () => {
+    assert.isFalse(isRecyclable(encodeRequest(Opcode.Set, 1, Buffer.from("k"), undefined, large(1000, 1))))
+    assert.isTrue(isRecyclable(encodeRequest(Opcode.Set, 1, Buffer.from("k"), undefined, large(100_000, 1))))
+  })
+
+  it("reuses a recycled buffer for a later large frame of a similar length, once", () => {
+    const first = encodeRequest(Opcode.Set, 1, Buffer.from("a"), undefined, large(200_000, 1))
+    recycleFrame(first)
+    const second = encodeRequest(Opcode.Set, 2, Buffer.from("b"), undefined, large(150_000, 2))
+    const third = encodeRequest(Opcode.Set, 3, Buffer.from("c"), undefined, large(150_000, 3))
+    assert.strictEqual(second.buffer, first.buffer)
+    assert.notStrictEqual(third.buffer, first.buffer)
+    assert.strictEqual(second.length, 24 + 1 + 150_000)
+    assert.strictEqual(second.readUInt32BE(12), 2)
+    assert.isTrue(second.subarray(25).every((byte) => byte === 2))
+  })
+
+  it("takes a buffer back once however often it is handed back", () => {
+    const first = encodeRequest(Opcode.Set, 1, Buffer.from("a"), undefined, large(200_000, 1))
+    recycleFrame(first)
+    recycleFrame(first)
+    const second = encodeRequest(Opcode.Set, 2, Buffer.from("b"), undefined, large(200_000, 2))
+    const third = encodeRequest(Opcode.Set, 3, Buffer.from("c"), undefined, large(200_000, 3))
+    assert.strictEqual(second.buffer, first.buffer)
+    assert.notStrictEqual(third.buffer, first.buffer)
+  })
+
+  it("does not hand a recycled buffer to a frame less than half its length", () => {
+    const first = encodeRequest(Opcode.Set, 1, Buffer.from("a"), undefined, large(400_000, 1))
+    recycleFrame(first)
+    const small = encodeRequest(Opcode.Set, 2, Buffer.from("b"), undefined, large(100_000, 2))
+    assert.notStrictEqual(small.buffer, first.buffer)
+    const fitting = encodeRequest(Opcode.Set, 3, Buffer.from("c"), undefined, large(300_000, 3))
+    assert.strictEqual(fitting.buffer, first.buffer)
+  })
+})
