@@ -286,6 +286,30 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
         ? decoded as Effect.Effect<A, SerializationError>
         : Effect.flatMap(decoded, (value) => codec.decode(key, value))
     }
+    /**
+     * Decodes items in order and fails as the first that does not decode. A value the serializer decoded at once (a
+     * success `Exit`, as the built-in serializers give) costs no step of the fiber; any other Effect is run in turn.
+     */
+    const decodeAll = (items: ReadonlyMap<string, Item>): Effect.Effect<ReadonlyMap<string, A>, SerializationError> => {
+      const decoded = new Map<string, A>()
+      const pending = items.entries()
+      const rest = (): Effect.Effect<ReadonlyMap<string, A>, SerializationError> => {
+        for (let next = pending.next(); !next.done; next = pending.next()) {
+          const [key, item] = next.value
+          const result = decodeItem(key, item)
+          const success = successOf(result)
+          if (!success) {
+            return Effect.flatMap(result, (value) => {
+              decoded.set(key, value)
+              return rest()
+            })
+          }
+          decoded.set(key, success.value)
+        }
+        return Effect.succeed(decoded)
+      }
+      return rest()
+    }
     const toItem = ({ bytes, flags }: Encoded): Item => ({ value: bytes, flags })
     const encodeItem = (key: string, value: A): Effect.Effect<Item, SerializationError> =>
       codec === identity
@@ -405,12 +429,7 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
       getOrSet,
       cached,
       has: (key) => Effect.map(store.get(key), Option.isSome),
-      getMany: (keys) =>
-        Effect.flatMap(store.getMany(keys), (items) =>
-          Effect.map(
-            Effect.forEach(items, ([key, item]) => Effect.map(decodeItem(key, item), (value) => [key, value] as const)),
-            (pairs) => new Map(pairs)
-          )),
+      getMany: (keys) => Effect.flatMap(store.getMany(keys), decodeAll),
       setMany: (entries, options) =>
         Effect.flatMap(
           Effect.forEach(entries, ([key, value]) => Effect.map(encodeItem(key, value), (item) => [key, item] as const)),

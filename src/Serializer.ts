@@ -63,7 +63,8 @@ const mismatch = (key: string, flags: number, expected: string) => {
 const attempt = <A>(key: string, direction: "encode" | "decode", f: () => A) =>
   Effect.try({ try: f, catch: (cause) => new SerializationError({ key, direction, cause }) })
 
-const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+const asBuffer = (bytes: Uint8Array) =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
 const marked = (
   name: string,

@@ -185,9 +185,9 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       withKeys(keys, (wire) =>
         Effect.map(idempotent(store.getMany(wire)), (found) => {
           const byKey = new Map<string, Item>()
-          for (const key of wire) {
-            const item = found.get(key.text)
-            if (item) byKey.set(key.key, item)
+          for (let i = 0; i < wire.length; i++) {
+            const item = found[i]
+            if (item) byKey.set(wire[i]!.key, item)
           }
           return byKey
         })),

@@ -17,7 +17,7 @@ import type { Response } from "./protocol.js"
 import { isRecyclable, recycleFrame } from "./protocol.js"
 import type { ServerAddress } from "./servers.js"
 
-type ResponseCallback = ((response: Response) => void) & { quiet?: boolean }
+type ResponseCallback = (response: Response) => void
 
 /** @internal The parts of memjs's `Server` that memjs's typings leave out. */
 export interface MemjsServer extends Memjs.Server {
@@ -48,6 +48,39 @@ export const memjsServerOptions = (deadlineMillis: number) => ({
   keepAliveDelay: 30
 })
 
+/** A batch's quiet requests on one server: opaques `first` up to `end`, the opaque of the batch's final no-op. */
+interface QuietRange {
+  readonly first: number
+  readonly end: number
+  readonly onQuiet: (index: number, response: Response) => void
+}
+
+/** A memjs `Server` with the quiet ranges of its pending batches (see `installQuietRanges`). */
+interface BatchingServer {
+  quietRanges: Array<QuietRange>
+  respond(response: Response): void
+}
+
+/**
+ * Sends each response whose opaque falls in a pending batch's range to that batch, and the others to memjs's
+ * `respond`. memjs keeps one callback per opaque, in an object with sparse integer keys: registering and deleting one
+ * for each request of a batch cost more than all the rest of the batch's bookkeeping.
+ */
+const installQuietRanges = (server: MemjsServer): void => {
+  const batching = server as unknown as BatchingServer
+  const ranges: Array<QuietRange> = []
+  const respond = batching.respond
+  batching.quietRanges = ranges
+  batching.respond = (response) => {
+    const opaque = response.header.opaque
+    for (let i = 0; i < ranges.length; i++) {
+      const range = ranges[i]!
+      if (opaque >= range.first && opaque < range.end) return range.onQuiet(opaque - range.first, response)
+    }
+    respond.call(server, response)
+  }
+}
+
 /** A wall-clock pause: the transport runs on real sockets, so a `TestClock` must not hold it up. */
 const pause = (millis: number) =>
   Effect.async<void>((resume) => {
@@ -69,13 +102,14 @@ export interface Connection {
     interpret: (response: Response) => Effect.Effect<A, E>
   ) => Effect.Effect<A, E | MemcachedError>
   /**
-   * Sends quiet requests (opaques `opaques[i]`) and a final no-op (`finalOpaque`) in one write; `onQuiet` sees each
-   * response a quiet request produced, in order; it completes when the no-op answers.
+   * Sends `count` quiet requests (opaques `firstOpaque`, `firstOpaque + 1`, …, see `nextOpaques`) and a final no-op
+   * (opaque `firstOpaque + count`) in one write; `onQuiet` sees each response a quiet request produced, in order, with
+   * the request's index; it completes when the no-op answers.
    */
   readonly batch: (
     frame: Buffer,
-    opaques: ReadonlyArray<number>,
-    finalOpaque: number,
+    firstOpaque: number,
+    count: number,
     onQuiet: (index: number, response: Response) => void
   ) => Effect.Effect<void, MemcachedError>
   /** Tears down the current socket (failing its in-flight requests) so the next request starts afresh. */
@@ -92,6 +126,17 @@ export const nextOpaque = (client: MemjsClient): number => {
   client.incrSeq()
   if (client.seq <= 0 || client.seq >= 0x7fff_ffff) client.seq = 1
   return client.seq
+}
+
+/**
+ * @internal Allocates `count` consecutive request ids from the memjs client and returns the first; the range never
+ * wraps around.
+ */
+export const nextOpaques = (client: MemjsClient, count: number): number => {
+  let first = client.seq + 1
+  if (first <= 0 || first + count > 0x7fff_ffff) first = 1
+  client.seq = first + count - 1
+  return first
 }
 
 const sentButUnanswered = new WeakSet<MemcachedError>()
@@ -165,6 +210,7 @@ export const makeConnection = (
   let closed = false
   const label = address.label
   installFraming(client.servers[index] as unknown as FramedServer)
+  installQuietRanges(client.servers[index]!)
 
   /**
    * Replaces a failed server object; each replacement counts once towards ejection, however many requests it fails.
@@ -184,6 +230,7 @@ export const makeConnection = (
       fresh.username = failed.username
       fresh.password = failed.password
       installFraming(fresh as unknown as FramedServer)
+      installQuietRanges(fresh)
       client.servers[index] = fresh
     }
     failed.error(error)
@@ -333,21 +380,26 @@ export const makeConnection = (
 
   const batch = (
     frame: Buffer,
-    opaques: ReadonlyArray<number>,
-    finalOpaque: number,
+    firstOpaque: number,
+    count: number,
     onQuiet: (index: number, response: Response) => void
   ) =>
     send<void>(frame, (server, succeed, fail) => {
-      opaques.forEach((opaque, i) => {
-        const callback: ResponseCallback = (response) => onQuiet(i, response)
-        callback.quiet = true
-        server.responseCallbacks[opaque] = callback
-      })
-      server.responseCallbacks[finalOpaque] = () => {
-        for (const opaque of opaques) delete server.responseCallbacks[opaque]
+      const ranges = (server as unknown as BatchingServer).quietRanges
+      const range: QuietRange = { first: firstOpaque, end: firstOpaque + count, onQuiet }
+      const done = () => {
+        const at = ranges.indexOf(range)
+        if (at >= 0) ranges.splice(at, 1)
+      }
+      ranges.push(range)
+      server.responseCallbacks[range.end] = () => {
+        done()
         succeed()
       }
-      server.errorCallbacks[finalOpaque] = fail
+      server.errorCallbacks[range.end] = (error) => {
+        done()
+        fail(error)
+      }
     })
 
   const inFlight = () => Object.keys(client.servers[index]!.responseCallbacks).length

@@ -10,7 +10,7 @@ import type * as Tracer from "effect/Tracer"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { Connection, MemjsClient } from "./connection.js"
-import { makeConnection, nextOpaque } from "./connection.js"
+import { makeConnection, nextOpaque, nextOpaques } from "./connection.js"
 import type { EjectionOptions } from "./ejection.js"
 import { makeHealth } from "./ejection.js"
 import { maxValueBytes } from "./itemSize.js"
@@ -21,6 +21,7 @@ import {
   counterExtras,
   describeStatus,
   DO_NOT_CREATE,
+  encodeKeyRequests,
   encodeRequest,
   expirationExtras,
   Opcode,
@@ -89,23 +90,25 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     })
 
   /** The key's server, or its ring successor when it is ejected and `failover` is on. */
-  const route = (key: WireKey): Connection | MemcachedError => {
+  const route = (key: WireKey, at = Date.now()): Connection | MemcachedError => {
     const home = connections[connections.length === 1 ? 0 : placement.locate(key.text)] ?? connections[0]!
-    const at = Date.now()
     if (home.health.available(at)) return home
     if (!options.failover) return ejected(home, at)
     const next = placement.locateAlive(key.text, (index) => connections[index]!.health.available(at))
     return next >= 0 ? connections[next]! : ejected(home, at)
   }
 
+  /** The items by server, in their order; a key that has no server fails the whole batch. */
   const groupByConnection = <A>(items: ReadonlyArray<A>, keyOf: (item: A) => WireKey) => {
-    const groups = new Map<Connection, Array<A>>()
+    const groups: Array<readonly [Connection, Array<A>]> = []
+    const at = Date.now()
     for (const item of items) {
-      const connection = route(keyOf(item))
+      const connection = route(keyOf(item), at)
       if (connection instanceof MemcachedError) return connection
-      const group = groups.get(connection)
-      if (group) group.push(item)
-      else groups.set(connection, [item])
+      let g = 0
+      while (g < groups.length && groups[g]![0] !== connection) g++
+      if (g === groups.length) groups.push([connection, []])
+      groups[g]![1].push(item)
     }
     return groups
   }
@@ -131,28 +134,43 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
       )
     })
 
-  /** Quiet requests to each key's server, one write per server; `onQuiet` sees the answers the quiet requests gave. */
+  /** Quiet requests to one server in one write; `onQuiet` sees the answers the quiet requests gave. */
+  const quietBatch = <A, E extends MemcachedError | ValueTooLarge>(
+    connection: Connection,
+    group: ReadonlyArray<A>,
+    encode: (group: ReadonlyArray<A>, firstOpaque: number) => Array<Buffer>,
+    onQuiet: (connection: Connection, item: A, response: Response) => E | undefined
+  ): Effect.Effect<void, E | MemcachedError> => {
+    const firstOpaque = nextOpaques(client, group.length + 1)
+    const frames = encode(group, firstOpaque)
+    frames.push(encodeRequest(Opcode.Noop, firstOpaque + group.length))
+    let failure: E | undefined
+    return Effect.flatMap(
+      connection.batch(Buffer.concat(frames), firstOpaque, group.length, (i, response) => {
+        failure ??= onQuiet(connection, group[i]!, response)
+      }),
+      () => failure ? Effect.fail(failure) : Effect.void
+    )
+  }
+
+  /**
+   * Quiet requests to each key's server, one write per server: `encode` frames a server's items, with the opaques
+   * `firstOpaque`, `firstOpaque + 1`, …; `onQuiet` sees the answers the quiet requests gave.
+   */
   const pipelined = <A, E extends MemcachedError | ValueTooLarge>(
     items: ReadonlyArray<A>,
     keyOf: (item: A) => WireKey,
-    frameOf: (item: A, opaque: number) => Buffer,
+    encode: (group: ReadonlyArray<A>, firstOpaque: number) => Array<Buffer>,
     onQuiet: (connection: Connection, item: A, response: Response) => E | undefined
   ): Effect.Effect<void, E | MemcachedError> =>
     Effect.suspend(() => {
       const groups = groupByConnection(items, keyOf)
-      return groups instanceof MemcachedError ? Effect.fail(groups) : Effect.forEach(
+      if (groups instanceof MemcachedError) return Effect.fail(groups)
+      // One server, the usual case: no fiber is forked.
+      if (groups.length === 1) return quietBatch(groups[0]![0], groups[0]![1], encode, onQuiet)
+      return Effect.forEach(
         groups,
-        ([connection, group]) =>
-          Effect.suspend(() => {
-            const opaques = group.map(() => nextOpaque(client))
-            const finalOpaque = nextOpaque(client)
-            const frames = group.map((item, i) => frameOf(item, opaques[i]!))
-            frames.push(encodeRequest(Opcode.Noop, finalOpaque))
-            let failure: E | undefined
-            return connection.batch(Buffer.concat(frames), opaques, finalOpaque, (i, response) => {
-              failure ??= onQuiet(connection, group[i]!, response)
-            }).pipe(Effect.zipRight(Effect.suspend(() => failure ? Effect.fail(failure) : Effect.void)))
-          }),
+        ([connection, group]) => Effect.suspend(() => quietBatch(connection, group, encode, onQuiet)),
         { concurrency: "unbounded", discard: true }
       )
     })
@@ -213,12 +231,14 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     get: (key) => request(key, Opcode.GetK, (connection, response) => readItem(connection, key, response)),
     getMany: (keys) =>
       Effect.suspend(() => {
-        const found = new Map<string, StoredItem>()
+        const found = new Array<StoredItem | undefined>(keys.length)
+        // The items are the keys' indices, so that each hit lands at its key's place, whatever its server.
         return pipelined(
-          keys,
-          (key) => key,
-          (key, opaque) => encodeRequest(Opcode.GetKQ, opaque, key.bytes),
-          (connection, key, response) => {
+          keys.map((_, i) => i),
+          (i) => keys[i]!,
+          (group, firstOpaque) => [encodeKeyRequests(Opcode.GetKQ, firstOpaque, group.map((i) => keys[i]!.bytes))],
+          (connection, i, response) => {
+            const key = keys[i]!
             if (response.header.status === Status.KeyNotFound) return undefined
             if (response.header.status !== Status.Ok) return unexpected(connection, response, key)
             if (!sameKey(key, response)) {
@@ -229,7 +249,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
                 detail: "mismatched response"
               })
             }
-            found.set(key.text, itemOf(response))
+            found[i] = itemOf(response)
             return undefined
           }
         ).pipe(Effect.as(found))
@@ -260,11 +280,10 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     stats: Effect.map(
       Effect.forEach(connections, (connection) =>
         Effect.suspend(() => {
-          const opaque = nextOpaque(client)
-          const finalOpaque = nextOpaque(client)
+          const opaque = nextOpaques(client, 2)
           const stats: Record<string, string> = {}
-          const frame = Buffer.concat([encodeRequest(Opcode.Stat, opaque), encodeRequest(Opcode.Noop, finalOpaque)])
-          return connection.batch(frame, [opaque], finalOpaque, (_, response) => {
+          const frame = Buffer.concat([encodeRequest(Opcode.Stat, opaque), encodeRequest(Opcode.Noop, opaque + 1)])
+          return connection.batch(frame, opaque, 1, (_, response) => {
             if (response.key.length > 0) stats[response.key.toString("utf8")] = response.val.toString("utf8")
           }).pipe(Effect.as([connection.address.label, stats] as const))
         }), { concurrency: "unbounded" }),
@@ -276,7 +295,10 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
         return pipelined(
           entries,
           ([key]) => key,
-          ([key, item], opaque) => encodeRequest(Opcode.SetQ, opaque, key.bytes, extras(item.flags), item.value),
+          (group, firstOpaque) =>
+            group.map(([key, item], i) =>
+              encodeRequest(Opcode.SetQ, firstOpaque + i, key.bytes, extras(item.flags), item.value)
+            ),
           (connection, [key, item], response) =>
             response.header.status === Status.ValueTooLarge
               ? tooLarge(key, item.value.length)
@@ -290,7 +312,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
         return pipelined(
           keys,
           (key) => key,
-          (key, opaque) => encodeRequest(Opcode.DeleteQ, opaque, key.bytes),
+          (group, firstOpaque) => [encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group.map((key) => key.bytes))],
           (connection, key, response) => {
             if (response.header.status !== Status.KeyNotFound) return unexpected(connection, response, key)
             missing++

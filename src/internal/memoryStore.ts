@@ -69,14 +69,12 @@ export const makeMemoryStore = (maxItemSize: number): Store => {
         return entry ? Option.some(copyOut(entry)) : Option.none()
       }),
     getMany: (keys) =>
-      withNow((now) => {
-        const found = new Map<string, StoredItem>()
-        for (const key of keys) {
+      withNow((now) =>
+        keys.map((key) => {
           const entry = live(key, now)
-          if (entry) found.set(key.text, copyOut(entry))
-        }
-        return found
-      }),
+          return entry ? copyOut(entry) : undefined
+        })
+      ),
     store: (mode, key, item, expiry, cas) =>
       withNow((now) => {
         const entry = live(key, now)

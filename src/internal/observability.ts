@@ -137,7 +137,7 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     op: Op,
     exit: Exit.Exit<unknown, unknown>,
     millis: number,
-    distinctKeys: number,
+    batch: ReadonlyArray<string> | undefined,
     labels: ReadonlyArray<MetricLabel.MetricLabel>
   ) => {
     op.latency.unsafeUpdate(millis, labels)
@@ -149,7 +149,9 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
       } else if (op.info.read === "many") {
         const found = (exit.value as ReadonlyMap<string, unknown>).size
         op.hits.unsafeUpdate(found, labels)
-        op.misses.unsafeUpdate(Math.max(0, distinctKeys - found), labels)
+        // All hit when as many were found as asked for: the distinct keys need counting only otherwise.
+        const misses = batch === undefined || found === batch.length ? 0 : new Set(batch).size - found
+        op.misses.unsafeUpdate(Math.max(0, misses), labels)
       }
       return
     }
@@ -166,13 +168,13 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     fiber: Fiber.RuntimeFiber<unknown, unknown>,
     op: Op,
     effect: Effect.Effect<A, E, R>,
-    distinctKeys: number
+    batch: ReadonlyArray<string> | undefined
   ) => {
     const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
     const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
     const start = clock.unsafeCurrentTimeNanos()
     const done = (exit: Exit.Exit<A, E>) => {
-      record(op, exit, Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, distinctKeys, labels)
+      record(op, exit, Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, batch, labels)
       return exit
     }
     return Effect.matchCauseEffect(effect, {
@@ -216,7 +218,7 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     Effect.withFiberRuntime((fiber) => {
       let observed = effect
       if (metrics) {
-        observed = measure(fiber, op, observed, op.info.read === "many" && batch ? new Set(batch).size : 0)
+        observed = measure(fiber, op, observed, batch)
       }
       if (tracing && fiber.currentTracer !== nativeTracer) observed = trace(op, observed, args, batch)
       return observed

@@ -178,3 +178,26 @@ export const counterExtras = (delta: bigint, initial: bigint, expiration: number
   extras.writeUInt32BE(expiration, 16)
   return extras
 }
+
+/**
+ * @internal Frames, in one buffer, one request per key with neither extras nor value (`GetKQ`, `DeleteQ`), with the
+ * opaques `firstOpaque`, `firstOpaque + 1`, …
+ */
+export const encodeKeyRequests = (opcode: number, firstOpaque: number, keys: ReadonlyArray<Uint8Array>): Buffer => {
+  let size = 0
+  for (const key of keys) size += 24 + key.length
+  const frame = Buffer.allocUnsafe(size)
+  let offset = 0
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!
+    frame.fill(0, offset, offset + 24)
+    frame[offset] = 0x80
+    frame[offset + 1] = opcode
+    frame.writeUInt16BE(key.length, offset + 2)
+    frame.writeUInt32BE(key.length, offset + 8)
+    frame.writeUInt32BE(firstOpaque + i, offset + 12)
+    frame.set(key, offset + 24)
+    offset += 24 + key.length
+  }
+  return frame
+}

@@ -28,8 +28,10 @@ export type StoreMode = "set" | "add" | "replace"
 /** @internal */
 export interface Store {
   readonly get: (key: WireKey) => Effect.Effect<Option.Option<StoredItem>, MemcachedError>
-  /** Hits only, keyed by `WireKey.text`. */
-  readonly getMany: (keys: ReadonlyArray<WireKey>) => Effect.Effect<Map<string, StoredItem>, MemcachedError>
+  /** Each key's item, or `undefined` for a miss, in the order of `keys`. */
+  readonly getMany: (
+    keys: ReadonlyArray<WireKey>
+  ) => Effect.Effect<ReadonlyArray<StoredItem | undefined>, MemcachedError>
   /** `false` when `add` found the key, `replace` did not, or `cas` no longer matches the item. */
   readonly store: (
     mode: StoreMode,
