@@ -419,13 +419,19 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
         const password = options.password === undefined ? undefined : Redacted.value(options.password) || undefined
         const serverOptions = memjsServerOptions(deadlineMillis)
         const servers = addresses.right.map((address) => {
-          const server = new Memjs.Server(address.host, address.port, username, password, serverOptions) as MemjsServer
+          const server = new Memjs.Server(
+            address.host,
+            address.port,
+            username,
+            password,
+            serverOptions
+          ) as unknown as MemjsServer
           // memjs falls back to MEMCACHE(IER)_USERNAME/PASSWORD when these are empty; only our options count.
           server.username = username
           server.password = password
           return server
         })
-        const client = new Memjs.Client(servers, {
+        const client = new Memjs.Client(servers as unknown as Array<Memjs.Server>, {
           retries: 1,
           failover: false,
           expires: 0,

@@ -20,7 +20,7 @@ import type { ServerAddress } from "./servers.js"
 type ResponseCallback = (response: Response) => void
 
 /** @internal The parts of memjs's `Server` that memjs's typings leave out. */
-export interface MemjsServer extends Memjs.Server {
+export interface MemjsServer extends Omit<Memjs.Server, "responseCallbacks"> {
   host: string
   port: number
   username: string | undefined
@@ -226,7 +226,7 @@ export const makeConnection = (
         failed.username,
         failed.password,
         failed.options
-      ) as MemjsServer
+      ) as unknown as MemjsServer
       fresh.username = failed.username
       fresh.password = failed.password
       installFraming(fresh as unknown as FramedServer)

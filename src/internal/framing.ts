@@ -9,7 +9,7 @@
  */
 import { constants } from "node:buffer"
 import type * as Net from "node:net"
-import type { Response } from "./protocol.js"
+import { Response } from "./protocol.js"
 
 /** @internal The parts of memjs's `Server` that framing drives. */
 export interface FramedServer {
@@ -25,25 +25,6 @@ const HEADER = 24
 
 const frameLength = (header: Buffer, offset: number) => HEADER + header.readUInt32BE(offset + 8)
 
-const parse = (frame: Buffer): Response => {
-  const extrasLength = frame.readUInt8(4)
-  const keyLength = frame.readUInt16BE(2)
-  const keyStart = HEADER + extrasLength
-  const valueStart = keyStart + keyLength
-  return {
-    header: {
-      opcode: frame.readUInt8(1),
-      status: frame.readUInt16BE(6),
-      totalBodyLength: frame.readUInt32BE(8),
-      opaque: frame.readUInt32BE(12),
-      cas: frame.subarray(16, HEADER)
-    },
-    extras: frame.subarray(HEADER, keyStart),
-    key: frame.subarray(keyStart, valueStart),
-    val: frame.subarray(valueStart)
-  }
-}
-
 /** @internal Replaces `server.responseHandler` with copy-once framing; SASL frames are handled as memjs does. */
 export const installFraming = (server: FramedServer): void => {
   let socket: Net.Socket | undefined
@@ -52,7 +33,7 @@ export const installFraming = (server: FramedServer): void => {
   let filled = 0
 
   const deliver = (frame: Buffer) => {
-    const response = parse(frame)
+    const response = new Response(frame)
     if (response.header.opcode === 0x20) server.saslAuth()
     else if (response.header.status === 0x20) server.error("Memcached server authentication failed!")
     else if (response.header.opcode === 0x21) server.emit("authenticated")

@@ -52,7 +52,7 @@ export interface MemjsStore extends Store {
 const storeOpcodes: Record<StoreMode, number> = { set: Opcode.Set, add: Opcode.Add, replace: Opcode.Replace }
 
 const unexpected = (connection: Connection, response: Response, key?: WireKey): MemcachedError => {
-  const status = response.header.status
+  const status = response.status
   if (status === Status.InvalidArguments) connection.reset("the server closed the connection after invalid arguments")
   return new MemcachedError({
     reason: status === Status.AuthError ? "Auth" : "Protocol",
@@ -67,10 +67,7 @@ const annotateServer = (span: Tracer.AnySpan | undefined, connection: Connection
   for (const key in connection.spanAttributes) span.attribute(key, connection.spanAttributes[key])
 }
 
-const itemOf = (response: Response): StoredItem => ({
-  value: response.val,
-  flags: response.extras.length >= 4 ? response.extras.readUInt32BE(0) : 0
-})
+const itemOf = (response: Response): StoredItem => ({ value: response.val, flags: response.flags })
 
 /** @internal */
 export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
@@ -175,7 +172,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
       )
     })
 
-  const sameKey = (key: WireKey, response: Response) => response.key.equals(key.bytes)
+  const sameKey = (key: WireKey, response: Response) => response.hasKey(key.bytes)
 
   /** The answer of a write: `false` when memcached did not store it (exists, missing, or a stale CAS token). */
   const stored = (
@@ -184,7 +181,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     size: number,
     response: Response
   ): Effect.Effect<boolean, MemcachedError | ValueTooLarge> => {
-    switch (response.header.status) {
+    switch (response.status) {
       case Status.Ok:
         return Effect.succeed(true)
       case Status.KeyExists:
@@ -200,7 +197,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
 
   /** The answer of a request that succeeds on an existing key and says "not found" otherwise. */
   const existed = (connection: Connection, key: WireKey, response: Response) => {
-    switch (response.header.status) {
+    switch (response.status) {
       case Status.Ok:
         return Effect.succeed(true)
       case Status.KeyNotFound:
@@ -211,7 +208,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
   }
 
   const readItem = (connection: Connection, key: WireKey, response: Response) => {
-    switch (response.header.status) {
+    switch (response.status) {
       case Status.Ok:
         if (sameKey(key, response)) return Effect.succeed(Option.some(itemOf(response)))
         connection.reset("a response carried another key")
@@ -239,8 +236,8 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
           (group, firstOpaque) => [encodeKeyRequests(Opcode.GetKQ, firstOpaque, group.map((i) => keys[i]!.bytes))],
           (connection, i, response) => {
             const key = keys[i]!
-            if (response.header.status === Status.KeyNotFound) return undefined
-            if (response.header.status !== Status.Ok) return unexpected(connection, response, key)
+            if (response.status === Status.KeyNotFound) return undefined
+            if (response.status !== Status.Ok) return unexpected(connection, response, key)
             if (!sameKey(key, response)) {
               connection.reset("a response carried another key")
               return new MemcachedError({
@@ -267,7 +264,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
       request(key, Opcode.GetK, (connection, response) =>
         Effect.map(
           readItem(connection, key, response),
-          Option.map((item) => ({ ...item, cas: response.header.cas.readBigUInt64BE(0) }))
+          Option.map((item) => ({ ...item, cas: response.cas.readBigUInt64BE(0) }))
         )),
     concat: (side, key, value) =>
       request(
@@ -300,7 +297,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
               encodeRequest(Opcode.SetQ, firstOpaque + i, key.bytes, extras(item.flags), item.value)
             ),
           (connection, [key, item], response) =>
-            response.header.status === Status.ValueTooLarge
+            response.status === Status.ValueTooLarge
               ? tooLarge(key, item.value.length)
               : unexpected(connection, response, key)
         )
@@ -314,7 +311,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
           (key) => key,
           (group, firstOpaque) => [encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group.map((key) => key.bytes))],
           (connection, key, response) => {
-            if (response.header.status !== Status.KeyNotFound) return unexpected(connection, response, key)
+            if (response.status !== Status.KeyNotFound) return unexpected(connection, response, key)
             missing++
             return undefined
           }
@@ -339,7 +336,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
         key,
         direction === "increment" ? Opcode.Increment : Opcode.Decrement,
         (connection, response) => {
-          switch (response.header.status) {
+          switch (response.status) {
             case Status.Ok:
               return Effect.succeed(response.val.readBigUInt64BE(0))
             case Status.KeyNotFound:
@@ -375,7 +372,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
       encodeRequest(opcode, opaque),
       opaque,
       (response) =>
-        response.header.status === Status.Ok ? Effect.succeed(response) : Effect.fail(unexpected(connection, response))
+        response.status === Status.Ok ? Effect.succeed(response) : Effect.fail(unexpected(connection, response))
     )
   }
 

@@ -62,18 +62,56 @@ const statusText: Record<number, string> = {
 export const describeStatus = (status: number): string =>
   statusText[status] ?? `status 0x${status.toString(16).padStart(2, "0")}`
 
-/** @internal A parsed response, as memjs hands it over. */
-export interface Response {
-  readonly header: {
-    readonly opcode: number
-    readonly status: number
-    readonly opaque: number
-    readonly totalBodyLength: number
-    readonly cas: Buffer
+/**
+ * @internal A response frame, read in place: a field is read from the frame's bytes when it is asked for, so a
+ * response costs one object and, for a value, one view. The frame is its own `header`, the shape memjs's `respond`
+ * reads (`response.header.opaque`).
+ */
+export class Response {
+  constructor(readonly frame: Buffer) {}
+  get header(): this {
+    return this
   }
-  readonly key: Buffer
-  readonly extras: Buffer
-  readonly val: Buffer
+  get opcode(): number {
+    return this.frame[1]!
+  }
+  get status(): number {
+    return this.frame.readUInt16BE(6)
+  }
+  get totalBodyLength(): number {
+    return this.frame.readUInt32BE(8)
+  }
+  get opaque(): number {
+    return this.frame.readUInt32BE(12)
+  }
+  get cas(): Buffer {
+    return this.frame.subarray(16, 24)
+  }
+  get extras(): Buffer {
+    return this.frame.subarray(24, this.#keyStart())
+  }
+  get key(): Buffer {
+    return this.frame.subarray(this.#keyStart(), this.#valueStart())
+  }
+  get val(): Buffer {
+    return this.frame.subarray(this.#valueStart())
+  }
+  /** The item flags: the first four bytes of the extras, or 0 when there are none. */
+  get flags(): number {
+    return this.frame[4]! >= 4 ? this.frame.readUInt32BE(24) : 0
+  }
+  /** Whether the response carries the key `bytes`, compared in place. */
+  hasKey(bytes: Uint8Array): boolean {
+    const start = this.#keyStart()
+    const end = this.#valueStart()
+    return end - start === bytes.length && this.frame.compare(bytes, 0, bytes.length, start, end) === 0
+  }
+  #keyStart(): number {
+    return 24 + this.frame[4]!
+  }
+  #valueStart(): number {
+    return 24 + this.frame[4]! + this.frame.readUInt16BE(2)
+  }
 }
 
 /** Frames of at least this many bytes are built in recycled buffers. */
