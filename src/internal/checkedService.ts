@@ -61,7 +61,6 @@ const toUnsigned64 = (name: string, value: bigint | number): bigint => {
 export const makeCheckedService = (store: Store, options: CheckedServiceOptions): MemcachedService => {
   const encodeKey = makeKeyEncoder(options)
   const defaultTtl = options.defaultTtl === undefined ? "300 seconds" : options.defaultTtl
-  toExpiry(defaultTtl)
 
   const retry = options.retry ?? defaultRetry
   /** For operations that may safely be sent twice. */
@@ -80,7 +79,8 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
   const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.mapError(effect, (error) => markUnknownOutcome(error) as E)
 
-  const expiryOf = (ttl: Duration.DurationInput | null | undefined) => toExpiry(ttl === undefined ? defaultTtl : ttl)
+  const defaultExpiry = toExpiry(defaultTtl)
+  const expiryOf = (ttl: Duration.DurationInput | null | undefined) => ttl === undefined ? defaultExpiry : toExpiry(ttl)
 
   /**
    * The key is checked when the operation is built, not in an `Effect.suspend` of its own: a bad key is an Effect

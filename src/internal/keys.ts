@@ -10,6 +10,9 @@ import { InvalidKey } from "../errors/InvalidKey.js"
 /** @internal memcached's own limit on a key, in bytes. */
 export const MAX_KEY_BYTES = 250
 
+/** How many encoded keys an encoder keeps. */
+const RECENT_KEYS = 4096
+
 /** @internal A checked key as it goes on the wire: `key` is the caller's, `text`/`bytes` the prefixed form. */
 export interface WireKey {
   readonly key: string
@@ -67,7 +70,20 @@ export const makeKeyEncoder = (rules: KeyRules) => {
   const prefixBytes = Buffer.byteLength(prefix, "utf8")
   const hashLongKeys = rules.hashLongKeys ?? false
   const prefixAscii = isPrintableAscii(prefix)
-  return (key: unknown): Either.Either<WireKey, InvalidKey> => {
+  // Keys come back again and again: the last few thousand valid ones are kept encoded (and forgotten all at once).
+  const recent = new Map<string, Either.Either<WireKey, InvalidKey>>()
+  const encode = (key: unknown): Either.Either<WireKey, InvalidKey> => {
+    if (typeof key !== "string") return check(key)
+    const known = recent.get(key)
+    if (known) return known
+    const encoded = check(key)
+    if (Either.isRight(encoded)) {
+      if (recent.size >= RECENT_KEYS) recent.clear()
+      recent.set(key, encoded)
+    }
+    return encoded
+  }
+  const check = (key: unknown): Either.Either<WireKey, InvalidKey> => {
     if (typeof key !== "string") {
       return Either.left(new InvalidKey({ key: describe(key), reason: `must be a string, got ${typeOf(key)}` }))
     }
@@ -94,6 +110,7 @@ export const makeKeyEncoder = (rules: KeyRules) => {
     const text = `${prefix}#${createHash("sha256").update(key, "utf8").digest("hex")}`
     return Either.right({ key, text, bytes: Buffer.from(text, "utf8") })
   }
+  return encode
 }
 
 const describe = (value: unknown): string => {
