@@ -120,7 +120,7 @@ const runBench = async (options: Options) => {
     const dataSets = makeDataSets(options.buffers)
     await preload(server.address, dataSets)
     const lib = await loadLibrary(options.fromSource, log)
-    for (const id of options.sides) sides.push(await makeSide(lib, id, server.address))
+    for (const id of options.sides) sides.push(await makeSide(lib, id, server.address, options.serializer))
     await sanityCheck(sides, dataSets)
     log(`bench: ${sides.map((side) => side.label).join(", ")} connected, keys written (${elapsed(t0)})`)
 
@@ -248,12 +248,14 @@ const runBench = async (options: Options) => {
         "",
         ...(noisy ? [`> ${noisy.trim()}`, ""] : []),
         "- **memjs**: raw memjs, promise API (`Client.create(addr, { logger, retries: 1 })`).",
-        "- **Cache**: the `Cache` service (`Memcached.layer({ servers })` + `Serializer.raw`); the whole workload runs " +
+        `- **Cache**: the \`Cache\` service (\`Memcached.layer({ servers })\` + \`Serializer.${options.serializer}\`${
+          options.serializer === "bytes" ? ": Buffers back, as raw memjs gives" : ""
+        }); the whole workload runs ` +
         "inside Effect as N fibers, each running one operation after another (as the memjs side runs N async loops).",
         ...(options.sides.includes("cache-rp")
           ? ["- **Cache·rp**: the same service, one `runtime.runPromise(…)` per operation from async code."]
           : []),
-        "- **facade**: `new MemcachedCache({ servers, serializer: \"raw\" })`, promise API.",
+        `- **facade**: \`new MemcachedCache({ servers, serializer: "${options.serializer}" })\`, promise API.`,
         "",
         `Values: ${options.buffers ? "Buffers" : "ASCII strings"} (100 B unless stated). Gets always hit. ` +
         "`ops/s` counts operations, or batches for getMany (raw memjs: 100 concurrent gets per batch). " +

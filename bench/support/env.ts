@@ -6,7 +6,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
-import type { SideId } from "./sides.js"
+import type { BenchSerializer, SideId } from "./sides.js"
 import { workloads } from "./workloads.js"
 
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -23,6 +23,7 @@ export interface Options {
   readonly warmupMs: number
   readonly write: boolean
   readonly buffers: boolean
+  readonly serializer: BenchSerializer
   /** Measure src/ through tsx instead of src/ compiled by tsc into bench/.build/dist. */
   readonly fromSource: boolean
   /** Internal (bench/profile.ts): where to write the measured windows, as process.hrtime µs. */
@@ -41,10 +42,19 @@ const USAGE = `npm run bench [-- options]
   --warmup=MS        warm-up per workload and side before the first repetition (default 300; quick 40);
                      each side also warms up on the mixed workload for 3× this at the start
   --buffers          values are Buffers instead of ASCII strings
+  --serializer=NAME  the Cache and facade sides' serializer: bytes (default: Buffers back, as raw memjs gives),
+                     raw (strings back: V8 builds a string per read), json or structured
   --src              measure src/ as tsx runs it, instead of src/ compiled by tsc into bench/.build/dist (what
                      package users run); tsx's esbuild transform adds __name(…) wrappers (keepNames) that cost CPU
   --no-write         do not write bench/results/*.md
 `
+
+const serializers: ReadonlyArray<BenchSerializer> = ["bytes", "raw", "json", "structured"]
+
+const serializerOption = (name: string): BenchSerializer => {
+  if (!serializers.includes(name as BenchSerializer)) throw new Error(`unknown serializer ${name}\n\n${USAGE}`)
+  return name as BenchSerializer
+}
 
 const allSides: ReadonlyArray<SideId> = ["memjs", "cache", "cache-rp", "facade"]
 
@@ -69,6 +79,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     "duration",
     "warmup",
     "buffers",
+    "serializer",
     "src",
     "no-write"
   ])
@@ -101,6 +112,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     warmupMs: number("warmup", quick ? 40 : 300),
     write: !flags.has("no-write") && process.env["BENCH_PROFILE_WINDOWS"] === undefined,
     buffers: flags.has("buffers"),
+    serializer: serializerOption(flags.get("serializer") ?? "bytes"),
     fromSource: flags.has("src"),
     windowsFile: process.env["BENCH_PROFILE_WINDOWS"]
   }

@@ -39,7 +39,7 @@ export const runHeap = async (
   gc: Gc,
   log: (line: string) => void
 ): Promise<HeapResult> => {
-  const { runtime, ops } = await openCache(lib, address)
+  const { runtime, ops } = await openCache(lib, address, "bytes")
   const recorder = new Recorder()
   const { keys, value } = data
   const count = keys.length

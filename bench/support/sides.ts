@@ -2,10 +2,10 @@
  * The sides that are compared, each over its own connection to the same memcached:
  *
  * - `memjs`:    raw memjs 1.3.2, promise API (`Client.create(addr, { logger, retries: 1 })`).
- * - `Cache`:    the `Cache` service (Memcached.layer + Serializer.raw) on a ManagedRuntime; the whole cell runs inside
+ * - `Cache`:    the `Cache` service (Memcached.layer + Serializer.bytes, or --serializer) on a ManagedRuntime; the whole cell runs inside
  *               Effect as N fibers, each looping over operations — the Effect-native style.
  * - `Cache·rp`: the same service, but every operation is its own `runtime.runPromise(…)` from async code.
- * - `facade`:   `new MemcachedCache({ servers, serializer: "raw" })`, promise API.
+ * - `facade`:   `new MemcachedCache({ servers, serializer: "bytes" })` (or --serializer), promise API.
  */
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
 import * as Memjs from "memjs"
@@ -165,9 +165,12 @@ export const makeMemjsSide = (address: string): Side => {
 const lengthOf = (value: unknown): number | undefined =>
   typeof value === "string" || value instanceof Uint8Array ? value.length : undefined
 
-const cacheRuntime = async (lib: Library, address: string) => {
+/** The serializer the Cache and facade sides use (`--serializer`); raw memjs moves bytes, as `bytes` does. */
+export type BenchSerializer = "bytes" | "raw" | "json" | "structured"
+
+const cacheRuntime = async (lib: Library, address: string, serializer: BenchSerializer) => {
   const runtime = ManagedRuntime.make(
-    lib.Memcached.layer({ servers: address }).pipe(Layer.provide(lib.Serializer.raw))
+    lib.Memcached.layer({ servers: address }).pipe(Layer.provide(lib.Serializer[serializer]))
   )
   const cache: CacheService = await runtime.runPromise(lib.Cache)
   return { runtime, cache }
@@ -180,8 +183,8 @@ const cacheEffectOps = (cache: CacheService): EffectOps => ({
 })
 
 /** `Cache`, Effect-native: the whole cell is one Effect run. */
-export const makeCacheSide = async (lib: Library, address: string): Promise<Side> => {
-  const { runtime, cache } = await cacheRuntime(lib, address)
+export const makeCacheSide = async (lib: Library, address: string, serializer: BenchSerializer): Promise<Side> => {
+  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
   const ops = cacheEffectOps(cache)
   return {
     id: "cache",
@@ -199,14 +202,18 @@ export const makeCacheSide = async (lib: Library, address: string): Promise<Side
 }
 
 /** Exposed for the heap check, which drives `Cache` directly. */
-export const openCache = async (lib: Library, address: string) => {
-  const { runtime, cache } = await cacheRuntime(lib, address)
+export const openCache = async (lib: Library, address: string, serializer: BenchSerializer) => {
+  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
   return { runtime, cache, ops: cacheEffectOps(cache) }
 }
 
 /** `Cache`, one `runtime.runPromise` per operation, driven from async code. */
-export const makeCacheRunPromiseSide = async (lib: Library, address: string): Promise<Side> => {
-  const { runtime, cache } = await cacheRuntime(lib, address)
+export const makeCacheRunPromiseSide = async (
+  lib: Library,
+  address: string,
+  serializer: BenchSerializer
+): Promise<Side> => {
+  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
   const run = <A>(effect: Effect.Effect<A, MemcachedError | unknown>) => runtime.runPromise(effect)
   const ops: PromiseOps = {
     get: (key) => run(Effect.map(cache.get(key), Option.isSome)),
@@ -224,8 +231,8 @@ export const makeCacheRunPromiseSide = async (lib: Library, address: string): Pr
   }
 }
 
-export const makeFacadeSide = async (lib: Library, address: string): Promise<Side> => {
-  const facade = new lib.MemcachedCache({ servers: address, serializer: "raw" })
+export const makeFacadeSide = async (lib: Library, address: string, serializer: BenchSerializer): Promise<Side> => {
+  const facade = new lib.MemcachedCache({ servers: address, serializer })
   await facade.connect()
   const ops: PromiseOps = {
     get: (key) => facade.get(key).then((value) => value !== undefined),
@@ -242,15 +249,15 @@ export const makeFacadeSide = async (lib: Library, address: string): Promise<Sid
   }
 }
 
-export const makeSide = (lib: Library, id: SideId, address: string): Promise<Side> => {
+export const makeSide = (lib: Library, id: SideId, address: string, serializer: BenchSerializer): Promise<Side> => {
   switch (id) {
     case "memjs":
       return Promise.resolve(makeMemjsSide(address))
     case "cache":
-      return makeCacheSide(lib, address)
+      return makeCacheSide(lib, address, serializer)
     case "cache-rp":
-      return makeCacheRunPromiseSide(lib, address)
+      return makeCacheRunPromiseSide(lib, address, serializer)
     case "facade":
-      return makeFacadeSide(lib, address)
+      return makeFacadeSide(lib, address, serializer)
   }
 }
