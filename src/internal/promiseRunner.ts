@@ -9,7 +9,6 @@
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Runtime from "effect/Runtime"
 
 interface Call<R> {
@@ -33,15 +32,18 @@ export const makePromiseRunner = <R>(runtime: Runtime.Runtime<R>, maxParked = 25
   let closed = false
   const fork = Runtime.runFork(runtime)
 
-  const settle = (call: Call<R>, exit: Exit.Exit<unknown, unknown>) => {
-    if (Exit.isSuccess(exit)) call.resolve(exit.value)
-    else call.reject(Cause.squash(exit.cause))
-  }
+  const next = (): Effect.Effect<void, never, R> => closed || parked.length >= maxParked ? Effect.void : park
 
   const serve = (call: Call<R>): Effect.Effect<void, never, R> =>
-    Effect.flatMap(Effect.exit(call.effect), (exit) => {
-      settle(call, exit)
-      return closed || parked.length >= maxParked ? Effect.void : park
+    Effect.matchCauseEffect(call.effect, {
+      onFailure: (cause) => {
+        call.reject(Cause.squash(cause))
+        return next()
+      },
+      onSuccess: (value) => {
+        call.resolve(value)
+        return next()
+      }
     })
 
   const park: Effect.Effect<void, never, R> = Effect.async<void, never, R>((resume) => {
