@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import {
   ConfigProvider,
   Context,
+  type Duration,
   Effect,
   Exit,
   Fiber,
@@ -21,13 +22,29 @@ import * as Util from "node:util"
 import { vi } from "vitest"
 import { Cache, Memcached, MemcachedError, MemcachedLive, type MemcachedOptions, Serializer } from "../src/index.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
-import { startMemcached } from "./support/MemcachedServer.js"
+import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
 import { closedPort, silentServer } from "./support/network.js"
 import { elapsed, failureOf } from "./support/outcomes.js"
 import { build } from "./support/services.js"
 
 /** Builds `Memcached.layer(options)` with the bytes serializer in the current scope. */
 const open = (options: MemcachedOptions) => build(Memcached.layer(options).pipe(Layer.provide(Serializer.bytes)))
+
+/** Runs `workers` side by side, freezes the server (SIGSTOP) after `before` for `frozen`, and waits for them all. */
+const throughFreeze = (
+  server: RunningServer,
+  workers: ReadonlyArray<Effect.Effect<void>>,
+  before: Duration.DurationInput,
+  frozen: Duration.DurationInput
+) =>
+  Effect.gen(function*() {
+    const running = yield* Effect.fork(Effect.all(workers, { concurrency: "unbounded", discard: true }))
+    yield* Effect.sleep(before)
+    yield* server.stop()
+    yield* Effect.sleep(frozen)
+    yield* server.resume()
+    yield* Fiber.join(running)
+  })
 
 const randomValue = (size: number, seed: string) => {
   const bytes = Buffer.alloc(size)
@@ -207,15 +224,7 @@ describe("a server that is killed, frozen or restarted", () => {
               }
             }
           })
-        const readers = yield* Effect.fork(Effect.all(Array.from({ length: 100 }, (_, id) => reader(id)), {
-          concurrency: "unbounded",
-          discard: true
-        }))
-        yield* Effect.sleep("700 millis")
-        yield* server.stop()
-        yield* Effect.sleep("800 millis")
-        yield* server.resume()
-        yield* Fiber.join(readers)
+        yield* throughFreeze(server, Array.from({ length: 100 }, (_, id) => reader(id)), "700 millis", "800 millis")
         assert.strictEqual(wrong, 0)
         assert.isAbove(failures, 0, "the freeze should have been felt")
         assert.isAbove(hits, 50) // reads did happen (the count depends on machine load)
@@ -260,15 +269,7 @@ describe("a server that is killed, frozen or restarted", () => {
               }
             }
           })
-        const writers = yield* Effect.fork(Effect.all(Array.from({ length: 16 }, (_, id) => writer(id)), {
-          concurrency: "unbounded",
-          discard: true
-        }))
-        yield* Effect.sleep("800 millis")
-        yield* server.stop()
-        yield* Effect.sleep("1300 millis")
-        yield* server.resume()
-        yield* Fiber.join(writers)
+        yield* throughFreeze(server, Array.from({ length: 16 }, (_, id) => writer(id)), "800 millis", "1300 millis")
         assert.strictEqual(wrong, 0)
         assert.isAbove(failures, 0, "the freeze should have been felt")
         assert.isAbove(hits, 10) // writes and reads did happen (the count depends on machine load)
