@@ -1,7 +1,7 @@
 /**
- * One server's connection: a memjs `Server` (socket, SASL, response framing) driven with our own requests, our own
- * deadline per request, and a fresh `Server` after any transport failure. memjs never retries here, so nothing is
- * sent twice, and a wedged or half-read connection is never reused.
+ * One server's connection: a memjs `Server` (socket, SASL) driven with our own requests, written a flight at a time
+ * with one deadline per flight, and a fresh `Server` after any transport failure. memjs never retries here, so
+ * nothing is sent twice, and a wedged or half-read connection is never reused.
  *
  * @internal
  */
