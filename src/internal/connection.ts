@@ -49,10 +49,12 @@ export const memjsServerOptions = (deadlineMillis: number) => ({
 })
 
 /** A batch's quiet requests on one server: opaques `first` up to `end`, the opaque of the batch's final no-op. */
-interface QuietRange {
-  readonly first: number
-  readonly end: number
-  readonly onQuiet: (index: number, response: Response) => void
+class QuietRange {
+  constructor(
+    readonly first: number,
+    readonly end: number,
+    readonly onQuiet: (index: number, response: Response) => void
+  ) {}
 }
 
 /** A memjs `Server` with the quiet ranges of its pending batches (see `installQuietRanges`). */
@@ -79,6 +81,38 @@ const installQuietRanges = (server: MemjsServer): void => {
     }
     respond.call(server, response)
   }
+}
+
+/*
+ * The objects made for every request are class instances, never object or array literals: V8 may decide to allocate a
+ * literal's objects straight in the old generation ("allocation-site pretenuring") once it saw them survive, and then
+ * every young object they point to survives each scavenge too. Measured on getMany: 18% of the young generation
+ * survived, and each scavenge took 7 ms instead of 1 (see the README's Performance section).
+ */
+
+/**
+ * Requests made together form a flight: their frames leave in one write, and one timer holds their deadline. The
+ * write waits for a microtask queued by the first request: fibers resumed by the same batch of responses run first
+ * (Effect resumes them in microtasks queued earlier), and so do promise callbacks already queued, so their requests
+ * join the flight, while a lone request still leaves without waiting for the next turn of the event loop.
+ */
+class Flight {
+  readonly frames = new Array<Buffer>()
+  /** The frames' total length in bytes. */
+  size = 0
+  readonly requests = new Array<Pending>()
+  /** Requests not yet settled; the deadline timer stops when none are left. */
+  open = 0
+  /** Whether the frames went out on a connected socket, so that the server may have applied them. */
+  written = false
+  timer: ReturnType<typeof setTimeout> | undefined = undefined
+  constructor(readonly server: MemjsServer) {}
+}
+
+/** One request of a flight, until its answer, its failure or its deadline settles it. */
+class Pending {
+  settled = false
+  constructor(readonly flight: Flight, readonly onFailure: (error: MemcachedError) => void) {}
 }
 
 /** A wall-clock pause: the transport runs on real sockets, so a `TestClock` must not hold it up. */
@@ -242,32 +276,6 @@ export const makeConnection = (
   const deadlineError = () =>
     new MemcachedError({ reason: "Timeout", server: label, detail: `no answer within ${deadlineMillis} ms` })
 
-  /**
-   * Requests made together form a flight: their frames leave in one write, and one timer holds their deadline. The
-   * write waits for a microtask queued by the first request: fibers resumed by the same batch of responses run first
-   * (Effect resumes them in microtasks queued earlier), and so do promise callbacks already queued, so their requests
-   * join the flight, while a lone request still leaves without waiting for the next turn of the event loop.
-   */
-  interface Flight {
-    readonly server: MemjsServer
-    readonly frames: Array<Buffer>
-    /** The frames' total length in bytes. */
-    size: number
-    readonly requests: Array<Pending>
-    /** Requests not yet settled; the deadline timer stops when none are left. */
-    open: number
-    /** Whether the frames went out on a connected socket, so that the server may have applied them. */
-    written: boolean
-    timer: ReturnType<typeof setTimeout> | undefined
-  }
-
-  /** One request of a flight, until its answer, its failure or its deadline settles it. */
-  interface Pending {
-    readonly flight: Flight
-    settled: boolean
-    readonly onFailure: (error: MemcachedError) => void
-  }
-
   let collecting: Flight | undefined
 
   const settle = (pending: Pending): boolean => {
@@ -311,7 +319,7 @@ export const makeConnection = (
 
   const flightFor = (server: MemjsServer): Flight => {
     if (collecting !== undefined && collecting.server === server) return collecting
-    const flight: Flight = { server, frames: [], size: 0, requests: [], open: 0, written: false, timer: undefined }
+    const flight = new Flight(server)
     flight.timer = setTimeout(expire, deadlineMillis, flight)
     queueMicrotask(() => launch(flight))
     collecting = flight
@@ -332,7 +340,7 @@ export const makeConnection = (
     if (closed) return onFailure(closedError())
     const server = client.servers[index]!
     const flight = flightFor(server)
-    const pending: Pending = { flight, settled: false, onFailure }
+    const pending = new Pending(flight, onFailure)
     flight.frames.push(frame)
     flight.size += frame.length
     flight.requests.push(pending)
@@ -386,7 +394,7 @@ export const makeConnection = (
   ) =>
     send<void>(frame, (server, succeed, fail) => {
       const ranges = (server as unknown as BatchingServer).quietRanges
-      const range: QuietRange = { first: firstOpaque, end: firstOpaque + count, onQuiet }
+      const range = new QuietRange(firstOpaque, firstOpaque + count, onQuiet)
       const done = () => {
         const at = ranges.indexOf(range)
         if (at >= 0) ranges.splice(at, 1)

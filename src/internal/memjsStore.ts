@@ -67,7 +67,12 @@ const annotateServer = (span: Tracer.AnySpan | undefined, connection: Connection
   for (const key in connection.spanAttributes) span.attribute(key, connection.spanAttributes[key])
 }
 
-const itemOf = (response: Response): StoredItem => ({ value: response.val, flags: response.flags })
+/** A hit's item; a class, not a literal, as every per-request object (see "pretenuring" in `connection.ts`). */
+class Hit implements StoredItem {
+  constructor(readonly value: Uint8Array, readonly flags: number) {}
+}
+
+const itemOf = (response: Response): StoredItem => new Hit(response.val, response.flags)
 
 /** @internal */
 export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
