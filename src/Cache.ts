@@ -20,6 +20,7 @@ import { SerializationError } from "./errors/SerializationError.js"
 import { argsKey } from "./internal/argsKey.js"
 import type { CacheStore } from "./internal/namespace.js"
 import { namespaceStore } from "./internal/namespace.js"
+import { EncodedRecord, ItemRecord, WriteRecord } from "./internal/records.js"
 import type { Item, Ttl } from "./Memcached.js"
 import type { Encoded, SerializerService } from "./Serializer.js"
 
@@ -281,7 +282,7 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
     // The untyped view skips the identity codec, and a serializer that answers at once (its Effect is an `Exit`)
     // is used without a step of the fiber: one step fewer on every read and write.
     const decodeItem = (key: string, item: Item): Effect.Effect<A, SerializationError> => {
-      const decoded = serializer.decode(key, { bytes: item.value, flags: item.flags })
+      const decoded = serializer.decode(key, new EncodedRecord(item.value, item.flags))
       return codec === identity
         ? decoded as Effect.Effect<A, SerializationError>
         : Effect.flatMap(decoded, (value) => codec.decode(key, value))
@@ -310,7 +311,7 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
       }
       return rest()
     }
-    const toItem = ({ bytes, flags }: Encoded): Item => ({ value: bytes, flags })
+    const toItem = ({ bytes, flags }: Encoded): Item => new ItemRecord(bytes, flags)
     const encodeItem = (key: string, value: A): Effect.Effect<Item, SerializationError> =>
       codec === identity
         ? mapNow(serializer.encode(key, value), toItem)
@@ -334,7 +335,10 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
       )
 
     const set = (key: string, value: A, options?: SetOptions) =>
-      flatMapNow(encodeItem(key, value), (item) => store.set(key, item.value, { flags: item.flags, ttl: options?.ttl }))
+      flatMapNow(
+        encodeItem(key, value),
+        (item) => store.set(key, item.value, new WriteRecord(item.flags, options?.ttl))
+      )
 
     const getOrSet = <E, R>(key: string, compute: Effect.Effect<A, E, R>, options?: GetOrSetOptions) =>
       Effect.flatMap(

@@ -10,6 +10,7 @@ import * as Layer from "effect/Layer"
 import * as v8 from "node:v8"
 import { SerializationError } from "./errors/SerializationError.js"
 import { hasLoneSurrogate } from "./internal/keys.js"
+import { EncodedRecord } from "./internal/records.js"
 
 /**
  * Bytes as stored in memcached, with the item's 32-bit flags.
@@ -73,7 +74,7 @@ const marked = (
   decode: (bytes: Buffer) => unknown
 ): SerializerService => ({
   name,
-  encode: (key, value) => attempt(key, "encode", () => ({ bytes: encode(value), flags })),
+  encode: (key, value) => attempt(key, "encode", () => new EncodedRecord(encode(value), flags)),
   decode: (key, encoded) =>
     encoded.flags === flags ? attempt(key, "decode", () => decode(asBuffer(encoded.bytes))) : Effect.fail(
       mismatch(key, encoded.flags, name)
@@ -99,10 +100,10 @@ const rawBytes = (key: string, value: unknown): Effect.Effect<Encoded, Serializa
   if (typeof value === "string") {
     return hasLoneSurrogate(value)
       ? Effect.fail(new SerializationError({ key, direction: "encode", cause: "the string has a lone surrogate" }))
-      : Effect.succeed({ bytes: Buffer.from(value, "utf8"), flags: Flags.raw })
+      : Effect.succeed(new EncodedRecord(Buffer.from(value, "utf8"), Flags.raw))
   }
-  if (value instanceof Uint8Array) return Effect.succeed({ bytes: value, flags: Flags.raw })
-  if (value instanceof ArrayBuffer) return Effect.succeed({ bytes: new Uint8Array(value), flags: Flags.raw })
+  if (value instanceof Uint8Array) return Effect.succeed(new EncodedRecord(value, Flags.raw))
+  if (value instanceof ArrayBuffer) return Effect.succeed(new EncodedRecord(new Uint8Array(value), Flags.raw))
   return Effect.fail(
     new SerializationError({
       key,

@@ -20,6 +20,7 @@ import { maxValueBytes } from "./itemSize.js"
 import type { KeyRules, WireKey } from "./keys.js"
 import { makeKeyEncoder } from "./keys.js"
 import { instrument } from "./observability.js"
+import { ItemRecord } from "./records.js"
 import type { Store, StoreMode } from "./store.js"
 import { toExpiry } from "./ttl.js"
 
@@ -118,7 +119,7 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
 
   const storeOne = (mode: StoreMode, cas?: bigint) => (key: string, value: Uint8Array, options?: WriteOptions) =>
     withKey(key, (wire) => {
-      const item = { value, flags: (options?.flags ?? 0) >>> 0 }
+      const item = new ItemRecord(value, (options?.flags ?? 0) >>> 0)
       const error = tooLarge(wire, item)
       if (error) return Effect.fail(error)
       const write = store.store(mode, wire, item, expiryOf(options?.ttl), cas)

@@ -83,15 +83,8 @@ const installQuietRanges = (server: MemjsServer): void => {
   }
 }
 
-/*
- * The objects made for every request are class instances, never object or array literals: V8 may decide to allocate a
- * literal's objects straight in the old generation ("allocation-site pretenuring") once it saw them survive, and then
- * every young object they point to survives each scavenge too. Measured on getMany: 18% of the young generation
- * survived, and each scavenge took 7 ms instead of 1 (see the README's Performance section).
- */
-
 /**
- * Requests made together form a flight: their frames leave in one write, and one timer holds their deadline. The
+ * Requests made together form a flight (a class, as every object made per request: see `records.ts`): their frames leave in one write, and one timer holds their deadline. The
  * write waits for a microtask queued by the first request: fibers resumed by the same batch of responses run first
  * (Effect resumes them in microtasks queued earlier), and so do promise callbacks already queued, so their requests
  * join the flight, while a lone request still leaves without waiting for the next turn of the event loop.

@@ -28,6 +28,7 @@ import {
   Status,
   storeExtras
 } from "./protocol.js"
+import { ItemRecord } from "./records.js"
 import type { ServerAddress } from "./servers.js"
 import type { Store, StoredItem, StoreMode } from "./store.js"
 import { toExpirationField } from "./ttl.js"
@@ -67,12 +68,7 @@ const annotateServer = (span: Tracer.AnySpan | undefined, connection: Connection
   for (const key in connection.spanAttributes) span.attribute(key, connection.spanAttributes[key])
 }
 
-/** A hit's item; a class, not a literal, as every per-request object (see "pretenuring" in `connection.ts`). */
-class Hit implements StoredItem {
-  constructor(readonly value: Uint8Array, readonly flags: number) {}
-}
-
-const itemOf = (response: Response): StoredItem => new Hit(response.val, response.flags)
+const itemOf = (response: Response): StoredItem => new ItemRecord(response.val, response.flags)
 
 /** @internal */
 export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {

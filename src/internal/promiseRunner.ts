@@ -11,10 +11,13 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Runtime from "effect/Runtime"
 
-interface Call<R> {
-  readonly effect: Effect.Effect<unknown, unknown, R>
-  readonly resolve: (value: unknown) => void
-  readonly reject: (error: unknown) => void
+/** One call and its promise's settlers (a class, as every object made per call: see `records.ts`). */
+class Call<R> {
+  constructor(
+    readonly effect: Effect.Effect<unknown, unknown, R>,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: unknown) => void
+  ) {}
 }
 
 /** @internal */
@@ -52,7 +55,7 @@ export const makePromiseRunner = <R>(runtime: Runtime.Runtime<R>, maxParked = 25
 
   const run = <A, E>(effect: Effect.Effect<A, E, R>): Promise<A> =>
     new Promise<A>((resolve, reject) => {
-      const call: Call<R> = { effect, resolve: resolve as (value: unknown) => void, reject }
+      const call = new Call(effect, resolve as (value: unknown) => void, reject)
       const worker = parked.pop()
       if (worker) worker(call)
       else fork(serve(call))
