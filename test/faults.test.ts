@@ -82,6 +82,32 @@ describe("a server that is down or silent", () => {
       }
     }))
 
+  it.scopedLive("a request made while an earlier one's deadline is pending still gets its own full deadline", () =>
+    Effect.gen(function*() {
+      // One timer watches every request of a connection: the answered first get armed it for its own deadline.
+      const server = yield* startMemcached()
+      const { cache } = yield* open({ servers: server.address, timeout: "400 millis" })
+      yield* cache.get("armed")
+      yield* Effect.sleep("200 millis")
+      yield* server.stop()
+      const { exit, millis } = yield* elapsed(cache.get("frozen"))
+      yield* server.resume()
+      const error = failureOf(exit)
+      assert.instanceOf(error, MemcachedError)
+      assert.strictEqual(error.reason, "Timeout")
+      assert.isAbove(millis, 380)
+      assert.isBelow(millis, 600)
+      // and a later request, once the timer found nothing left to watch, gets a deadline too
+      yield* server.stop()
+      const again = yield* elapsed(cache.get("frozen-again"))
+      yield* server.resume()
+      const late = failureOf(again.exit)
+      assert.instanceOf(late, MemcachedError)
+      assert.strictEqual(late.reason, "Timeout")
+      assert.isAbove(again.millis, 380)
+      assert.isBelow(again.millis, 600)
+    }))
+
   it.scopedLive("checkOnStart fails the layer when a server does not answer", () =>
     Effect.gen(function*() {
       const silent = yield* silentServer

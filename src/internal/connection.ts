@@ -1,7 +1,7 @@
 /**
  * One server's connection: a memjs `Server` (socket, SASL) driven with our own requests, written a flight at a time
- * with one deadline per flight, and a fresh `Server` after any transport failure. memjs never retries here, so
- * nothing is sent twice, and a wedged or half-read connection is never reused.
+ * with one deadline per flight (one timer watches them all), and a fresh `Server` after any transport failure. memjs
+ * never retries here, so nothing is sent twice, and a wedged or half-read connection is never reused.
  *
  * @internal
  */
@@ -84,22 +84,25 @@ const installQuietRanges = (server: MemjsServer): void => {
 }
 
 /**
- * Requests made together form a flight (a class, as every object made per request: see `records.ts`): their frames leave in one write, and one timer holds their deadline. The
- * write waits for a microtask queued by the first request: fibers resumed by the same batch of responses run first
- * (Effect resumes them in microtasks queued earlier), and so do promise callbacks already queued, so their requests
- * join the flight, while a lone request still leaves without waiting for the next turn of the event loop.
+ * Requests made together form a flight (a class, as every object made per request: see `records.ts`): their frames
+ * leave in one write, and they share one deadline. The write waits for a microtask queued by the first request: fibers
+ * resumed by the same batch of responses run first (Effect resumes them in microtasks queued earlier), and so do
+ * promise callbacks already queued, so their requests join the flight, while a lone request still leaves without
+ * waiting for the next turn of the event loop.
  */
 class Flight {
   readonly frames = new Array<Buffer>()
   /** The frames' total length in bytes. */
   size = 0
   readonly requests = new Array<Pending>()
-  /** Requests not yet settled; the deadline timer stops when none are left. */
+  /** Requests not yet settled; the flight leaves the connection's open flights when none are left. */
   open = 0
   /** Whether the frames went out on a connected socket, so that the server may have applied them. */
   written = false
-  timer: ReturnType<typeof setTimeout> | undefined = undefined
-  constructor(readonly server: MemjsServer) {}
+  /** The neighbours in the connection's open flights, oldest first. */
+  older: Flight | undefined = undefined
+  newer: Flight | undefined = undefined
+  constructor(readonly server: MemjsServer, readonly deadline: number) {}
 }
 
 /** One request of a flight, until its answer, its failure or its deadline settles it. */
@@ -271,14 +274,48 @@ export const makeConnection = (
 
   let collecting: Flight | undefined
 
+  /**
+   * The flights with requests still open, oldest first, and one timer for all of them: armed for the oldest one's
+   * deadline, it expires the flights whose deadline passed and is armed again for the next. A request costs no timer
+   * of its own, and a settled flight is unlinked at once, so nothing is kept until the timer fires. The timer is
+   * unref'd: the socket keeps the process alive while a request is on it.
+   */
+  let oldest: Flight | undefined
+  let newest: Flight | undefined
+  let deadlineTimer: ReturnType<typeof setTimeout> | undefined
+
+  const checkDeadlines = () => {
+    deadlineTimer = undefined
+    const now = Date.now()
+    while (oldest !== undefined && oldest.deadline <= now) expire(oldest)
+    if (oldest !== undefined) armDeadlines(oldest.deadline - now)
+  }
+
+  const armDeadlines = (millis: number) => {
+    deadlineTimer = setTimeout(checkDeadlines, millis)
+    deadlineTimer.unref()
+  }
+
+  const link = (flight: Flight) => {
+    flight.older = newest
+    if (newest === undefined) oldest = flight
+    else newest.newer = flight
+    newest = flight
+    if (deadlineTimer === undefined) armDeadlines(deadlineMillis)
+  }
+
+  const unlink = (flight: Flight) => {
+    if (flight.older === undefined) oldest = flight.newer
+    else flight.older.newer = flight.newer
+    if (flight.newer === undefined) newest = flight.older
+    else flight.newer.older = flight.older
+    flight.older = flight.newer = undefined
+  }
+
   const settle = (pending: Pending): boolean => {
     if (pending.settled) return false
     pending.settled = true
-    const flight = pending.flight
-    if (--flight.open === 0 && flight.timer !== undefined) {
-      clearTimeout(flight.timer)
-      flight.timer = undefined
-    }
+    if (--pending.flight.open === 0) unlink(pending.flight)
     return true
   }
 
@@ -289,7 +326,6 @@ export const makeConnection = (
 
   /** The deadline passed with requests unanswered: they fail as `Timeout`, and the server object is replaced. */
   const expire = (flight: Flight) => {
-    flight.timer = undefined
     const late: Array<Pending> = []
     for (const pending of flight.requests) if (settle(pending)) late.push(pending)
     recycle(flight.server, new Error(`socket timed out: no answer within ${deadlineMillis} ms`))
@@ -312,8 +348,8 @@ export const makeConnection = (
 
   const flightFor = (server: MemjsServer): Flight => {
     if (collecting !== undefined && collecting.server === server) return collecting
-    const flight = new Flight(server)
-    flight.timer = setTimeout(expire, deadlineMillis, flight)
+    const flight = new Flight(server, Date.now() + deadlineMillis)
+    link(flight)
     queueMicrotask(() => launch(flight))
     collecting = flight
     return flight
