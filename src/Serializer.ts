@@ -6,6 +6,7 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as v8 from "node:v8"
 import { SerializationError } from "./errors/SerializationError.js"
@@ -61,8 +62,21 @@ const mismatch = (key: string, flags: number, expected: string) => {
   })
 }
 
-const attempt = <A>(key: string, direction: "encode" | "decode", f: () => A) =>
-  Effect.try({ try: f, catch: (cause) => new SerializationError({ key, direction, cause }) })
+/**
+ * Runs `f` at once: its value, or what it threw as a `SerializationError`, as an `Exit`, which a `Cache` uses without a
+ * step of its fiber (`Effect.try` would defer it to one).
+ */
+const attempt = <A>(
+  key: string,
+  direction: "encode" | "decode",
+  f: () => A
+): Effect.Effect<A, SerializationError> => {
+  try {
+    return Exit.succeed(f())
+  } catch (cause) {
+    return Exit.fail(new SerializationError({ key, direction, cause }))
+  }
+}
 
 const asBuffer = (bytes: Uint8Array) =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)

@@ -136,15 +136,13 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
   const quietBatch = <A, E extends MemcachedError | ValueTooLarge>(
     connection: Connection,
     group: ReadonlyArray<A>,
-    encode: (group: ReadonlyArray<A>, firstOpaque: number) => Array<Buffer>,
+    encode: (group: ReadonlyArray<A>, firstOpaque: number) => Buffer,
     onQuiet: (connection: Connection, item: A, response: Response) => E | undefined
   ): Effect.Effect<void, E | MemcachedError> => {
     const firstOpaque = nextOpaques(client, group.length + 1)
-    const frames = encode(group, firstOpaque)
-    frames.push(encodeRequest(Opcode.Noop, firstOpaque + group.length))
     let failure: E | undefined
     return Effect.flatMap(
-      connection.batch(Buffer.concat(frames), firstOpaque, group.length, (i, response) => {
+      connection.batch(encode(group, firstOpaque), firstOpaque, group.length, (i, response) => {
         failure ??= onQuiet(connection, group[i]!, response)
       }),
       () => failure ? Effect.fail(failure) : Effect.void
@@ -153,12 +151,13 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
 
   /**
    * Quiet requests to each key's server, one write per server: `encode` frames a server's items, with the opaques
-   * `firstOpaque`, `firstOpaque + 1`, …; `onQuiet` sees the answers the quiet requests gave.
+   * `firstOpaque`, `firstOpaque + 1`, …, and the final no-op (opaque `firstOpaque + group.length`) in one buffer;
+   * `onQuiet` sees the answers the quiet requests gave.
    */
   const pipelined = <A, E extends MemcachedError | ValueTooLarge>(
     items: ReadonlyArray<A>,
     keyOf: (item: A) => WireKey,
-    encode: (group: ReadonlyArray<A>, firstOpaque: number) => Array<Buffer>,
+    encode: (group: ReadonlyArray<A>, firstOpaque: number) => Buffer,
     onQuiet: (connection: Connection, item: A, response: Response) => E | undefined
   ): Effect.Effect<void, E | MemcachedError> =>
     Effect.suspend(() => {
@@ -234,7 +233,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
         return pipelined(
           keys.map((_, i) => i),
           (i) => keys[i]!,
-          (group, firstOpaque) => [encodeKeyRequests(Opcode.GetKQ, firstOpaque, group.map((i) => keys[i]!.bytes))],
+          (group, firstOpaque) => encodeKeyRequests(Opcode.GetKQ, firstOpaque, group.map((i) => keys[i]!.bytes)),
           (connection, i, response) => {
             const key = keys[i]!
             if (response.status === Status.KeyNotFound) return undefined
@@ -294,9 +293,12 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
           entries,
           ([key]) => key,
           (group, firstOpaque) =>
-            group.map(([key, item], i) =>
-              encodeRequest(Opcode.SetQ, firstOpaque + i, key.bytes, extras(item.flags), item.value)
-            ),
+            Buffer.concat([
+              ...group.map(([key, item], i) =>
+                encodeRequest(Opcode.SetQ, firstOpaque + i, key.bytes, extras(item.flags), item.value)
+              ),
+              encodeRequest(Opcode.Noop, firstOpaque + group.length)
+            ]),
           (connection, [key, item], response) =>
             response.status === Status.ValueTooLarge
               ? tooLarge(key, item.value.length)
@@ -310,7 +312,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
         return pipelined(
           keys,
           (key) => key,
-          (group, firstOpaque) => [encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group.map((key) => key.bytes))],
+          (group, firstOpaque) => encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group.map((key) => key.bytes)),
           (connection, key, response) => {
             if (response.status !== Status.KeyNotFound) return unexpected(connection, response, key)
             missing++

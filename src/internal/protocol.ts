@@ -217,25 +217,33 @@ export const counterExtras = (delta: bigint, initial: bigint, expiration: number
   return extras
 }
 
+/** Writes the 24-byte header of a request with a key and no extras or value into `frame`, which is zeroed there. */
+const writeKeyHeader = (frame: Buffer, offset: number, opcode: number, keyLength: number, opaque: number) => {
+  frame[offset] = 0x80
+  frame[offset + 1] = opcode
+  frame[offset + 2] = keyLength >>> 8
+  frame[offset + 3] = keyLength & 0xff
+  frame[offset + 10] = keyLength >>> 8
+  frame[offset + 11] = keyLength & 0xff
+  frame.writeUInt32BE(opaque, offset + 12)
+}
+
 /**
- * @internal Frames, in one buffer, one request per key with neither extras nor value (`GetKQ`, `DeleteQ`), with the
- * opaques `firstOpaque`, `firstOpaque + 1`, …
+ * @internal Frames a quiet batch in one buffer: one request per key with neither extras nor value (`GetKQ`,
+ * `DeleteQ`), with the opaques `firstOpaque`, `firstOpaque + 1`, …, then the no-op that ends the batch (opaque
+ * `firstOpaque + keys.length`).
  */
 export const encodeKeyRequests = (opcode: number, firstOpaque: number, keys: ReadonlyArray<Uint8Array>): Buffer => {
-  let size = 0
-  for (const key of keys) size += 24 + key.length
-  const frame = Buffer.allocUnsafe(size)
+  let size = 24
+  for (let i = 0; i < keys.length; i++) size += 24 + keys[i]!.length
+  const frame = Buffer.allocUnsafe(size).fill(0)
   let offset = 0
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!
-    frame.fill(0, offset, offset + 24)
-    frame[offset] = 0x80
-    frame[offset + 1] = opcode
-    frame.writeUInt16BE(key.length, offset + 2)
-    frame.writeUInt32BE(key.length, offset + 8)
-    frame.writeUInt32BE(firstOpaque + i, offset + 12)
+    writeKeyHeader(frame, offset, opcode, key.length, firstOpaque + i)
     frame.set(key, offset + 24)
     offset += 24 + key.length
   }
+  writeKeyHeader(frame, offset, Opcode.Noop, 0, firstOpaque + keys.length)
   return frame
 }
