@@ -63,8 +63,8 @@ const mismatch = (key: string, flags: number, expected: string) => {
 }
 
 /**
- * Runs `f` at once: its value, or what it threw as a `SerializationError`, as an `Exit`, which a `Cache` uses without a
- * step of its fiber (`Effect.try` would defer it to one).
+ * Runs `f` at once: its value as an `Exit`, which a `Cache` uses without a step of its fiber (`Effect.try` would defer
+ * it to one), or what it threw as a `SerializationError`.
  */
 const attempt = <A>(
   key: string,
@@ -74,7 +74,7 @@ const attempt = <A>(
   try {
     return Exit.succeed(f())
   } catch (cause) {
-    return Exit.fail(new SerializationError({ key, direction, cause }))
+    return Effect.fail(new SerializationError({ key, direction, cause }))
   }
 }
 
