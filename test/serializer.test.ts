@@ -6,7 +6,7 @@
 import { assert, describe, it, layer, type Vitest } from "@effect/vitest"
 import { assertNone, assertSome } from "@effect/vitest/utils"
 import { Effect, Exit, Layer, Option } from "effect"
-import type { SerializerName } from "../src/index.js"
+import type { Encoded, SerializerName } from "../src/index.js"
 import { Cache, Flags, Memcached, SerializationError, Serializer } from "../src/index.js"
 import { asciiGet, asciiSet } from "./support/asciiClient.js"
 import { MemcachedServer } from "./support/MemcachedServer.js"
@@ -60,11 +60,10 @@ const structuredValues: ReadonlyArray<readonly [string, unknown]> = [
 describe("Serializer.formats (the services)", () => {
   it("every built-in serializer answers at once, as an Exit (a cache skips a fiber step); a failure is SerializationError", () => {
     for (const serializer of [structured, json, raw, bytes]) {
-      const encoded = serializer.encode("k", "text")
-      assert.isTrue(Exit.isExit(encoded), serializer.name)
-      assert.isTrue(Exit.isSuccess(encoded), serializer.name)
-      if (!Exit.isSuccess(encoded)) continue
-      const decoded = serializer.decode("k", encoded.value)
+      const encoded: unknown = serializer.encode("k", "text")
+      assert.isTrue(Exit.isExit(encoded) && Exit.isSuccess(encoded), serializer.name)
+      if (!Exit.isExit(encoded) || !Exit.isSuccess(encoded)) continue
+      const decoded: unknown = serializer.decode("k", encoded.value as Encoded)
       assert.isTrue(Exit.isExit(decoded) && Exit.isSuccess(decoded), serializer.name)
     }
     for (const [serializer, bad] of [[structured, () => 1], [json, 1n], [raw, 1], [bytes, {}]] as const) {
