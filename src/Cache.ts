@@ -325,13 +325,13 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
         (found) => Option.isNone(found) ? Effect.succeedNone : decodeSome(key, found.value)
       )
 
-    // getOrFail and getOrElse test the Option themselves: in a micro-benchmark, `Option.match` with handlers made per
-    // call cost 1.4 µs more per read.
     const getOrFail = (key: string): Effect.Effect<A, CacheNotFound | CacheError> =>
       Effect.flatMap(
         get(key),
-        (found): Effect.Effect<A, CacheNotFound> =>
-          Option.isSome(found) ? Effect.succeed(found.value) : Effect.fail(new CacheNotFound({ key }))
+        Option.match({
+          onNone: (): Effect.Effect<A, CacheNotFound> => Effect.fail(new CacheNotFound({ key })),
+          onSome: Effect.succeed
+        })
       )
 
     const set = (key: string, value: A, options?: SetOptions) =>
@@ -418,7 +418,7 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
 
     return {
       get,
-      getOrElse: (key, orElse) => Effect.map(get(key), (found) => Option.isSome(found) ? found.value : orElse()),
+      getOrElse: (key, orElse) => Effect.map(get(key), Option.getOrElse(orElse)),
       getOrFail,
       set,
       remove: (...keys) => Effect.map(store.deleteMany(keys), (existed) => existed === new Set(keys).size),

@@ -173,10 +173,13 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
     const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
     const start = clock.unsafeCurrentTimeNanos()
-    // `Effect.exit` and one `flatMap`: a `matchCauseEffect` with handlers made per call measured 1.2 µs slower.
-    return Effect.flatMap(Effect.exit(effect), (exit) => {
+    const done = (exit: Exit.Exit<A, E>) => {
       record(op, exit, Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, batch, labels)
       return exit
+    }
+    return Effect.matchCauseEffect(effect, {
+      onFailure: (cause) => done(Exit.failCause(cause)),
+      onSuccess: (value) => done(Exit.succeed(value))
     })
   }
 

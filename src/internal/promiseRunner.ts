@@ -9,7 +9,6 @@
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Runtime from "effect/Runtime"
 
 /** One call and its promise's settlers (a class, as every object made per call: see `records.ts`). */
@@ -38,12 +37,16 @@ export const makePromiseRunner = <R>(runtime: Runtime.Runtime<R>, maxParked = 25
 
   const next = (): Effect.Effect<void, never, R> => closed || parked.length >= maxParked ? Effect.void : park
 
-  // `Effect.exit` and one `flatMap`: a `matchCauseEffect` with handlers made per call measured about 1 µs slower.
   const serve = (call: Call<R>): Effect.Effect<void, never, R> =>
-    Effect.flatMap(Effect.exit(call.effect), (exit) => {
-      if (Exit.isSuccess(exit)) call.resolve(exit.value)
-      else call.reject(Cause.squash(exit.cause))
-      return next()
+    Effect.matchCauseEffect(call.effect, {
+      onFailure: (cause) => {
+        call.reject(Cause.squash(cause))
+        return next()
+      },
+      onSuccess: (value) => {
+        call.resolve(value)
+        return next()
+      }
     })
 
   const park: Effect.Effect<void, never, R> = Effect.async<void, never, R>((resume) => {
