@@ -31,6 +31,22 @@ const suite = (name: string, memcachedLayer: Layer.Layer<Memcached, unknown>) =>
         assert.isTrue(Option.isNone(yield* memcached.get("concat-missing")))
       }))
 
+    it.effect("setMany writes large and small values in one batch, each read back whole", () =>
+      Effect.gen(function*() {
+        const memcached = yield* Memcached
+        const entries = [100, 70_000, 10, 300_000, 150_000].map((size, i) =>
+          [`many-${i}`, { value: Buffer.alloc(size, i + 1), flags: i }] as const
+        )
+        yield* memcached.setMany(entries)
+        const found = yield* memcached.getMany(entries.map(([key]) => key))
+        for (const [key, item] of entries) {
+          const read = found.get(key)
+          assert.isDefined(read, key)
+          assert.isTrue(Buffer.from(read!.value).equals(item.value), key)
+          assert.strictEqual(read!.flags, item.flags, key)
+        }
+      }))
+
     it.effect("an append whose result would not fit is not stored, and the value stays", () =>
       Effect.gen(function*() {
         const memcached = yield* Memcached

@@ -133,11 +133,11 @@ export interface Connection {
   ) => Effect.Effect<A, E | MemcachedError>
   /**
    * Sends `count` quiet requests (opaques `firstOpaque`, `firstOpaque + 1`, …, see `nextOpaques`) and a final no-op
-   * (opaque `firstOpaque + count`) in one write; `onQuiet` sees each response a quiet request produced, in order, with
-   * the request's index; it completes when the no-op answers.
+   * (opaque `firstOpaque + count`), framed in `frames`, in one write; `onQuiet` sees each response a quiet request
+   * produced, in order, with the request's index; it completes when the no-op answers.
    */
   readonly batch: (
-    frame: Buffer,
+    frames: ReadonlyArray<Buffer>,
     firstOpaque: number,
     count: number,
     onQuiet: (index: number, response: Response) => void
@@ -213,7 +213,7 @@ const writeFrame = (socket: Net.Socket, frame: Buffer) => {
 }
 
 /** Writes a flight's frames as one write: small ones joined into one buffer, large ones handed over as they are. */
-const write = (socket: Net.Socket, flight: { readonly frames: ReadonlyArray<Buffer>; readonly size: number }) => {
+const write = (socket: Net.Socket, flight: Flight) => {
   const frames = flight.frames
   if (frames.length === 1) writeFrame(socket, frames[0]!)
   else if (flight.size <= JOIN_LIMIT) socket.write(Buffer.concat(frames, flight.size))
@@ -356,12 +356,12 @@ export const makeConnection = (
   }
 
   /**
-   * Queues `frame` on this turn's flight, with `register`'s callbacks to settle it; `onSuccess` or `onFailure` is
+   * Queues a request's frame (or a batch's frames) on this turn's flight, with `register`'s callbacks to settle it; `onSuccess` or `onFailure` is
    * called exactly once. A failure whose request may have reached the server is remembered (see
    * `mayHaveBeenApplied`).
    */
   const start = <A>(
-    frame: Buffer,
+    frames: Buffer | ReadonlyArray<Buffer>,
     register: (server: MemjsServer, succeed: (value: A) => void, fail: (error: unknown) => void) => void,
     onSuccess: (value: A) => void,
     onFailure: (error: MemcachedError) => void
@@ -370,8 +370,15 @@ export const makeConnection = (
     const server = client.servers[index]!
     const flight = flightFor(server)
     const pending = new Pending(flight, onFailure)
-    flight.frames.push(frame)
-    flight.size += frame.length
+    if (Buffer.isBuffer(frames)) {
+      flight.frames.push(frames)
+      flight.size += frames.length
+    } else {
+      for (const frame of frames) {
+        flight.frames.push(frame)
+        flight.size += frame.length
+      }
+    }
     flight.requests.push(pending)
     flight.open++
     register(
@@ -395,11 +402,11 @@ export const makeConnection = (
    * waiting at once, and its request, which may already be on the wire, still settles (its answer is dropped).
    */
   const send = <A>(
-    frame: Buffer,
+    frames: Buffer | ReadonlyArray<Buffer>,
     register: (server: MemjsServer, succeed: (value: A) => void, fail: (error: unknown) => void) => void
   ) =>
     Effect.async<A, MemcachedError>((resume) => {
-      start(frame, register, (value) => resume(Effect.succeed(value)), (error) => resume(failLogged(error)))
+      start(frames, register, (value) => resume(Effect.succeed(value)), (error) => resume(failLogged(error)))
     })
 
   const request = <A, E>(frame: Buffer, opaque: number, interpret: (response: Response) => Effect.Effect<A, E>) =>
@@ -416,12 +423,12 @@ export const makeConnection = (
     })
 
   const batch = (
-    frame: Buffer,
+    frames: ReadonlyArray<Buffer>,
     firstOpaque: number,
     count: number,
     onQuiet: (index: number, response: Response) => void
   ) =>
-    send<void>(frame, (server, succeed, fail) => {
+    send<void>(frames, (server, succeed, fail) => {
       const ranges = (server as unknown as BatchingServer).quietRanges
       const range = new QuietRange(firstOpaque, firstOpaque + count, onQuiet)
       const done = () => {

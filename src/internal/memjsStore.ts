@@ -136,7 +136,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
   const quietBatch = <A, E extends MemcachedError | ValueTooLarge>(
     connection: Connection,
     group: ReadonlyArray<A>,
-    encode: (group: ReadonlyArray<A>, firstOpaque: number) => Buffer,
+    encode: (group: ReadonlyArray<A>, firstOpaque: number) => ReadonlyArray<Buffer>,
     onQuiet: (connection: Connection, item: A, response: Response) => E | undefined
   ): Effect.Effect<void, E | MemcachedError> => {
     const firstOpaque = nextOpaques(client, group.length + 1)
@@ -151,13 +151,13 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
 
   /**
    * Quiet requests to each key's server, one write per server: `encode` frames a server's items, with the opaques
-   * `firstOpaque`, `firstOpaque + 1`, …, and the final no-op (opaque `firstOpaque + group.length`) in one buffer;
-   * `onQuiet` sees the answers the quiet requests gave.
+   * `firstOpaque`, `firstOpaque + 1`, …, and the final no-op (opaque `firstOpaque + group.length`); `onQuiet` sees
+   * the answers the quiet requests gave.
    */
   const pipelined = <A, E extends MemcachedError | ValueTooLarge>(
     items: ReadonlyArray<A>,
     keyOf: (item: A) => WireKey,
-    encode: (group: ReadonlyArray<A>, firstOpaque: number) => Buffer,
+    encode: (group: ReadonlyArray<A>, firstOpaque: number) => ReadonlyArray<Buffer>,
     onQuiet: (connection: Connection, item: A, response: Response) => E | undefined
   ): Effect.Effect<void, E | MemcachedError> =>
     Effect.suspend(() => {
@@ -233,7 +233,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
         return pipelined(
           keys.map((_, i) => i),
           (i) => keys[i]!,
-          (group, firstOpaque) => encodeKeyRequests(Opcode.GetKQ, firstOpaque, group.map((i) => keys[i]!.bytes)),
+          (group, firstOpaque) => [encodeKeyRequests(Opcode.GetKQ, firstOpaque, group.map((i) => keys[i]!.bytes))],
           (connection, i, response) => {
             const key = keys[i]!
             if (response.status === Status.KeyNotFound) return undefined
@@ -279,8 +279,8 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
         Effect.suspend(() => {
           const opaque = nextOpaques(client, 2)
           const stats: Record<string, string> = {}
-          const frame = Buffer.concat([encodeRequest(Opcode.Stat, opaque), encodeRequest(Opcode.Noop, opaque + 1)])
-          return connection.batch(frame, opaque, 1, (_, response) => {
+          const frames = [encodeRequest(Opcode.Stat, opaque), encodeRequest(Opcode.Noop, opaque + 1)]
+          return connection.batch(frames, opaque, 1, (_, response) => {
             if (response.key.length > 0) stats[response.key.toString("utf8")] = response.val.toString("utf8")
           }).pipe(Effect.as([connection.address.label, stats] as const))
         }), { concurrency: "unbounded" }),
@@ -292,13 +292,13 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
         return pipelined(
           entries,
           ([key]) => key,
-          (group, firstOpaque) =>
-            Buffer.concat([
-              ...group.map(([key, item], i) =>
-                encodeRequest(Opcode.SetQ, firstOpaque + i, key.bytes, extras(item.flags), item.value)
-              ),
-              encodeRequest(Opcode.Noop, firstOpaque + group.length)
-            ]),
+          // The frames go to the connection as they are: large ones are written without another copy.
+          (group, firstOpaque) => [
+            ...group.map(([key, item], i) =>
+              encodeRequest(Opcode.SetQ, firstOpaque + i, key.bytes, extras(item.flags), item.value)
+            ),
+            encodeRequest(Opcode.Noop, firstOpaque + group.length)
+          ],
           (connection, [key, item], response) =>
             response.status === Status.ValueTooLarge
               ? tooLarge(key, item.value.length)
@@ -312,7 +312,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
         return pipelined(
           keys,
           (key) => key,
-          (group, firstOpaque) => encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group.map((key) => key.bytes)),
+          (group, firstOpaque) => [encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group.map((key) => key.bytes))],
           (connection, key, response) => {
             if (response.status !== Status.KeyNotFound) return unexpected(connection, response, key)
             missing++
