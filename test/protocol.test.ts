@@ -1,8 +1,16 @@
 /**
- * Request framing (`src/internal/protocol.ts`): the layout of a request, and the recycling of large frames' buffers.
+ * Request framing (`src/internal/protocol.ts`): the layout of a request and of a quiet batch, and the recycling of large
+ * frames' buffers.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { encodeRequest, isRecyclable, Opcode, recycleFrame, storeExtras } from "../src/internal/protocol.js"
+import {
+  encodeKeyRequests,
+  encodeRequest,
+  isRecyclable,
+  Opcode,
+  recycleFrame,
+  storeExtras
+} from "../src/internal/protocol.js"
 
 const large = (length: number, fill: number) => Buffer.alloc(length, fill)
 
@@ -52,5 +60,17 @@ describe("encodeRequest", () => {
     assert.notStrictEqual(small.buffer, first.buffer)
     const fitting = encodeRequest(Opcode.Set, 3, Buffer.from("c"), undefined, large(300_000, 3))
     assert.strictEqual(fitting.buffer, first.buffer)
+  })
+})
+
+describe("encodeKeyRequests", () => {
+  it("frames one request per key with consecutive opaques, then the no-op, in the layout encodeRequest gives", () => {
+    const keys = [Buffer.from("a"), Buffer.from("key-2"), Buffer.from("k3")]
+    const batch = encodeKeyRequests(Opcode.GetKQ, 40, keys)
+    const expected = Buffer.concat([
+      ...keys.map((key, i) => encodeRequest(Opcode.GetKQ, 40 + i, key)),
+      encodeRequest(Opcode.Noop, 43)
+    ])
+    assert.deepStrictEqual(batch, expected)
   })
 })

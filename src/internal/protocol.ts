@@ -160,6 +160,34 @@ export const recycleFrame = (frame: Buffer): void => {
   idleBytes += slab.byteLength
 }
 
+/**
+ * Writes the first 16 bytes of a request's header at `offset`: magic, opcode, key length, extras length, data type and
+ * vbucket (0), total body length, opaque. The CAS field (bytes 16–23) is the caller's.
+ */
+const writeHeader = (
+  frame: Buffer,
+  offset: number,
+  opcode: number,
+  keyLength: number,
+  extrasLength: number,
+  bodyLength: number,
+  opaque: number
+) => {
+  frame[offset] = 0x80
+  frame[offset + 1] = opcode
+  frame[offset + 2] = keyLength >>> 8
+  frame[offset + 3] = keyLength & 0xff
+  frame[offset + 4] = extrasLength
+  frame[offset + 5] = 0
+  frame[offset + 6] = 0
+  frame[offset + 7] = 0
+  frame[offset + 8] = bodyLength >>> 24
+  frame[offset + 9] = (bodyLength >>> 16) & 0xff
+  frame[offset + 10] = (bodyLength >>> 8) & 0xff
+  frame[offset + 11] = bodyLength & 0xff
+  frame.writeUInt32BE(opaque, offset + 12)
+}
+
 /** @internal Frames one request: 24-byte header, then extras, key and value. */
 export const encodeRequest = (
   opcode: number,
@@ -173,14 +201,7 @@ export const encodeRequest = (
   const extrasLength = extras?.length ?? 0
   const valueLength = value?.length ?? 0
   const frame = allocateFrame(24 + extrasLength + keyLength + valueLength)
-  frame.writeUInt8(0x80, 0)
-  frame.writeUInt8(opcode, 1)
-  frame.writeUInt16BE(keyLength, 2)
-  frame.writeUInt8(extrasLength, 4)
-  frame.writeUInt8(0, 5)
-  frame.writeUInt16BE(0, 6)
-  frame.writeUInt32BE(extrasLength + keyLength + valueLength, 8)
-  frame.writeUInt32BE(opaque, 12)
+  writeHeader(frame, 0, opcode, keyLength, extrasLength, extrasLength + keyLength + valueLength, opaque)
   if (cas === undefined) frame.fill(0, 16, 24)
   else frame.writeBigUInt64BE(cas, 16)
   let offset = 24
@@ -217,17 +238,6 @@ export const counterExtras = (delta: bigint, initial: bigint, expiration: number
   return extras
 }
 
-/** Writes the 24-byte header of a request with a key and no extras or value into `frame`, which is zeroed there. */
-const writeKeyHeader = (frame: Buffer, offset: number, opcode: number, keyLength: number, opaque: number) => {
-  frame[offset] = 0x80
-  frame[offset + 1] = opcode
-  frame[offset + 2] = keyLength >>> 8
-  frame[offset + 3] = keyLength & 0xff
-  frame[offset + 10] = keyLength >>> 8
-  frame[offset + 11] = keyLength & 0xff
-  frame.writeUInt32BE(opaque, offset + 12)
-}
-
 /**
  * @internal Frames a quiet batch in one buffer: one request per key with neither extras nor value (`GetKQ`,
  * `DeleteQ`), with the opaques `firstOpaque`, `firstOpaque + 1`, …, then the no-op that ends the batch (opaque
@@ -236,14 +246,14 @@ const writeKeyHeader = (frame: Buffer, offset: number, opcode: number, keyLength
 export const encodeKeyRequests = (opcode: number, firstOpaque: number, keys: ReadonlyArray<Uint8Array>): Buffer => {
   let size = 24
   for (let i = 0; i < keys.length; i++) size += 24 + keys[i]!.length
-  const frame = Buffer.allocUnsafe(size).fill(0)
+  const frame = Buffer.allocUnsafe(size).fill(0) // the CAS fields stay zero
   let offset = 0
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!
-    writeKeyHeader(frame, offset, opcode, key.length, firstOpaque + i)
+    writeHeader(frame, offset, opcode, key.length, 0, key.length, firstOpaque + i)
     frame.set(key, offset + 24)
     offset += 24 + key.length
   }
-  writeKeyHeader(frame, offset, Opcode.Noop, 0, firstOpaque + keys.length)
+  writeHeader(frame, offset, Opcode.Noop, 0, 0, 0, firstOpaque + keys.length)
   return frame
 }
