@@ -12,11 +12,11 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type { InvalidKey } from "../errors/InvalidKey.js"
 import { MemcachedError } from "../errors/MemcachedError.js"
-import { ValueTooLarge } from "../errors/ValueTooLarge.js"
+import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { Item, MemcachedService, WriteOptions } from "../Memcached.js"
 import type { ObservabilityOptions } from "../Observability.js"
 import { mayHaveBeenApplied } from "./connection.js"
-import { maxValueBytes } from "./itemSize.js"
+import { maxValueBytes, valueTooLarge } from "./itemSize.js"
 import type { KeyRules, WireKey } from "./keys.js"
 import { makeKeyEncoder } from "./keys.js"
 import { instrument } from "./observability.js"
@@ -112,15 +112,16 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       return f(wire)
     })
 
-  const tooLarge = (wire: WireKey, item: Item) => {
-    const limit = maxValueBytes(store.maxItemSize, wire.bytes.length)
-    return item.value.length > limit ? new ValueTooLarge({ key: wire.key, size: item.value.length, limit }) : undefined
-  }
+  /** The error for a value that cannot fit in one item under `wire`, or `undefined` when it fits. */
+  const tooLarge = (wire: WireKey, value: Uint8Array) =>
+    value.length > maxValueBytes(store.maxItemSize, wire.bytes.length)
+      ? valueTooLarge(store.maxItemSize, wire, value.length)
+      : undefined
 
   const storeOne = (mode: StoreMode, cas?: bigint) => (key: string, value: Uint8Array, options?: WriteOptions) =>
     withKey(key, (wire) => {
       const item = new ItemRecord(value, (options?.flags ?? 0) >>> 0)
-      const error = tooLarge(wire, item)
+      const error = tooLarge(wire, value)
       if (error) return Effect.fail(error)
       const write = store.store(mode, wire, item, expiryOf(options?.ttl), cas)
       return mode === "set" && cas === undefined ? idempotent(write) : once(write)
@@ -128,7 +129,7 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
 
   const concat = (side: "append" | "prepend") => (key: string, value: Uint8Array) =>
     withKey(key, (wire) => {
-      const error = tooLarge(wire, { value, flags: 0 })
+      const error = tooLarge(wire, value)
       return error ? Effect.fail(error) : once(store.concat(side, wire, value))
     })
 
@@ -202,11 +203,11 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
         return withKeys(items.keys(), (wire) => {
           const pairs = wire.map((key) => [key, items.get(key.key)!] as const)
           for (const [key, item] of pairs) {
-            const error = tooLarge(key, item)
+            const error = tooLarge(key, item.value)
             if (error) return Effect.fail(error)
           }
           return idempotent(store.storeMany(
-            pairs.map(([key, item]) => [key, { value: item.value, flags: item.flags >>> 0 }]),
+            pairs.map(([key, item]) => [key, new ItemRecord(item.value, item.flags >>> 0)]),
             expiryOf(options?.ttl)
           ))
         })

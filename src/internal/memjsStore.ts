@@ -8,12 +8,12 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Tracer from "effect/Tracer"
 import { MemcachedError } from "../errors/MemcachedError.js"
-import { ValueTooLarge } from "../errors/ValueTooLarge.js"
+import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { Connection, MemjsClient } from "./connection.js"
 import { makeConnection, nextOpaque, nextOpaques } from "./connection.js"
 import type { EjectionOptions } from "./ejection.js"
 import { makeHealth } from "./ejection.js"
-import { maxValueBytes } from "./itemSize.js"
+import { valueTooLarge } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
 import type { Placement } from "./placement.js"
 import type { Response } from "./protocol.js"
@@ -380,11 +380,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
   }
 
   function tooLarge(key: WireKey, size: number) {
-    return new ValueTooLarge({
-      key: key.key,
-      size,
-      limit: maxValueBytes(maxItemSize, key.bytes.length)
-    })
+    return valueTooLarge(maxItemSize, key, size)
   }
 
   return store

@@ -12,6 +12,7 @@ import { MemcachedError } from "../errors/MemcachedError.js"
 import { maxValueBytes } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
 import { describeStatus, Status } from "./protocol.js"
+import { ItemRecord } from "./records.js"
 import type { Store, StoredItem } from "./store.js"
 import type { Expiry } from "./ttl.js"
 import { expiresAtMillis } from "./ttl.js"
@@ -48,7 +49,7 @@ export const makeMemoryStore = (maxItemSize: number): Store => {
     return entry
   }
 
-  const copyOut = (entry: Entry): StoredItem => ({ value: Buffer.from(entry.value), flags: entry.flags })
+  const copyOut = (entry: Entry): StoredItem => new ItemRecord(Buffer.from(entry.value), entry.flags)
 
   const write = (key: WireKey, item: StoredItem, expiry: Expiry, now: number) => {
     entries.set(key.text, {

@@ -5,8 +5,8 @@
  * scavenge, may allocate that site's objects straight in the old generation ("pretenuring"). Every young object such
  * an old one points to then survives each scavenge as well, and is copied, and promoted. On getMany this made 18% of
  * the young generation survive and each scavenge take about 7 ms instead of 1. `new` of a class has no allocation
- * site, so the objects made per request, per value and per call are classes: here, and `Flight`, `Pending` and
- * `QuietRange` in `connection.ts`.
+ * site, so the objects that reads, writes and batches make per request, per value and per call are classes: here,
+ * `Flight`, `Pending` and `QuietRange` in `connection.ts`, and `Call` in `promiseRunner.ts`.
  *
  * @internal
  */
