@@ -2,14 +2,14 @@
  * The sides that are compared, each over its own connection to the same memcached:
  *
  * - `memjs`:    raw memjs 1.3.2, promise API (`Client.create(addr, { logger, retries: 1 })`).
- * - `Cache`:    the `Cache` service (Memcached.layer + Serializer.bytes, or --serializer) on a ManagedRuntime; the whole cell runs inside
- *               Effect as N fibers, each looping over operations — the Effect-native style.
+ * - `Cache`:    the `Cache` service (Memcached.layer + Serializer.bytes, or --serializer) on a ManagedRuntime; the
+ *               whole cell runs inside Effect as N fibers, each looping over operations — the Effect-native style.
  * - `Cache·rp`: the same service, but every operation is its own `runtime.runPromise(…)` from async code.
  * - `facade`:   `new MemcachedCache({ servers, serializer: "bytes" })` (or --serializer), promise API.
  */
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
 import * as Memjs from "memjs"
-import type { CacheService, MemcachedError } from "../../src/index.js"
+import type { CacheService, MemcachedError, SerializerName } from "../../src/index.js"
 import type { Library } from "./library.js"
 import type { Recorder } from "./stats.js"
 import type { DataSet, Workload } from "./workloads.js"
@@ -166,7 +166,7 @@ const lengthOf = (value: unknown): number | undefined =>
   typeof value === "string" || value instanceof Uint8Array ? value.length : undefined
 
 /** The serializer the Cache and facade sides use (`--serializer`); raw memjs moves bytes, as `bytes` does. */
-export type BenchSerializer = "bytes" | "raw" | "json" | "structured"
+export type BenchSerializer = SerializerName
 
 const cacheRuntime = async (lib: Library, address: string, serializer: BenchSerializer) => {
   const runtime = ManagedRuntime.make(
