@@ -4,7 +4,7 @@
  * `Metric.value`.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Metric, Option, Redacted } from "effect"
+import { Cause, Clock, Effect, Exit, Layer, Metric, Option, Redacted } from "effect"
 import * as net from "node:net"
 import {
   Cache,
@@ -293,6 +293,24 @@ describe("metrics", () => {
       const latency = yield* Metric.value(CacheMetrics.latencyOf("set"))
       assert.strictEqual(latency.count - before.setLatency, 2)
       assert.isAtLeast(latency.min, 0)
+    }).pipe(Effect.provide(memory())))
+
+  it.effect("latency is read from the Effect Clock in scope, so a custom clock measures it", () =>
+    Effect.gen(function*() {
+      const memcached = yield* Memcached
+      let nanos = 0n
+      const stepping: Clock.Clock = {
+        [Clock.ClockTypeId]: Clock.ClockTypeId,
+        unsafeCurrentTimeNanos: () => nanos += 7_000_000n,
+        unsafeCurrentTimeMillis: () => Number(nanos / 1_000_000n),
+        currentTimeNanos: Effect.sync(() => nanos),
+        currentTimeMillis: Effect.sync(() => Number(nanos / 1_000_000n)),
+        sleep: () => Effect.void
+      }
+      const before = (yield* Metric.value(CacheMetrics.latencyOf("touch"))).sum
+      yield* memcached.touch("stepping-clock", "1 minute").pipe(Effect.withClock(stepping))
+      // Two readings, one before and one after: 7 ms apart on this clock, whatever the real time took.
+      assert.strictEqual((yield* Metric.value(CacheMetrics.latencyOf("touch"))).sum - before, 7)
     }).pipe(Effect.provide(memory())))
 
   it.live("a server that refuses connections counts as errors with reason Unavailable; latency is measured", () =>

@@ -50,6 +50,14 @@ const known: Readonly<Record<string, OpInfo>> = {
 /** Effect's built-in tracer: its spans go nowhere, so making them is pure cost. */
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
+/**
+ * Effect's built-in clock, and the same monotonic time without its cost: its nanoseconds are a `bigint` from
+ * `process.hrtime`, and two of them per operation measured about 1 µs of a 45 µs sequential get. Any other clock
+ * (a `TestClock`, a custom one) is read through the `Clock` service as usual.
+ */
+const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
+const monotonicMillis = () => performance.now()
+
 /** How many keys of a batch go into `memcached.keys` (with `spanKeys`). */
 const MAX_SPAN_KEYS = 32
 
@@ -172,9 +180,10 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
   ) => {
     const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
     const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
-    const start = clock.unsafeCurrentTimeNanos()
+    const now = clock === liveClock ? monotonicMillis : () => Number(clock.unsafeCurrentTimeNanos()) / 1e6
+    const start = now()
     const done = (exit: Exit.Exit<A, E>) => {
-      record(op, exit, Number(clock.unsafeCurrentTimeNanos() - start) / 1e6, batch, labels)
+      record(op, exit, now() - start, batch, labels)
       return exit
     }
     return Effect.matchCauseEffect(effect, {
