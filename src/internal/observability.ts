@@ -171,6 +171,10 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
   /**
    * The metrics, updated when the operation succeeds or fails. (An interrupted operation is not counted: it neither
    * hit, missed nor failed. `Effect.onExit` would count it, at several times the cost on every operation.)
+   *
+   * A `flatMap` for success and a `catchAllCause` for failure, rather than one `matchCauseEffect`: over real
+   * memcached the single frame with handlers made per call cost about 2 µs more per sequential get (interleaved
+   * A/B, 20 rounds, three runs), and no less CPU per get with 16 or 256 in flight.
    */
   const measure = <A, E, R>(
     fiber: Fiber.RuntimeFiber<unknown, unknown>,
@@ -182,14 +186,18 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
     const now = clock === liveClock ? monotonicMillis : () => Number(clock.unsafeCurrentTimeNanos()) / 1e6
     const start = now()
-    const done = (exit: Exit.Exit<A, E>) => {
-      record(op, exit, now() - start, batch, labels)
-      return exit
-    }
-    return Effect.matchCauseEffect(effect, {
-      onFailure: (cause) => done(Exit.failCause(cause)),
-      onSuccess: (value) => done(Exit.succeed(value))
-    })
+    return Effect.catchAllCause(
+      Effect.flatMap(effect, (value) => {
+        const exit = Exit.succeed(value)
+        record(op, exit, now() - start, batch, labels)
+        return exit
+      }),
+      (cause) => {
+        const exit = Exit.failCause(cause)
+        record(op, exit, now() - start, batch, labels)
+        return exit
+      }
+    )
   }
 
   const trace = <A, E, R>(
