@@ -37,17 +37,24 @@ export const makePromiseRunner = <R>(runtime: Runtime.Runtime<R>, maxParked = 25
 
   const next = (): Effect.Effect<void, never, R> => closed || parked.length >= maxParked ? Effect.void : park
 
-  const serve = (call: Call<R>): Effect.Effect<void, never, R> =>
-    Effect.matchCauseEffect(call.effect, {
-      onFailure: (cause) => {
-        call.reject(Cause.squash(cause))
-        return next()
-      },
-      onSuccess: (value) => {
+  /**
+   * Runs a call and settles its promise. A `flatMap` and a `catchAllCause`, not one `matchCauseEffect` with handlers
+   * made per call: that measured about 2 µs more per sequential facade get over real memcached. Both frames are done
+   * before the worker parks again, so a worker's stack stays flat however many calls it serves.
+   */
+  const settle = (call: Call<R>): Effect.Effect<void, never, R> =>
+    Effect.catchAllCause(
+      Effect.flatMap(call.effect, (value) => {
         call.resolve(value)
-        return next()
+        return Effect.void
+      }),
+      (cause) => {
+        call.reject(Cause.squash(cause))
+        return Effect.void
       }
-    })
+    )
+
+  const serve = (call: Call<R>): Effect.Effect<void, never, R> => Effect.flatMap(settle(call), next)
 
   const park: Effect.Effect<void, never, R> = Effect.async<void, never, R>((resume) => {
     parked.push((call) => resume(call ? serve(call) : Effect.void))
