@@ -311,11 +311,13 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
       }
       return rest()
     }
+    const encode = (key: string, value: A): Effect.Effect<Encoded, SerializationError> =>
+      codec === identity
+        ? serializer.encode(key, value)
+        : Effect.flatMap(codec.encode(key, value), (encoded) => serializer.encode(key, encoded))
     const toItem = ({ bytes, flags }: Encoded): Item => new ItemRecord(bytes, flags)
     const encodeItem = (key: string, value: A): Effect.Effect<Item, SerializationError> =>
-      codec === identity
-        ? mapNow(serializer.encode(key, value), toItem)
-        : Effect.flatMap(codec.encode(key, value), (encoded) => Effect.map(serializer.encode(key, encoded), toItem))
+      mapNow(encode(key, value), toItem)
     const decodeSome = (key: string, item: Item): Effect.Effect<Option.Option<A>, SerializationError> =>
       mapNow(decodeItem(key, item), Option.some)
 
@@ -336,8 +338,8 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
 
     const set = (key: string, value: A, options?: SetOptions) =>
       flatMapNow(
-        encodeItem(key, value),
-        (item) => store.set(key, item.value, new WriteRecord(item.flags, options?.ttl))
+        encode(key, value),
+        (encoded) => store.set(key, encoded.bytes, new WriteRecord(encoded.flags, options?.ttl))
       )
 
     const getOrSet = <E, R>(key: string, compute: Effect.Effect<A, E, R>, options?: GetOrSetOptions) =>
