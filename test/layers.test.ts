@@ -190,6 +190,27 @@ describe("Memcached.layerClient", () => {
       assert.strictEqual(seen.bytes.toString(), "from memjs")
     }))
 
+  it.scopedLive("the layer's requests and the client's own, in flight together on one socket, each get their answer", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached()
+      const client = yield* Effect.acquireRelease(
+        Effect.sync(() => memjs.Client.create(server.address, { retries: 0, timeout: 1, logger: { log() {} } })),
+        (client) => Effect.sync(() => client.close())
+      )
+      const { cache } = yield* build(Memcached.layerClient(client).pipe(Layer.provide(Serializer.raw)))
+      const keys = Array.from({ length: 40 }, (_, i) => `shared-${i}`)
+      yield* cache.setMany(keys.map((key) => [key, `value of ${key}`]))
+      const viaLayer = Effect.forEach(keys, (key) => cache.get(key), { concurrency: "unbounded" })
+      const viaBatch = cache.getMany(keys)
+      const viaMemjs = Effect.promise(() => Promise.all(keys.map((key) => client.get(key))))
+      const [single, batch, own] = yield* Effect.all([viaLayer, viaBatch, viaMemjs], { concurrency: "unbounded" })
+      keys.forEach((key, i) => {
+        assertSome(single[i]!, `value of ${key}`)
+        assert.strictEqual(batch.get(key), `value of ${key}`)
+        assert.strictEqual(own[i]!.value?.toString("utf8"), `value of ${key}`)
+      })
+    }))
+
   it.scopedLive("closeOnRelease: true closes the client's sockets on release", () =>
     Effect.gen(function*() {
       const server = yield* startMemcached()
