@@ -1,6 +1,6 @@
 /**
- * Request framing (`src/internal/protocol.ts`): the layout of a request and of a quiet batch, and the recycling of large
- * frames' buffers.
+ * Request framing (`src/internal/protocol.ts`): the layout of a request and of a quiet batch, the recycling of large
+ * frames' buffers, and reading a response's key in place.
  */
 import { assert, describe, it } from "@effect/vitest"
 import {
@@ -9,6 +9,7 @@ import {
   isRecyclable,
   Opcode,
   recycleFrame,
+  Response,
   storeExtras
 } from "../src/internal/protocol.js"
 
@@ -73,4 +74,24 @@ describe("encodeKeyRequests", () => {
     ])
     assert.deepStrictEqual(batch, expected)
   })
+})
+
+describe("Response.hasKey", () => {
+  /** A response laid out as memcached sends a GetK hit (flags, key, value), inside a larger buffer. */
+  const responseFor = (key: string) => {
+    const frame = encodeRequest(Opcode.GetK, 1, Buffer.from(key), storeExtras(0, 0).subarray(0, 4), Buffer.from("v"))
+    return new Response(Buffer.concat([Buffer.from("junk"), frame]).subarray(4))
+  }
+
+  for (const length of [1, 14, 48, 49, 250]) {
+    it(`tells a ${length}-byte key from one that differs in its first or last byte, or in length`, () => {
+      const key = "k".repeat(length)
+      const response = responseFor(key)
+      assert.isTrue(response.hasKey(Buffer.from(key)))
+      assert.isFalse(response.hasKey(Buffer.from("x" + key.slice(1))))
+      assert.isFalse(response.hasKey(Buffer.from(key.slice(0, -1) + "x")))
+      assert.isFalse(response.hasKey(Buffer.from(key + "k")))
+      assert.isFalse(response.hasKey(Buffer.from(key.slice(1))))
+    })
+  }
 })
