@@ -76,11 +76,11 @@ describe("encodeKeyRequests", () => {
   })
 })
 
-describe("Response.hasKey", () => {
-  /** A response laid out as memcached sends a GetK hit (flags, key, value), inside a larger buffer. */
+describe("Response, read in place", () => {
+  /** A response laid out as memcached sends a GetK hit (flags, key, value), between other bytes. */
   const responseFor = (key: string) => {
     const frame = encodeRequest(Opcode.GetK, 1, Buffer.from(key), storeExtras(0, 0).subarray(0, 4), Buffer.from("v"))
-    return new Response(Buffer.concat([Buffer.from("junk"), frame]).subarray(4))
+    return new Response(Buffer.concat([Buffer.from("junk"), frame, Buffer.from("more")]), 4, 4 + frame.length)
   }
 
   for (const length of [1, 14, 48, 49, 250]) {
@@ -88,6 +88,8 @@ describe("Response.hasKey", () => {
       const key = "k".repeat(length)
       const response = responseFor(key)
       assert.isTrue(response.hasKey(Buffer.from(key)))
+      assert.strictEqual(response.key.toString(), key)
+      assert.strictEqual(response.val.toString(), "v")
       assert.isFalse(response.hasKey(Buffer.from("x" + key.slice(1))))
       assert.isFalse(response.hasKey(Buffer.from(key.slice(0, -1) + "x")))
       assert.isFalse(response.hasKey(Buffer.from(key + "k")))

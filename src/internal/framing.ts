@@ -1,7 +1,7 @@
 /**
  * Response framing for our memjs `Server` objects. memjs copies its whole receive buffer on every chunk (a 500 KiB
  * value arriving in 64 KiB chunks is copied eight times over) and keeps a half-read frame across reconnects. Here a
- * frame that lies within one chunk is a view of it, a frame spread over several chunks is copied once, chunk by chunk
+ * frame that lies within one chunk is read in place, a frame spread over several chunks is copied once, chunk by chunk
  * as they arrive, into a buffer of the length its header announces, and bytes left over from a previous socket are
  * dropped.
  *
@@ -32,8 +32,9 @@ export const installFraming = (server: FramedServer): void => {
   let partial: Buffer | undefined
   let filled = 0
 
-  const deliver = (frame: Buffer) => {
-    const response = new Response(frame)
+  /** Hands on the frame that is the bytes `start` up to `end` of `bytes`. */
+  const deliver = (bytes: Buffer, start: number, end: number) => {
+    const response = new Response(bytes, start, end)
     if (response.header.opcode === 0x20) server.saslAuth()
     else if (response.header.status === 0x20) server.error("Memcached server authentication failed!")
     else if (response.header.opcode === 0x21) server.emit("authenticated")
@@ -63,7 +64,7 @@ export const installFraming = (server: FramedServer): void => {
         const available = chunk.length - offset
         const length = available >= HEADER ? frameLength(chunk, offset) : HEADER
         if (available >= length) {
-          deliver(chunk.subarray(offset, offset += length))
+          deliver(chunk, offset, offset += length)
           continue
         }
         if (!begin(length)) return
@@ -79,7 +80,7 @@ export const installFraming = (server: FramedServer): void => {
         filled = frame.copy(partial!)
       } else {
         partial = undefined
-        deliver(frame)
+        deliver(frame, 0, frame.length)
       }
     }
   }

@@ -66,61 +66,62 @@ export const describeStatus = (status: number): string =>
 const SHORT_KEY = 48
 
 /**
- * @internal A response frame, read in place: a field is read from the frame's bytes when it is asked for, so a
- * response costs one object and, for a value, one view. The frame is its own `header`, the shape memjs's `respond`
- * reads (`response.header.opaque`).
+ * @internal A response frame, read in place: the bytes `start` up to `end` of `bytes` (a socket chunk, or a buffer the
+ * frame was copied into). A field is read from those bytes when it is asked for, so a response costs one object and,
+ * for a value, one view. The response is its own `header`, the shape memjs's `respond` reads
+ * (`response.header.opaque`).
  */
 export class Response {
-  constructor(readonly frame: Buffer) {}
+  constructor(readonly bytes: Buffer, readonly start: number, readonly end: number) {}
   get header(): this {
     return this
   }
   get opcode(): number {
-    return this.frame[1]!
+    return this.bytes[this.start + 1]!
   }
   get status(): number {
-    return this.frame.readUInt16BE(6)
+    return this.bytes.readUInt16BE(this.start + 6)
   }
   get totalBodyLength(): number {
-    return this.frame.readUInt32BE(8)
+    return this.bytes.readUInt32BE(this.start + 8)
   }
   get opaque(): number {
-    return this.frame.readUInt32BE(12)
+    return this.bytes.readUInt32BE(this.start + 12)
   }
   get cas(): Buffer {
-    return this.frame.subarray(16, 24)
+    return this.bytes.subarray(this.start + 16, this.start + 24)
   }
   get extras(): Buffer {
-    return this.frame.subarray(24, this.#keyStart())
+    return this.bytes.subarray(this.start + 24, this.#keyStart())
   }
   get key(): Buffer {
-    return this.frame.subarray(this.#keyStart(), this.#valueStart())
+    return this.bytes.subarray(this.#keyStart(), this.#valueStart())
   }
   get val(): Buffer {
-    return this.frame.subarray(this.#valueStart())
+    return this.bytes.subarray(this.#valueStart(), this.end)
   }
   /** The item flags: the first four bytes of the extras, or 0 when there are none. */
   get flags(): number {
-    return this.frame[4]! >= 4 ? this.frame.readUInt32BE(24) : 0
+    return this.bytes[this.start + 4]! >= 4 ? this.bytes.readUInt32BE(this.start + 24) : 0
   }
   /**
    * Whether the response carries the key `bytes`, compared in place: byte by byte in JavaScript for a short key (a
    * call into `Buffer.compare` cost about 3× as much for a 14-byte key), with `compare` for a longer one.
    */
-  hasKey(bytes: Uint8Array): boolean {
-    const frame = this.frame
+  hasKey(key: Uint8Array): boolean {
+    const bytes = this.bytes
     const start = this.#keyStart()
-    const length = bytes.length
+    const length = key.length
     if (this.#valueStart() - start !== length) return false
-    if (length > SHORT_KEY) return frame.compare(bytes, 0, length, start, start + length) === 0
-    for (let i = 0; i < length; i++) if (frame[start + i] !== bytes[i]) return false
+    if (length > SHORT_KEY) return bytes.compare(key, 0, length, start, start + length) === 0
+    for (let i = 0; i < length; i++) if (bytes[start + i] !== key[i]) return false
     return true
   }
   #keyStart(): number {
-    return 24 + this.frame[4]!
+    return this.start + 24 + this.bytes[this.start + 4]!
   }
   #valueStart(): number {
-    return 24 + this.frame[4]! + this.frame.readUInt16BE(2)
+    return this.#keyStart() + this.bytes.readUInt16BE(this.start + 2)
   }
 }
 
