@@ -23,7 +23,7 @@ import { vi } from "vitest"
 import { Cache, Memcached, MemcachedError, MemcachedLive, type MemcachedOptions, Serializer } from "../src/index.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
-import { closedPort, silentServer } from "./support/network.js"
+import { closedPort, getKHit, scriptedServer, silentServer } from "./support/network.js"
 import { elapsed, failureOf } from "./support/outcomes.js"
 import { build } from "./support/services.js"
 
@@ -80,6 +80,25 @@ describe("a server that is down or silent", () => {
         assert.isAbove(millis, 280)
         assert.isBelow(millis, 450)
       }
+    }))
+
+  it.scopedLive("a server that answers two gets in the wrong order never gives one caller the other's value", () =>
+    Effect.gen(function*() {
+      const keyOf = (request: Buffer) => request.subarray(24, 24 + request.readUInt16BE(2)).toString()
+      const swapping = yield* scriptedServer(
+        2,
+        (requests) => requests.map((request) => getKHit(request, Buffer.from(`value of ${keyOf(request)}`))).reverse()
+      )
+      const { cache } = yield* open({ servers: swapping.address, timeout: "300 millis" })
+      const [first, second] = yield* Effect.all([Effect.exit(cache.get("first")), Effect.exit(cache.get("second"))], {
+        concurrency: "unbounded"
+      })
+      const text = (exit: Exit.Exit<Option.Option<unknown>, unknown>) =>
+        Exit.isSuccess(exit) ? String(Option.getOrUndefined(exit.value)) : undefined
+      // The answer to "first" came second, but it is the one memcached's ordering gives "first".
+      assert.strictEqual(text(first), "value of first")
+      if (Exit.isSuccess(second)) assert.strictEqual(text(second), "value of second")
+      else assert.strictEqual((failureOf(second) as MemcachedError).reason, "Timeout")
     }))
 
   it.scopedLive("a request made while an earlier one's deadline is pending still gets its own full deadline", () =>

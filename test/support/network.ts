@@ -1,6 +1,6 @@
 /**
- * Network stand-ins for fault tests: a port nobody listens on, and a server that accepts connections but never
- * answers.
+ * Network stand-ins for fault tests: a port nobody listens on, a server that accepts connections but never answers,
+ * and one that answers binary-protocol requests as a test scripts it.
  */
 import { Effect } from "effect"
 import * as net from "node:net"
@@ -51,3 +51,55 @@ export const silentServer = Effect.acquireRelease(
   }),
   (silent) => Effect.promise(silent.close)
 )
+
+/**
+ * A TCP server on loopback that reads binary-protocol requests and, each time `batch` whole requests have come on a
+ * connection, writes the frames `answer` makes of them (for servers that break the protocol's rules).
+ */
+export const scriptedServer = (batch: number, answer: (requests: ReadonlyArray<Buffer>) => ReadonlyArray<Buffer>) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly address: string; readonly close: () => Promise<void> }>((resume) => {
+      const sockets = new Set<net.Socket>()
+      const server = net.createServer((socket) => {
+        sockets.add(socket)
+        let pending = Buffer.alloc(0)
+        const requests: Array<Buffer> = []
+        socket.on("data", (chunk: Buffer) => {
+          pending = Buffer.concat([pending, chunk])
+          while (pending.length >= 24 && pending.length >= 24 + pending.readUInt32BE(8)) {
+            const length = 24 + pending.readUInt32BE(8)
+            requests.push(pending.subarray(0, length))
+            pending = pending.subarray(length)
+            if (requests.length === batch) socket.write(Buffer.concat(answer(requests.splice(0))))
+          }
+        })
+        socket.on("error", () => {})
+        socket.on("close", () => sockets.delete(socket))
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as net.AddressInfo
+        resume(Effect.succeed({
+          address: `127.0.0.1:${port}`,
+          close: () =>
+            new Promise<void>((done) => {
+              for (const socket of sockets) socket.destroy()
+              server.close(() => done())
+            })
+        }))
+      })
+    }),
+    (scripted) => Effect.promise(scripted.close)
+  )
+
+/** The response memcached gives to a GetK `request` that hits: flags 0, the request's key and opaque, `value`. */
+export const getKHit = (request: Buffer, value: Buffer): Buffer => {
+  const key = request.subarray(24 + request[4]!, 24 + request[4]! + request.readUInt16BE(2))
+  const header = Buffer.alloc(28)
+  header[0] = 0x81
+  header[1] = request[1]!
+  header.writeUInt16BE(key.length, 2)
+  header[4] = 4
+  header.writeUInt32BE(4 + key.length + value.length, 8)
+  request.copy(header, 12, 12, 16)
+  return Buffer.concat([header, key, value])
+}
