@@ -211,6 +211,41 @@ describe("Memcached.layerClient", () => {
       })
     }))
 
+  it.scopedLive("two layers over one client share its socket: each gets its answers, and neither reconnects", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached()
+      const client = yield* Effect.acquireRelease(
+        Effect.sync(() => memjs.Client.create(server.address, { retries: 0, timeout: 1, logger: { log() {} } })),
+        (client) => Effect.sync(() => client.close())
+      )
+      const layer = Memcached.layerClient(client, { timeout: "200 millis" }).pipe(Layer.provide(Serializer.raw))
+      const first = (yield* build(layer)).cache
+      const second = (yield* build(layer)).cache
+      const keys = Array.from({ length: 40 }, (_, i) => `two-layers-${i}`)
+      yield* first.setMany(keys.map((key) => [key, `value of ${key}`]))
+      const readAll = Effect.all([
+        Effect.forEach(keys, (key) => first.get(key), { concurrency: "unbounded" }),
+        Effect.forEach(keys, (key) => second.get(key), { concurrency: "unbounded" }),
+        first.getMany(keys),
+        second.getMany(keys)
+      ], { concurrency: "unbounded" })
+      const check = ([one, two, manyOne, manyTwo]: Effect.Effect.Success<typeof readAll>) =>
+        keys.forEach((key, i) => {
+          assertSome(one[i]!, `value of ${key}`)
+          assertSome(two[i]!, `value of ${key}`)
+          assert.strictEqual(manyOne.get(key), `value of ${key}`)
+          assert.strictEqual(manyTwo.get(key), `value of ${key}`)
+        })
+      const total = Effect.map(asciiStats(server.address), (stats) => Number(stats["total_connections"]))
+      check(yield* readAll)
+      const before = yield* total
+      // Past both layers' deadlines: a request one layer answered for the other would be expired and reconnected.
+      yield* Effect.sleep("500 millis")
+      check(yield* readAll)
+      // Only the two stats connections were opened since.
+      assert.strictEqual((yield* total) - before, 1)
+    }))
+
   it.scopedLive("closeOnRelease: true closes the client's sockets on release", () =>
     Effect.gen(function*() {
       const server = yield* startMemcached()

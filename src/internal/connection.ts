@@ -100,19 +100,17 @@ class Awaiting {
   }
 }
 
-/** A memjs `Server` that sends our responses and failures to an `Awaiting` (see `installAwaiting`). */
-interface AwaitingServer {
-  awaiting: Awaiting
+/** The parts of a memjs `Server` that `installAwaiting` wraps. */
+interface RoutedServer {
   respond(response: Response): void
   error(cause: unknown): void
 }
 
-const awaitingOf = (server: MemjsServer): Awaiting => (server as unknown as AwaitingServer).awaiting
-
 /**
- * Routes `server`'s responses: one in a pending batch's quiet range goes to that batch, the one the oldest pending
- * request or batch waits for goes to `onAnswer`, any other to memjs's own `respond` (SASL, and the requests of a
- * caller's own memjs client on the same server). A transport failure (memjs's `error`) fails every pending request of
+ * Routes `server`'s responses to a new `Awaiting`, which it returns: one in a pending batch's quiet range goes to that
+ * batch, the one the oldest pending request or batch waits for goes to `onAnswer`, any other to the `respond` it
+ * wraps (memjs's own, for SASL and the requests of a caller's own memjs client, or another connection's on the same
+ * client). A transport failure (memjs's `error`) fails every pending request of
  * the server through `onError`, after memjs has failed its own. A response that skipped our oldest request (which
  * memcached never sends) leaves that request to its deadline, which then replaces the connection.
  */
@@ -120,12 +118,11 @@ const installAwaiting = (
   server: MemjsServer,
   onAnswer: (pending: Pending, response: Response) => void,
   onError: (pending: Pending, cause: unknown) => void
-): void => {
-  const routed = server as unknown as AwaitingServer
+): Awaiting => {
+  const routed = server as unknown as RoutedServer
   const awaiting = new Awaiting()
   const respond = routed.respond
   const error = routed.error
-  routed.awaiting = awaiting
   routed.respond = (response) => {
     const opaque = response.opaque
     const ranges = awaiting.ranges
@@ -143,6 +140,7 @@ const installAwaiting = (
     error.call(server, cause)
     for (const pending of failed) onError(pending, cause)
   }
+  return awaiting
 }
 
 /**
@@ -334,7 +332,7 @@ export const makeConnection = (
       ) as unknown as MemjsServer
       fresh.username = failed.username
       fresh.password = failed.password
-      install(fresh)
+      awaitingOn(fresh)
       client.servers[index] = fresh
     }
     failed.error(error)
@@ -412,9 +410,19 @@ export const makeConnection = (
     fail(pending, failure)
   }
 
-  const install = (server: MemjsServer) => {
-    installFraming(server as unknown as FramedServer)
-    installAwaiting(server, answer, failOnError)
+  /**
+   * This connection's `Awaiting` on the server object it last sent to. Each connection has its own (two layers may
+   * share one memjs client); a server object another connection put in the client gets ours when we first use it.
+   */
+  let installedOn: MemjsServer | undefined
+  let awaiting: Awaiting | undefined
+  const awaitingOn = (server: MemjsServer): Awaiting => {
+    if (server !== installedOn || awaiting === undefined) {
+      installFraming(server as unknown as FramedServer)
+      awaiting = installAwaiting(server, answer, failOnError)
+      installedOn = server
+    }
+    return awaiting
   }
 
   /** The deadline passed with requests unanswered: they fail as `Timeout`, and the server object is replaced. */
@@ -477,7 +485,7 @@ export const makeConnection = (
       }
       flight.requests.push(pending)
       flight.open++
-      awaitingOf(server).push(pending)
+      awaitingOn(server).push(pending)
     })
 
   const request = <A, E>(frame: Buffer, opaque: number, interpret: (response: Response) => Effect.Effect<A, E>) =>
@@ -490,7 +498,7 @@ export const makeConnection = (
     onQuiet: (index: number, response: Response) => void
   ) => start(frames, firstOpaque + count, succeedVoid, new QuietRange(firstOpaque, firstOpaque + count, onQuiet))
 
-  const inFlight = () => awaitingOf(client.servers[index]!).count
+  const inFlight = () => client.servers[index] === installedOn ? awaiting!.count : 0
   const close = (graceMillis: number, destroy: boolean) =>
     Effect.gen(function*() {
       closed = true
@@ -501,7 +509,7 @@ export const makeConnection = (
 
   const reset = (reason: string) => recycle(client.servers[index]!, new Error(reason))
 
-  install(client.servers[index]!)
+  awaitingOn(client.servers[index]!)
   const spanAttributes = { [SpanAttributes.serverAddress]: address.host, [SpanAttributes.serverPort]: address.port }
 
   return { address, spanAttributes, health, request, batch, reset, close }

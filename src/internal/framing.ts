@@ -25,8 +25,16 @@ const HEADER = 24
 
 const frameLength = (header: Buffer, offset: number) => HEADER + header.readUInt32BE(offset + 8)
 
-/** @internal Replaces `server.responseHandler` with copy-once framing; SASL frames are handled as memjs does. */
+/** Servers whose `responseHandler` is ours already. */
+const framed = new WeakSet<FramedServer>()
+
+/**
+ * @internal Replaces `server.responseHandler` with copy-once framing; SASL frames are handled as memjs does. A server
+ * is framed once, however many connections use it, so that a frame half read is never dropped.
+ */
 export const installFraming = (server: FramedServer): void => {
+  if (framed.has(server)) return
+  framed.add(server)
   let socket: Net.Socket | undefined
   /** A frame (or, until its header is in, a header) spread over several chunks; its first `filled` bytes are in. */
   let partial: Buffer | undefined
