@@ -327,14 +327,16 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
         (found) => Option.isNone(found) ? Effect.succeedNone : decodeSome(key, found.value)
       )
 
-    const getOrFail = (key: string): Effect.Effect<A, CacheNotFound | CacheError> =>
+    /** The value at `key`, decoded, or `onMiss()` when there is none: one step, with no `Option` in between. */
+    const getOr = <B, E>(key: string, onMiss: () => Effect.Effect<B, E>): Effect.Effect<A | B, E | CacheError> =>
       Effect.flatMap(
-        get(key),
-        Option.match({
-          onNone: (): Effect.Effect<A, CacheNotFound> => Effect.fail(new CacheNotFound({ key })),
-          onSome: Effect.succeed
-        })
+        store.get(key),
+        (found): Effect.Effect<A | B, E | SerializationError> =>
+          Option.isNone(found) ? onMiss() : decodeItem(key, found.value)
       )
+
+    const getOrFail = (key: string): Effect.Effect<A, CacheNotFound | CacheError> =>
+      getOr(key, () => Effect.fail(new CacheNotFound({ key })))
 
     const set = (key: string, value: A, options?: SetOptions) =>
       flatMapNow(
@@ -420,7 +422,7 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
 
     return {
       get,
-      getOrElse: (key, orElse) => Effect.map(get(key), Option.getOrElse(orElse)),
+      getOrElse: (key, orElse) => getOr(key, () => Effect.succeed(orElse())),
       getOrFail,
       set,
       remove: (...keys) => Effect.map(store.deleteMany(keys), (existed) => existed === new Set(keys).size),
