@@ -17,16 +17,12 @@ import type { Response } from "./protocol.js"
 import { isRecyclable, recycleFrame } from "./protocol.js"
 import type { ServerAddress } from "./servers.js"
 
-type ResponseCallback = (response: Response) => void
-
 /** @internal The parts of memjs's `Server` that memjs's typings leave out. */
-export interface MemjsServer extends Omit<Memjs.Server, "responseCallbacks"> {
+export interface MemjsServer extends Memjs.Server {
   host: string
   port: number
   username: string | undefined
   password: string | undefined
-  responseCallbacks: Record<number, ResponseCallback>
-  errorCallbacks: Record<number, (error: unknown) => void>
   _socket?: Net.Socket | undefined
   error(error: unknown): void
   close(): void
@@ -58,8 +54,8 @@ class QuietRange {
 }
 
 /**
- * What one memjs `Server` waits for: its pending requests and batches, in the order they were written, and the quiet
- * ranges of its pending batches. memcached answers a connection's requests in the order it reads them, so the
+ * What one connection waits for on one memjs `Server`: its pending requests and batches, in the order they were
+ * written, and the quiet ranges of its pending batches. memcached answers a connection's requests in the order it reads them, so the
  * response a request waits for is the next one that is not quiet and not memjs's own; a batch waits for its final
  * no-op. memjs would instead keep two closures per request in two objects keyed by opaque (`responseCallbacks`,
  * `errorCallbacks`): about 0.25 µs per request to add, find and delete, against a few nanoseconds for this queue, and
@@ -110,9 +106,9 @@ interface RoutedServer {
  * Routes `server`'s responses to a new `Awaiting`, which it returns: one in a pending batch's quiet range goes to that
  * batch, the one the oldest pending request or batch waits for goes to `onAnswer`, any other to the `respond` it
  * wraps (memjs's own, for SASL and the requests of a caller's own memjs client, or another connection's on the same
- * client). A transport failure (memjs's `error`) fails every pending request of
- * the server through `onError`, after memjs has failed its own. A response that skipped our oldest request (which
- * memcached never sends) leaves that request to its deadline, which then replaces the connection.
+ * client). A transport failure (memjs's `error`) fails every pending request of the server through `onError`, after
+ * memjs has failed its own. A response that skipped our oldest request (which memcached never sends) leaves that
+ * request to its deadline, which then replaces the connection.
  */
 const installAwaiting = (
   server: MemjsServer,
