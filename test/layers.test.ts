@@ -167,14 +167,18 @@ describe("release", () => {
     }))
 })
 
+/** A quiet memjs client of the caller's own, closed with the scope. */
+const memjsClient = (address: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => memjs.Client.create(address, { retries: 0, timeout: 1, logger: { log() {} } })),
+    (client) => Effect.sync(() => client.close())
+  )
+
 describe("Memcached.layerClient", () => {
   it.scopedLive("runs over a memjs client and leaves it usable after release (closeOnRelease false)", () =>
     Effect.gen(function*() {
       const server = yield* startMemcached()
-      const client = yield* Effect.acquireRelease(
-        Effect.sync(() => memjs.Client.create(server.address, { retries: 0, timeout: 1, logger: { log() {} } })),
-        (client) => Effect.sync(() => client.close())
-      )
+      const client = yield* memjsClient(server.address)
       const baseline = yield* settledConnections(server.address)
       yield* Effect.scoped(Effect.gen(function*() {
         const { cache } = yield* build(Memcached.layerClient(client).pipe(Layer.provide(Serializer.raw)))
@@ -193,10 +197,7 @@ describe("Memcached.layerClient", () => {
   it.scopedLive("the layer's requests and the client's own, in flight together on one socket, each get their answer", () =>
     Effect.gen(function*() {
       const server = yield* startMemcached()
-      const client = yield* Effect.acquireRelease(
-        Effect.sync(() => memjs.Client.create(server.address, { retries: 0, timeout: 1, logger: { log() {} } })),
-        (client) => Effect.sync(() => client.close())
-      )
+      const client = yield* memjsClient(server.address)
       const { cache } = yield* build(Memcached.layerClient(client).pipe(Layer.provide(Serializer.raw)))
       const keys = Array.from({ length: 40 }, (_, i) => `shared-${i}`)
       yield* cache.setMany(keys.map((key) => [key, `value of ${key}`]))
@@ -214,10 +215,7 @@ describe("Memcached.layerClient", () => {
   it.scopedLive("two layers over one client share its socket: each gets its answers, and neither reconnects", () =>
     Effect.gen(function*() {
       const server = yield* startMemcached()
-      const client = yield* Effect.acquireRelease(
-        Effect.sync(() => memjs.Client.create(server.address, { retries: 0, timeout: 1, logger: { log() {} } })),
-        (client) => Effect.sync(() => client.close())
-      )
+      const client = yield* memjsClient(server.address)
       const layer = Memcached.layerClient(client, { timeout: "200 millis" }).pipe(Layer.provide(Serializer.raw))
       const first = (yield* build(layer)).cache
       const second = (yield* build(layer)).cache
@@ -249,10 +247,7 @@ describe("Memcached.layerClient", () => {
   it.scopedLive("closeOnRelease: true closes the client's sockets on release", () =>
     Effect.gen(function*() {
       const server = yield* startMemcached()
-      const client = yield* Effect.acquireRelease(
-        Effect.sync(() => memjs.Client.create(server.address, { retries: 0, timeout: 1, logger: { log() {} } })),
-        (client) => Effect.sync(() => client.close())
-      )
+      const client = yield* memjsClient(server.address)
       const baseline = yield* settledConnections(server.address)
       yield* Effect.scoped(Effect.gen(function*() {
         const { cache } = yield* build(

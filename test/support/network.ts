@@ -14,7 +14,7 @@ export const closedPort = Effect.async<number>((resume) => {
   })
 })
 
-export interface SilentServer {
+export interface TestServer {
   readonly address: string
   /** Connections accepted so far. */
   readonly accepted: () => number
@@ -23,63 +23,25 @@ export interface SilentServer {
   readonly close: () => Promise<void>
 }
 
-/** A TCP server on loopback that accepts connections and reads requests, but never answers. */
-export const silentServer = Effect.acquireRelease(
-  Effect.async<SilentServer>((resume) => {
-    const sockets = new Set<net.Socket>()
-    let accepted = 0
-    const server = net.createServer((socket) => {
-      accepted++
-      sockets.add(socket)
-      socket.on("data", () => {})
-      socket.on("error", () => {})
-      socket.on("close", () => sockets.delete(socket))
-    })
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo
-      resume(Effect.succeed({
-        address: `127.0.0.1:${port}`,
-        accepted: () => accepted,
-        open: () => sockets.size,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const socket of sockets) socket.destroy()
-            server.close(() => done())
-          })
-      }))
-    })
-  }),
-  (silent) => Effect.promise(silent.close)
-)
-
-/**
- * A TCP server on loopback that reads binary-protocol requests and, each time `batch` whole requests have come on a
- * connection, writes the frames `answer` makes of them (for servers that break the protocol's rules).
- */
-export const scriptedServer = (batch: number, answer: (requests: ReadonlyArray<Buffer>) => ReadonlyArray<Buffer>) =>
+/** A TCP server on loopback that hands each connection it accepts to `serve`; closed with its scope. */
+const loopbackServer = (serve: (socket: net.Socket) => void) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly address: string; readonly close: () => Promise<void> }>((resume) => {
+    Effect.async<TestServer>((resume) => {
       const sockets = new Set<net.Socket>()
+      let accepted = 0
       const server = net.createServer((socket) => {
+        accepted++
         sockets.add(socket)
-        let pending = Buffer.alloc(0)
-        const requests: Array<Buffer> = []
-        socket.on("data", (chunk: Buffer) => {
-          pending = Buffer.concat([pending, chunk])
-          while (pending.length >= 24 && pending.length >= 24 + pending.readUInt32BE(8)) {
-            const length = 24 + pending.readUInt32BE(8)
-            requests.push(pending.subarray(0, length))
-            pending = pending.subarray(length)
-            if (requests.length === batch) socket.write(Buffer.concat(answer(requests.splice(0))))
-          }
-        })
         socket.on("error", () => {})
         socket.on("close", () => sockets.delete(socket))
+        serve(socket)
       })
       server.listen(0, "127.0.0.1", () => {
         const { port } = server.address() as net.AddressInfo
         resume(Effect.succeed({
           address: `127.0.0.1:${port}`,
+          accepted: () => accepted,
+          open: () => sockets.size,
           close: () =>
             new Promise<void>((done) => {
               for (const socket of sockets) socket.destroy()
@@ -88,8 +50,30 @@ export const scriptedServer = (batch: number, answer: (requests: ReadonlyArray<B
         }))
       })
     }),
-    (scripted) => Effect.promise(scripted.close)
+    (server) => Effect.promise(server.close)
   )
+
+/** A TCP server on loopback that accepts connections and reads requests, but never answers. */
+export const silentServer = loopbackServer((socket) => socket.on("data", () => {}))
+
+/**
+ * A TCP server on loopback that reads binary-protocol requests and, each time `batch` whole requests have come on a
+ * connection, writes the frames `answer` makes of them (for servers that break the protocol's rules).
+ */
+export const scriptedServer = (batch: number, answer: (requests: ReadonlyArray<Buffer>) => ReadonlyArray<Buffer>) =>
+  loopbackServer((socket) => {
+    let pending = Buffer.alloc(0)
+    const requests: Array<Buffer> = []
+    socket.on("data", (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk])
+      while (pending.length >= 24 && pending.length >= 24 + pending.readUInt32BE(8)) {
+        const length = 24 + pending.readUInt32BE(8)
+        requests.push(pending.subarray(0, length))
+        pending = pending.subarray(length)
+        if (requests.length === batch) socket.write(Buffer.concat(answer(requests.splice(0))))
+      }
+    })
+  })
 
 /** The response memcached gives to a GetK `request` that hits: flags 0, the request's key and opaque, `value`. */
 export const getKHit = (request: Buffer, value: Buffer): Buffer => {
