@@ -1,0 +1,170 @@
+/**
+ * `tsx bench/client-cpu.ts [--against=<git revision>] [--work=get16,fget16,getseq,fgetseq,getmany] [--rounds=N]
+ * [--size=BYTES]`: the client's own CPU per operation, without the kernel or memcached. Each library runs over a memjs
+ * client whose socket is a stand-in that answers GetK, GetKQ and no-op requests in JavaScript on the next
+ * `setImmediate`, so what is left is our code, Effect and Node: the part of a full bench cell that this repository can
+ * change, measured with far less noise than the full bench on a shared machine. It is not a benchmark of memcached
+ * or of the network (`npm run bench` is).
+ *
+ * With `--against`, that revision's `src/` is compiled too (into bench/.build/against-<revision>/), and the two
+ * libraries alternate round by round in one process, so that drift hits both alike. Reports the median and the lowest
+ * CPU µs per operation (a getMany batch of 100 keys counts as one) of each workload and library.
+ */
+import { Effect, Layer, ManagedRuntime } from "effect"
+import memjs from "memjs"
+import { execFileSync, spawnSync } from "node:child_process"
+import { existsSync, mkdirSync, rmSync } from "node:fs"
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import { benchDir, repoDir } from "./support/env.js"
+import { type Library, loadLibrary } from "./support/library.js"
+
+const args = new Map(
+  process.argv.slice(2).map((arg) => {
+    const match = /^--([a-z]+)(?:=(.*))?$/.exec(arg)
+    if (!match) throw new Error(`unknown argument ${arg}`)
+    return [match[1]!, match[2] ?? ""] as const
+  })
+)
+const works = (args.get("work") ?? "get16,fget16,getseq,fgetseq,getmany").split(",")
+const rounds = Number(args.get("rounds") ?? 10)
+const value = Buffer.alloc(Number(args.get("size") ?? 100), "x")
+const keys = Array.from({ length: 100 }, (_, i) => `bench:cpu:${i}`)
+
+/** Compiles `revision`'s src/ with this checkout's tsc into bench/.build/against-<revision>/dist. */
+const buildRevision = (revision: string): string => {
+  const dir = path.join(benchDir, ".build", `against-${revision.replace(/[^\w.-]/g, "_")}`)
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir, { recursive: true })
+  const archive = execFileSync("git", ["archive", revision, "src", "tsconfig.json", "tsconfig.build.json"], {
+    cwd: repoDir
+  })
+  execFileSync("tar", ["-x", "-C", dir], { input: archive })
+  const tsc = path.join(repoDir, "node_modules", "typescript", "bin", "tsc")
+  spawnSync(process.execPath, [tsc, "-p", path.join(dir, "tsconfig.build.json"), "--outDir", path.join(dir, "dist")])
+  if (!existsSync(path.join(dir, "dist", "index.js"))) throw new Error(`could not compile ${revision}'s src/`)
+  return path.join(dir, "dist", "index.js")
+}
+
+/** memcached's answers to a write of GetK, GetKQ and no-op requests: every get hits with `value`. */
+const answer = (requests: Buffer): Buffer => {
+  const frames: Array<Buffer> = []
+  for (let offset = 0; offset < requests.length;) {
+    const opcode = requests[offset + 1]!
+    const keyStart = offset + 24 + requests[offset + 4]!
+    const key = requests.subarray(keyStart, keyStart + requests.readUInt16BE(offset + 2))
+    const header = Buffer.alloc(24)
+    header[0] = 0x81
+    header[1] = opcode === 0x0d ? 0x0c : opcode
+    requests.copy(header, 12, offset + 12, offset + 16)
+    if (opcode === 0x0c || opcode === 0x0d) {
+      header.writeUInt16BE(key.length, 2)
+      header[4] = 4
+      header.writeUInt32BE(4 + key.length + value.length, 8)
+      frames.push(header, Buffer.alloc(4), key, value)
+    } else {
+      frames.push(header)
+    }
+    offset += 24 + requests.readUInt32BE(offset + 8)
+  }
+  return Buffer.concat(frames)
+}
+
+interface Subject {
+  readonly name: string
+  /** CPU µs per operation of `work` over `millis`. */
+  readonly run: (work: string, millis: number) => Promise<number>
+  readonly close: () => Promise<void>
+}
+
+const open = async (name: string, lib: Library): Promise<Subject> => {
+  const client = memjs.Client.create("127.0.0.1:1", { logger: { log() {} }, retries: 0 })
+  const server = client.servers[0] as unknown as {
+    _socket: unknown
+    responseHandler: (chunk: Buffer) => void
+    sock: (sasl: boolean, go: (socket: unknown) => void) => void
+  }
+  const socket = {
+    write: (frame: Buffer, done?: () => void) => {
+      const chunk = answer(frame)
+      setImmediate(() => {
+        server.responseHandler(chunk)
+        done?.()
+      })
+      return true
+    },
+    cork() {},
+    uncork() {},
+    destroy() {}
+  }
+  server._socket = socket
+  server.sock = (_sasl, go) => go(socket)
+  const runtime = ManagedRuntime.make(lib.Memcached.layerClient(client).pipe(Layer.provideMerge(lib.Serializer.bytes)))
+  const cache = await runtime.runPromise(lib.Cache)
+  const facade = new lib.MemcachedCache({ client, serializer: "bytes" })
+  const run = async (work: string, millis: number) => {
+    const until = performance.now() + millis
+    let ops = 0
+    const cpu0 = process.cpuUsage()
+    const inFlight = work.endsWith("16") ? 16 : 1
+    if (work === "getmany") {
+      await runtime.runPromise(Effect.gen(function*() {
+        for (; performance.now() < until; ops++) yield* cache.getMany(keys)
+      }))
+    } else if (work.startsWith("f")) {
+      await Promise.all(Array.from({ length: inFlight }, async (_, worker) => {
+        for (let i = worker; performance.now() < until; i++, ops++) await facade.get(keys[i % keys.length]!)
+      }))
+    } else {
+      await runtime.runPromise(Effect.all(
+        Array.from({ length: inFlight }, (_, worker) =>
+          Effect.gen(function*() {
+            for (let i = worker; performance.now() < until; i++, ops++) yield* cache.get(keys[i % keys.length]!)
+          })),
+        { concurrency: "unbounded", discard: true }
+      ))
+    }
+    const cpu = process.cpuUsage(cpu0)
+    return (cpu.user + cpu.system) / ops
+  }
+  return {
+    name,
+    run,
+    close: async () => {
+      await facade.close()
+      await runtime.dispose()
+    }
+  }
+}
+
+const log = (line: string) => console.error(line)
+const subjects = [await open("this checkout", await loadLibrary(false, log))]
+const against = args.get("against")
+if (against) {
+  log(`client-cpu: compiling ${against}'s src/`)
+  subjects.unshift(await open(against, (await import(pathToFileURL(buildRevision(against)).href)) as Library))
+}
+for (const subject of subjects) for (const work of works) await subject.run(work, 300)
+const samples = new Map<string, Array<number>>()
+for (let round = 0; round < rounds; round++) {
+  log(`client-cpu: round ${round + 1}/${rounds}`)
+  for (const subject of subjects) {
+    for (const work of works) {
+      const key = `${work}\t${subject.name}`
+      samples.set(key, [...(samples.get(key) ?? []), await subject.run(work, 400)])
+    }
+  }
+}
+console.log(`client CPU µs per operation over a stand-in socket, ${rounds} rounds of 400 ms, ${value.length} B values`)
+for (const work of works) {
+  for (const subject of subjects) {
+    const sorted = [...samples.get(`${work}\t${subject.name}`)!].sort((a, b) => a - b)
+    const median = sorted[sorted.length >> 1]!
+    console.log(
+      `${work.padEnd(8)} ${subject.name.padEnd(14)} median ${median.toFixed(2).padStart(7)}  lowest ${
+        sorted[0]!.toFixed(2).padStart(7)
+      }`
+    )
+  }
+}
+for (const subject of subjects) await subject.close()
