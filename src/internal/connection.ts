@@ -55,9 +55,9 @@ class QuietRange {
 
 /**
  * What one connection waits for on one memjs `Server`: its pending requests and batches, in the order they were
- * written, and the quiet ranges of its pending batches. memcached answers a connection's requests in the order it reads them, so the
- * response a request waits for is the next one that is not quiet and not memjs's own; a batch waits for its final
- * no-op. memjs would instead keep two closures per request in two objects keyed by opaque (`responseCallbacks`,
+ * written, and the quiet ranges of its pending batches. memcached answers a connection's requests in the order it
+ * reads them, so the response a request waits for is the next one that is not quiet and not memjs's own; a batch
+ * waits for its final no-op. memjs would instead keep two closures per request in two objects keyed by opaque (`responseCallbacks`,
  * `errorCallbacks`): about 0.25 µs per request to add, find and delete, against a few nanoseconds for this queue, and
  * a `Map` keyed by opaque was worse still (each scavenge took about 7 ms instead of 1 with 16 gets in flight).
  */
@@ -150,15 +150,17 @@ class Flight {
   readonly frames = new Array<Buffer>()
   /** The frames' total length in bytes. */
   size = 0
-  readonly requests = new Array<Pending>()
-  /** Requests not yet settled; the flight leaves the connection's open flights when none are left. */
+  /**
+   * Requests not yet settled, which wait in `awaiting` with the server's other requests; the flight leaves the
+   * connection's open flights when none are left.
+   */
   open = 0
   /** Whether the frames went out on a connected socket, so that the server may have applied them. */
   written = false
   /** The neighbours in the connection's open flights, oldest first. */
   older: Flight | undefined = undefined
   newer: Flight | undefined = undefined
-  constructor(readonly server: MemjsServer, readonly deadline: number) {}
+  constructor(readonly server: MemjsServer, readonly awaiting: Awaiting, readonly deadline: number) {}
 }
 
 /**
@@ -421,10 +423,15 @@ export const makeConnection = (
     return awaiting
   }
 
-  /** The deadline passed with requests unanswered: they fail as `Timeout`, and the server object is replaced. */
+  /**
+   * The deadline passed with requests unanswered: the flight's requests still in its server's queue fail as `Timeout`,
+   * and the server object is replaced (which fails the server's other requests too).
+   */
   const expire = (flight: Flight) => {
     const late: Array<Pending> = []
-    for (const pending of flight.requests) if (settle(pending)) late.push(pending)
+    for (let pending = flight.awaiting.first; pending !== undefined; pending = pending.next) {
+      if (pending.flight === flight && settle(pending)) late.push(pending)
+    }
     recycle(flight.server, new Error(`socket timed out: no answer within ${deadlineMillis} ms`))
     for (const pending of late) fail(pending, deadlineError())
   }
@@ -445,7 +452,7 @@ export const makeConnection = (
 
   const flightFor = (server: MemjsServer): Flight => {
     if (collecting !== undefined && collecting.server === server) return collecting
-    const flight = new Flight(server, Date.now() + deadlineMillis)
+    const flight = new Flight(server, awaitingOn(server), Date.now() + deadlineMillis)
     link(flight)
     queueMicrotask(() => launch(flight))
     collecting = flight
@@ -479,9 +486,8 @@ export const makeConnection = (
           flight.size += frame.length
         }
       }
-      flight.requests.push(pending)
       flight.open++
-      awaitingOn(server).push(pending)
+      flight.awaiting.push(pending)
     })
 
   const request = <A, E>(frame: Buffer, opaque: number, interpret: (response: Response) => Effect.Effect<A, E>) =>
