@@ -16,6 +16,7 @@ import { execFileSync, spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, rmSync } from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
+import { encodeRequest, Opcode } from "../src/internal/protocol.js"
 import { benchDir, repoDir } from "./support/env.js"
 import { type Library, loadLibrary } from "./support/library.js"
 
@@ -30,6 +31,7 @@ const works = (args.get("work") ?? "get16,fget16,getseq,fgetseq,getmany").split(
 const rounds = Number(args.get("rounds") ?? 10)
 const value = Buffer.alloc(Number(args.get("size") ?? 100), "x")
 const keys = Array.from({ length: 100 }, (_, i) => `bench:cpu:${i}`)
+const flags = Buffer.alloc(4)
 
 /** Compiles `revision`'s src/ with this checkout's tsc into bench/.build/against-<revision>/dist. */
 const buildRevision = (revision: string): string => {
@@ -46,26 +48,22 @@ const buildRevision = (revision: string): string => {
   return path.join(dir, "dist", "index.js")
 }
 
-/** memcached's answers to a write of GetK, GetKQ and no-op requests: every get hits with `value`. */
+/**
+ * memcached's answers to a write of GetK, GetKQ and no-op requests: every get hits with `value` (a GetKQ is answered
+ * as a GetK). A response has a request's layout, with the response magic and a status (0) where the vbucket was.
+ */
 const answer = (requests: Buffer): Buffer => {
   const frames: Array<Buffer> = []
-  for (let offset = 0; offset < requests.length;) {
+  for (let offset = 0; offset < requests.length; offset += 24 + requests.readUInt32BE(offset + 8)) {
     const opcode = requests[offset + 1]!
+    const opaque = requests.readUInt32BE(offset + 12)
     const keyStart = offset + 24 + requests[offset + 4]!
     const key = requests.subarray(keyStart, keyStart + requests.readUInt16BE(offset + 2))
-    const header = Buffer.alloc(24)
-    header[0] = 0x81
-    header[1] = opcode === 0x0d ? 0x0c : opcode
-    requests.copy(header, 12, offset + 12, offset + 16)
-    if (opcode === 0x0c || opcode === 0x0d) {
-      header.writeUInt16BE(key.length, 2)
-      header[4] = 4
-      header.writeUInt32BE(4 + key.length + value.length, 8)
-      frames.push(header, Buffer.alloc(4), key, value)
-    } else {
-      frames.push(header)
-    }
-    offset += 24 + requests.readUInt32BE(offset + 8)
+    const frame = opcode === Opcode.GetK || opcode === Opcode.GetKQ
+      ? encodeRequest(Opcode.GetK, opaque, key, flags, value)
+      : encodeRequest(opcode, opaque)
+    frame[0] = 0x81
+    frames.push(frame)
   }
   return Buffer.concat(frames)
 }

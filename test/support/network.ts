@@ -4,6 +4,7 @@
  */
 import { Effect } from "effect"
 import * as net from "node:net"
+import { encodeRequest } from "../../src/internal/protocol.js"
 
 /** A free loopback port with nothing listening on it. */
 export const closedPort = Effect.async<number>((resume) => {
@@ -78,12 +79,8 @@ export const scriptedServer = (batch: number, answer: (requests: ReadonlyArray<B
 /** The response memcached gives to a GetK `request` that hits: flags 0, the request's key and opaque, `value`. */
 export const getKHit = (request: Buffer, value: Buffer): Buffer => {
   const key = request.subarray(24 + request[4]!, 24 + request[4]! + request.readUInt16BE(2))
-  const header = Buffer.alloc(28)
-  header[0] = 0x81
-  header[1] = request[1]!
-  header.writeUInt16BE(key.length, 2)
-  header[4] = 4
-  header.writeUInt32BE(4 + key.length + value.length, 8)
-  request.copy(header, 12, 12, 16)
-  return Buffer.concat([header, key, value])
+  // A response has a request's layout, with the response magic and a status (0, success) where the vbucket was.
+  const response = encodeRequest(request[1]!, request.readUInt32BE(12), key, Buffer.alloc(4), value)
+  response[0] = 0x81
+  return response
 }
