@@ -95,7 +95,8 @@ export class Response {
     return this.bytes.subarray(this.start + 24, this.#keyStart())
   }
   get key(): Buffer {
-    return this.bytes.subarray(this.#keyStart(), this.#valueStart())
+    const start = this.#keyStart()
+    return this.bytes.subarray(start, start + this.#keyLength())
   }
   get val(): Buffer {
     return this.bytes.subarray(this.#valueStart(), this.end)
@@ -105,14 +106,14 @@ export class Response {
     return this.bytes[this.start + 4]! >= 4 ? this.bytes.readUInt32BE(this.start + 24) : 0
   }
   /**
-   * Whether the response carries the key `bytes`, compared in place: byte by byte in JavaScript for a short key (a
+   * Whether the response carries the key `key`, compared in place: byte by byte in JavaScript for a short key (a
    * call into `Buffer.compare` cost about 3× as much for a 14-byte key), with `compare` for a longer one.
    */
   hasKey(key: Uint8Array): boolean {
+    const length = key.length
+    if (this.#keyLength() !== length) return false
     const bytes = this.bytes
     const start = this.#keyStart()
-    const length = key.length
-    if (this.#valueStart() - start !== length) return false
     if (length > SHORT_KEY) return bytes.compare(key, 0, length, start, start + length) === 0
     for (let i = 0; i < length; i++) if (bytes[start + i] !== key[i]) return false
     return true
@@ -120,8 +121,11 @@ export class Response {
   #keyStart(): number {
     return this.start + 24 + this.bytes[this.start + 4]!
   }
+  #keyLength(): number {
+    return this.bytes.readUInt16BE(this.start + 2)
+  }
   #valueStart(): number {
-    return this.#keyStart() + this.bytes.readUInt16BE(this.start + 2)
+    return this.#keyStart() + this.#keyLength()
   }
 }
 
