@@ -1,5 +1,5 @@
 /**
- * `tsx bench/client-cpu.ts [--against=<git revision>] [--work=get16,fget16,getseq,fgetseq,getmany] [--rounds=N]
+ * `tsx bench/client-cpu.ts [--against=<git revision>] [--work=mget16,get16,fget16,mgetseq,getseq,fgetseq,getmany] [--rounds=N]
  * [--size=BYTES]`: the client's own CPU per operation, without the kernel or memcached. Each library runs over a memjs
  * client whose socket is a stand-in that answers GetK, GetKQ and no-op requests in JavaScript on the next
  * `setImmediate`, so what is left is our code, Effect and Node: the part of a full bench cell that this repository can
@@ -27,7 +27,8 @@ const args = new Map(
     return [match[1]!, match[2] ?? ""] as const
   })
 )
-const works = (args.get("work") ?? "get16,fget16,getseq,fgetseq,getmany").split(",")
+const works = (args.get("work") ?? "mget16,get16,fget16,mgetseq,getseq,fgetseq,getmany").split(",")
+const isMemjsWork = (work: string) => work.startsWith("m")
 const rounds = Number(args.get("rounds") ?? 10)
 const value = Buffer.alloc(Number(args.get("size") ?? 100), "x")
 const keys = Array.from({ length: 100 }, (_, i) => `bench:cpu:${i}`)
@@ -75,7 +76,8 @@ interface Subject {
   readonly close: () => Promise<void>
 }
 
-const open = async (name: string, lib: Library): Promise<Subject> => {
+/** A memjs client whose one server's socket is the stand-in. */
+const standInClient = () => {
   const client = memjs.Client.create("127.0.0.1:1", { logger: { log() {} }, retries: 0 })
   const server = client.servers[0] as unknown as {
     _socket: unknown
@@ -93,38 +95,68 @@ const open = async (name: string, lib: Library): Promise<Subject> => {
     },
     cork() {},
     uncork() {},
+    // memjs arms its socket timeout once per socket (raw memjs side only).
+    setTimeout() {},
+    end() {},
     destroy() {}
   }
   server._socket = socket
   server.sock = (_sasl, go) => go(socket)
+  return client
+}
+
+/** Runs `op` from `inFlight` async loops until `until`; returns the operations done. */
+const promiseLoops = async (inFlight: number, until: number, op: (key: string) => Promise<unknown>) => {
+  let ops = 0
+  await Promise.all(Array.from({ length: inFlight }, async (_, worker) => {
+    for (let i = worker; performance.now() < until; i++, ops++) await op(keys[i % keys.length]!)
+  }))
+  return ops
+}
+
+/** CPU µs per operation of `work` (its name ends in 16 for 16 in flight) run by `go` for `millis`. */
+const cpuPerOp = async (work: string, millis: number, go: (inFlight: number, until: number) => Promise<number>) => {
+  const cpu0 = process.cpuUsage()
+  const ops = await go(work.endsWith("16") ? 16 : 1, performance.now() + millis)
+  const cpu = process.cpuUsage(cpu0)
+  return (cpu.user + cpu.system) / ops
+}
+
+/** Raw memjs over its own stand-in: the baseline for the `m…` workloads (`mget16`, `mgetseq`). */
+const openMemjs = (): Subject => {
+  const client = standInClient()
+  return {
+    name: "raw memjs",
+    run: (work, millis) =>
+      cpuPerOp(work, millis, (inFlight, until) => promiseLoops(inFlight, until, (key) => client.get(key))),
+    close: async () => client.close()
+  }
+}
+
+const open = async (name: string, lib: Library): Promise<Subject> => {
+  const client = standInClient()
   const runtime = ManagedRuntime.make(lib.Memcached.layerClient(client).pipe(Layer.provideMerge(lib.Serializer.bytes)))
   const cache = await runtime.runPromise(lib.Cache)
   const facade = new lib.MemcachedCache({ client, serializer: "bytes" })
-  const run = async (work: string, millis: number) => {
-    const until = performance.now() + millis
-    let ops = 0
-    const cpu0 = process.cpuUsage()
-    const inFlight = work.endsWith("16") ? 16 : 1
-    if (work === "getmany") {
-      await runtime.runPromise(Effect.gen(function*() {
-        for (; performance.now() < until; ops++) yield* cache.getMany(keys)
+  const run = (work: string, millis: number) =>
+    cpuPerOp(work, millis, (inFlight, until) => {
+      if (work.startsWith("f")) return promiseLoops(inFlight, until, (key) => facade.get(key))
+      return runtime.runPromise(Effect.suspend(() => {
+        let ops = 0
+        const loop = work === "getmany"
+          ? Effect.gen(function*() {
+            for (; performance.now() < until; ops++) yield* cache.getMany(keys)
+          })
+          : Effect.all(
+            Array.from({ length: inFlight }, (_, worker) =>
+              Effect.gen(function*() {
+                for (let i = worker; performance.now() < until; i++, ops++) yield* cache.get(keys[i % keys.length]!)
+              })),
+            { concurrency: "unbounded", discard: true }
+          )
+        return Effect.map(loop, () => ops)
       }))
-    } else if (work.startsWith("f")) {
-      await Promise.all(Array.from({ length: inFlight }, async (_, worker) => {
-        for (let i = worker; performance.now() < until; i++, ops++) await facade.get(keys[i % keys.length]!)
-      }))
-    } else {
-      await runtime.runPromise(Effect.all(
-        Array.from({ length: inFlight }, (_, worker) =>
-          Effect.gen(function*() {
-            for (let i = worker; performance.now() < until; i++, ops++) yield* cache.get(keys[i % keys.length]!)
-          })),
-        { concurrency: "unbounded", discard: true }
-      ))
-    }
-    const cpu = process.cpuUsage(cpu0)
-    return (cpu.user + cpu.system) / ops
-  }
+    })
   return {
     name,
     run,
@@ -142,12 +174,15 @@ if (against) {
   log(`client-cpu: compiling ${against}'s src/`)
   subjects.unshift(await open(against, (await import(pathToFileURL(buildRevision(against)).href)) as Library))
 }
-for (const subject of subjects) for (const work of works) await subject.run(work, 300)
+if (works.some(isMemjsWork)) subjects.unshift(openMemjs())
+/** The `m…` workloads are raw memjs's; the others belong to the libraries. */
+const worksOf = (subject: Subject) => works.filter((work) => isMemjsWork(work) === (subject.name === "raw memjs"))
+for (const subject of subjects) for (const work of worksOf(subject)) await subject.run(work, 300)
 const samples = new Map<string, Array<number>>()
 for (let round = 0; round < rounds; round++) {
   log(`client-cpu: round ${round + 1}/${rounds}`)
   for (const subject of subjects) {
-    for (const work of works) {
+    for (const work of worksOf(subject)) {
       const key = `${work}\t${subject.name}`
       samples.set(key, [...(samples.get(key) ?? []), await subject.run(work, 400)])
     }
@@ -156,7 +191,9 @@ for (let round = 0; round < rounds; round++) {
 console.log(`client CPU µs per operation over a stand-in socket, ${rounds} rounds of 400 ms, ${value.length} B values`)
 for (const work of works) {
   for (const subject of subjects) {
-    const sorted = [...samples.get(`${work}\t${subject.name}`)!].sort((a, b) => a - b)
+    const measured = samples.get(`${work}\t${subject.name}`)
+    if (measured === undefined) continue
+    const sorted = [...measured].sort((a, b) => a - b)
     const median = sorted[sorted.length >> 1]!
     console.log(
       `${work.padEnd(8)} ${subject.name.padEnd(14)} median ${median.toFixed(2).padStart(7)}  lowest ${

@@ -36,7 +36,8 @@ const USAGE = `npm run bench [-- options]
   --heap             1,000,000 Cache operations (90/10 get/set, 64 in flight); heapUsed before/after gc
   --heap-ops=N       operations for --heap (default 1000000)
   --only=ID,ID       workloads: ${workloads.map((w) => w.id).join(", ")}
-  --sides=ID,ID      memjs, cache, cache-rp, facade (default: all four; quick: memjs, cache, facade)
+  --sides=ID,ID      memjs, memjs-aa, cache, cache-rp, facade (default: all but memjs-aa; quick: memjs, cache,
+                     facade). memjs-aa is a second raw memjs side, an A/A control for the method's own noise
   --reps=N           repetitions per workload and side (default 3)
   --duration=MS      measured time per cell (default 1000; quick 80)
   --warmup=MS        warm-up per workload and side before the first repetition (default 300; quick 40);
@@ -56,7 +57,8 @@ const serializerOption = (name: string): BenchSerializer => {
   return name as BenchSerializer
 }
 
-const allSides: ReadonlyArray<SideId> = ["memjs", "cache", "cache-rp", "facade"]
+const allSides: ReadonlyArray<SideId> = ["memjs", "memjs-aa", "cache", "cache-rp", "facade"]
+const defaultSides: ReadonlyArray<SideId> = ["memjs", "cache", "cache-rp", "facade"]
 
 export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   const flags = new Map<string, string>()
@@ -97,7 +99,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   for (const id of only ?? []) {
     if (!workloads.some((w) => w.id === id)) throw new Error(`unknown workload ${id}\n\n${USAGE}`)
   }
-  const sides = list("sides") ?? (quick ? ["memjs", "cache", "facade"] : allSides)
+  const sides = list("sides") ?? (quick ? ["memjs", "cache", "facade"] : defaultSides)
   for (const side of sides) if (!allSides.includes(side as SideId)) throw new Error(`unknown side ${side}\n\n${USAGE}`)
   // memjs first: every ratio is against it, and the interleaving is memjs, Cache, (Cache·rp,) facade.
   const ordered = allSides.filter((side) => sides.includes(side))

@@ -15,10 +15,11 @@ import type { Recorder } from "./stats.js"
 import type { DataSet, Workload } from "./workloads.js"
 import { mixIsSet } from "./workloads.js"
 
-export type SideId = "memjs" | "cache" | "cache-rp" | "facade"
+export type SideId = "memjs" | "memjs-aa" | "cache" | "cache-rp" | "facade"
 
 export const sideLabels: Record<SideId, string> = {
   memjs: "memjs",
+  "memjs-aa": "memjs·A/A",
   cache: "Cache",
   "cache-rp": "Cache·rp",
   facade: "facade"
@@ -140,7 +141,11 @@ export const runEffectCell = (
 
 const silent = { log: () => {} }
 
-export const makeMemjsSide = (address: string): Side => {
+/**
+ * Raw memjs over its own client. As `memjs-aa` (opt-in), a second copy of the reference side: its ratio to `memjs`
+ * should be 1, and how far it strays shows how much of a ratio is the machine and the method rather than the code.
+ */
+export const makeMemjsSide = (address: string, id: "memjs" | "memjs-aa" = "memjs"): Side => {
   const client = Memjs.Client.create(address, { logger: silent, retries: 1 })
   const ops: PromiseOps = {
     get: (key) => client.get(key).then((result) => result.value !== null),
@@ -153,8 +158,8 @@ export const makeMemjsSide = (address: string): Side => {
       })
   }
   return {
-    id: "memjs",
-    label: sideLabels.memjs,
+    id,
+    label: sideLabels[id],
     runCell: (workload, data, deadline, recorder) =>
       runPromiseCell(promiseOp(ops, workload, data, recorder), workload.concurrency, deadline, recorder),
     probe: (key) => client.get(key).then((result) => result.value?.length),
@@ -252,7 +257,8 @@ export const makeFacadeSide = async (lib: Library, address: string, serializer: 
 export const makeSide = (lib: Library, id: SideId, address: string, serializer: BenchSerializer): Promise<Side> => {
   switch (id) {
     case "memjs":
-      return Promise.resolve(makeMemjsSide(address))
+    case "memjs-aa":
+      return Promise.resolve(makeMemjsSide(address, id))
     case "cache":
       return makeCacheSide(lib, address, serializer)
     case "cache-rp":
