@@ -2,8 +2,9 @@
  * `npm run bench`: raw memjs vs the `Cache` service vs the `MemcachedCache` facade, interleaved in one process against
  * one memcached (`-t 2`, loopback, free port) that the bench starts and stops itself.
  *
- * For each workload, every repetition runs each side once, in the order memjs, Cache, (Cache·rp,) facade, so that
- * machine drift hits all sides alike. Reported numbers are medians over the repetitions. See bench/README.md.
+ * For each workload, every repetition runs each side once, in the order memjs, (memjs·A/A,) Cache, (Cache·rp,)
+ * facade, so that machine drift hits all sides alike. Reported numbers are medians over the repetitions. See
+ * bench/README.md.
  */
 import * as Memjs from "memjs"
 import { mkdirSync, writeFileSync } from "node:fs"

@@ -101,7 +101,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   }
   const sides = list("sides") ?? (quick ? ["memjs", "cache", "facade"] : defaultSides)
   for (const side of sides) if (!allSides.includes(side as SideId)) throw new Error(`unknown side ${side}\n\n${USAGE}`)
-  // memjs first: every ratio is against it, and the interleaving is memjs, Cache, (Cache·rp,) facade.
+  // memjs first: every ratio is against it, and the interleaving is memjs, (memjs·A/A,) Cache, (Cache·rp,) facade.
   const ordered = allSides.filter((side) => sides.includes(side))
   return {
     quick,
