@@ -80,6 +80,7 @@ const childArgs = (workload: string, side: string) => [
   "--reps=1",
   `--duration=${durationMs}`,
   "--warmup=1000",
+  `--slice=${process.env["SLICE"] ?? 100}`,
   "--no-write",
   ...(fromSource ? ["--src"] : [])
 ]

@@ -10,20 +10,11 @@ import * as Memjs from "memjs"
 import { mkdirSync, writeFileSync } from "node:fs"
 import * as inspector from "node:inspector/promises"
 import * as path from "node:path"
-import {
-  benchDir,
-  environment,
-  fileStamp,
-  getGc,
-  machineCpu,
-  type Options,
-  parseOptions,
-  processCpu,
-  tcpOutSegments
-} from "./support/env.js"
+import { benchDir, environment, fileStamp, getGc, type Options, parseOptions } from "./support/env.js"
 import { heapReport, runHeap } from "./support/heap.js"
 import { loadLibrary } from "./support/library.js"
 import { startMemcached } from "./support/memcached.js"
+import { type Running, runRepetition, sliceCount, type Window } from "./support/repetition.js"
 import type { Cell } from "./support/report.js"
 import {
   checkTargets,
@@ -104,7 +95,8 @@ const runBench = async (options: Options) => {
     `bench: ${
       options.quick ? "quick" : "full"
     } mode, ${selected.length} workloads × ${options.sides.length} sides × ${options.reps} reps ` +
-      `= ${totalCells} cells of ${options.durationMs} ms (+ ${options.warmupMs} ms warm-up per workload and side)` +
+      `= ${totalCells} cells of ${options.durationMs} ms, in slices of ${options.sliceMs} ms that take turns ` +
+      `(+ ${options.warmupMs} ms warm-up per workload and side)` +
       (gc ? "" : "; no gc() between cells")
   )
   const server = await startMemcached()
@@ -115,7 +107,7 @@ const runBench = async (options: Options) => {
       ? "src/ through tsx (esbuild, keepNames; --src)"
       : "src/ compiled by tsc (bench/.build/dist)"
   }
-  const windows: Array<{ workload: string; side: string; start: number; end: number; ops: number }> = []
+  const windows: Array<Window> = []
   const sides: Array<Side> = []
   try {
     const dataSets = makeDataSets(options.buffers)
@@ -125,90 +117,54 @@ const runBench = async (options: Options) => {
     await sanityCheck(sides, dataSets)
     log(`bench: ${sides.map((side) => side.label).join(", ")} connected, keys written (${elapsed(t0)})`)
 
-    const recorder = new Recorder()
+    const recorders = sides.map(() => new Recorder())
     // One warm-up over a mixed workload per side first, so that the first workload does not pay for the JIT.
     const warmMix = workloads.find((w) => w.id === "mix-c64")!
-    for (const side of sides) {
-      await side.runCell(warmMix, dataSets.get(warmMix.size)!, performance.now() + options.warmupMs * 3, recorder)
+    for (const [index, side] of sides.entries()) {
+      const workers = side.start(warmMix, dataSets.get(warmMix.size)!, recorders[index]!)
+      await workers.run(performance.now() + options.warmupMs * 3)
+      await workers.stop()
     }
     const cells: Array<Cell> = []
     let done = 0
     let allocation: Awaited<ReturnType<typeof startAllocationSampling>>
     for (const workload of selected) {
       const data = dataSets.get(workload.size)!
-      for (const side of sides) {
+      const running: Array<Running> = sides.map((side, index) => ({
+        side,
+        recorder: recorders[index]!,
+        workers: side.start(workload, data, recorders[index]!)
+      }))
+      for (const { recorder, side, workers } of running) {
         recorder.reset()
-        await side.runCell(workload, data, performance.now() + options.warmupMs, recorder)
+        await workers.run(performance.now() + options.warmupMs)
         if (recorder.misses > 0) throw new Error(`${side.label} ${workload.id}: ${recorder.misses} misses in warm-up`)
       }
       // Started after the first workload's warm-ups: with one workload (bench/profile.ts), it sees only measured cells.
       allocation ??= await startAllocationSampling()
+      const slices = sliceCount(workload, options.durationMs, options.sliceMs)
       for (let rep = 0; rep < options.reps; rep++) {
-        for (const side of sides) {
-          // Quick runs collect only the young generation (~1 ms instead of ~30 ms): still no garbage left over from
-          // the previous side, which is most of what a full gc buys here.
-          gc?.(options.quick ? { type: "minor" } : undefined)
-          recorder.reset()
-          const segments0 = tcpOutSegments()
-          const machine0 = machineCpu()
-          const server0 = processCpu(server.pid)
-          const cpu0 = process.cpuUsage()
-          const hr0 = process.hrtime.bigint()
-          const start = performance.now()
-          const ops = await side.runCell(workload, data, start + options.durationMs, recorder)
-          const wallMs = performance.now() - start
-          const hr1 = process.hrtime.bigint()
-          const cpu = process.cpuUsage(cpu0)
-          const segments1 = tcpOutSegments()
-          const machine1 = machineCpu()
-          const server1 = processCpu(server.pid)
-          // 10 ms clock ticks: a cell in which memcached used less than one tick says nothing about it.
-          const serverUs = server0 === undefined || server1 === undefined || server1 === server0
-            ? Number.NaN
-            : server1 - server0
-          // Whatever else ran on the machine meanwhile, as a share of all its CPUs: a noise indicator.
-          const otherCpuPct = machine0 === undefined || machine1 === undefined
-            ? Number.NaN
-            : Math.max(
-              0,
-              (machine1.busy - machine0.busy - (cpu.user + cpu.system) - (Number.isNaN(serverUs) ? 0 : serverUs)) /
-                (machine1.total - machine0.total)
-            ) * 100
-          windows.push({
-            workload: workload.id,
-            side: side.id,
-            start: Number(hr0 / 1000n),
-            end: Number(hr1 / 1000n),
-            ops
-          })
-          const { p50, p99 } = recorder.percentiles()
-          const cell: Cell = {
-            workload,
-            side: side.id,
-            rep,
-            ops,
-            wallMs,
-            opsPerSec: ops / (wallMs / 1000),
-            p50,
-            p99,
-            cpuPerOpUs: (cpu.user + cpu.system) / ops,
-            sysPerOpUs: cpu.system / ops,
-            serverCpuPerOpUs: serverUs / ops,
-            otherCpuPct,
-            segmentsPerOp: segments0 === undefined || segments1 === undefined
-              ? Number.NaN
-              : (segments1 - segments0) / ops,
-            misses: recorder.misses
-          }
+        const repetition = await runRepetition(
+          running,
+          workload,
+          rep,
+          { durationMs: options.durationMs, slices, quick: options.quick },
+          server.pid,
+          gc,
+          windows
+        )
+        for (const cell of repetition) {
           cells.push(cell)
           done++
           log(
             `[${String(done).padStart(String(totalCells).length)}/${totalCells} ${elapsed(t0)}] ${
               workload.id.padEnd(12)
             } ` +
-              `rep ${rep + 1}/${options.reps}  ${side.label.padEnd(8)} ${formatNumber(cell.opsPerSec).padStart(8)} ` +
-              `${workload.unit === "batch" ? "batches/s" : "ops/s"}  p50 ${formatNumber(p50)} µs  p99 ${
-                formatNumber(p99)
+              `rep ${rep + 1}/${options.reps}  ${sideLabels[cell.side].padEnd(8)} ${
+                formatNumber(cell.opsPerSec).padStart(8)
+              } ` +
+              `${workload.unit === "batch" ? "batches/s" : "ops/s"}  p50 ${formatNumber(cell.p50)} µs  p99 ${
+                formatNumber(cell.p99)
               } µs  cpu ${formatNumber(cell.cpuPerOpUs)} µs/op (sys ${formatNumber(cell.sysPerOpUs)})  memcached ${
                 formatNumber(cell.serverCpuPerOpUs)
               } µs/op  ${formatNumber(cell.segmentsPerOp)} segs/op  other load ${cell.otherCpuPct.toFixed(0)}%` +
@@ -216,6 +172,7 @@ const runBench = async (options: Options) => {
           )
         }
       }
+      for (const { workers } of running) await workers.stop()
     }
 
     await allocation?.stop()
@@ -239,12 +196,15 @@ const runBench = async (options: Options) => {
       const markdown = [
         `# effect-memcached benchmark, ${startedAt.toISOString()}${options.quick ? " (quick)" : ""}`,
         "",
-        `Medians of ${options.reps} repetitions of ${options.durationMs} ms per workload and side, interleaved ` +
-        `(${
-          options.sides.map((s) => sideLabels[s]).join(", ")
-        }, then again), after ${options.warmupMs} ms of warm-up ` +
-        `per workload and side${
-          gc ? `, with a ${options.quick ? "young-generation" : "full"} gc before every cell` : ""
+        `Medians of ${options.reps} repetitions of ${options.durationMs} ms per workload and side. Each ` +
+        `repetition runs in slices of ${options.sliceMs} ms (250 ms for 500 KiB values) that take turns ` +
+        `(${options.sides.map((s) => sideLabels[s]).join(", ")}, the order rotated each slice), after ` +
+        `${options.warmupMs} ms of warm-up per workload and side${
+          gc
+            ? `, with a ${
+              options.quick ? "young-generation" : "full"
+            } gc before every repetition and a young-generation one before every slice`
+            : ""
         }. Run took ${seconds.toFixed(0)} s.`,
         "",
         ...(noisy ? [`> ${noisy.trim()}`, ""] : []),

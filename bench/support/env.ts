@@ -20,6 +20,8 @@ export interface Options {
   readonly sides: ReadonlyArray<SideId>
   readonly reps: number
   readonly durationMs: number
+  /** A cell is run in slices of this length that take turns with the other sides' (see repetition.ts). */
+  readonly sliceMs: number
   readonly warmupMs: number
   readonly write: boolean
   readonly buffers: boolean
@@ -40,6 +42,8 @@ const USAGE = `npm run bench [-- options]
                      facade). memjs-aa is a second raw memjs side, an A/A control for the method's own noise
   --reps=N           repetitions per workload and side (default 3)
   --duration=MS      measured time per cell (default 1000; quick 80)
+  --slice=MS         each cell runs in slices of this length, taking turns with the other sides' slices
+                     (default 100, 250 for 500 KiB values; quick 80, one slice); --slice=1000 runs whole cells
   --warmup=MS        warm-up per workload and side before the first repetition (default 300; quick 40);
                      each side also warms up on the mixed workload for 3× this at the start
   --buffers          values are Buffers instead of ASCII strings
@@ -79,6 +83,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     "sides",
     "reps",
     "duration",
+    "slice",
     "warmup",
     "buffers",
     "serializer",
@@ -101,7 +106,8 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   }
   const sides = list("sides") ?? (quick ? ["memjs", "cache", "facade"] : defaultSides)
   for (const side of sides) if (!allSides.includes(side as SideId)) throw new Error(`unknown side ${side}\n\n${USAGE}`)
-  // memjs first: every ratio is against it, and the interleaving is memjs, (memjs·A/A,) Cache, (Cache·rp,) facade.
+  // memjs first: every ratio is against it, and slices take turns in the order memjs, (memjs·A/A,) Cache, (Cache·rp,)
+  // facade, rotated.
   const ordered = allSides.filter((side) => sides.includes(side))
   return {
     quick,
@@ -111,6 +117,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     sides: ordered,
     reps: Math.round(number("reps", 3)),
     durationMs: number("duration", quick ? 80 : 1000),
+    sliceMs: number("slice", quick ? 80 : 100),
     warmupMs: number("warmup", quick ? 40 : 300),
     write: !flags.has("no-write") && process.env["BENCH_PROFILE_WINDOWS"] === undefined,
     buffers: flags.has("buffers"),

@@ -3,7 +3,7 @@
  *
  * - `memjs`:    raw memjs 1.3.2, promise API (`Client.create(addr, { logger, retries: 1 })`).
  * - `Cache`:    the `Cache` service (Memcached.layer + Serializer.bytes, or --serializer) on a ManagedRuntime; the
- *               whole cell runs inside Effect as N fibers, each looping over operations — the Effect-native style.
+ *               workers are N fibers, each looping over operations — the Effect-native style.
  * - `Cache·rp`: the same service, but every operation is its own `runtime.runPromise(…)` from async code.
  * - `facade`:   `new MemcachedCache({ servers, serializer: "bytes" })` (or --serializer), promise API.
  */
@@ -12,6 +12,7 @@ import * as Memjs from "memjs"
 import type { CacheService, MemcachedError, SerializerName } from "../../src/index.js"
 import type { Library } from "./library.js"
 import type { Recorder } from "./stats.js"
+import { effectWorkers, promiseWorkers, type Workers } from "./workers.js"
 import type { DataSet, Workload } from "./workloads.js"
 import { mixIsSet } from "./workloads.js"
 
@@ -28,8 +29,8 @@ export const sideLabels: Record<SideId, string> = {
 export interface Side {
   readonly id: SideId
   readonly label: string
-  /** Runs the workload with `concurrency` in flight until `deadline` (performance.now()); returns operations done. */
-  readonly runCell: (workload: Workload, data: DataSet, deadline: number, recorder: Recorder) => Promise<number>
+  /** Starts `workload.concurrency` workers, which run in the slices they are given, recording into `recorder`. */
+  readonly start: (workload: Workload, data: DataSet, recorder: Recorder) => Workers
   /** One read, for the sanity check: the value's length, or undefined on a miss. */
   readonly probe: (key: string) => Promise<number | undefined>
   readonly close: () => Promise<void>
@@ -92,53 +93,6 @@ const effectOp = (ops: EffectOps, workload: Workload, data: DataSet, recorder: R
   }
 }
 
-/** N async workers, each awaiting one operation at a time until the deadline. */
-export const runPromiseCell = async (
-  op: (i: number) => Promise<unknown>,
-  concurrency: number,
-  deadline: number,
-  recorder: Recorder
-): Promise<number> => {
-  let next = 0
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const i = next++
-      const start = performance.now()
-      await op(i)
-      recorder.add(performance.now() - start)
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker))
-  return next
-}
-
-/**
- * The Effect-native cell: N fibers, each running operations one after another until the deadline, mirroring the N
- * async loops of `runPromiseCell`. (`Effect.forEach(indices, op, { concurrency: N })` would fork a fiber and yield
- * once per operation, about 3 µs per operation of the harness's own on this machine, charged to the Cache side only.)
- */
-export const runEffectCell = (
-  op: (i: number) => Effect.Effect<unknown, unknown>,
-  concurrency: number,
-  deadline: number,
-  recorder: Recorder
-): Effect.Effect<number, unknown> =>
-  Effect.suspend(() => {
-    let next = 0
-    const worker = Effect.gen(function*() {
-      while (performance.now() < deadline) {
-        const i = next++
-        const start = performance.now()
-        yield* op(i)
-        recorder.add(performance.now() - start)
-      }
-    })
-    return Effect.map(
-      Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true }),
-      () => next
-    )
-  })
-
 const silent = { log: () => {} }
 
 /**
@@ -160,8 +114,8 @@ export const makeMemjsSide = (address: string, id: "memjs" | "memjs-aa" = "memjs
   return {
     id,
     label: sideLabels[id],
-    runCell: (workload, data, deadline, recorder) =>
-      runPromiseCell(promiseOp(ops, workload, data, recorder), workload.concurrency, deadline, recorder),
+    start: (workload, data, recorder) =>
+      promiseWorkers(promiseOp(ops, workload, data, recorder), workload.concurrency, recorder),
     probe: (key) => client.get(key).then((result) => result.value?.length),
     close: async () => client.close()
   }
@@ -187,17 +141,15 @@ const cacheEffectOps = (cache: CacheService): EffectOps => ({
   getMany: (keys) => Effect.map(cache.getMany(keys), (found) => found.size)
 })
 
-/** `Cache`, Effect-native: the whole cell is one Effect run. */
+/** `Cache`, Effect-native: the workers are fibers on the side's runtime. */
 export const makeCacheSide = async (lib: Library, address: string, serializer: BenchSerializer): Promise<Side> => {
   const { runtime, cache } = await cacheRuntime(lib, address, serializer)
   const ops = cacheEffectOps(cache)
   return {
     id: "cache",
     label: sideLabels.cache,
-    runCell: (workload, data, deadline, recorder) =>
-      runtime.runPromise(
-        runEffectCell(effectOp(ops, workload, data, recorder), workload.concurrency, deadline, recorder)
-      ),
+    start: (workload, data, recorder) =>
+      effectWorkers(runtime, effectOp(ops, workload, data, recorder), workload.concurrency, recorder),
     probe: (key) =>
       runtime.runPromise(
         Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)
@@ -228,8 +180,8 @@ export const makeCacheRunPromiseSide = async (
   return {
     id: "cache-rp",
     label: sideLabels["cache-rp"],
-    runCell: (workload, data, deadline, recorder) =>
-      runPromiseCell(promiseOp(ops, workload, data, recorder), workload.concurrency, deadline, recorder),
+    start: (workload, data, recorder) =>
+      promiseWorkers(promiseOp(ops, workload, data, recorder), workload.concurrency, recorder),
     probe: (key) =>
       run(Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)),
     close: () => runtime.dispose()
@@ -247,8 +199,8 @@ export const makeFacadeSide = async (lib: Library, address: string, serializer: 
   return {
     id: "facade",
     label: sideLabels.facade,
-    runCell: (workload, data, deadline, recorder) =>
-      runPromiseCell(promiseOp(ops, workload, data, recorder), workload.concurrency, deadline, recorder),
+    start: (workload, data, recorder) =>
+      promiseWorkers(promiseOp(ops, workload, data, recorder), workload.concurrency, recorder),
     probe: (key) => facade.get(key).then(lengthOf),
     close: () => facade.close()
   }
