@@ -80,7 +80,8 @@ const childArgs = (workload: string, side: string) => [
   "--reps=1",
   `--duration=${durationMs}`,
   "--warmup=1000",
-  `--slice=${process.env["SLICE"] ?? 100}`,
+  // One side alone: nothing to take turns with, so one slice.
+  `--slice=${durationMs}`,
   "--no-write",
   ...(fromSource ? ["--src"] : [])
 ]
