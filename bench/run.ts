@@ -2,9 +2,9 @@
  * `npm run bench`: raw memjs vs the `Cache` service vs the `MemcachedCache` facade, interleaved in one process against
  * one memcached (`-t 2`, loopback, free port) that the bench starts and stops itself.
  *
- * For each workload, every repetition runs each side once, in the order memjs, (memjs·A/A,) Cache, (Cache·rp,)
- * facade, so that machine drift hits all sides alike. Reported numbers are medians over the repetitions. See
- * bench/README.md.
+ * For each workload, every repetition gives each side its time in slices that take turns (memjs, (memjs·A/A,) Cache,
+ * (Cache·rp,) facade, the order rotated each slice), so that machine drift hits all sides alike. Reported numbers are
+ * medians over the repetitions. See bench/README.md.
  */
 import * as Memjs from "memjs"
 import { mkdirSync, writeFileSync } from "node:fs"
@@ -197,7 +197,7 @@ const runBench = async (options: Options) => {
         `# effect-memcached benchmark, ${startedAt.toISOString()}${options.quick ? " (quick)" : ""}`,
         "",
         `Medians of ${options.reps} repetitions of ${options.durationMs} ms per workload and side. Each ` +
-        `repetition runs in slices of ${options.sliceMs} ms (250 ms for 500 KiB values) that take turns ` +
+        `repetition runs in slices of ${options.sliceMs} ms (longer for 500 KiB values) that take turns ` +
         `(${options.sides.map((s) => sideLabels[s]).join(", ")}, the order rotated each slice), after ` +
         `${options.warmupMs} ms of warm-up per workload and side${
           gc
