@@ -11,6 +11,7 @@ import { spawn } from "node:child_process"
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { benchDir, fileStamp, repoDir } from "./support/env.js"
+import type { Window } from "./support/repetition.js"
 
 interface CallFrame {
   readonly functionName: string
@@ -31,14 +32,6 @@ interface CpuProfile {
   readonly endTime: number
   readonly samples: ReadonlyArray<number>
   readonly timeDeltas: ReadonlyArray<number>
-}
-
-interface Window {
-  readonly workload: string
-  readonly side: string
-  readonly start: number
-  readonly end: number
-  readonly ops: number
 }
 
 const DEFAULT_TARGETS = [
