@@ -132,10 +132,10 @@ const runBench = async (options: Options) => {
       const data = dataSets.get(workload.size)!
       const running: Array<Running> = sides.map((side, index) => ({
         side,
-        recorder: recorders[index]!,
         workers: side.start(workload, data, recorders[index]!)
       }))
-      for (const { recorder, side, workers } of running) {
+      for (const { side, workers } of running) {
+        const recorder = workers.recorder
         recorder.reset()
         await workers.run(performance.now() + options.warmupMs)
         if (recorder.misses > 0) throw new Error(`${side.label} ${workload.id}: ${recorder.misses} misses in warm-up`)

@@ -8,14 +8,12 @@ import { machineCpu, processCpu, tcpOutSegments } from "./env.js"
 import type { Gc } from "./env.js"
 import type { Cell } from "./report.js"
 import type { Side } from "./sides.js"
-import type { Recorder } from "./stats.js"
 import type { Workers } from "./workers.js"
 import type { Workload } from "./workloads.js"
 
-/** A side with its latency recorder and its workers for the workload being measured. */
+/** A side with its workers for the workload being measured. */
 export interface Running {
   readonly side: Side
-  readonly recorder: Recorder
   readonly workers: Workers
 }
 
@@ -79,7 +77,7 @@ const runSlice = async (
   windows.push({ workload: workload.id, side: side.id, start: Number(hr0 / 1000n), end: Number(hr1 / 1000n), ops })
 }
 
-const toCell = (workload: Workload, { recorder, side }: Running, rep: number, tally: Tally): Cell => {
+const toCell = (workload: Workload, { side, workers: { recorder } }: Running, rep: number, tally: Tally): Cell => {
   const { ops, wallMs } = tally
   const cpuUs = tally.userUs + tally.systemUs
   // memcached's CPU comes in 10 ms clock ticks: under one tick in all, it says nothing.
@@ -127,7 +125,7 @@ export const runRepetition = async (
   windows: Array<Window>
 ): Promise<Array<Cell>> => {
   const tallies = running.map(() => new Tally())
-  for (const { recorder } of running) recorder.reset()
+  for (const { workers } of running) workers.recorder.reset()
   gc?.(options.quick ? { type: "minor" } : undefined)
   const sliceMs = options.durationMs / options.slices
   for (let slice = 0; slice < options.slices; slice++) {

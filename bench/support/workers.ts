@@ -9,6 +9,8 @@ import type { Recorder } from "./stats.js"
 
 /** The workers of one side for one workload. */
 export interface Workers {
+  /** Where the workers record each operation's latency and misses. */
+  readonly recorder: Recorder
   /** Runs every worker until `deadline` (`performance.now()`); resolves to the operations started. */
   readonly run: (deadline: number) => Promise<number>
   /** Ends the workers, which must be waiting for a slice. */
@@ -96,6 +98,7 @@ export const promiseWorkers = (
   }
   const all = Promise.all(Array.from({ length: concurrency }, () => worker().catch((error) => slices.failed(error))))
   return {
+    recorder,
     run: (deadline) => slices.run(deadline),
     stop: async () => {
       slices.stop()
@@ -135,6 +138,7 @@ export const effectWorkers = <R>(
     )
   )
   return {
+    recorder,
     run: (deadline) => slices.run(deadline),
     stop: async () => {
       slices.stop()
