@@ -227,6 +227,12 @@ describe("tracing", () => {
         assert.strictEqual(attr(span, "db.system.name"), "memcached")
         assert.strictEqual(attr(span, "peer.service"), "sessions")
       }
+      // Single-key operations name the server they went to (a store's hook, see `instrument`).
+      const [host, port] = server.address.split(":")
+      for (const span of [spans[0]!, spans[1]!, spans[3]!]) {
+        assert.strictEqual(attr(span, SpanAttributes.serverAddress), host, `${span.name} names its server`)
+        assert.strictEqual(attr(span, SpanAttributes.serverPort), Number(port), `${span.name} names its port`)
+      }
       const auth = failureOf(spans[3]) as { readonly _tag: string; readonly message: string }
       assert.strictEqual(auth._tag, "MemcachedError")
       assert.include(auth.message, "Auth")

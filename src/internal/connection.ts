@@ -205,6 +205,16 @@ export interface Connection {
     interpret: (response: Response) => Effect.Effect<A, E>
   ) => Effect.Effect<A, E | MemcachedError>
   /**
+   * `request` for a caller that is already inside `Effect.async`: it queues the frame and calls `resume` exactly once,
+   * with `interpret`'s answer or the failure.
+   */
+  readonly send: <A, E>(
+    frame: Buffer,
+    opaque: number,
+    interpret: (response: Response) => Effect.Effect<A, E>,
+    resume: (effect: Effect.Effect<A, E | MemcachedError>) => void
+  ) => void
+  /**
    * Sends `count` quiet requests (opaques `firstOpaque`, `firstOpaque + 1`, …, see `nextOpaques`) and a final no-op
    * (opaque `firstOpaque + count`), framed in `frames`, in one write; `onQuiet` sees each response a quiet request
    * produced, in order, with the request's index; it completes when the no-op answers.
@@ -466,39 +476,55 @@ export const makeConnection = (
    * canceler: an interrupted caller stops waiting at once, and its request, which may already be on the wire, still
    * settles (its answer is dropped). Failures are logged at debug level.
    */
-  const start = <A, E>(
+  const enqueue = <A, E>(
     frames: Buffer | ReadonlyArray<Buffer>,
     opaque: number,
     interpret: (response: Response) => Effect.Effect<A, E>,
-    range: QuietRange | undefined
-  ) =>
-    Effect.async<A, E | MemcachedError>((resume) => {
-      if (closed) return resume(failLogged(closedError()))
-      const server = client.servers[index]!
-      const flight = flightFor(server)
-      const pending = new Pending(flight, opaque, resume, interpret, range)
-      if (Buffer.isBuffer(frames)) {
-        flight.frames.push(frames)
-        flight.size += frames.length
-      } else {
-        for (const frame of frames) {
-          flight.frames.push(frame)
-          flight.size += frame.length
-        }
+    range: QuietRange | undefined,
+    resume: (effect: Effect.Effect<A, E | MemcachedError>) => void
+  ): void => {
+    if (closed) return resume(failLogged(closedError()))
+    const server = client.servers[index]!
+    const flight = flightFor(server)
+    const pending = new Pending(flight, opaque, resume, interpret, range)
+    if (Buffer.isBuffer(frames)) {
+      flight.frames.push(frames)
+      flight.size += frames.length
+    } else {
+      for (const frame of frames) {
+        flight.frames.push(frame)
+        flight.size += frame.length
       }
-      flight.open++
-      flight.awaiting.push(pending)
-    })
+    }
+    flight.open++
+    flight.awaiting.push(pending)
+  }
+
+  const send = <A, E>(
+    frame: Buffer,
+    opaque: number,
+    interpret: (response: Response) => Effect.Effect<A, E>,
+    resume: (effect: Effect.Effect<A, E | MemcachedError>) => void
+  ) => enqueue(frame, opaque, interpret, undefined, resume)
 
   const request = <A, E>(frame: Buffer, opaque: number, interpret: (response: Response) => Effect.Effect<A, E>) =>
-    start(frame, opaque, interpret, undefined)
+    Effect.async<A, E | MemcachedError>((resume) => enqueue(frame, opaque, interpret, undefined, resume))
 
   const batch = (
     frames: ReadonlyArray<Buffer>,
     firstOpaque: number,
     count: number,
     onQuiet: (index: number, response: Response) => void
-  ) => start(frames, firstOpaque + count, succeedVoid, new QuietRange(firstOpaque, firstOpaque + count, onQuiet))
+  ) =>
+    Effect.async<void, MemcachedError>((resume) =>
+      enqueue(
+        frames,
+        firstOpaque + count,
+        succeedVoid,
+        new QuietRange(firstOpaque, firstOpaque + count, onQuiet),
+        resume
+      )
+    )
 
   const inFlight = () => client.servers[index] === installedOn ? awaiting!.count : 0
   const close = (graceMillis: number, destroy: boolean) =>
@@ -514,5 +540,5 @@ export const makeConnection = (
   awaitingOn(client.servers[index]!)
   const spanAttributes = { [SpanAttributes.serverAddress]: address.host, [SpanAttributes.serverPort]: address.port }
 
-  return { address, spanAttributes, health, request, batch, reset, close }
+  return { address, spanAttributes, health, request, send, batch, reset, close }
 }

@@ -5,8 +5,8 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import type * as Tracer from "effect/Tracer"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { Connection, MemjsClient } from "./connection.js"
@@ -62,8 +62,14 @@ const unexpected = (connection: Connection, response: Response, key?: WireKey): 
   })
 }
 
-/** Puts the request's server on the current span, if there is one. */
-const annotateServer = (span: Tracer.AnySpan | undefined, connection: Connection) => {
+/**
+ * Puts the request's server on the current fiber's span, if there is one. It runs inside `Effect.async`'s register,
+ * where the fiber that runs it is the current one: no `withFiberRuntime` step for a look that usually finds no span.
+ */
+const annotateServer = (connection: Connection) => {
+  const fiber = Fiber.getCurrentFiber()
+  if (Option.isNone(fiber)) return
+  const span = fiber.value.currentSpan
   if (span?._tag !== "Span") return
   for (const key in connection.spanAttributes) span.attribute(key, connection.spanAttributes[key])
 }
@@ -120,15 +126,16 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     value?: Uint8Array,
     cas?: bigint
   ) =>
-    Effect.withFiberRuntime<A, E | MemcachedError>((fiber) => {
+    Effect.async<A, E | MemcachedError>((resume) => {
       const connection = route(key)
-      if (connection instanceof MemcachedError) return Effect.fail(connection)
-      annotateServer(fiber.currentSpan, connection)
+      if (connection instanceof MemcachedError) return resume(Effect.fail(connection))
+      annotateServer(connection)
       const opaque = nextOpaque(client)
-      return connection.request(
+      connection.send(
         encodeRequest(opcode, opaque, key.bytes, extras?.(), value, cas),
         opaque,
-        (response) => interpret(connection, response)
+        (response) => interpret(connection, response),
+        resume
       )
     })
 
