@@ -184,6 +184,12 @@ class Pending {
 
 const succeedVoid = () => Effect.void
 
+/**
+ * Queues a flight's launch as a microtask: `then` on a settled promise runs in the same place of the queue as
+ * `queueMicrotask`, at about a third of the cost, without the `AsyncResource` and bound function Node makes for each.
+ */
+const resolved = Promise.resolve()
+
 /** A wall-clock pause: the transport runs on real sockets, so a `TestClock` must not hold it up. */
 const pause = (millis: number) =>
   Effect.async<void>((resume) => {
@@ -464,7 +470,7 @@ export const makeConnection = (
     if (collecting !== undefined && collecting.server === server) return collecting
     const flight = new Flight(server, awaitingOn(server), Date.now() + deadlineMillis)
     link(flight)
-    queueMicrotask(() => launch(flight))
+    resolved.then(() => launch(flight))
     collecting = flight
     return flight
   }
