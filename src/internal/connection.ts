@@ -24,6 +24,8 @@ export interface MemjsServer extends Memjs.Server {
   username: string | undefined
   password: string | undefined
   _socket?: Net.Socket | undefined
+  /** Whether `_socket` is connected and authenticated, so that `sock` would hand it over at once. */
+  connected: boolean
   error(error: unknown): void
   close(): void
 }
@@ -301,8 +303,12 @@ const writeFrame = (socket: Net.Socket, frame: Buffer) => {
   else socket.write(frame)
 }
 
-/** Writes a flight's frames as one write: small ones joined into one buffer, large ones handed over as they are. */
-const write = (socket: Net.Socket, flight: Flight) => {
+/**
+ * Marks a flight written and writes its frames as one write: small ones joined into one buffer, large ones handed over
+ * as they are.
+ */
+const writeFlight = (socket: Net.Socket, flight: Flight) => {
+  flight.written = true
   const frames = flight.frames
   if (frames.length === 1) writeFrame(socket, frames[0]!)
   else if (flight.size <= JOIN_LIMIT) socket.write(Buffer.concat(frames, flight.size))
@@ -460,10 +466,10 @@ export const makeConnection = (
     if (collecting === flight) collecting = undefined
     const server = flight.server
     if (flight.open === 0 || client.servers[index] !== server) return
-    server.sock(false, (socket) => {
-      flight.written = true
-      write(socket, flight)
-    })
+    // A connected socket is written at once, as memjs's `sock` would do, without a callback made for it.
+    const socket = server._socket
+    if (socket !== undefined && server.connected) return writeFlight(socket, flight)
+    server.sock(false, (socket) => writeFlight(socket, flight))
   }
 
   const flightFor = (server: MemjsServer): Flight => {
