@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -64,18 +65,26 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
   const defaultTtl = options.defaultTtl === undefined ? "300 seconds" : options.defaultTtl
 
   const retry = options.retry ?? defaultRetry
-  /** For operations that may safely be sent twice. */
+  /** Runs `effect` again as `retry` says, after its first failure `cause`, if that failure is retryable. */
+  const retryAfter = <A, E>(effect: Effect.Effect<A, E>, cause: Cause.Cause<E>): Effect.Effect<A, E> => {
+    const failure = Cause.failureOption(cause)
+    const first = Option.isSome(failure) ? failure.value : undefined
+    if (!retryable(first)) return Effect.failCause(cause)
+    return Effect.flatMap(Schedule.driver(retry), (driver) => {
+      const again = (error: MemcachedError): Effect.Effect<A, E> =>
+        Effect.matchEffect(driver.next(error), {
+          onFailure: () => Effect.fail(error as E),
+          onSuccess: () => Effect.catchIf(effect, retryable, again) as Effect.Effect<A, E>
+        })
+      return again(first)
+    })
+  }
+  /**
+   * For operations that may safely be sent twice. The schedule is started only after a first retryable failure, and
+   * the common path pays for one handler, not `catchIf`'s two.
+   */
   const idempotent = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-    // The schedule is started only after a first retryable failure, so the common path pays nothing for it.
-    Effect.catchIf(effect, retryable, (first) =>
-      Effect.flatMap(Schedule.driver(retry), (driver) => {
-        const again = (error: MemcachedError): Effect.Effect<A, E> =>
-          Effect.matchEffect(driver.next(error), {
-            onFailure: () => Effect.fail(error as E),
-            onSuccess: () => Effect.catchIf(effect, retryable, again) as Effect.Effect<A, E>
-          })
-        return again(first)
-      })) as Effect.Effect<A, E>
+    Effect.catchAllCause(effect, (cause) => retryAfter(effect, cause))
   /** For operations that may not: never retried, and an unknown outcome is said. */
   const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.mapError(effect, (error) => markUnknownOutcome(error) as E)
@@ -133,6 +142,8 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       return error ? Effect.fail(error) : once(store.concat(side, wire, value))
     })
 
+  const getWire = (wire: WireKey) => idempotent(store.get(wire))
+
   const getWithCas = (key: string) => withKey(key, (wire) => idempotent(store.getWithCas(wire)))
 
   const update = (
@@ -182,7 +193,7 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
     })
 
   const service: MemcachedService = {
-    get: (key) => withKey(key, (wire) => idempotent(store.get(wire))),
+    get: (key) => withKey(key, getWire),
     getMany: (keys) =>
       withKeys(keys, (wire) =>
         Effect.map(idempotent(store.getMany(wire)), (found) => {
