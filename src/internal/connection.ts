@@ -165,9 +165,13 @@ class Flight {
   constructor(readonly server: MemjsServer, readonly awaiting: Awaiting, readonly deadline: number) {}
 }
 
+/** What a response means to its caller: `context` is the caller's own (the key of a request, say). */
+type Interpret<A, E, C> = (connection: Connection, response: Response, context: C) => Effect.Effect<A, E>
+
 /**
  * One request (or batch) of a flight, until its answer, its failure or its deadline settles it. It holds the caller's
- * `resume` and the `interpret` of its answer, so that a request costs this one object and no closures of its own.
+ * `resume`, and the `interpret` of its answer with its `context`, so that a request costs this one object and no
+ * closures of its own.
  */
 class Pending {
   settled = false
@@ -178,13 +182,18 @@ class Pending {
     /** The opaque of the response that settles it: a batch's is its final no-op's. */
     readonly opaque: number,
     readonly resume: (effect: Effect.Effect<any, any>) => void,
-    readonly interpret: (response: Response) => Effect.Effect<any, any>,
+    readonly interpret: Interpret<any, any, any>,
+    readonly context: unknown,
     /** A batch's quiet range, answered by its final no-op. */
     readonly range: QuietRange | undefined
   ) {}
 }
 
 const succeedVoid = () => Effect.void
+
+/** `request`'s and `batch`'s interpret: their caller's own, which takes the response alone. */
+const byCaller = <A, E>(_: Connection, response: Response, interpret: (response: Response) => Effect.Effect<A, E>) =>
+  interpret(response)
 
 /**
  * Queues a flight's launch as a microtask: `then` on a settled promise runs in the same place of the queue as
@@ -214,12 +223,14 @@ export interface Connection {
   ) => Effect.Effect<A, E | MemcachedError>
   /**
    * `request` for a caller that is already inside `Effect.async`: it queues the frame and calls `resume` exactly once,
-   * with `interpret`'s answer or the failure.
+   * with `interpret(connection, response, context)` or the failure. A function made once and a `context` cost no
+   * closure per request.
    */
-  readonly send: <A, E>(
+  readonly send: <A, E, C>(
     frame: Buffer,
     opaque: number,
-    interpret: (response: Response) => Effect.Effect<A, E>,
+    interpret: Interpret<A, E, C>,
+    context: C,
     resume: (effect: Effect.Effect<A, E | MemcachedError>) => void
   ) => void
   /**
@@ -419,7 +430,7 @@ export const makeConnection = (
   const answer = (pending: Pending, response: Response) => {
     if (!settle(pending)) return
     health.succeeded()
-    pending.resume(pending.interpret(response))
+    pending.resume(pending.interpret(connection, response, pending.context))
   }
 
   /** The server failed at the transport level: the request fails, and the server object is replaced. */
@@ -483,22 +494,23 @@ export const makeConnection = (
 
   /**
    * Queues a request's frame (or a batch's frames) on this turn's flight, to be settled by the response with opaque
-   * `opaque` (`interpret` says what it means), by a transport failure, or by the deadline; `resume` is called exactly
-   * once. A failure whose request may have reached the server is remembered (see `mayHaveBeenApplied`). There is no
-   * canceler: an interrupted caller stops waiting at once, and its request, which may already be on the wire, still
-   * settles (its answer is dropped). Failures are logged at debug level.
+   * `opaque` (`interpret` with `context` says what it means), by a transport failure, or by the deadline; `resume` is
+   * called exactly once. A failure whose request may have reached the server is remembered (see
+   * `mayHaveBeenApplied`). There is no canceler: an interrupted caller stops waiting at once, and its request, which
+   * may already be on the wire, still settles (its answer is dropped). Failures are logged at debug level.
    */
-  const enqueue = <A, E>(
+  const enqueue = <A, E, C>(
     frames: Buffer | ReadonlyArray<Buffer>,
     opaque: number,
-    interpret: (response: Response) => Effect.Effect<A, E>,
+    interpret: Interpret<A, E, C>,
+    context: C,
     range: QuietRange | undefined,
     resume: (effect: Effect.Effect<A, E | MemcachedError>) => void
   ): void => {
     if (closed) return resume(failLogged(closedError()))
     const server = client.servers[index]!
     const flight = flightFor(server)
-    const pending = new Pending(flight, opaque, resume, interpret, range)
+    const pending = new Pending(flight, opaque, resume, interpret, context, range)
     if (Buffer.isBuffer(frames)) {
       flight.frames.push(frames)
       flight.size += frames.length
@@ -512,15 +524,16 @@ export const makeConnection = (
     flight.awaiting.push(pending)
   }
 
-  const send = <A, E>(
+  const send = <A, E, C>(
     frame: Buffer,
     opaque: number,
-    interpret: (response: Response) => Effect.Effect<A, E>,
+    interpret: Interpret<A, E, C>,
+    context: C,
     resume: (effect: Effect.Effect<A, E | MemcachedError>) => void
-  ) => enqueue(frame, opaque, interpret, undefined, resume)
+  ) => enqueue(frame, opaque, interpret, context, undefined, resume)
 
   const request = <A, E>(frame: Buffer, opaque: number, interpret: (response: Response) => Effect.Effect<A, E>) =>
-    Effect.async<A, E | MemcachedError>((resume) => enqueue(frame, opaque, interpret, undefined, resume))
+    Effect.async<A, E | MemcachedError>((resume) => enqueue(frame, opaque, byCaller, interpret, undefined, resume))
 
   const batch = (
     frames: ReadonlyArray<Buffer>,
@@ -532,6 +545,7 @@ export const makeConnection = (
       enqueue(
         frames,
         firstOpaque + count,
+        byCaller,
         succeedVoid,
         new QuietRange(firstOpaque, firstOpaque + count, onQuiet),
         resume
@@ -552,5 +566,6 @@ export const makeConnection = (
   awaitingOn(client.servers[index]!)
   const spanAttributes = { [SpanAttributes.serverAddress]: address.host, [SpanAttributes.serverPort]: address.port }
 
-  return { address, spanAttributes, health, request, send, batch, reset, close }
+  const connection: Connection = { address, spanAttributes, health, request, send, batch, reset, close }
+  return connection
 }

@@ -117,11 +117,14 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     return groups
   }
 
-  /** One request to the key's server; `interpret` turns its response into the answer. */
+  /**
+   * One request to the key's server; `interpret` turns its response (and the key) into the answer. Pass a function
+   * made once where the key is all it needs: no closure is then made per request.
+   */
   const request = <A, E>(
     key: WireKey,
     opcode: number,
-    interpret: (connection: Connection, response: Response) => Effect.Effect<A, E>,
+    interpret: (connection: Connection, response: Response, key: WireKey) => Effect.Effect<A, E>,
     extras?: () => Uint8Array,
     value?: Uint8Array,
     cas?: bigint
@@ -131,12 +134,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
       if (connection instanceof MemcachedError) return resume(Effect.fail(connection))
       annotateServer(connection)
       const opaque = nextOpaque(client)
-      connection.send(
-        encodeRequest(opcode, opaque, key.bytes, extras?.(), value, cas),
-        opaque,
-        (response) => interpret(connection, response),
-        resume
-      )
+      connection.send(encodeRequest(opcode, opaque, key.bytes, extras?.(), value, cas), opaque, interpret, key, resume)
     })
 
   /** Quiet requests to one server in one write; `onQuiet` sees the answers the quiet requests gave. */
@@ -203,7 +201,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
   }
 
   /** The answer of a request that succeeds on an existing key and says "not found" otherwise. */
-  const existed = (connection: Connection, key: WireKey, response: Response) => {
+  const existed = (connection: Connection, response: Response, key: WireKey) => {
     switch (response.status) {
       case Status.Ok:
         return Effect.succeed(true)
@@ -214,7 +212,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     }
   }
 
-  const readItem = (connection: Connection, key: WireKey, response: Response) => {
+  const readItem = (connection: Connection, response: Response, key: WireKey) => {
     switch (response.status) {
       case Status.Ok:
         if (sameKey(key, response)) return Effect.succeed(Option.some(itemOf(response)))
@@ -232,7 +230,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
   const store: MemjsStore = {
     connections,
     maxItemSize,
-    get: (key) => request(key, Opcode.GetK, (connection, response) => readItem(connection, key, response)),
+    get: (key) => request(key, Opcode.GetK, readItem),
     getMany: (keys) =>
       Effect.suspend(() => {
         const found = new Array<StoredItem | undefined>(keys.length)
@@ -270,7 +268,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     getWithCas: (key) =>
       request(key, Opcode.GetK, (connection, response) =>
         Effect.map(
-          readItem(connection, key, response),
+          readItem(connection, response, key),
           Option.map((item) => ({ ...item, cas: response.cas.readBigUInt64BE(0) }))
         )),
     concat: (side, key, value) =>
@@ -312,7 +310,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
               : unexpected(connection, response, key)
         )
       }),
-    delete: (key) => request(key, Opcode.Delete, (connection, response) => existed(connection, key, response)),
+    delete: (key) => request(key, Opcode.Delete, existed),
     deleteMany: (keys) =>
       Effect.suspend(() => {
         let missing = 0
@@ -331,14 +329,14 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
       request(
         key,
         Opcode.Touch,
-        (connection, response) => existed(connection, key, response),
+        existed,
         () => expirationExtras(toExpirationField(expiry, now()))
       ),
     getAndTouch: (key, expiry) =>
       request(
         key,
         Opcode.GetAndTouchK,
-        (connection, response) => readItem(connection, key, response),
+        readItem,
         () => expirationExtras(toExpirationField(expiry, now()))
       ),
     counter: (direction, key, delta, initial, expiry) =>
