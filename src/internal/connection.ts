@@ -191,10 +191,6 @@ class Pending {
 
 const succeedVoid = () => Effect.void
 
-/** `request`'s and `batch`'s interpret: their caller's own, which takes the response alone. */
-const byCaller = <A, E>(_: Connection, response: Response, interpret: (response: Response) => Effect.Effect<A, E>) =>
-  interpret(response)
-
 /**
  * Queues a flight's launch as a microtask: `then` on a settled promise runs in the same place of the queue as
  * `queueMicrotask`, at about a third of the cost, without the `AsyncResource` and bound function Node makes for each.
@@ -215,16 +211,10 @@ export interface Connection {
   readonly spanAttributes: Readonly<Record<string, unknown>>
   /** Whether the server is in the pool or ejected after repeated failures. */
   readonly health: Health
-  /** Sends one request and waits for its one response, within the deadline; `interpret` says what it means. */
-  readonly request: <A, E>(
-    frame: Buffer,
-    opaque: number,
-    interpret: (response: Response) => Effect.Effect<A, E>
-  ) => Effect.Effect<A, E | MemcachedError>
   /**
-   * `request` for a caller that is already inside `Effect.async`: it queues the frame and calls `resume` exactly once,
-   * with `interpret(connection, response, context)` or the failure. A function made once and a `context` cost no
-   * closure per request.
+   * Sends one request, from inside the caller's `Effect.async`, and calls `resume` exactly once: with
+   * `interpret(connection, response, context)` when its one response comes within the deadline, or with the failure.
+   * A function made once and a `context` cost no closure per request.
    */
   readonly send: <A, E, C>(
     frame: Buffer,
@@ -532,9 +522,6 @@ export const makeConnection = (
     resume: (effect: Effect.Effect<A, E | MemcachedError>) => void
   ) => enqueue(frame, opaque, interpret, context, undefined, resume)
 
-  const request = <A, E>(frame: Buffer, opaque: number, interpret: (response: Response) => Effect.Effect<A, E>) =>
-    Effect.async<A, E | MemcachedError>((resume) => enqueue(frame, opaque, byCaller, interpret, undefined, resume))
-
   const batch = (
     frames: ReadonlyArray<Buffer>,
     firstOpaque: number,
@@ -545,8 +532,8 @@ export const makeConnection = (
       enqueue(
         frames,
         firstOpaque + count,
-        byCaller,
         succeedVoid,
+        undefined,
         new QuietRange(firstOpaque, firstOpaque + count, onQuiet),
         resume
       )
@@ -566,6 +553,6 @@ export const makeConnection = (
   awaitingOn(client.servers[index]!)
   const spanAttributes = { [SpanAttributes.serverAddress]: address.host, [SpanAttributes.serverPort]: address.port }
 
-  const connection: Connection = { address, spanAttributes, health, request, send, batch, reset, close }
+  const connection: Connection = { address, spanAttributes, health, send, batch, reset, close }
   return connection
 }

@@ -76,6 +76,10 @@ const annotateServer = (connection: Connection) => {
 
 const itemOf = (response: Response): StoredItem => new ItemRecord(response.val, response.flags)
 
+/** The answer of a request without a key: the response itself when `Ok`. */
+const okResponse = (connection: Connection, response: Response) =>
+  response.status === Status.Ok ? Effect.succeed(response) : Effect.fail(unexpected(connection, response))
+
 /** @internal */
 export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
   const { addresses, client, deadlineMillis, maxItemSize, placement } = options
@@ -374,14 +378,12 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     )
   }
 
+  /** A request without a key (flush, version) to one server; anything but `Ok` fails. */
   function simple(connection: Connection, opcode: number) {
-    const opaque = nextOpaque(client)
-    return connection.request(
-      encodeRequest(opcode, opaque),
-      opaque,
-      (response) =>
-        response.status === Status.Ok ? Effect.succeed(response) : Effect.fail(unexpected(connection, response))
-    )
+    return Effect.async<Response, MemcachedError>((resume) => {
+      const opaque = nextOpaque(client)
+      connection.send(encodeRequest(opcode, opaque), opaque, okResponse, undefined, resume)
+    })
   }
 
   function tooLarge(key: WireKey, size: number) {
