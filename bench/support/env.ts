@@ -28,6 +28,8 @@ export interface Options {
   readonly serializer: BenchSerializer
   /** Measure src/ through tsx instead of src/ compiled by tsc into bench/.build/dist. */
   readonly fromSource: boolean
+  /** memcached's `-R`: requests it serves on one connection before it turns to the others; undefined: its default. */
+  readonly reqsPerEvent: number | undefined
   /** Internal (bench/profile.ts): where to write the measured windows, as process.hrtime µs. */
   readonly windowsFile: string | undefined
 }
@@ -51,6 +53,8 @@ const USAGE = `npm run bench [-- options]
                      raw (strings back: V8 builds a string per read), json or structured
   --src              measure src/ as tsx runs it, instead of src/ compiled by tsc into bench/.build/dist (what
                      package users run); tsx's esbuild transform adds __name(…) wrappers (keepNames) that cost CPU
+  --reqs-per-event=N start memcached with -R N (its default is 20: a 100-key getMany is then served in six turns,
+                     each with its own send and event-loop pass). The targets are judged at the default
   --no-write         do not write bench/results/*.md
 `
 
@@ -88,6 +92,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     "buffers",
     "serializer",
     "src",
+    "reqs-per-event",
     "no-write"
   ])
   for (const flag of flags.keys()) if (!known.has(flag)) throw new Error(`unknown option --${flag}\n\n${USAGE}`)
@@ -123,6 +128,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     buffers: flags.has("buffers"),
     serializer: serializerOption(flags.get("serializer") ?? "bytes"),
     fromSource: flags.has("src"),
+    reqsPerEvent: flags.has("reqs-per-event") ? Math.round(number("reqs-per-event", 20)) : undefined,
     windowsFile: process.env["BENCH_PROFILE_WINDOWS"]
   }
 }

@@ -49,8 +49,9 @@ const memcachedVersion = (): string => {
   return (result.stdout || result.stderr || "").trim() || "unknown"
 }
 
-const startOn = async (port: number, memoryMb: number) => {
+const startOn = async (port: number, memoryMb: number, reqsPerEvent: number | undefined) => {
   const args = ["-l", HOST, "-p", String(port), "-U", "0", "-t", "2", "-c", "4096", "-m", String(memoryMb)]
+  if (reqsPerEvent !== undefined) args.push("-R", String(reqsPerEvent))
   // memcached refuses to run as root unless told which user to become.
   if (process.getuid?.() === 0) args.push("-u", "nobody")
   const child: ChildProcess = spawn(BIN, args, { stdio: ["ignore", "ignore", "pipe"] })
@@ -82,11 +83,13 @@ const startOn = async (port: number, memoryMb: number) => {
 }
 
 /** Starts memcached on a free loopback port; retries once on another port. */
-export const startMemcached = async (options: { readonly memoryMb?: number } = {}): Promise<BenchServer> => {
+export const startMemcached = async (
+  options: { readonly memoryMb?: number; readonly reqsPerEvent?: number | undefined } = {}
+): Promise<BenchServer> => {
   const failures: Array<string> = []
   for (let attempt = 0; attempt < 2; attempt++) {
     const port = await freePort()
-    const started = await startOn(port, options.memoryMb ?? 1024)
+    const started = await startOn(port, options.memoryMb ?? 1024, options.reqsPerEvent)
     if (!started.ok) {
       failures.push(`port ${port}: ${started.stderr || "no output"}`)
       continue
