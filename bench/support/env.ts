@@ -128,7 +128,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     buffers: flags.has("buffers"),
     serializer: serializerOption(flags.get("serializer") ?? "bytes"),
     fromSource: flags.has("src"),
-    reqsPerEvent: flags.has("reqs-per-event") ? Math.round(number("reqs-per-event", 20)) : undefined,
+    reqsPerEvent: flags.has("reqs-per-event") ? Math.max(1, Math.round(number("reqs-per-event", 20))) : undefined,
     windowsFile: process.env["BENCH_PROFILE_WINDOWS"]
   }
 }
