@@ -104,6 +104,11 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`)
     return value
   }
+  const count = (name: string, fallback: number) => {
+    const value = number(name, fallback)
+    if (!Number.isInteger(value)) throw new Error(`--${name} must be a whole number`)
+    return value
+  }
   const list = (name: string) => flags.get(name)?.split(",").map((s) => s.trim()).filter((s) => s !== "")
   const only = list("only")
   for (const id of only ?? []) {
@@ -117,10 +122,10 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   return {
     quick,
     heap: flags.has("heap"),
-    heapOps: number("heap-ops", 1_000_000),
+    heapOps: count("heap-ops", 1_000_000),
     only,
     sides: ordered,
-    reps: Math.round(number("reps", 3)),
+    reps: count("reps", 3),
     durationMs: number("duration", quick ? 80 : 1000),
     sliceMs: number("slice", quick ? 80 : 100),
     warmupMs: number("warmup", quick ? 40 : 300),
@@ -128,7 +133,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     buffers: flags.has("buffers"),
     serializer: serializerOption(flags.get("serializer") ?? "bytes"),
     fromSource: flags.has("src"),
-    reqsPerEvent: flags.has("reqs-per-event") ? Math.max(1, Math.round(number("reqs-per-event", 20))) : undefined,
+    reqsPerEvent: flags.has("reqs-per-event") ? count("reqs-per-event", 20) : undefined,
     windowsFile: process.env["BENCH_PROFILE_WINDOWS"]
   }
 }
