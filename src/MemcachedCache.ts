@@ -11,12 +11,11 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type * as Memjs from "memjs"
 import type { CacheService, LeaseOptions, NamespaceOptions } from "./Cache.js"
 import { Cache } from "./Cache.js"
 import type { PromiseRunner } from "./internal/promiseRunner.js"
 import { makePromiseRunner } from "./internal/promiseRunner.js"
-import type { MemcachedOptions, Ttl } from "./Memcached.js"
+import type { MemcachedOptions, MemjsClientLike, Ttl } from "./Memcached.js"
 import { Memcached } from "./Memcached.js"
 import type { SerializerName, SerializerService } from "./Serializer.js"
 import { Serializer } from "./Serializer.js"
@@ -34,7 +33,7 @@ export interface MemcachedCacheOptions extends Omit<MemcachedOptions, "password"
   /** @default MemcachedCache.defaultSerializer ("structured") */
   readonly serializer?: SerializerName | SerializerService | undefined
   /** A `memjs.Client` of your own (privex `mcache_instance`); its servers and credentials are used. */
-  readonly client?: Memjs.Client | undefined
+  readonly client?: MemjsClientLike | undefined
   /** With `client`: close its sockets on `close()`. @default false */
   readonly closeOnRelease?: boolean | undefined
   /** Run over any layer that provides `Cache` (e.g. `MemcachedTest`); the connection options are then unused. */
