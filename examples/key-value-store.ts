@@ -9,7 +9,8 @@ import { Persistence } from "@effect/experimental"
 import { KeyValueStore } from "@effect/platform"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Exit, Layer, Option, PrimaryKey, Schema } from "effect"
-import { layerKeyValueStore, Memcached, MemcachedTest, Serializer } from "../src/index.js"
+import { Memcached, MemcachedTest, Serializer } from "../src/index.js"
+import { layerKeyValueStore } from "../src/KeyValueStore.js"
 
 const servers = process.env.MEMCACHED_SERVERS
 const memcached = servers ? Memcached.layer({ servers }).pipe(Layer.provide(Serializer.structured)) : MemcachedTest

@@ -226,13 +226,15 @@ const schemaCodec = <A, I>(schema: Schema.Schema<A, I, never>): Codec<A> => {
 export const make = (memcached: CacheStore, serializer: SerializerService): Effect.Effect<CacheService> =>
   Effect.sync(() => makeCache(memcached, serializer))
 
-/**
- * The part of `MemcachedService` that a cache needs.
- *
- * @since 1.0.0
- * @category models
- */
-export type { CacheStore }
+export type {
+  /**
+   * The part of `MemcachedService` that a cache needs.
+   *
+   * @since 1.0.0
+   * @category models
+   */
+  CacheStore
+}
 
 interface Lease {
   readonly ttl: Duration.Duration

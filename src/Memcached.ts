@@ -292,6 +292,21 @@ export interface ClientLayerOptions extends StoreOptions, PoolOptions {
   readonly checkOnStart?: boolean | undefined
 }
 
+/**
+ * The `memjs.Client` that `Memcached.layerClient` runs over, written out by the members it reads so that this
+ * package's types need no `@types/memjs`; any `memjs.Client` fits. Pass a real one (`memjs.Client.create(…)`): the
+ * layer drives its servers' sockets.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface MemjsClientLike {
+  readonly servers: ReadonlyArray<{ readonly host: string; readonly port: number }>
+  readonly seq: number
+  getServer(key: string): string | number
+  incrSeq(): void
+}
+
 /** How long a released layer waits for in-flight operations before it closes the sockets. */
 const RELEASE_GRACE_MILLIS = 250
 
@@ -461,7 +476,7 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
    * @category layers
    */
   static readonly layerClient = (
-    client: Memjs.Client,
+    client: MemjsClientLike,
     options: ClientLayerOptions = {}
   ): Layer.Layer<Memcached | Cache, MemcachedError, Serializer> =>
     withCache(Layer.scoped(

@@ -11,12 +11,11 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type * as Memjs from "memjs"
 import type { CacheService, LeaseOptions, NamespaceOptions } from "./Cache.js"
 import { Cache } from "./Cache.js"
 import type { PromiseRunner } from "./internal/promiseRunner.js"
 import { makePromiseRunner } from "./internal/promiseRunner.js"
-import type { MemcachedOptions, Ttl } from "./Memcached.js"
+import type { MemcachedOptions, MemjsClientLike, Ttl } from "./Memcached.js"
 import { Memcached } from "./Memcached.js"
 import type { SerializerName, SerializerService } from "./Serializer.js"
 import { Serializer } from "./Serializer.js"
@@ -34,7 +33,7 @@ export interface MemcachedCacheOptions extends Omit<MemcachedOptions, "password"
   /** @default MemcachedCache.defaultSerializer ("structured") */
   readonly serializer?: SerializerName | SerializerService | undefined
   /** A `memjs.Client` of your own (privex `mcache_instance`); its servers and credentials are used. */
-  readonly client?: Memjs.Client | undefined
+  readonly client?: MemjsClientLike | undefined
   /** With `client`: close its sockets on `close()`. @default false */
   readonly closeOnRelease?: boolean | undefined
   /** Run over any layer that provides `Cache` (e.g. `MemcachedTest`); the connection options are then unused. */
@@ -103,12 +102,20 @@ export abstract class CacheFacade {
     return this.withCache((cache) => cache.set(key, value, { ttl: ttlOf(timeout) }))
   }
 
-  /** Removes keys; `true` only if every one existed. @since 1.0.0 */
+  /**
+   * Removes keys; `true` only if every one existed.
+   *
+   * @since 1.0.0
+   */
   remove(...keys: ReadonlyArray<string>): Promise<boolean> {
     return this.withCache((cache) => cache.remove(...keys))
   }
 
-  /** Gives a key a new timeout from now and returns its value; rejects with `CacheNotFound` on a miss. @since 1.0.0 */
+  /**
+   * Gives a key a new timeout from now and returns its value; rejects with `CacheNotFound` on a miss.
+   *
+   * @since 1.0.0
+   */
   updateTimeout<T = unknown>(key: string, timeout?: number | null): Promise<T> {
     return this.withCache((cache) => cache.updateTimeout(key, ttlOf(timeout))) as Promise<T>
   }
@@ -129,17 +136,29 @@ export abstract class CacheFacade {
     return this.withCache((cache) => cache.getOrSet(key, compute, { ttl: ttlOf(timeout) }))
   }
 
-  /** Whether a key holds a value. @since 1.0.0 */
+  /**
+   * Whether a key holds a value.
+   *
+   * @since 1.0.0
+   */
   has(key: string): Promise<boolean> {
     return this.withCache((cache) => cache.has(key))
   }
 
-  /** Reads many keys in one batch per server; the map holds hits only. @since 1.0.0 */
+  /**
+   * Reads many keys in one batch per server; the map holds hits only.
+   *
+   * @since 1.0.0
+   */
   getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
     return this.withCache((cache) => cache.getMany(keys)) as Promise<Map<string, T>>
   }
 
-  /** Stores many values in one batch per server. @since 1.0.0 */
+  /**
+   * Stores many values in one batch per server.
+   *
+   * @since 1.0.0
+   */
   setMany(
     entries: Iterable<readonly [string, unknown]> | Readonly<Record<string, unknown>>,
     timeout?: number | null
@@ -191,7 +210,9 @@ export abstract class CacheFacade {
  * @category models
  */
 export class MemcachedCacheNamespace extends CacheFacade {
+  /** @internal */
   readonly #parent: <A, E>(f: (cache: CacheService) => Effect.Effect<A, E>) => Promise<A>
+  /** @internal */
   readonly #options: NamespaceOptions | undefined
 
   /** @internal */
@@ -230,15 +251,24 @@ export class MemcachedCacheNamespace extends CacheFacade {
  * @category constructors
  */
 export class MemcachedCache extends CacheFacade implements AsyncDisposable {
-  /** The serializer of instances created without one (privex `pickle_default`). @since 1.0.0 */
+  /**
+   * The serializer of instances created without one (privex `pickle_default`).
+   *
+   * @since 1.0.0
+   */
   static defaultSerializer: SerializerName | SerializerService = "structured"
 
+  /** @internal */
   readonly #layer: Layer.Layer<Cache | Memcached, unknown> | Layer.Layer<Cache, unknown>
+  /** @internal */
   #serializer: SerializerName | SerializerService
+  /** @internal */
   #runtime: ManagedRuntime.ManagedRuntime<Cache, unknown> | undefined
-  /** Runs calls on parked fibers once the runtime is built (see `promiseRunner`). */
+  /** @internal Runs calls on parked fibers once the runtime is built (see `promiseRunner`). */
   #runner: PromiseRunner<Cache> | undefined
+  /** @internal */
   #starting = false
+  /** @internal */
   readonly #caches = new Map<SerializerService, CacheService>()
 
   constructor(options: MemcachedCacheOptions = {}) {
@@ -288,7 +318,11 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     ))
   }
 
-  /** Releases the connection; in-flight calls get a short grace period (privex `close`). @since 1.0.0 */
+  /**
+   * Releases the connection; in-flight calls get a short grace period (privex `close`).
+   *
+   * @since 1.0.0
+   */
   async close(): Promise<void> {
     const runtime = this.#runtime
     this.#runtime = undefined
@@ -299,7 +333,11 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     if (runtime) await runtime.dispose()
   }
 
-  /** `await using cache = new MemcachedCache(…)` closes it on scope exit. @since 1.0.0 */
+  /**
+   * `await using cache = new MemcachedCache(…)` closes it on scope exit.
+   *
+   * @since 1.0.0
+   */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
   }
@@ -309,6 +347,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     return this.#with(f)
   }
 
+  /** @internal */
   #with<A, E>(f: (cache: CacheService) => Effect.Effect<A, E>): Promise<A> {
     // Once this runtime has resolved the cache for the current serializer, calls skip the lookup.
     const resolved = this.#runtime === undefined ? undefined : this.#caches.get(serializerOf(this.#serializer))
@@ -322,7 +361,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     return this.#run(effect)
   }
 
-  /** The cache for this instance's serializer: built over the layer's `Memcached`, or the layer's own `Cache`. */
+  /** @internal The cache for this instance's serializer: built over the layer's `Memcached`, or the layer's own `Cache`. */
   #cache(): Effect.Effect<CacheService, never, Cache> {
     return Effect.suspend(() => {
       const serializer = serializerOf(this.#serializer)
@@ -340,6 +379,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     })
   }
 
+  /** @internal */
   #run<A, E>(effect: Effect.Effect<A, E, Cache>): Promise<A> {
     let runtime: ManagedRuntime.ManagedRuntime<Cache, unknown>
     try {

@@ -1,6 +1,9 @@
 /**
  * effect-memcached: an Effect-native memcached cache.
  *
+ * The root has everything but the `@effect/platform` `KeyValueStore` adapter, which lives on its own subpath,
+ * `effect-memcached/KeyValueStore`, so that only its users need `@effect/platform` (an optional peer).
+ *
  * @since 1.0.0
  */
 
@@ -30,6 +33,7 @@ export type {
   Item,
   MemcachedOptions,
   MemcachedService,
+  MemjsClientLike,
   PlacementOption,
   PoolOptions,
   ServerSpec,
@@ -45,10 +49,6 @@ export type { CachedFacadeOptions, MemcachedCacheOptions } from "./MemcachedCach
 export { memcachedEnvConfig, MemcachedLive } from "./MemcachedLive.js"
 /** @since 1.0.0 */
 export { MemcachedTest } from "./MemcachedTest.js"
-/** @since 1.0.0 */
-export { layerKeyValueStore, makeKeyValueStore } from "./KeyValueStore.js"
-/** @since 1.0.0 */
-export type { KeyValueStoreOptions } from "./KeyValueStore.js"
 /** @since 1.0.0 */
 export { CacheMetrics, SpanAttributes } from "./Observability.js"
 /** @since 1.0.0 */

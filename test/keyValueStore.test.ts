@@ -8,15 +8,8 @@ import { Error as PlatformError, KeyValueStore } from "@effect/platform"
 import { assert, describe, it, layer as layerSuite } from "@effect/vitest"
 import { assertNone, assertSome } from "@effect/vitest/utils"
 import { Effect, Exit, Layer, Option, ParseResult, PrimaryKey, Schema } from "effect"
-import {
-  InvalidKey,
-  layerKeyValueStore,
-  Memcached,
-  MemcachedError,
-  MemcachedTest,
-  Serializer,
-  ValueTooLarge
-} from "../src/index.js"
+import { InvalidKey, Memcached, MemcachedError, MemcachedTest, Serializer, ValueTooLarge } from "../src/index.js"
+import { layerKeyValueStore } from "../src/KeyValueStore.js"
 import { asciiGet } from "./support/asciiClient.js"
 import { MemcachedServer } from "./support/MemcachedServer.js"
 
