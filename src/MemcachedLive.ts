@@ -15,7 +15,7 @@ import { parseServers } from "./internal/servers.js"
 import { Memcached } from "./Memcached.js"
 import { Serializer } from "./Serializer.js"
 
-/** A duration from the environment: `"2 seconds"`, `"500 millis"`, or a bare number of seconds. */
+/** A positive duration from the environment: `"2 seconds"`, `"500 millis"`, or a bare number of seconds. */
 const durationVar = (name: string, fallback: Duration.DurationInput) =>
   Config.string(name).pipe(
     Config.mapOrFail((text) => {
@@ -24,7 +24,10 @@ const durationVar = (name: string, fallback: Duration.DurationInput) =>
         : Duration.decodeUnknown(text.trim())
       return Option.match(decoded, {
         onNone: () => Either.left(invalid(name, `expected a duration such as "2 seconds" or a number of seconds`)),
-        onSome: Either.right
+        onSome: (duration) =>
+          Duration.toMillis(duration) > 0
+            ? Either.right(duration)
+            : Either.left(invalid(name, `must be more than zero, got ${JSON.stringify(text)}`))
       })
     }),
     Config.withDefault(Duration.decode(fallback))

@@ -27,6 +27,7 @@ export type {
   CasItem,
   ClientLayerOptions,
   CounterOptions,
+  DurationWithUnits,
   Item,
   MemcachedOptions,
   MemcachedService,
