@@ -11,6 +11,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { Cache } from "./Cache.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
+import { checkPrefix } from "./internal/keys.js"
 import { parseServers } from "./internal/servers.js"
 import { Memcached } from "./Memcached.js"
 import { Serializer } from "./Serializer.js"
@@ -59,7 +60,13 @@ export const memcachedEnvConfig = Config.all({
   password: optionalVar(Config.redacted("MEMCACHED_PASSWORD")),
   timeout: durationVar("MEMCACHED_TIMEOUT", "1 second"),
   defaultTtl: durationVar("CACHE_DEFAULT_TTL", "300 seconds"),
-  keyPrefix: Config.string("CACHE_KEY_PREFIX").pipe(Config.withDefault("")),
+  keyPrefix: Config.string("CACHE_KEY_PREFIX").pipe(
+    Config.withDefault(""),
+    Config.mapOrFail((prefix) => {
+      const problem = checkPrefix(prefix)
+      return problem ? Either.left(invalid("CACHE_KEY_PREFIX", problem)) : Either.right(prefix)
+    })
+  ),
   hashLongKeys: Config.boolean("CACHE_HASH_LONG_KEYS").pipe(Config.withDefault(false))
 })
 
