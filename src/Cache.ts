@@ -97,8 +97,8 @@ export interface CachedOptions<Args extends ReadonlyArray<unknown>> extends GetO
 export interface NamespaceOptions {
   /**
    * How long this process trusts its copy of the namespace's version before reading it again (one round trip); a
-   * `clear` in another process is seen within this time. `0` reads it before every operation. A `clear` in this
-   * process is seen here at once. @default "1 second"
+   * `clear` in another process is seen within this time. `Duration.zero` reads it before every operation. A `clear`
+   * in this process is seen here at once. @default "1 second"
    */
   readonly versionTtl?: DurationWithUnits | undefined
 }

@@ -4,8 +4,7 @@
  * `servers` the facade reads the same environment as `MemcachedLive`. TTLs on the real server are read back with
  * memcached's meta command `mg <key> t`.
  */
-import { Effect, Exit, Option, Runtime, Scope } from "effect"
-import * as net from "node:net"
+import { Effect, Exit, Option, Scope } from "effect"
 import { setTimeout as sleep } from "node:timers/promises"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "vitest"
 import {
@@ -17,6 +16,7 @@ import {
   MemcachedTest
 } from "../src/index.js"
 import { asciiGet } from "./support/asciiClient.js"
+import { assertTtl as assertTtlOf, metaTtl as metaTtlOf, rejection } from "./support/facade.js"
 import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
 import { silentServer, type TestServer } from "./support/network.js"
 
@@ -38,47 +38,8 @@ const track = (cache: MemcachedCache) => {
   return cache
 }
 
-/** Remaining TTL in seconds as memcached reports it (`-1`: never expires), or `undefined` on a miss. */
-const metaTtl = (wireKey: string): Promise<number | undefined> =>
-  new Promise((resolve, reject) => {
-    const socket = net.connect({ host: server.host, port: server.port })
-    let received = ""
-    socket.setTimeout(2000, () => {
-      socket.destroy()
-      reject(new Error("mg: no answer within 2 s"))
-    })
-    socket.once("connect", () => socket.write(`mg ${wireKey} t\r\n`))
-    socket.on("data", (chunk: Buffer) => {
-      received += chunk.toString("latin1")
-      const eol = received.indexOf("\r\n")
-      if (eol < 0) return
-      const line = received.slice(0, eol)
-      socket.destroy()
-      if (line === "EN") return resolve(undefined)
-      const match = /^HD t(-?\d+)$/.exec(line)
-      return match ? resolve(Number(match[1])) : reject(new Error(`mg: unexpected ${JSON.stringify(line)}`))
-    })
-    socket.once("error", reject)
-  })
-
-/** memcached's clock ticks in whole seconds: a TTL of n reads back as n or n - 1. */
-const assertTtl = async (wireKey: string, expected: number) => {
-  const ttl = await metaTtl(wireKey)
-  assert.isDefined(ttl, `${wireKey} should be stored`)
-  assert.isTrue(ttl! <= expected && ttl! >= expected - 1, `ttl of ${wireKey} is ${ttl}, expected ${expected}`)
-}
-
-/** Awaits a rejection and checks it is the error itself (an instance of `type`), never a FiberFailure. */
-const rejection = async <T>(promise: Promise<unknown>, type: new(...args: Array<any>) => T): Promise<T> => {
-  try {
-    await promise
-  } catch (error) {
-    assert.isFalse(Runtime.isFiberFailure(error), "rejected with a FiberFailure instead of the error itself")
-    assert.instanceOf(error, type)
-    return error as T
-  }
-  return assert.fail("expected the promise to reject")
-}
+const metaTtl = (wireKey: string) => metaTtlOf(server, wireKey)
+const assertTtl = (wireKey: string, expected: number) => assertTtlOf(server, wireKey, expected)
 
 const PREFIX = "facade-units:"
 const make = (options: MemcachedCacheOptions = {}) =>
@@ -200,6 +161,18 @@ describe("the facade's options: a bad one throws a TypeError naming it, at const
       } catch (error) {
         assert.notInclude(String(error), "s3cret-pw")
       }
+    }
+  })
+
+  it("namespace versionTtl: seconds or a duration; anything else throws a TypeError naming it", async () => {
+    const rc = track(new MemcachedCache({ layer: MemcachedTest }))
+    for (const versionTtl of [0, 1.5, "2 seconds"] as const) {
+      const users = rc.namespace("units-users", { versionTtl })
+      await users.set("1", "ada")
+      assert.strictEqual(await users.get("1"), "ada")
+    }
+    for (const versionTtl of [Number.NaN, "soon" as "1 second", { seconds: 1 } as unknown as number]) {
+      assert.throws(() => rc.namespace("units-users", { versionTtl }), TypeError, "versionTtl")
     }
   })
 

@@ -42,13 +42,16 @@ export interface CheckedStoreOptions {
   readonly maxItemSize: number
 }
 
-/** @internal The options every store takes: `defaultTtl`, `keyPrefix`, `maxItemSize`, `retry`. */
-export const checkStoreOptions = (options: {
+/** The options every store takes, as given: anything may have been forced past the types. */
+interface StoreOptionsInput {
   readonly defaultTtl?: unknown
   readonly keyPrefix?: unknown
   readonly maxItemSize?: unknown
   readonly retry?: unknown
-}): Either.Either<CheckedStoreOptions, BadOption> =>
+}
+
+/** @internal The options every store takes: `defaultTtl`, `keyPrefix`, `maxItemSize`, `retry`. */
+export const checkStoreOptions = (options: StoreOptionsInput): Either.Either<CheckedStoreOptions, BadOption> =>
   Either.gen(function*() {
     const defaultExpiry = options.defaultTtl === null
       ? toExpiry(null)
@@ -88,18 +91,16 @@ const placements = new Set<unknown>(["ketama", "ketama-hashring", "modulo"])
  * @internal The options of the layers over a memjs client: the store's, `timeout`, the pool's (`placement`,
  * `ejectAfter`, `ejectFor`) and the credentials.
  */
-export const checkConnectionOptions = (options: {
-  readonly defaultTtl?: unknown
-  readonly keyPrefix?: unknown
-  readonly maxItemSize?: unknown
-  readonly retry?: unknown
-  readonly timeout?: unknown
-  readonly placement?: unknown
-  readonly ejectAfter?: unknown
-  readonly ejectFor?: unknown
-  readonly username?: unknown
-  readonly password?: unknown
-}): Either.Either<CheckedConnectionOptions, BadOption> =>
+export const checkConnectionOptions = (
+  options: StoreOptionsInput & {
+    readonly timeout?: unknown
+    readonly placement?: unknown
+    readonly ejectAfter?: unknown
+    readonly ejectFor?: unknown
+    readonly username?: unknown
+    readonly password?: unknown
+  }
+): Either.Either<CheckedConnectionOptions, BadOption> =>
   Either.gen(function*() {
     const store = yield* checkStoreOptions(options)
     const timeout = yield* durationOption("timeout", options.timeout, "1 second")
