@@ -7,6 +7,7 @@ import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import type { LazyArg } from "effect/Function"
@@ -14,14 +15,17 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { CacheNotFound } from "./errors/CacheNotFound.js"
 import type { CacheError } from "./errors/index.js"
+import { InvalidArgument } from "./errors/InvalidArgument.js"
 import type { InvalidKey } from "./errors/InvalidKey.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
 import { SerializationError } from "./errors/SerializationError.js"
 import { argsKey } from "./internal/argsKey.js"
+import { notAStringKey } from "./internal/keys.js"
 import type { CacheStore } from "./internal/namespace.js"
 import { namespaceStore } from "./internal/namespace.js"
 import { EncodedRecord, ItemRecord, WriteRecord } from "./internal/records.js"
-import type { Item, Ttl } from "./Memcached.js"
+import { decodeWithUnits } from "./internal/ttl.js"
+import type { DurationWithUnits, Item, Ttl } from "./Memcached.js"
 import type { Encoded, SerializerService } from "./Serializer.js"
 
 /**
@@ -46,14 +50,14 @@ export interface SetOptions {
  */
 export interface LeaseOptions {
   /** How long a lease lives if its holder never releases it (rounded up to whole seconds). @default "5 seconds" */
-  readonly ttl?: Duration.DurationInput | undefined
+  readonly ttl?: DurationWithUnits | undefined
   /**
    * How long a caller that did not get the lease waits for the holder's value before computing it itself.
    * @default "2 seconds"
    */
-  readonly wait?: Duration.DurationInput | undefined
+  readonly wait?: DurationWithUnits | undefined
   /** How often a waiting caller looks for the value. @default "50 millis" */
-  readonly poll?: Duration.DurationInput | undefined
+  readonly poll?: DurationWithUnits | undefined
 }
 
 /**
@@ -93,10 +97,10 @@ export interface CachedOptions<Args extends ReadonlyArray<unknown>> extends GetO
 export interface NamespaceOptions {
   /**
    * How long this process trusts its copy of the namespace's version before reading it again (one round trip); a
-   * `clear` in another process is seen within this time. `0` reads it before every operation. A `clear` in this
-   * process is seen here at once. @default "1 second"
+   * `clear` in another process is seen within this time. `Duration.zero` reads it before every operation. A `clear`
+   * in this process is seen here at once. @default "1 second"
    */
-  readonly versionTtl?: Duration.DurationInput | undefined
+  readonly versionTtl?: DurationWithUnits | undefined
 }
 
 /**
@@ -242,14 +246,45 @@ interface Lease {
   readonly poll: Duration.Duration
 }
 
-const leaseOf = (lease: boolean | LeaseOptions | undefined): Lease | undefined => {
-  if (lease === undefined || lease === false) return undefined
-  const options = lease === true ? {} : lease
-  return {
-    ttl: Duration.decode(options.ttl ?? "5 seconds"),
-    wait: Duration.toMillis(Duration.decode(options.wait ?? "2 seconds")),
-    poll: Duration.decode(options.poll ?? "50 millis")
+/** One of the lease's durations, or what is wrong with it. */
+const leaseDuration = (
+  key: string,
+  name: "ttl" | "wait" | "poll",
+  input: unknown,
+  fallback: Duration.DurationInput,
+  allowZero: boolean
+): Either.Either<Duration.Duration, InvalidArgument> => {
+  const invalid = (reason: string) => new InvalidArgument({ argument: `lease.${name}`, reason, key })
+  if (input === undefined) return Either.right(Duration.decode(fallback))
+  return Either.flatMap(Either.mapLeft(decodeWithUnits(input), invalid), (duration) => {
+    const millis = Duration.toMillis(duration)
+    return Number.isFinite(millis) && (allowZero || millis > 0)
+      ? Either.right(duration)
+      : Either.left(invalid(`must be a ${allowZero ? "" : "positive, "}finite duration`))
+  })
+}
+
+const noLease = Either.right(undefined)
+
+/** The lease of a `getOrSet` (`undefined`: none), or `InvalidArgument` for options it cannot use. */
+const leaseOf = (key: string, lease: unknown): Either.Either<Lease | undefined, InvalidArgument> => {
+  if (lease === undefined || lease === false) return noLease
+  if (lease !== true && (typeof lease !== "object" || lease === null)) {
+    return Either.left(new InvalidArgument({ argument: "lease", reason: "must be true, false or LeaseOptions", key }))
   }
+  const options: LeaseOptions = lease === true ? {} : lease
+  return Either.all({
+    ttl: leaseDuration(key, "ttl", options.ttl, "5 seconds", false),
+    wait: Either.map(leaseDuration(key, "wait", options.wait, "2 seconds", true), Duration.toMillis),
+    poll: leaseDuration(key, "poll", options.poll, "50 millis", false)
+  })
+}
+
+/** A `ttl` option that is not `null` or a duration with its unit, checked before anything runs. */
+const badTtl = (key: string, ttl: unknown): InvalidArgument | undefined => {
+  if (ttl === undefined || ttl === null) return undefined
+  const decoded = decodeWithUnits(ttl)
+  return Either.isLeft(decoded) ? new InvalidArgument({ argument: "ttl", reason: decoded.left, key }) : undefined
 }
 
 const LEASE_VALUE = new TextEncoder().encode("1")
@@ -277,6 +312,21 @@ const flatMapNow = <A, B, E, E2, R>(
 }
 
 const makeCache = (store: CacheStore, serializer: SerializerService): CacheService => {
+  // A serializer of your own that throws instead of failing gives a `SerializationError` too, never a throw.
+  const serialize = (key: string, value: unknown): Effect.Effect<Encoded, SerializationError> => {
+    try {
+      return serializer.encode(key, value)
+    } catch (cause) {
+      return Effect.fail(new SerializationError({ key, direction: "encode", cause }))
+    }
+  }
+  const deserialize = (key: string, encoded: Encoded): Effect.Effect<unknown, SerializationError> => {
+    try {
+      return serializer.decode(key, encoded)
+    } catch (cause) {
+      return Effect.fail(new SerializationError({ key, direction: "decode", cause }))
+    }
+  }
   const flights = new Map<string, Deferred.Deferred<unknown, unknown>>()
   const namespaces = new Map<CacheStore, NamespacedCache>()
 
@@ -284,7 +334,7 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
     // The untyped view skips the identity codec, and a serializer that answers at once (its Effect is an `Exit`)
     // is used without a step of the fiber: one step fewer on every read and write.
     const decodeItem = (key: string, item: Item): Effect.Effect<A, SerializationError> => {
-      const decoded = serializer.decode(key, new EncodedRecord(item.value, item.flags))
+      const decoded = deserialize(key, new EncodedRecord(item.value, item.flags))
       return codec === identity
         ? decoded as Effect.Effect<A, SerializationError>
         : Effect.flatMap(decoded, (value) => codec.decode(key, value))
@@ -315,8 +365,8 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
     }
     const encode = (key: string, value: A): Effect.Effect<Encoded, SerializationError> =>
       codec === identity
-        ? serializer.encode(key, value)
-        : Effect.flatMap(codec.encode(key, value), (encoded) => serializer.encode(key, encoded))
+        ? serialize(key, value)
+        : Effect.flatMap(codec.encode(key, value), (encoded) => serialize(key, encoded))
     const toItem = ({ bytes, flags }: Encoded): Item => new ItemRecord(bytes, flags)
     const encodeItem = (key: string, value: A): Effect.Effect<Item, SerializationError> =>
       mapNow(encode(key, value), toItem)
@@ -340,24 +390,38 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
     const getOrFail = (key: string): Effect.Effect<A, CacheNotFound | CacheError> =>
       getOr(key, () => Effect.fail(new CacheNotFound({ key })))
 
-    const set = (key: string, value: A, options?: SetOptions) =>
-      flatMapNow(
+    /**
+     * The key is checked before the value is encoded: a key that is not a string is `InvalidKey`, whatever the
+     * value.
+     */
+    const set = (key: string, value: A, options?: SetOptions): Effect.Effect<void, CacheError> =>
+      typeof key !== "string" ? Effect.fail(notAStringKey(key)) : flatMapNow(
         encode(key, value),
         (encoded) => store.set(key, encoded.bytes, new WriteRecord(encoded.flags, options?.ttl))
       )
 
-    const getOrSet = <E, R>(key: string, compute: Effect.Effect<A, E, R>, options?: GetOrSetOptions) =>
-      Effect.flatMap(
+    /** Its options are checked before the key is read, so a bad one fails on a hit too. */
+    const getOrSet = <E, R>(
+      key: string,
+      compute: Effect.Effect<A, E, R>,
+      options?: GetOrSetOptions
+    ): Effect.Effect<A, E | CacheError, R> => {
+      if (typeof key !== "string") return Effect.fail(notAStringKey(key))
+      const lease = leaseOf(key, options?.lease)
+      if (Either.isLeft(lease)) return Effect.fail(lease.left)
+      const ttlError = badTtl(key, options?.ttl)
+      if (ttlError) return Effect.fail(ttlError)
+      return Effect.flatMap(
         get(key),
         Option.match({
           onSome: (value) => Effect.succeed(value),
           onNone: () => {
             const computeAndStore = Effect.tap(compute, (value) => set(key, value, options))
-            const lease = leaseOf(options?.lease)
-            return singleFlight(key, lease ? leased(key, computeAndStore, lease) : computeAndStore)
+            return singleFlight(key, lease.right ? leased(key, computeAndStore, lease.right) : computeAndStore)
           }
         })
       )
+    }
 
     /**
      * The cross-process lease: `add` decides who computes. The holder looks once more (a holder that just finished
@@ -442,8 +506,13 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
       getMany: (keys) => Effect.flatMap(store.getMany(keys), decodeAll),
       setMany: (entries, options) =>
         Effect.flatMap(
-          Effect.forEach(entries, ([key, value]) => Effect.map(encodeItem(key, value), (item) => [key, item] as const)),
-          (items) => store.setMany(items, options)
+          Effect.forEach(entries, ([key, value]): Effect.Effect<readonly [string, Item], CacheError> =>
+            typeof key !== "string"
+              ? Effect.fail(notAStringKey(key))
+              : Effect.map(encodeItem(key, value), (item) =>
+                [key, item] as const)),
+          (items) =>
+            store.setMany(items, options)
         )
     }
   }

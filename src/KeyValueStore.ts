@@ -6,14 +6,13 @@
  */
 import * as PlatformError from "@effect/platform/Error"
 import * as KeyValueStore from "@effect/platform/KeyValueStore"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { MemcachedFailure } from "./errors/index.js"
 import type { CacheStore } from "./internal/namespace.js"
 import { namespaceStore } from "./internal/namespace.js"
-import type { Ttl } from "./Memcached.js"
+import type { DurationWithUnits, Ttl } from "./Memcached.js"
 import { Memcached } from "./Memcached.js"
 
 /**
@@ -31,7 +30,7 @@ export interface KeyValueStoreOptions {
    */
   readonly namespace?: string | undefined
   /** How long a process trusts its copy of the namespace version (see `Cache.namespace`). @default "1 second" */
-  readonly versionTtl?: Duration.DurationInput | undefined
+  readonly versionTtl?: DurationWithUnits | undefined
   /**
    * The TTL of every value written. A `KeyValueStore` has no expiry of its own, so values never expire by default;
    * memcached may still evict them when it runs out of memory. @default null
@@ -51,6 +50,7 @@ const toPlatformError = (method: string, key: string | undefined) => (error: Mem
   const pathOrDescriptor = key ?? method
   switch (error._tag) {
     case "InvalidKey":
+    case "InvalidArgument":
     case "ValueTooLarge":
       return new PlatformError.BadArgument({
         module: "KeyValueStore",
@@ -97,8 +97,9 @@ const unknowable = (method: string, description: string) =>
  * - `size` (and so `isEmpty`) cannot be known: memcached has no way to count the keys of a prefix. It fails with a
  *   `SystemError` whose reason is `"Unknown"`.
  * - `modify` reads then writes: it is not atomic across processes.
- * - Failures are `PlatformError`s: `BadArgument` for `InvalidKey` and `ValueTooLarge`, `SystemError` for
- *   `MemcachedError` (`TimedOut`, `PermissionDenied`, `InvalidData`, `Unknown`), with the original as `cause`.
+ * - Failures are `PlatformError`s: `BadArgument` for `InvalidKey`, `InvalidArgument` and `ValueTooLarge`,
+ *   `SystemError` for `MemcachedError` (`TimedOut`, `PermissionDenied`, `InvalidData`, `Unknown`), with the original
+ *   as `cause`.
  *
  * @since 1.0.0
  * @category constructors

@@ -5,9 +5,9 @@
  * @since 1.0.0
  */
 import * as Config from "effect/Config"
-import type { ConfigError } from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -16,22 +16,21 @@ import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import * as Memjs from "memjs"
 import { Cache } from "./Cache.js"
+import type { InvalidArgument } from "./errors/InvalidArgument.js"
 import type { InvalidKey } from "./errors/InvalidKey.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
 import type { ValueTooLarge } from "./errors/ValueTooLarge.js"
-import type { CheckedServiceOptions } from "./internal/checkedService.js"
 import { makeCheckedService } from "./internal/checkedService.js"
 import type { MemjsClient, MemjsServer } from "./internal/connection.js"
 import { memjsServerOptions } from "./internal/connection.js"
-import { DEFAULT_MAX_ITEM_SIZE } from "./internal/itemSize.js"
-import { checkPrefix } from "./internal/keys.js"
-import type { MemjsStore } from "./internal/memjsStore.js"
 import { makeMemjsStore } from "./internal/memjsStore.js"
 import { makeMemoryStore } from "./internal/memoryStore.js"
+import type { BadOption, CheckedConnectionOptions, CheckedStoreOptions } from "./internal/options.js"
+import { checkConnectionOptions, checkServers, checkStoreOptions } from "./internal/options.js"
 import type { Placement } from "./internal/placement.js"
 import { fromLocate, ketama, modulo } from "./internal/placement.js"
 import type { ServerAddress } from "./internal/servers.js"
-import { parseServers } from "./internal/servers.js"
+import type { Store } from "./internal/store.js"
 import type { ObservabilityOptions } from "./Observability.js"
 import { Serializer } from "./Serializer.js"
 
@@ -57,12 +56,23 @@ export interface CasItem extends Item {
 }
 
 /**
- * A TTL: a duration (rounded up to whole seconds; zero or negative expires at once) or `null` for never.
+ * A duration with its unit: `"30 seconds"`, `"5 minutes"`, `Duration.seconds(30)` or `[seconds, nanos]`. Every TTL,
+ * timeout and interval of the Effect API is one. A bare number is not: Effect would read `300` as milliseconds and
+ * memcached as seconds, so it is a type error, and forced through, an `InvalidArgument` (or, in a layer's options, a
+ * `ConfigError`) that says how to write it.
  *
  * @since 1.0.0
  * @category models
  */
-export type Ttl = Duration.DurationInput | null
+export type DurationWithUnits = Exclude<Duration.DurationInput, number | bigint>
+
+/**
+ * A TTL: a duration with its unit (rounded up to whole seconds; zero or negative expires at once) or `null` for never.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export type Ttl = DurationWithUnits | null
 
 /**
  * Per-write options. `ttl` left out means the layer's `defaultTtl`.
@@ -105,44 +115,47 @@ export interface MemcachedService {
     key: string,
     value: Uint8Array,
     options?: WriteOptions
-  ) => Effect.Effect<void, InvalidKey | ValueTooLarge | MemcachedError>
+  ) => Effect.Effect<void, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError>
   /** Stores many values in one pipelined batch per server. */
   readonly setMany: (
     entries: Iterable<readonly [string, Item]>,
     options?: { readonly ttl?: Ttl | undefined }
-  ) => Effect.Effect<void, InvalidKey | ValueTooLarge | MemcachedError>
+  ) => Effect.Effect<void, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError>
   /** Stores only if the key is absent; `false` if it was there. */
   readonly add: (
     key: string,
     value: Uint8Array,
     options?: WriteOptions
-  ) => Effect.Effect<boolean, InvalidKey | ValueTooLarge | MemcachedError>
+  ) => Effect.Effect<boolean, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError>
   /** Stores only if the key is present; `false` if it was not. */
   readonly replace: (
     key: string,
     value: Uint8Array,
     options?: WriteOptions
-  ) => Effect.Effect<boolean, InvalidKey | ValueTooLarge | MemcachedError>
+  ) => Effect.Effect<boolean, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError>
   /** Deletes a key; `false` if it did not exist. */
   readonly delete: (key: string) => Effect.Effect<boolean, InvalidKey | MemcachedError>
   /** Deletes many keys in one pipelined batch per server; returns how many of the (distinct) keys existed. */
   readonly deleteMany: (keys: Iterable<string>) => Effect.Effect<number, InvalidKey | MemcachedError>
   /** Gives a key a new TTL from now; `false` if it did not exist. */
-  readonly touch: (key: string, ttl?: Ttl) => Effect.Effect<boolean, InvalidKey | MemcachedError>
+  readonly touch: (key: string, ttl?: Ttl) => Effect.Effect<boolean, InvalidKey | InvalidArgument | MemcachedError>
   /** Reads a key and gives it a new TTL from now, in one round trip (memcached's get-and-touch). */
-  readonly getAndTouch: (key: string, ttl?: Ttl) => Effect.Effect<Option.Option<Item>, InvalidKey | MemcachedError>
+  readonly getAndTouch: (
+    key: string,
+    ttl?: Ttl
+  ) => Effect.Effect<Option.Option<Item>, InvalidKey | InvalidArgument | MemcachedError>
   /** Adds to a decimal counter (wrapping at 2^64), exact at any size; `none` if missing and no `initial`. */
   readonly increment: (
     key: string,
     delta?: bigint | number,
     options?: CounterOptions
-  ) => Effect.Effect<Option.Option<bigint>, InvalidKey | MemcachedError>
+  ) => Effect.Effect<Option.Option<bigint>, InvalidKey | InvalidArgument | MemcachedError>
   /** Subtracts from a decimal counter, stopping at 0; `none` if missing and no `initial`. */
   readonly decrement: (
     key: string,
     delta?: bigint | number,
     options?: CounterOptions
-  ) => Effect.Effect<Option.Option<bigint>, InvalidKey | MemcachedError>
+  ) => Effect.Effect<Option.Option<bigint>, InvalidKey | InvalidArgument | MemcachedError>
   /** Adds bytes after an existing value; `false` if the key is missing or the result would not fit. Never retried. */
   readonly append: (
     key: string,
@@ -164,7 +177,7 @@ export interface MemcachedService {
     value: Uint8Array,
     cas: bigint,
     options?: WriteOptions
-  ) => Effect.Effect<boolean, InvalidKey | ValueTooLarge | MemcachedError>
+  ) => Effect.Effect<boolean, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError>
   /**
    * Read-modify-write without lost updates: reads the item with its CAS token, stores `f(current)`, and starts over
    * when another writer got there first (up to `attempts` times, then fails with `MemcachedError` `Protocol`).
@@ -174,7 +187,7 @@ export interface MemcachedService {
     key: string,
     f: (current: Option.Option<Item>) => Item,
     options?: WriteOptions & { readonly attempts?: number | undefined }
-  ) => Effect.Effect<Item, InvalidKey | ValueTooLarge | MemcachedError>
+  ) => Effect.Effect<Item, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError>
   /** Each server's statistics (memcached's `stats`), by `host:port`. */
   readonly stats: Effect.Effect<ReadonlyMap<string, Readonly<Record<string, string>>>, MemcachedError>
   /** Drops every item on every server (all keys, not only this prefix's). */
@@ -190,7 +203,7 @@ export interface MemcachedService {
  * @category models
  */
 export interface StoreOptions extends ObservabilityOptions {
-  /** TTL of writes that give none. @default "300 seconds" */
+  /** TTL of writes that give none: positive, or `null` for never. @default "300 seconds" */
   readonly defaultTtl?: Ttl | undefined
   /** Prepended to every key; the 250-byte limit counts it. @default "" */
   readonly keyPrefix?: string | undefined
@@ -246,7 +259,7 @@ export interface PoolOptions {
   /** Failed connections in a row after which a server is ejected; `Infinity` never ejects. @default 3 */
   readonly ejectAfter?: number | undefined
   /** How long an ejected server is skipped before one request tries it again. @default "1 second" */
-  readonly ejectFor?: Duration.DurationInput | undefined
+  readonly ejectFor?: DurationWithUnits | undefined
   /**
    * Send the keys of an ejected server to the next live server on the ring instead of failing fast with
    * `MemcachedError` `Unavailable`. A trade-off: while the server is out, its keys live (and may be stale) elsewhere.
@@ -272,7 +285,7 @@ export interface MemcachedOptions extends StoreOptions, PoolOptions {
   /** SASL password. */
   readonly password?: Redacted.Redacted | undefined
   /** Deadline of each operation, connecting included. @default "1 second" */
-  readonly timeout?: Duration.DurationInput | undefined
+  readonly timeout?: DurationWithUnits | undefined
   /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
   readonly checkOnStart?: boolean | undefined
 }
@@ -287,7 +300,7 @@ export interface ClientLayerOptions extends StoreOptions, PoolOptions {
   /** Close the client's sockets when the layer is released. @default false */
   readonly closeOnRelease?: boolean | undefined
   /** Deadline of each operation. @default "1 second" */
-  readonly timeout?: Duration.DurationInput | undefined
+  readonly timeout?: DurationWithUnits | undefined
   /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
   readonly checkOnStart?: boolean | undefined
 }
@@ -312,29 +325,12 @@ const RELEASE_GRACE_MILLIS = 250
 
 const quietLogger = { log: () => {} }
 
-const invalidOption = (message: string) => Effect.dieMessage(`effect-memcached: ${message}`)
+/** A bad option fails the layer with a `ConfigError` that names it. */
+const checked = <A>(result: Either.Either<A, BadOption>): Either.Either<A, ConfigError.ConfigError> =>
+  Either.mapLeft(result, ({ message, option }) => ConfigError.InvalidData([option], message))
 
-const deadlineOf = (timeout: Duration.DurationInput | undefined) =>
-  Effect.suspend(() => {
-    const millis = Duration.toMillis(Duration.decode(timeout ?? "1 second"))
-    return millis > 0 && Number.isFinite(millis)
-      ? Effect.succeed(Math.ceil(millis))
-      : invalidOption(`timeout must be a positive, finite duration`)
-  })
-
-const checkStoreOptions = (options: StoreOptions) => {
-  const prefix = checkPrefix(options.keyPrefix ?? "")
-  if (prefix) return invalidOption(prefix)
-  const max = options.maxItemSize ?? DEFAULT_MAX_ITEM_SIZE
-  if (!(Number.isSafeInteger(max) && max > 1024)) return invalidOption(`maxItemSize must be a whole number of bytes`)
-  return Effect.void
-}
-
-const checkedService = (store: MemjsStore | ReturnType<typeof makeMemoryStore>, options: CheckedServiceOptions) =>
-  Effect.try({
-    try: () => makeCheckedService(store, options),
-    catch: (error) => error
-  }).pipe(Effect.orDie)
+const checkedService = (store: Store, options: StoreOptions, checkedOptions: CheckedStoreOptions) =>
+  Effect.sync(() => makeCheckedService(store, { ...options, defaultExpiry: checkedOptions.defaultExpiry }))
 
 const placementOf = (
   option: PlacementOption | undefined,
@@ -360,26 +356,17 @@ const placementOf = (
   }
 }
 
-const ejectionOf = (options: PoolOptions) =>
-  Effect.suspend(() => {
-    const ejectAfter = options.ejectAfter ?? 3
-    if (!(ejectAfter >= 1)) return invalidOption("ejectAfter must be 1 or more (Infinity never ejects)")
-    const deadMillis = Duration.toMillis(Duration.decode(options.ejectFor ?? "1 second"))
-    if (!(deadMillis >= 0 && Number.isFinite(deadMillis))) return invalidOption("ejectFor must be a finite duration")
-    return Effect.succeed({ ejectAfter, deadMillis })
-  })
-
 /** Opens the store over `client`, probing when asked, and closes it (and maybe the client's sockets) on release. */
 const acquireMemjs = (
   client: MemjsClient,
   addresses: ReadonlyArray<ServerAddress>,
   options: StoreOptions & PoolOptions & { readonly checkOnStart?: boolean | undefined },
-  deadlineMillis: number,
+  checkedOptions: CheckedConnectionOptions,
   closeSockets: boolean,
   clientPlacement?: (key: string) => number
 ) =>
   Effect.gen(function*() {
-    const ejection = yield* ejectionOf(options)
+    const { deadMillis, deadlineMillis, ejectAfter, maxItemSize } = checkedOptions
     const placement = placementOf(options.placement, addresses, clientPlacement)
     const store = yield* Effect.acquireRelease(
       Effect.sync(() =>
@@ -387,9 +374,9 @@ const acquireMemjs = (
           client,
           addresses,
           deadlineMillis,
-          maxItemSize: options.maxItemSize ?? DEFAULT_MAX_ITEM_SIZE,
+          maxItemSize,
           placement,
-          ejection,
+          ejection: { ejectAfter, deadMillis },
           failover: options.failover ?? false
         })
       ),
@@ -399,7 +386,7 @@ const acquireMemjs = (
           discard: true
         })
     )
-    const service = yield* checkedService(store, options)
+    const service = yield* checkedService(store, options, checkedOptions)
     if (options.checkOnStart) yield* service.version
     return service
   })
@@ -416,24 +403,24 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
    * Real memcached servers through a memjs client that the layer opens in its scope and closes on release
    * (in-flight operations get a short grace period). By default the layer builds even when the servers are down, and
    * each operation then fails with `MemcachedError` within `timeout`; `checkOnStart: true` fails the layer instead.
+   * A bad option (a bare-number duration, a malformed server, …) fails the layer with a `ConfigError` naming it.
    *
    * @since 1.0.0
    * @category layers
    */
   static readonly layer = (
     options: MemcachedOptions = {}
-  ): Layer.Layer<Memcached | Cache, MemcachedError, Serializer> =>
+  ): Layer.Layer<Memcached | Cache, MemcachedError | ConfigError.ConfigError, Serializer> =>
     withCache(Layer.scoped(
       Memcached,
       Effect.gen(function*() {
-        const addresses = parseServers(options.servers)
-        if (Either.isLeft(addresses)) return yield* invalidOption(addresses.left)
-        yield* checkStoreOptions(options)
-        const deadlineMillis = yield* deadlineOf(options.timeout)
+        const addresses = yield* checked(checkServers(options.servers))
+        const checkedOptions = yield* checked(checkConnectionOptions(options))
+        const { deadlineMillis } = checkedOptions
         const username = options.username || undefined
         const password = options.password === undefined ? undefined : Redacted.value(options.password) || undefined
         const serverOptions = memjsServerOptions(deadlineMillis)
-        const servers = addresses.right.map((address) => {
+        const servers = addresses.map((address) => {
           const server = new Memjs.Server(
             address.host,
             address.port,
@@ -452,7 +439,7 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
           expires: 0,
           logger: quietLogger
         }) as unknown as MemjsClient
-        return yield* acquireMemjs(client, addresses.right, options, deadlineMillis, true)
+        return yield* acquireMemjs(client, addresses, options, checkedOptions, true)
       })
     ))
 
@@ -464,13 +451,13 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
    */
   static readonly layerConfig = (
     config: Config.Config.Wrap<MemcachedOptions>
-  ): Layer.Layer<Memcached | Cache, MemcachedError | ConfigError, Serializer> =>
+  ): Layer.Layer<Memcached | Cache, MemcachedError | ConfigError.ConfigError, Serializer> =>
     Layer.unwrapEffect(Effect.map(Config.unwrap(config), Memcached.layer))
 
   /**
    * Runs over a `memjs.Client` you built (privex `mcache_instance`): its servers, credentials and `getServer`
    * placement are used, its retries and logger are not (requests are framed here). Left open on release unless
-   * `closeOnRelease`.
+   * `closeOnRelease`. A bad option fails the layer with a `ConfigError` naming it.
    *
    * @since 1.0.0
    * @category layers
@@ -478,12 +465,11 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
   static readonly layerClient = (
     client: MemjsClientLike,
     options: ClientLayerOptions = {}
-  ): Layer.Layer<Memcached | Cache, MemcachedError, Serializer> =>
+  ): Layer.Layer<Memcached | Cache, MemcachedError | ConfigError.ConfigError, Serializer> =>
     withCache(Layer.scoped(
       Memcached,
       Effect.gen(function*() {
-        yield* checkStoreOptions(options)
-        const deadlineMillis = yield* deadlineOf(options.timeout)
+        const checkedOptions = yield* checked(checkConnectionOptions(options))
         const raw = client as unknown as MemjsClient
         const addresses = raw.servers.map((server) => ({
           host: server.host,
@@ -495,7 +481,7 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
           raw,
           addresses,
           options,
-          deadlineMillis,
+          checkedOptions,
           options.closeOnRelease ?? false,
           (key) => Number(raw.getServer(key))
         )
@@ -504,17 +490,20 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
 
   /**
    * The in-memory fake: memcached's key, TTL and size rules on the Effect `Clock` (so `TestClock.adjust` expires
-   * keys), whole-second expiry, no eviction. Each build starts empty.
+   * keys), whole-second expiry, no eviction. Each build starts empty. A bad option fails the layer with a
+   * `ConfigError` naming it.
    *
    * @since 1.0.0
    * @category layers
    */
-  static readonly layerMemory = (options: StoreOptions = {}): Layer.Layer<Memcached | Cache, never, Serializer> =>
+  static readonly layerMemory = (
+    options: StoreOptions = {}
+  ): Layer.Layer<Memcached | Cache, ConfigError.ConfigError, Serializer> =>
     withCache(Layer.effect(
       Memcached,
-      Effect.zipRight(
-        checkStoreOptions(options),
-        Effect.suspend(() => checkedService(makeMemoryStore(options.maxItemSize ?? DEFAULT_MAX_ITEM_SIZE), options))
+      Effect.flatMap(
+        checked(checkStoreOptions(options)),
+        (checkedOptions) => checkedService(makeMemoryStore(checkedOptions.maxItemSize), options, checkedOptions)
       )
     ))
 }

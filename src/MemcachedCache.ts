@@ -4,8 +4,10 @@
  * @since 1.0.0
  */
 import * as Cause from "effect/Cause"
+import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -13,23 +15,45 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { CacheService, LeaseOptions, NamespaceOptions } from "./Cache.js"
 import { Cache } from "./Cache.js"
+import { checkConnectionOptions, checkServers } from "./internal/options.js"
 import type { PromiseRunner } from "./internal/promiseRunner.js"
 import { makePromiseRunner } from "./internal/promiseRunner.js"
-import type { MemcachedOptions, MemjsClientLike, Ttl } from "./Memcached.js"
+import { decodeWithUnits } from "./internal/ttl.js"
+import type { DurationWithUnits, MemcachedOptions, MemjsClientLike, Ttl } from "./Memcached.js"
 import { Memcached } from "./Memcached.js"
+import { memcachedEnvConfig } from "./MemcachedLive.js"
 import type { SerializerName, SerializerService } from "./Serializer.js"
 import { Serializer } from "./Serializer.js"
 
 /**
- * Options of `new MemcachedCache(…)`: everything `Memcached.layer` takes, plus the serializer, a client of your own
- * or a whole layer.
+ * A duration in the facade: a number of **seconds** (as in privex and memcached), or a duration with its unit
+ * (`"500 millis"`, `Duration.millis(500)`).
  *
  * @since 1.0.0
  * @category models
  */
-export interface MemcachedCacheOptions extends Omit<MemcachedOptions, "password"> {
+export type SecondsOrDuration = number | DurationWithUnits
+
+/**
+ * Options of `new MemcachedCache(…)`: everything `Memcached.layer` takes — with every duration in seconds or with
+ * its unit — plus the serializer, a client of your own or a whole layer. Without `servers`, `client` or `layer`, the
+ * connection is configured from the same environment as `MemcachedLive` (`MEMCACHED_SERVERS`, …), and the options
+ * given here override it. A bad option (or environment variable) throws a `TypeError` naming it.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface MemcachedCacheOptions
+  extends Omit<MemcachedOptions, "password" | "timeout" | "defaultTtl" | "ejectFor">
+{
   /** SASL password, plain or `Redacted`. */
   readonly password?: string | Redacted.Redacted | undefined
+  /** Deadline of each operation, in seconds or with a unit. @default 1 */
+  readonly timeout?: SecondsOrDuration | undefined
+  /** TTL of writes that give none, in seconds or with a unit; `null`: never expires. @default 300 */
+  readonly defaultTtl?: SecondsOrDuration | null | undefined
+  /** How long an ejected server is skipped, in seconds or with a unit. @default 1 */
+  readonly ejectFor?: SecondsOrDuration | undefined
   /** @default MemcachedCache.defaultSerializer ("structured") */
   readonly serializer?: SerializerName | SerializerService | undefined
   /** A `memjs.Client` of your own (privex `mcache_instance`); its servers and credentials are used. */
@@ -40,13 +64,46 @@ export interface MemcachedCacheOptions extends Omit<MemcachedOptions, "password"
   readonly layer?: Layer.Layer<Cache, unknown> | undefined
 }
 
-/** A privex-style timeout: seconds, `null` for never, left out for the default TTL. */
-const ttlOf = (timeout: number | null | undefined): Ttl | undefined => {
-  if (timeout === undefined || timeout === null) return timeout
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-    throw new TypeError(`timeout must be a number of seconds or null, got ${String(timeout)}`)
-  }
-  return timeout === Infinity ? null : Duration.seconds(timeout)
+/**
+ * The facade's units rule: a bare number is seconds, anything else goes to the Effect API as it is (which checks it).
+ * `NaN` has no meaning in any unit: a `TypeError` naming `name`.
+ */
+function seconds(name: string, value: SecondsOrDuration): DurationWithUnits
+function seconds(name: string, value: SecondsOrDuration | undefined): DurationWithUnits | undefined
+function seconds(name: string, value: SecondsOrDuration | null | undefined): Ttl | undefined
+function seconds(name: string, value: SecondsOrDuration | null | undefined): Ttl | undefined {
+  if (typeof value !== "number") return value
+  if (Number.isNaN(value)) throw new TypeError(`${name} is NaN: give a number of seconds, or a duration with its unit`)
+  return Duration.seconds(value)
+}
+
+/** A privex-style timeout: seconds (or a duration with its unit), `null` for never, left out for the default TTL. */
+const ttlOf = (timeout: SecondsOrDuration | null | undefined): Ttl | undefined => seconds("timeout", timeout)
+
+const leaseOf = (lease: boolean | LeaseFacadeOptions | undefined): boolean | LeaseOptions | undefined =>
+  typeof lease === "object" && lease !== null
+    ? definedOnly({
+      ttl: seconds("lease.ttl", lease.ttl),
+      wait: seconds("lease.wait", lease.wait),
+      poll: seconds("lease.poll", lease.poll)
+    })
+    : lease
+
+/** `options` without the fields set to `undefined`, so they do not hide what the environment says. */
+const definedOnly = <A extends object>(options: A): A =>
+  Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as A
+
+/** What a `ConfigError` from the environment says, with the variable's name. */
+const configMessage = (error: ConfigError.ConfigError): string => {
+  const name = error._op === "InvalidData" ? error.path.join(".") : ""
+  return error.message.startsWith(name) ? error.message : `${name}: ${error.message}`
+}
+
+/** The options `MemcachedLive` reads from the environment; a bad variable is a `TypeError` naming it. */
+const environmentOptions = (): MemcachedOptions => {
+  const read = Effect.runSync(Effect.either(memcachedEnvConfig))
+  if (Either.isLeft(read)) throw new TypeError(`MemcachedCache: ${configMessage(read.left)}`)
+  return read.right
 }
 
 const serializerOf = (serializer: SerializerName | SerializerService): SerializerService => {
@@ -65,10 +122,36 @@ const serializerOf = (serializer: SerializerName | SerializerService): Serialize
 export interface CachedFacadeOptions<Args extends ReadonlyArray<unknown>> {
   /** A function of the arguments, or a prefix: `<prefix>` without arguments, `<prefix>:<arguments as JSON>` with. */
   readonly key: string | ((...args: Args) => string)
-  /** Seconds; left out: the default TTL; `null`: never expires. */
-  readonly ttl?: number | null | undefined
-  /** Cross-process stampede protection (see `LeaseOptions`). @default false */
-  readonly lease?: boolean | LeaseOptions | undefined
+  /** Seconds (or a duration with its unit); left out: the default TTL; `null`: never expires. */
+  readonly ttl?: SecondsOrDuration | null | undefined
+  /** Cross-process stampede protection (see `LeaseOptions`), its durations in seconds or with a unit. @default false */
+  readonly lease?: boolean | LeaseFacadeOptions | undefined
+}
+
+/**
+ * `LeaseOptions` of the facade: each duration a number of seconds, or with its unit.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface LeaseFacadeOptions {
+  /** How long a lease lives if its holder never releases it. @default 5 */
+  readonly ttl?: SecondsOrDuration | undefined
+  /** How long a caller that did not get the lease waits for the holder's value. @default 2 */
+  readonly wait?: SecondsOrDuration | undefined
+  /** How often a waiting caller looks for the value. @default 0.05 */
+  readonly poll?: SecondsOrDuration | undefined
+}
+
+/**
+ * `NamespaceOptions` of the facade: `versionTtl` in seconds, or with its unit.
+ *
+ * @since 1.0.0
+ * @category models
+ */
+export interface NamespaceFacadeOptions {
+  /** How long this process trusts its copy of the namespace's version (see `Cache.namespace`). @default 1 */
+  readonly versionTtl?: SecondsOrDuration | undefined
 }
 
 /**
@@ -93,12 +176,12 @@ export abstract class CacheFacade {
   }
 
   /**
-   * Stores a value for `timeout` seconds (left out: the default TTL, 300 s unless configured; `null`: never expires;
-   * zero or negative: expires at once).
+   * Stores a value for `timeout` seconds, or a duration with its unit such as `"500 millis"` (left out: the default
+   * TTL, 300 s unless configured; `null`: never expires; zero or negative: expires at once).
    *
    * @since 1.0.0
    */
-  set(key: string, value: unknown, timeout?: number | null): Promise<void> {
+  set(key: string, value: unknown, timeout?: SecondsOrDuration | null): Promise<void> {
     return this.withCache((cache) => cache.set(key, value, { ttl: ttlOf(timeout) }))
   }
 
@@ -112,11 +195,12 @@ export abstract class CacheFacade {
   }
 
   /**
-   * Gives a key a new timeout from now and returns its value; rejects with `CacheNotFound` on a miss.
+   * Gives a key a new timeout from now (seconds, or a duration with its unit) and returns its value; rejects with
+   * `CacheNotFound` on a miss.
    *
    * @since 1.0.0
    */
-  updateTimeout<T = unknown>(key: string, timeout?: number | null): Promise<T> {
+  updateTimeout<T = unknown>(key: string, timeout?: SecondsOrDuration | null): Promise<T> {
     return this.withCache((cache) => cache.updateTimeout(key, ttlOf(timeout))) as Promise<T>
   }
 
@@ -126,7 +210,11 @@ export abstract class CacheFacade {
    *
    * @since 1.0.0
    */
-  getOrSet<T>(key: string, value: T | ((key: string) => T | PromiseLike<T>), timeout?: number | null): Promise<T> {
+  getOrSet<T>(
+    key: string,
+    value: T | ((key: string) => T | PromiseLike<T>),
+    timeout?: SecondsOrDuration | null
+  ): Promise<T> {
     const compute = typeof value === "function"
       ? Effect.tryPromise({
         try: async () => (value as (key: string) => T | PromiseLike<T>)(key),
@@ -161,7 +249,7 @@ export abstract class CacheFacade {
    */
   setMany(
     entries: Iterable<readonly [string, unknown]> | Readonly<Record<string, unknown>>,
-    timeout?: number | null
+    timeout?: SecondsOrDuration | null
   ): Promise<void> {
     const pairs = Symbol.iterator in entries
       ? entries as Iterable<readonly [string, unknown]>
@@ -181,8 +269,7 @@ export abstract class CacheFacade {
     fn: (...args: Args) => T | PromiseLike<T>,
     options: CachedFacadeOptions<Args>
   ): (...args: Args) => Promise<T> {
-    const ttl = ttlOf(options.ttl)
-    const cachedOptions = { key: options.key, ttl, lease: options.lease }
+    const cachedOptions = { key: options.key, ttl: seconds("ttl", options.ttl), lease: leaseOf(options.lease) }
     const compute = (...args: Args) =>
       Effect.tryPromise({
         try: async () => fn(...args),
@@ -197,8 +284,13 @@ export abstract class CacheFacade {
    *
    * @since 1.0.0
    */
-  namespace(name: string, options?: NamespaceOptions): MemcachedCacheNamespace {
-    return new MemcachedCacheNamespace((f) => this.withCache(f), name, options)
+  namespace(name: string, options?: NamespaceFacadeOptions): MemcachedCacheNamespace {
+    const versionTtl = seconds("versionTtl", options?.versionTtl)
+    if (versionTtl !== undefined) {
+      const checked = decodeWithUnits(versionTtl)
+      if (Either.isLeft(checked)) throw new TypeError(`versionTtl ${checked.left}`)
+    }
+    return new MemcachedCacheNamespace((f) => this.withCache(f), name, versionTtl === undefined ? {} : { versionTtl })
   }
 }
 
@@ -271,21 +363,34 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   /** @internal */
   readonly #caches = new Map<SerializerService, CacheService>()
 
+  /**
+   * Checks every option now: a bad one throws a `TypeError` naming it. Without `servers`, `client` or `layer`, the
+   * connection options come from the environment, as for `MemcachedLive`, and those given here override them.
+   */
   constructor(options: MemcachedCacheOptions = {}) {
     super()
-    const { client, closeOnRelease, layer, password, serializer, ...rest } = options
+    const { client, closeOnRelease, defaultTtl, ejectFor, layer, password, serializer, timeout, ...rest } = options
     this.#serializer = serializer ?? MemcachedCache.defaultSerializer
     serializerOf(this.#serializer)
-    const memcachedOptions: MemcachedOptions = {
-      ...rest,
-      password: typeof password === "string" ? Redacted.make(password) : password
+    if (layer) {
+      this.#layer = layer
+      return
     }
-    this.#layer = layer ??
-      (client
-        ? Memcached.layerClient(client, { ...memcachedOptions, closeOnRelease }).pipe(
-          Layer.provide(Serializer.structured)
-        )
-        : Memcached.layer(memcachedOptions).pipe(Layer.provide(Serializer.structured)))
+    const given: MemcachedOptions = definedOnly({
+      ...rest,
+      timeout: seconds("timeout", timeout),
+      defaultTtl: seconds("defaultTtl", defaultTtl),
+      ejectFor: seconds("ejectFor", ejectFor),
+      password: typeof password === "string" ? Redacted.make(password) : password
+    })
+    const memcachedOptions = client || given.servers !== undefined ? given : { ...environmentOptions(), ...given }
+    const checked = client
+      ? checkConnectionOptions(memcachedOptions)
+      : Either.flatMap(checkServers(memcachedOptions.servers), () => checkConnectionOptions(memcachedOptions))
+    if (Either.isLeft(checked)) throw new TypeError(`MemcachedCache: ${checked.left.message}`)
+    this.#layer = (client
+      ? Memcached.layerClient(client, { ...memcachedOptions, closeOnRelease })
+      : Memcached.layer(memcachedOptions)).pipe(Layer.provide(Serializer.structured))
   }
 
   /**

@@ -11,11 +11,12 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { Cache } from "./Cache.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
+import { checkPrefix } from "./internal/keys.js"
 import { parseServers } from "./internal/servers.js"
 import { Memcached } from "./Memcached.js"
 import { Serializer } from "./Serializer.js"
 
-/** A duration from the environment: `"2 seconds"`, `"500 millis"`, or a bare number of seconds. */
+/** A positive duration from the environment: `"2 seconds"`, `"500 millis"`, or a bare number of seconds. */
 const durationVar = (name: string, fallback: Duration.DurationInput) =>
   Config.string(name).pipe(
     Config.mapOrFail((text) => {
@@ -24,7 +25,10 @@ const durationVar = (name: string, fallback: Duration.DurationInput) =>
         : Duration.decodeUnknown(text.trim())
       return Option.match(decoded, {
         onNone: () => Either.left(invalid(name, `expected a duration such as "2 seconds" or a number of seconds`)),
-        onSome: Either.right
+        onSome: (duration) =>
+          Duration.toMillis(duration) > 0
+            ? Either.right(duration)
+            : Either.left(invalid(name, `must be more than zero, got ${JSON.stringify(text)}`))
       })
     }),
     Config.withDefault(Duration.decode(fallback))
@@ -56,7 +60,13 @@ export const memcachedEnvConfig = Config.all({
   password: optionalVar(Config.redacted("MEMCACHED_PASSWORD")),
   timeout: durationVar("MEMCACHED_TIMEOUT", "1 second"),
   defaultTtl: durationVar("CACHE_DEFAULT_TTL", "300 seconds"),
-  keyPrefix: Config.string("CACHE_KEY_PREFIX").pipe(Config.withDefault("")),
+  keyPrefix: Config.string("CACHE_KEY_PREFIX").pipe(
+    Config.withDefault(""),
+    Config.mapOrFail((prefix) => {
+      const problem = checkPrefix(prefix)
+      return problem ? Either.left(invalid("CACHE_KEY_PREFIX", problem)) : Either.right(prefix)
+    })
+  ),
   hashLongKeys: Config.boolean("CACHE_HASH_LONG_KEYS").pipe(Config.withDefault(false))
 })
 

@@ -17,6 +17,6 @@ import { Serializer } from "./Serializer.js"
  * @category layers
  */
 export const MemcachedTest: Layer.Layer<Cache | Memcached | Serializer> = Layer.provideMerge(
-  Memcached.layerMemory(),
+  Layer.orDie(Memcached.layerMemory()), // the default options cannot fail their check
   Serializer.structured
 )

@@ -60,7 +60,14 @@ export const SpanAttributes = {
  * @since 1.0.0
  * @category models
  */
-export type ErrorReason = "Unavailable" | "Timeout" | "Auth" | "Protocol" | "InvalidKey" | "ValueTooLarge"
+export type ErrorReason =
+  | "Unavailable"
+  | "Timeout"
+  | "Auth"
+  | "Protocol"
+  | "InvalidKey"
+  | "InvalidArgument"
+  | "ValueTooLarge"
 
 /** Latency buckets, in milliseconds: from a loopback round trip to a timed-out one. */
 const latencyBoundaries = MetricBoundaries.fromIterable([

@@ -30,6 +30,7 @@ export type {
   CasItem,
   ClientLayerOptions,
   CounterOptions,
+  DurationWithUnits,
   Item,
   MemcachedOptions,
   MemcachedService,
@@ -44,7 +45,13 @@ export type {
 /** @since 1.0.0 */
 export { CacheFacade, MemcachedCache, MemcachedCacheNamespace } from "./MemcachedCache.js"
 /** @since 1.0.0 */
-export type { CachedFacadeOptions, MemcachedCacheOptions } from "./MemcachedCache.js"
+export type {
+  CachedFacadeOptions,
+  LeaseFacadeOptions,
+  MemcachedCacheOptions,
+  NamespaceFacadeOptions,
+  SecondsOrDuration
+} from "./MemcachedCache.js"
 /** @since 1.0.0 */
 export { memcachedEnvConfig, MemcachedLive } from "./MemcachedLive.js"
 /** @since 1.0.0 */

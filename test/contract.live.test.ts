@@ -4,7 +4,7 @@
 import { assert, layer as layerSuite } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
 import * as net from "node:net"
-import { Cache, Memcached, Serializer } from "../src/index.js"
+import { Cache, Memcached, Serializer, type Ttl } from "../src/index.js"
 import { cacheContract } from "./support/contract.js"
 import { MemcachedServer } from "./support/MemcachedServer.js"
 
@@ -58,7 +58,7 @@ const remainingTtl = (address: string, wireKey: string) =>
 
 const wireSuite = layerSuite(liveLayer("W:", Serializer.structured), { excludeTestServices: true })
 wireSuite("TTLs on the wire (real memcached)", (it) => {
-  const cases: ReadonlyArray<readonly [string, Duration.DurationInput | null | undefined, number, number]> = [
+  const cases: ReadonlyArray<readonly [string, Ttl | undefined, number, number]> = [
     ["default ttl (300 s)", undefined, 298, 300],
     ["ttl 500 ms rounds up to 1 s", "500 millis", 0, 1],
     ["ttl 30 days stays relative", Duration.days(30), 30 * 86400 - 2, 30 * 86400],

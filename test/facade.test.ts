@@ -2,7 +2,7 @@
  * The Promise facade `MemcachedCache`, as plain async code uses it: against a real memcached and over
  * `MemcachedTest`. TTLs on the real server are read back with memcached's meta command `mg <key> t`.
  */
-import { Effect, Exit, Option, Runtime, Scope } from "effect"
+import { Effect, Exit, Option, Scope } from "effect"
 import memjs from "memjs"
 import * as net from "node:net"
 import { setTimeout as sleep } from "node:timers/promises"
@@ -18,6 +18,7 @@ import {
   SerializationError
 } from "../src/index.js"
 import { asciiGet, asciiSet, asciiStats } from "./support/asciiClient.js"
+import { assertTtl as assertTtlOf, metaTtl as metaTtlOf, rejection } from "./support/facade.js"
 import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
 
 const PREFIX = "facade:"
@@ -34,34 +35,8 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((cache) => cache.close()))
 })
 
-/** Remaining TTL in seconds as memcached reports it (`-1`: never expires), or `undefined` on a miss. */
-const metaTtl = (key: string): Promise<number | undefined> =>
-  new Promise((resolve, reject) => {
-    const socket = net.connect({ host: server.host, port: server.port })
-    let received = ""
-    socket.setTimeout(2000, () => {
-      socket.destroy()
-      reject(new Error("mg: no answer within 2 s"))
-    })
-    socket.once("connect", () => socket.write(`mg ${PREFIX}${key} t\r\n`))
-    socket.on("data", (chunk: Buffer) => {
-      received += chunk.toString("latin1")
-      const eol = received.indexOf("\r\n")
-      if (eol < 0) return
-      const line = received.slice(0, eol)
-      socket.destroy()
-      if (line === "EN") return resolve(undefined)
-      const match = /^HD t(-?\d+)$/.exec(line)
-      return match ? resolve(Number(match[1])) : reject(new Error(`mg: unexpected ${JSON.stringify(line)}`))
-    })
-    socket.once("error", reject)
-  })
-
-const assertTtl = async (key: string, expected: number, slack = 1) => {
-  const ttl = await metaTtl(key)
-  assert.isDefined(ttl, `${key} should be stored`)
-  assert.isTrue(ttl! <= expected && ttl! >= expected - slack, `ttl of ${key} is ${ttl}, expected ${expected}`)
-}
+const metaTtl = (key: string) => metaTtlOf(server, `${PREFIX}${key}`)
+const assertTtl = (key: string, expected: number, slack = 1) => assertTtlOf(server, `${PREFIX}${key}`, expected, slack)
 
 /** curr_connections as the server counts them; the stats connection itself is one of them. */
 const connections = async (address: string) =>
@@ -100,18 +75,6 @@ const closedPort = (): Promise<number> =>
       probe.close(() => resolve(port))
     })
   })
-
-/** Awaits a rejection and checks it is the tagged error itself (an instance of `type`), never a FiberFailure. */
-const rejection = async <T>(promise: Promise<unknown>, type: new(...args: Array<any>) => T): Promise<T> => {
-  try {
-    await promise
-  } catch (error) {
-    assert.isFalse(Runtime.isFiberFailure(error), "rejected with a FiberFailure instead of the error itself")
-    assert.instanceOf(error, type)
-    return error as T
-  }
-  return assert.fail("expected the promise to reject")
-}
 
 interface Backend {
   readonly name: string

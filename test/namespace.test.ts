@@ -109,7 +109,7 @@ describe("namespaces (in-memory fake)", () => {
       yield* TestClock.adjust("1 millis")
       assertNone(yield* there.get("s1")) // after versionTtl it reads the new version
 
-      const eager = (yield* otherProcess).namespace("sessions", { versionTtl: 0 })
+      const eager = (yield* otherProcess).namespace("sessions", { versionTtl: Duration.zero })
       yield* here.set("s2", "alive")
       assertSome(yield* eager.get("s2"), "alive")
       yield* here.clear

@@ -5,16 +5,17 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Duration, Effect, Either, FastCheck, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
-import { Cache, InvalidKey, Memcached, MemcachedTest, Serializer, ValueTooLarge } from "../src/index.js"
+import { Cache, InvalidKey, Memcached, MemcachedTest, Serializer, type Ttl, ValueTooLarge } from "../src/index.js"
 import { DEFAULT_MAX_ITEM_SIZE, ITEM_OVERHEAD, maxValueBytes } from "../src/internal/itemSize.js"
 import { checkPrefix, makeKeyEncoder, MAX_KEY_BYTES } from "../src/internal/keys.js"
 import { DEFAULT_PORT, parseServers } from "../src/internal/servers.js"
 import {
+  decodeTtl,
+  decodeWithUnits,
   expiresAtMillis,
   MAX_EXPIRATION,
   MAX_RELATIVE_SECONDS,
-  toExpirationField,
-  toExpiry
+  toExpirationField
 } from "../src/internal/ttl.js"
 import { asciiGet } from "./support/asciiClient.js"
 import { MemcachedServer } from "./support/MemcachedServer.js"
@@ -285,9 +286,10 @@ describe("TTL rules", () => {
   const DAY = 24 * 60 * 60
 
   const after = (seconds: number) => ({ _tag: "After" as const, seconds })
+  const toExpiry = (ttl: Ttl) => Either.getOrThrow(decodeTtl(ttl))
 
   it("null and Duration.infinity never expire", () => {
-    for (const ttl of [null, Duration.infinity, Infinity]) {
+    for (const ttl of [null, Duration.infinity]) {
       const expiry = toExpiry(ttl)
       assert.deepStrictEqual(expiry, { _tag: "Never" })
       assert.strictEqual(toExpirationField(expiry, now), 0)
@@ -296,7 +298,7 @@ describe("TTL rules", () => {
   })
 
   it("zero and negative durations expire at once", () => {
-    for (const ttl of [0, Duration.zero, "0 seconds", -1, -5000, "-5 seconds", Duration.millis(-1)] as const) {
+    for (const ttl of [Duration.zero, "0 seconds", "-5 seconds", Duration.millis(-1), [0, 0]] as const) {
       const expiry = toExpiry(ttl)
       assert.deepStrictEqual(expiry, { _tag: "Expired" }, `ttl ${String(ttl)}`)
       // memcached reads values over 30 days as an absolute unix time: this one must lie in the past.
@@ -308,14 +310,14 @@ describe("TTL rules", () => {
   })
 
   it("rounds positive durations up to whole seconds", () => {
-    const cases: ReadonlyArray<readonly [Duration.DurationInput, number]> = [
+    const cases: ReadonlyArray<readonly [Ttl, number]> = [
       [Duration.nanos(1n), 1],
-      [1, 1],
+      ["1 millis", 1],
       ["500 millis", 1],
-      [999, 1],
+      [Duration.millis(999), 1],
       ["1 second", 1],
-      [1000, 1],
-      [1001, 2],
+      [[1, 0], 1],
+      [Duration.millis(1001), 2],
       [Duration.millis(1500), 2],
       ["1.5 seconds", 2],
       ["2 seconds", 2],
@@ -362,11 +364,39 @@ describe("TTL rules", () => {
     assert.strictEqual(expiresAtMillis(expiry, now), 0xffff_ffff * 1000)
   })
 
-  it("throws TypeError for NaN and for values that are not durations", () => {
-    assert.throws(() => toExpiry(Number.NaN), TypeError)
-    assert.throws(() => toExpiry("not a duration" as Duration.DurationInput), TypeError)
-    assert.throws(() => toExpiry("5 fortnights" as Duration.DurationInput), TypeError)
-    assert.throws(() => toExpiry({ seconds: 5 } as unknown as Duration.DurationInput), TypeError)
+  it("a bare number has no unit: refused with the fix, whatever its value", () => {
+    const reasonFor = (ttl: unknown) => {
+      const result = decodeTtl(ttl)
+      if (Either.isRight(result)) return assert.fail(`${String(ttl)} was read as a TTL`)
+      return result.left
+    }
+    for (const [ttl, shown] of [[300, "300"], [0, "0"], [-5, "-5"], [1.5, "1.5"], [300n, "300"]] as const) {
+      const reason = reasonFor(ttl)
+      assert.include(reason, "bare number")
+      assert.include(reason, `"${shown} seconds" or Duration.seconds(${shown})`)
+    }
+    assert.include(reasonFor(Infinity), "Duration.infinity")
+    assert.include(reasonFor(Number.NaN), "NaN")
+  })
+
+  it("anything else that is not a duration is refused, never thrown", () => {
+    const odd: ReadonlyArray<unknown> = [
+      "not a duration",
+      "5 fortnights",
+      "300",
+      { seconds: 5 },
+      [1, 2, 3],
+      true,
+      Symbol("ttl"),
+      Object.create(null),
+      { toString: () => assert.fail("toString must not be relied on") }
+    ]
+    for (const ttl of odd) {
+      const result = decodeWithUnits(ttl)
+      assert.isTrue(Either.isLeft(result), String(typeof ttl))
+      assert.include(Either.getLeft(result).pipe(Option.getOrThrow), "not a duration")
+    }
+    assert.deepStrictEqual(decodeTtl(null), Either.right({ _tag: "Never" }))
   })
 })
 

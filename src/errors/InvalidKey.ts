@@ -1,5 +1,6 @@
 /** @since 1.0.0 */
 import * as Schema from "effect/Schema"
+import { textOf } from "./text.js"
 
 /**
  * A key that memcached cannot store: empty, not a string, over 250 UTF-8 bytes after the prefix (unless
@@ -12,6 +13,11 @@ export class InvalidKey extends Schema.TaggedError<InvalidKey>("effect-memcached
   "InvalidKey",
   { key: Schema.String, reason: Schema.String }
 ) {
+  /** Never throws: a key that is not a string is kept as its string form. */
+  constructor(props: { readonly key: unknown; readonly reason: string }) {
+    super({ key: textOf(props.key), reason: textOf(props.reason) }, true)
+  }
+
   /** @since 1.0.0 */
   override get message() {
     const shown = this.key.length > 60 ? `${JSON.stringify(this.key.slice(0, 60))}…` : JSON.stringify(this.key)

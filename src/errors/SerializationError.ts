@@ -1,5 +1,6 @@
 /** @since 1.0.0 */
 import * as Schema from "effect/Schema"
+import { textOf } from "./text.js"
 
 /**
  * A value could not be encoded for storage, or stored bytes could not be decoded: another serializer wrote them,
@@ -18,6 +19,15 @@ export class SerializationError extends Schema.TaggedError<SerializationError>(
     cause: Schema.optional(Schema.Defect)
   }
 ) {
+  /** Never throws: a key that is not a string is kept as its string form. */
+  constructor(props: {
+    readonly key: unknown
+    readonly direction: "encode" | "decode"
+    readonly cause?: unknown
+  }) {
+    super({ key: textOf(props.key), direction: props.direction, cause: props.cause }, true)
+  }
+
   /** @since 1.0.0 */
   override get message() {
     const detail = this.cause instanceof Error ? this.cause.message : typeof this.cause === "string" ? this.cause : ""

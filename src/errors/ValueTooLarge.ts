@@ -1,5 +1,6 @@
 /** @since 1.0.0 */
 import * as Schema from "effect/Schema"
+import { textOf } from "./text.js"
 
 /**
  * The encoded value does not fit in one memcached item (`size` bytes against a `limit` that already subtracts the
@@ -13,6 +14,11 @@ export class ValueTooLarge extends Schema.TaggedError<ValueTooLarge>("effect-mem
   "ValueTooLarge",
   { key: Schema.String, size: Schema.Number, limit: Schema.Number }
 ) {
+  /** Never throws: a key that is not a string is kept as its string form. */
+  constructor(props: { readonly key: unknown; readonly size: number; readonly limit: number }) {
+    super({ key: textOf(props.key), size: props.size, limit: props.limit }, true)
+  }
+
   /** @since 1.0.0 */
   override get message() {
     return `value for key ${JSON.stringify(this.key)} is ${this.size} bytes; the limit is ${this.limit}`

@@ -6,15 +6,15 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import { InvalidArgument } from "../errors/InvalidArgument.js"
 import type { InvalidKey } from "../errors/InvalidKey.js"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import type { Item, MemcachedService, WriteOptions } from "../Memcached.js"
+import type { CounterOptions, Item, MemcachedService, WriteOptions } from "../Memcached.js"
 import type { ObservabilityOptions } from "../Observability.js"
 import { mayHaveBeenApplied } from "./connection.js"
 import { maxValueBytes, valueTooLarge } from "./itemSize.js"
@@ -23,11 +23,13 @@ import { makeKeyEncoder } from "./keys.js"
 import { instrument } from "./observability.js"
 import { ItemRecord } from "./records.js"
 import type { Store, StoreMode } from "./store.js"
-import { toExpiry } from "./ttl.js"
+import type { Expiry } from "./ttl.js"
+import { decodeTtl } from "./ttl.js"
 
 /** @internal */
 export interface CheckedServiceOptions extends KeyRules, ObservabilityOptions {
-  readonly defaultTtl?: Duration.DurationInput | null | undefined
+  /** The layer's `defaultTtl`, checked (see `options.ts`). */
+  readonly defaultExpiry: Expiry
   readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
 }
 
@@ -47,22 +49,24 @@ const markUnknownOutcome = (error: unknown) =>
 
 const U64_MAX = (1n << 64n) - 1n
 
-const toUnsigned64 = (name: string, value: bigint | number): bigint => {
+/** A counter's `delta` or `initial` as an unsigned 64-bit integer, or what is wrong with it. */
+const toUnsigned64 = (value: unknown): Either.Either<bigint, string> => {
   if (typeof value === "number" && !Number.isSafeInteger(value)) {
-    throw new TypeError(`${name} must be a whole number, got ${value}`)
+    return Either.left(`must be a whole number, got ${value}`)
+  }
+  if (typeof value !== "number" && typeof value !== "bigint") {
+    return Either.left(`must be a bigint or a whole number, got ${typeof value}`)
   }
   const big = BigInt(value)
-  if (big < 0n || big > U64_MAX) throw new TypeError(`${name} must be between 0 and 2^64-1, got ${big}`)
-  return big
+  return big < 0n || big > U64_MAX ? Either.left(`must be between 0 and 2^64-1, got ${big}`) : Either.right(big)
 }
 
 /**
  * @internal Builds the `Memcached` service over a store: the shared rules, then one span and the metrics per public
- * operation (`instrument`). Throws (at build time) only on a bad `defaultTtl`.
+ * operation (`instrument`).
  */
 export const makeCheckedService = (store: Store, options: CheckedServiceOptions): MemcachedService => {
   const encodeKey = makeKeyEncoder(options)
-  const defaultTtl = options.defaultTtl === undefined ? "300 seconds" : options.defaultTtl
 
   const retry = options.retry ?? defaultRetry
   /** Runs `effect` again as `retry` says, after its first failure `cause`, if that failure is retryable. */
@@ -89,13 +93,17 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
   const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.mapError(effect, (error) => markUnknownOutcome(error) as E)
 
-  const defaultExpiry = toExpiry(defaultTtl)
-  const expiryOf = (ttl: Duration.DurationInput | null | undefined) => ttl === undefined ? defaultExpiry : toExpiry(ttl)
+  const defaultExpiry = Either.right(options.defaultExpiry)
+  /** A write's TTL (left out: the layer's default), or `InvalidArgument` for one without units. */
+  const expiryOf = (ttl: unknown, key?: string): Either.Either<Expiry, InvalidArgument> =>
+    ttl === undefined
+      ? defaultExpiry
+      : Either.mapLeft(decodeTtl(ttl), (reason) => new InvalidArgument({ argument: "ttl", reason, key }))
 
   /**
    * The key is checked when the operation is built, not in an `Effect.suspend` of its own: a bad key is an Effect
-   * that fails with nothing sent, and anything else that throws while building (a NaN TTL, a negative delta) is a
-   * defect of the Effect, as it would be inside `suspend`.
+   * that fails with nothing sent, and anything else that throws while building is a defect of the Effect, as it
+   * would be inside `suspend`.
    */
   const withKey = <A, E, R>(key: string, f: (wire: WireKey) => Effect.Effect<A, E, R>) => {
     try {
@@ -128,11 +136,13 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       : undefined
 
   const storeOne = (mode: StoreMode, cas?: bigint) => (key: string, value: Uint8Array, options?: WriteOptions) =>
-    withKey(key, (wire) => {
+    withKey(key, (wire): Effect.Effect<boolean, InvalidArgument | ValueTooLarge | MemcachedError> => {
       const item = new ItemRecord(value, (options?.flags ?? 0) >>> 0)
       const error = tooLarge(wire, value)
       if (error) return Effect.fail(error)
-      const write = store.store(mode, wire, item, expiryOf(options?.ttl), cas)
+      const expiry = expiryOf(options?.ttl, key)
+      if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
+      const write = store.store(mode, wire, item, expiry.right, cas)
       return mode === "set" && cas === undefined ? idempotent(write) : once(write)
     })
 
@@ -152,7 +162,11 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
     options?: WriteOptions & { readonly attempts?: number | undefined }
   ) => {
     const attempts = options?.attempts ?? 10
-    const attempt = (left: number): Effect.Effect<Item, InvalidKey | ValueTooLarge | MemcachedError> =>
+    const expiry = expiryOf(options?.ttl, key)
+    if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
+    const attempt = (
+      left: number
+    ): Effect.Effect<Item, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError> =>
       Effect.flatMap(getWithCas(key), (current) => {
         const next = f(Option.map(current, ({ flags, value }) => ({ value, flags })))
         const write = { ttl: options?.ttl, flags: next.flags }
@@ -179,15 +193,18 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
   (
     key: string,
     delta: bigint | number = 1n,
-    options?: {
-      readonly initial?: bigint | number | undefined
-      readonly ttl?: Duration.DurationInput | null | undefined
-    }
+    options?: CounterOptions
   ) =>
-    withKey(key, (wire) => {
-      const initial = options?.initial === undefined ? undefined : toUnsigned64("initial", options.initial)
+    withKey(key, (wire): Effect.Effect<Option.Option<bigint>, InvalidArgument | MemcachedError> => {
+      const invalid = (argument: string, reason: string) => Effect.fail(new InvalidArgument({ argument, reason, key }))
+      const initial = options?.initial === undefined ? Either.right(undefined) : toUnsigned64(options.initial)
+      if (Either.isLeft(initial)) return invalid("initial", initial.left)
+      const by = toUnsigned64(delta)
+      if (Either.isLeft(by)) return invalid("delta", by.left)
+      const expiry = expiryOf(options?.ttl, key)
+      if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
       return Effect.map(
-        once(store.counter(direction, wire, toUnsigned64("delta", delta), initial, expiryOf(options?.ttl))),
+        once(store.counter(direction, wire, by.right, initial.right, expiry.right)),
         Option.fromNullable
       )
     })
@@ -211,22 +228,32 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       Effect.suspend(() => {
         const items = new Map<string, Item>()
         for (const [key, item] of entries) items.set(key, item)
-        return withKeys(items.keys(), (wire) => {
+        return withKeys(items.keys(), (wire): Effect.Effect<void, InvalidArgument | ValueTooLarge | MemcachedError> => {
           const pairs = wire.map((key) => [key, items.get(key.key)!] as const)
           for (const [key, item] of pairs) {
             const error = tooLarge(key, item.value)
             if (error) return Effect.fail(error)
           }
+          const expiry = expiryOf(options?.ttl)
+          if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
           return idempotent(store.storeMany(
             pairs.map(([key, item]) => [key, new ItemRecord(item.value, item.flags >>> 0)]),
-            expiryOf(options?.ttl)
+            expiry.right
           ))
         })
       }),
     delete: (key) => withKey(key, (wire) => idempotent(store.delete(wire))),
     deleteMany: (keys) => withKeys(keys, (wire) => idempotent(store.deleteMany(wire))),
-    touch: (key, ttl) => withKey(key, (wire) => idempotent(store.touch(wire, expiryOf(ttl)))),
-    getAndTouch: (key, ttl) => withKey(key, (wire) => idempotent(store.getAndTouch(wire, expiryOf(ttl)))),
+    touch: (key, ttl) =>
+      withKey(key, (wire): Effect.Effect<boolean, InvalidArgument | MemcachedError> => {
+        const expiry = expiryOf(ttl, key)
+        return Either.isLeft(expiry) ? Effect.fail(expiry.left) : idempotent(store.touch(wire, expiry.right))
+      }),
+    getAndTouch: (key, ttl) =>
+      withKey(key, (wire): Effect.Effect<Option.Option<Item>, InvalidArgument | MemcachedError> => {
+        const expiry = expiryOf(ttl, key)
+        return Either.isLeft(expiry) ? Effect.fail(expiry.left) : idempotent(store.getAndTouch(wire, expiry.right))
+      }),
     increment: counter("increment"),
     decrement: counter("decrement"),
     append: concat("append"),

@@ -48,14 +48,15 @@ const badCharacters = (text: string): string | undefined => {
   return undefined
 }
 
-/** @internal Throws nothing: a bad prefix is reported once, when the store is built. */
+/**
+ * @internal What is wrong with a key prefix, to follow the word `keyPrefix`; `undefined` when nothing is. Throws
+ * nothing: a bad prefix is reported once, when the store is built.
+ */
 export const checkPrefix = (prefix: string): string | undefined => {
   if (prefix === "") return undefined
   const bad = badCharacters(prefix)
-  if (bad) return `keyPrefix ${bad}`
-  if (Buffer.byteLength(prefix, "utf8") > MAX_KEY_BYTES - 65) {
-    return `keyPrefix is over ${MAX_KEY_BYTES - 65} UTF-8 bytes`
-  }
+  if (bad) return bad
+  if (Buffer.byteLength(prefix, "utf8") > MAX_KEY_BYTES - 65) return `is over ${MAX_KEY_BYTES - 65} UTF-8 bytes`
   return undefined
 }
 
@@ -85,7 +86,7 @@ export const makeKeyEncoder = (rules: KeyRules) => {
   }
   const check = (key: unknown): Either.Either<WireKey, InvalidKey> => {
     if (typeof key !== "string") {
-      return Either.left(new InvalidKey({ key: describe(key), reason: `must be a string, got ${typeOf(key)}` }))
+      return Either.left(notAStringKey(key))
     }
     if (key.length === 0) return Either.left(new InvalidKey({ key, reason: "is empty" }))
     if (prefixAscii && key.length <= MAX_KEY_BYTES - prefixBytes && isPrintableAscii(key)) {
@@ -113,12 +114,8 @@ export const makeKeyEncoder = (rules: KeyRules) => {
   return encode
 }
 
-const describe = (value: unknown): string => {
-  try {
-    return String(value)
-  } catch {
-    return Object.prototype.toString.call(value)
-  }
-}
-
 const typeOf = (value: unknown): string => value === null ? "null" : Array.isArray(value) ? "an array" : typeof value
+
+/** @internal The error for a key that is not a string, as every store and the cache report it. */
+export const notAStringKey = (key: unknown): InvalidKey =>
+  new InvalidKey({ key, reason: `must be a string, got ${typeOf(key)}` })

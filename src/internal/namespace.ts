@@ -14,12 +14,14 @@
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import type { InvalidKey } from "../errors/InvalidKey.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
-import type { Item, MemcachedService } from "../Memcached.js"
+import type { DurationWithUnits, Item, MemcachedService } from "../Memcached.js"
+import { decodeWithUnits } from "./ttl.js"
 
 /**
  * @internal The part of `MemcachedService` that a cache, a namespace and the `KeyValueStore` need. Namespaces
@@ -61,18 +63,19 @@ const DEFAULT_VERSION_TTL = "1 second"
 
 /**
  * @internal The namespace `name` over `parent`, the same object for the same parent, name and `versionTtl`. Throws a
- * `TypeError` on an empty name (a programming error).
+ * `TypeError` on an empty name or a `versionTtl` that is not a duration with its unit (programming errors).
  */
 export const namespaceStore = (
   parent: CacheStore,
   name: string,
-  versionTtl: Duration.DurationInput = DEFAULT_VERSION_TTL
+  versionTtl: DurationWithUnits = DEFAULT_VERSION_TTL
 ): NamespaceStore => {
   if (typeof name !== "string" || name.length === 0) {
     throw new TypeError(`a namespace name must be a non-empty string, got ${JSON.stringify(name)}`)
   }
-  const ttlMillis = Duration.toMillis(Duration.decode(versionTtl))
-  if (!(ttlMillis >= 0)) throw new TypeError(`versionTtl must be a duration of zero or more`)
+  const decoded = decodeWithUnits(versionTtl)
+  if (Either.isLeft(decoded)) throw new TypeError(`versionTtl ${decoded.left}`)
+  const ttlMillis = Duration.toMillis(decoded.right)
   let registry = registries.get(parent)
   if (!registry) {
     registry = { states: new Map(), stores: new Map() }
@@ -100,6 +103,9 @@ const makeNamespaceStore = (
   state: VersionState
 ): NamespaceStore => {
   const versionKey = versionKeyOf(name)
+  /** Its arguments are always valid: an `InvalidArgument` here would be a bug. */
+  const versionIncrement = (delta: bigint, initial: bigint) =>
+    Effect.catchTag(parent.increment(versionKey, delta, { initial, ttl: null }), "InvalidArgument", Effect.die)
 
   const remember = (version: bigint, readAt: number) => {
     if (state.value === undefined || version >= state.value) {
@@ -111,7 +117,7 @@ const makeNamespaceStore = (
 
   const read = (now: number) =>
     Effect.map(
-      parent.increment(versionKey, 0n, { initial: BigInt(Math.max(0, Math.floor(now))), ttl: null }),
+      versionIncrement(0n, BigInt(Math.max(0, Math.floor(now)))),
       (version) => remember(Option.getOrElse(version, () => 0n), now)
     )
 
@@ -146,7 +152,7 @@ const makeNamespaceStore = (
       const now = clock.unsafeCurrentTimeMillis()
       const atLeast = BigInt(Math.max(0, Math.floor(now)))
       const initial = state.value === undefined ? atLeast : maxBig(atLeast, state.value + 1n)
-      return Effect.map(parent.increment(versionKey, 1n, { initial, ttl: null }), (version) => {
+      return Effect.map(versionIncrement(1n, initial), (version) => {
         remember(Option.getOrElse(version, () => initial), now)
       })
     })

@@ -67,6 +67,7 @@ const reasonOf = (error: unknown): ErrorReason | undefined => {
     case "MemcachedError":
       return (error as unknown as { readonly reason: ErrorReason }).reason
     case "InvalidKey":
+    case "InvalidArgument":
     case "ValueTooLarge":
       return error._tag
     default:

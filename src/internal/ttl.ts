@@ -5,6 +5,8 @@
  * @internal
  */
 import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import { textOf } from "../errors/text.js"
 
 /** @internal The longest expiration memcached reads as relative seconds. */
 export const MAX_RELATIVE_SECONDS = 60 * 60 * 24 * 30
@@ -23,23 +25,58 @@ export const never: Expiry = { _tag: "Never" }
 /** @internal */
 export const expired: Expiry = { _tag: "Expired" }
 
+const shown = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value)
+  if (typeof value === "bigint") return `${value}n`
+  if (Array.isArray(value)) return "an array that is not [seconds, nanos]"
+  if (typeof value === "object" && value !== null) return "an object that is not a Duration"
+  return textOf(value)
+}
+
 /**
- * `null` or infinite: never expires; positive: rounded up to whole seconds; zero or negative: expired at once.
- * A value that is not a duration at all is a programming error, reported as a `TypeError` defect.
+ * Reads a duration given with its unit: a `Duration`, `"<n> <unit>"` or `[seconds, nanos]`. A bare number (Effect
+ * would read it as milliseconds, memcached as seconds) or a bigint (nanoseconds) is refused like anything else that is
+ * not a duration: the `Left` is the reason, written to follow the option's name, with the fix.
  *
  * @internal
  */
-export const toExpiry = (ttl: Duration.DurationInput | null): Expiry => {
-  if (ttl === null) return never
-  if (typeof ttl === "number" && Number.isNaN(ttl)) throw new TypeError("ttl is NaN; use null for no expiry")
-  const decoded = Duration.decodeUnknown(ttl)
-  if (decoded._tag === "None") throw new TypeError(`ttl is not a duration: ${String(ttl)}`)
-  const duration = decoded.value
-  if (!Duration.isFinite(duration)) return never
-  const millis = Duration.toMillis(duration)
+export const decodeWithUnits = (input: unknown): Either.Either<Duration.Duration, string> => {
+  if (typeof input === "number" || typeof input === "bigint") {
+    if (Number.isNaN(input)) return Either.left("is NaN, not a duration")
+    if (input === Infinity) return Either.left("is a bare number (Infinity): write Duration.infinity")
+    if (input === -Infinity) return Either.left("is a bare number (-Infinity): write Duration.zero")
+    const n = `${input}`
+    const seconds = `"${n} ${n === "1" ? "second" : "seconds"}"`
+    return Either.left(
+      `is a bare number (${shown(input)}), which has no unit: write ${seconds} or Duration.seconds(${n}) ` +
+        `("${n} millis" for milliseconds)`
+    )
+  }
+  const decoded = Duration.decodeUnknown(input)
+  return decoded._tag === "Some" ? Either.right(decoded.value) : Either.left(
+    `is ${shown(input)}, not a duration: write it with a unit, such as "5 minutes" or Duration.minutes(5)`
+  )
+}
+
+/**
+ * `null` or infinite: never expires; positive: rounded up to whole seconds; zero or negative: expired at once.
+ *
+ * @internal
+ */
+export const toExpiry = (ttl: Duration.Duration | null): Expiry => {
+  if (ttl === null || !Duration.isFinite(ttl)) return never
+  const millis = Duration.toMillis(ttl)
   if (!(millis > 0)) return expired
   return { _tag: "After", seconds: Math.ceil(millis / 1000) }
 }
+
+/**
+ * A TTL as the Effect API takes it (`null` or a duration with its unit), read by `decodeWithUnits` and `toExpiry`.
+ *
+ * @internal
+ */
+export const decodeTtl = (ttl: unknown): Either.Either<Expiry, string> =>
+  ttl === null ? Either.right(never) : Either.map(decodeWithUnits(ttl), toExpiry)
 
 /**
  * The 32-bit expiration field memcached expects: 0 for never, relative seconds up to 30 days, an absolute unix time

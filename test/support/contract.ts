@@ -10,10 +10,12 @@ import { Data, Deferred, Duration, Effect, Fiber, FiberStatus, Option, Ref, Sche
 import {
   Cache,
   CacheNotFound,
+  InvalidArgument,
   InvalidKey,
   Memcached,
   MemcachedError,
   SerializationError,
+  type Ttl,
   ValueTooLarge
 } from "../../src/index.js"
 
@@ -129,13 +131,13 @@ export const cacheContract = (
       Effect.gen(function*() {
         const cache = yield* Cache
         yield* cache.set(key("ttl-explicit"), "v", { ttl: "10 seconds" })
-        yield* cache.set(key("ttl-number"), "n", { ttl: 10_000 })
+        yield* cache.set(key("ttl-duration"), "d", { ttl: Duration.seconds(10) })
         assertSome(yield* cache.get(key("ttl-explicit")), "v")
-        assertSome(yield* cache.get(key("ttl-number")), "n")
+        assertSome(yield* cache.get(key("ttl-duration")), "d")
         if (!opts.live) {
           yield* TestClock.adjust("12 seconds")
           assertNone(yield* cache.get(key("ttl-explicit")))
-          assertNone(yield* cache.get(key("ttl-number")))
+          assertNone(yield* cache.get(key("ttl-duration")))
         }
       }))
 
@@ -154,7 +156,10 @@ export const cacheContract = (
     it.effect("set with a zero or negative ttl leaves nothing readable (and drops the previous value)", () =>
       Effect.gen(function*() {
         const cache = yield* Cache
-        const ttls = [["zero", 0], ["zero-str", "0 seconds"], ["neg", -1000], ["neg-str", "-5 seconds"]] as const
+        const ttls = [["zero", Duration.zero], ["zero-str", "0 seconds"], ["zero-hr", [0, 0]], [
+          "neg-str",
+          "-5 seconds"
+        ]] as const
         for (const [label, ttl] of ttls) {
           yield* cache.set(key(`ttl-${label}`), "previous", { ttl: null })
           assertSome(yield* cache.get(key(`ttl-${label}`)), "previous")
@@ -169,7 +174,7 @@ export const cacheContract = (
         const cache = yield* Cache
         // memcached's clock ticks once a second, and a 1 s item dies at the next tick, which may fall between the
         // set and the get; two ticks cannot, so one retry tells "rounded up" from "expired at once".
-        const readableRightAfter = (k: string, ttl: Duration.DurationInput) =>
+        const readableRightAfter = (k: string, ttl: Ttl) =>
           Effect.gen(function*() {
             for (let attempt = 0; attempt < 2; attempt++) {
               yield* cache.set(k, attempt, { ttl })
@@ -179,7 +184,7 @@ export const cacheContract = (
             return undefined
           })
         assert.strictEqual(yield* readableRightAfter(key("ttl-500ms"), "500 millis"), 0)
-        assert.strictEqual(yield* readableRightAfter(key("ttl-1ms"), 1), 0)
+        assert.strictEqual(yield* readableRightAfter(key("ttl-1ms"), "1 millis"), 0)
         if (!opts.live) {
           yield* TestClock.adjust("1 second")
           assertNone(yield* cache.get(key("ttl-500ms")))
@@ -210,6 +215,128 @@ export const cacheContract = (
           assertNone(yield* cache.get(key("ttl-60d")))
           assertSome(yield* cache.get(key("ttl-huge")), "huge")
         }
+      }))
+
+    // ---------------------------------------------------------------- units: no bare numbers in the Effect API
+    /** A failure that must be `InvalidArgument` for `argument`, whose message says how to write 300 with a unit. */
+    const assertNeedsUnits = (error: unknown, argument = "ttl") => {
+      assert.instanceOf(error, InvalidArgument)
+      const invalid = error as InvalidArgument
+      assert.strictEqual(invalid.argument, argument)
+      assert.include(invalid.message, `write "300 seconds" or Duration.seconds(300)`)
+    }
+
+    it.effect("Cache: a bare-number ttl is a type error; forced through, InvalidArgument with the fix", () =>
+      Effect.gen(function*() {
+        const cache = yield* Cache
+        const computed = yield* Ref.make(0)
+        const compute = Effect.as(Ref.update(computed, (n) => n + 1), "computed")
+        // @ts-expect-error a bare number has no unit
+        assertNeedsUnits(yield* Effect.flip(cache.set(key("units-set"), "v", { ttl: 300 })))
+        // @ts-expect-error a bigint is a bare number too (Effect reads it as nanoseconds)
+        assertNeedsUnits(yield* Effect.flip(cache.set(key("units-set"), "v", { ttl: 300n })))
+        // @ts-expect-error a bare number has no unit
+        assertNeedsUnits(yield* Effect.flip(cache.setMany([[key("units-many"), "v"]], { ttl: 300 })))
+        // @ts-expect-error a bare number has no unit
+        assertNeedsUnits(yield* Effect.flip(cache.getOrSet(key("units-gos"), compute, { ttl: 300 })))
+        const memo = cache.cached((n: number) => Effect.as(compute, n), {
+          key: key("units-cached"),
+          // @ts-expect-error a bare number has no unit
+          ttl: 300
+        })
+        assertNeedsUnits(yield* Effect.flip(memo(1)))
+        const typed = cache.typed(Schema.Number)
+        // @ts-expect-error a bare number has no unit
+        assertNeedsUnits(yield* Effect.flip(typed.set(key("units-typed"), 1, { ttl: 300 })))
+        assert.strictEqual(yield* Ref.get(computed), 0, "nothing was computed")
+        for (const label of ["units-set", "units-many", "units-gos", "units-cached", "units-typed"]) {
+          assert.isFalse(yield* cache.has(key(label)), label)
+        }
+        // On a hit too: getOrSet checks its options first. updateTimeout leaves the key and its TTL alone.
+        yield* cache.set(key("units-hit"), "kept", { ttl: "1 minute" })
+        // @ts-expect-error a bare number has no unit
+        assertNeedsUnits(yield* Effect.flip(cache.getOrSet(key("units-hit"), compute, { ttl: 300 })))
+        // @ts-expect-error a bare number has no unit
+        assertNeedsUnits(yield* Effect.flip(cache.updateTimeout(key("units-hit"), 300)))
+        assertSome(yield* cache.get(key("units-hit")), "kept")
+        if (!opts.live) {
+          yield* TestClock.adjust("61 seconds")
+          assertNone(yield* cache.get(key("units-hit")))
+        }
+      }))
+
+    it.effect("Memcached: every operation that takes a ttl refuses a bare number with InvalidArgument", () =>
+      Effect.gen(function*() {
+        const memcached = yield* Memcached
+        const k = key("units-mc")
+        yield* memcached.set(k, bytes("1"), { ttl: "1 minute" })
+        const cas = Option.getOrThrow(yield* memcached.getWithCas(k)).cas
+        const ops = [
+          // @ts-expect-error a bare number has no unit
+          memcached.set(key("units-mc-set"), bytes("v"), { ttl: 300 }),
+          // @ts-expect-error a bare number has no unit
+          memcached.add(key("units-mc-add"), bytes("v"), { ttl: 300 }),
+          // @ts-expect-error a bare number has no unit
+          memcached.replace(k, bytes("v"), { ttl: 300 }),
+          // @ts-expect-error a bare number has no unit
+          memcached.setMany([[key("units-mc-many"), { value: bytes("v"), flags: 0 }]], { ttl: 300 }),
+          // @ts-expect-error a bare number has no unit
+          memcached.touch(k, 300),
+          // @ts-expect-error a bare number has no unit
+          memcached.getAndTouch(k, 300),
+          // @ts-expect-error a bare number has no unit
+          memcached.increment(key("units-mc-counter"), 1, { initial: 5, ttl: 300 }),
+          // @ts-expect-error a bare number has no unit
+          memcached.decrement(key("units-mc-counter"), 1, { initial: 5, ttl: 300 }),
+          // @ts-expect-error a bare number has no unit
+          memcached.compareAndSet(k, bytes("v"), cas, { ttl: 300 }),
+          // @ts-expect-error a bare number has no unit
+          memcached.update(key("units-mc-update"), () => ({ value: bytes("v"), flags: 0 }), { ttl: 300 })
+        ]
+        for (const op of ops) assertNeedsUnits(yield* Effect.flip(op as Effect.Effect<unknown, unknown>))
+        for (const label of ["units-mc-set", "units-mc-add", "units-mc-many", "units-mc-counter", "units-mc-update"]) {
+          assertNone(yield* memcached.get(key(label)))
+        }
+        assert.strictEqual(itemText(yield* memcached.get(k)), "1", "the value and its CAS are unchanged")
+        assert.strictEqual(Option.getOrThrow(yield* memcached.getWithCas(k)).cas, cas)
+      }))
+
+    it.effect("getOrSet: lease durations need units too, and must be usable", () =>
+      Effect.gen(function*() {
+        const cache = yield* Cache
+        const compute = Effect.succeed("v")
+        // @ts-expect-error a bare number has no unit
+        const wait = yield* Effect.flip(cache.getOrSet(key("units-lease"), compute, { lease: { wait: 300 } }))
+        assertNeedsUnits(wait, "lease.wait")
+        // @ts-expect-error a bare number has no unit
+        const hold = yield* Effect.flip(cache.getOrSet(key("units-lease"), compute, { lease: { ttl: 300 } }))
+        assertNeedsUnits(hold, "lease.ttl")
+        const poll = yield* Effect.flip(cache.getOrSet(key("units-lease"), compute, { lease: { poll: Duration.zero } }))
+        assert.instanceOf(poll, InvalidArgument)
+        assert.strictEqual((poll as InvalidArgument).argument, "lease.poll")
+        assert.isFalse(yield* cache.has(key("units-lease")))
+        assert.strictEqual(yield* cache.getOrSet(key("units-lease"), compute, { lease: { wait: "1 second" } }), "v")
+      }))
+
+    it.effect("counters: a delta or initial that is not a whole number from 0 to 2^64-1 is InvalidArgument", () =>
+      Effect.gen(function*() {
+        const memcached = yield* Memcached
+        const k = key("units-delta")
+        for (
+          const [delta, options, argument] of [
+            [-1, undefined, "delta"],
+            [1.5, undefined, "delta"],
+            [1n << 64n, undefined, "delta"],
+            ["1" as unknown as number, undefined, "delta"],
+            [1, { initial: -5 }, "initial"]
+          ] as const
+        ) {
+          const error = yield* Effect.flip(memcached.increment(k, delta, options))
+          assert.instanceOf(error, InvalidArgument)
+          assert.strictEqual((error as InvalidArgument).argument, argument)
+          assert.strictEqual((error as InvalidArgument).key, k)
+        }
+        assertNone(yield* memcached.get(k))
       }))
 
     // ---------------------------------------------------------------- remove
@@ -275,7 +402,7 @@ export const cacheContract = (
       Effect.gen(function*() {
         const cache = yield* Cache
         yield* cache.set(key("ut-zero"), "v", { ttl: "1 minute" })
-        assert.strictEqual(yield* cache.updateTimeout(key("ut-zero"), 0), "v")
+        assert.strictEqual(yield* cache.updateTimeout(key("ut-zero"), Duration.zero), "v")
         assertNone(yield* cache.get(key("ut-zero")))
       }))
 
@@ -299,7 +426,7 @@ export const cacheContract = (
     it.effect("getOrSet stores with the given ttl", () =>
       Effect.gen(function*() {
         const cache = yield* Cache
-        assert.strictEqual(yield* cache.getOrSet(key("gos-ttl0"), Effect.succeed("v"), { ttl: 0 }), "v")
+        assert.strictEqual(yield* cache.getOrSet(key("gos-ttl0"), Effect.succeed("v"), { ttl: "0 seconds" }), "v")
         assertNone(yield* cache.get(key("gos-ttl0")))
         assert.strictEqual(yield* cache.getOrSet(key("gos-ttl"), Effect.succeed("w"), { ttl: "10 seconds" }), "w")
         assertSome(yield* cache.get(key("gos-ttl")), "w")
@@ -681,7 +808,7 @@ export const cacheContract = (
         assert.strictEqual(Option.getOrThrow(item).flags, 5)
         assertNone(yield* memcached.getAndTouch(key("touch-miss"), "1 minute"))
         assertNone(yield* memcached.get(key("touch-miss")))
-        assert.isTrue(yield* memcached.touch(key("touch"), 0))
+        assert.isTrue(yield* memcached.touch(key("touch"), Duration.zero))
         assertNone(yield* memcached.get(key("touch")))
       }))
 
