@@ -11,6 +11,7 @@ import type * as Net from "node:net"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import { SpanAttributes } from "../Observability.js"
 import type { Health } from "./ejection.js"
+import { Admission } from "./ejection.js"
 import type { FramedServer } from "./framing.js"
 import { installFraming } from "./framing.js"
 import type { Response } from "./protocol.js"
@@ -234,6 +235,8 @@ export interface Connection {
     count: number,
     onQuiet: (index: number, response: Response) => void
   ) => Effect.Effect<void, MemcachedError>
+  /** The error of a request refused because the server is ejected (see `Health`), at `now` (epoch ms). */
+  readonly ejected: (now: number) => MemcachedError
   /** Tears down the current socket (failing its in-flight requests) so the next request starts afresh. */
   readonly reset: (reason: string) => void
   /**
@@ -364,6 +367,19 @@ export const makeConnection = (
   const closedError = () => new MemcachedError({ reason: "Unavailable", server: label, detail: "the cache is closed" })
   const deadlineError = () =>
     new MemcachedError({ reason: "Timeout", server: label, detail: `no answer within ${deadlineMillis} ms` })
+  const ejected = (now: number) =>
+    new MemcachedError({
+      reason: "Unavailable",
+      server: label,
+      detail: `ejected after ${health.ejectAfter} failed connections in a row; ${
+        health.trialInFlight()
+          ? "a trial request is in flight"
+          : `tried again in ${Math.max(0, Math.ceil(((health.ejectedUntil() ?? now) - now) / 1000))} s`
+      }`
+    })
+
+  /** The request that holds the ejected server's trial (see `Health.admit`), until it settles. */
+  let trial: Pending | undefined
 
   let collecting: Flight | undefined
 
@@ -405,9 +421,14 @@ export const makeConnection = (
     flight.older = flight.newer = undefined
   }
 
+  /** Settles a request once, whichever way: the trial it holds, if any, is given back. */
   const settle = (pending: Pending): boolean => {
     if (pending.settled) return false
     pending.settled = true
+    if (pending === trial) {
+      trial = undefined
+      health.release()
+    }
     if (--pending.flight.open === 0) unlink(pending.flight)
     return true
   }
@@ -498,9 +519,12 @@ export const makeConnection = (
     resume: (effect: Effect.Effect<A, E | MemcachedError>) => void
   ): void => {
     if (closed) return resume(failLogged(closedError()))
+    const admission = health.admit()
+    if (admission === Admission.Refused) return resume(failLogged(ejected(Date.now())))
     const server = client.servers[index]!
     const flight = flightFor(server)
     const pending = new Pending(flight, opaque, resume, interpret, context, range)
+    if (admission === Admission.Trial) trial = pending
     if (Buffer.isBuffer(frames)) {
       flight.frames.push(frames)
       flight.size += frames.length
@@ -553,6 +577,6 @@ export const makeConnection = (
   awaitingOn(client.servers[index]!)
   const spanAttributes = { [SpanAttributes.serverAddress]: address.host, [SpanAttributes.serverPort]: address.port }
 
-  const connection: Connection = { address, spanAttributes, health, send, batch, reset, close }
+  const connection: Connection = { address, spanAttributes, health, send, batch, ejected, reset, close }
   return connection
 }
