@@ -5,7 +5,7 @@
  * given back when it fails, and when its caller stops waiting.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Layer, Option } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Option, Redacted } from "effect"
 import {
   type CacheService,
   Memcached,
@@ -194,6 +194,24 @@ describe("an ejected server comes back whatever call tries it first", () => {
       yield* Effect.sleep("100 millis")
       yield* cache.setMany([["a", 1], ["b", 2]])
       assert.deepStrictEqual(yield* cache.get("b"), Option.some(2))
+    }))
+  it.scopedLive("a trial that the server answers with a SASL rejection is given back too", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached({ sasl: { username: "app", password: "right" } })
+      const { cache } = yield* build(
+        Memcached.layer({ ...options([server]), username: "app", password: Redacted.make("wrong") }).pipe(
+          Layer.provide(Serializer.json)
+        )
+      )
+      yield* server.kill()
+      for (let i = 0; i < 2; i++) yield* Effect.exit(cache.get("down"))
+      yield* server.restart()
+      for (let attempt = 0; attempt < 3; attempt++) {
+        yield* Effect.sleep(`${EJECT_FOR + 50} millis`)
+        const error = failureOf(yield* Effect.exit(cache.get("a")))
+        assert.instanceOf(error, MemcachedError)
+        assert.strictEqual(error.reason, "Auth", `attempt ${attempt}: ${error.message}`)
+      }
     }))
 })
 
