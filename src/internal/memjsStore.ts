@@ -84,7 +84,7 @@ const okResponse = (connection: Connection, response: Response) =>
 export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
   const { addresses, client, deadlineMillis, maxItemSize, placement } = options
   const connections = addresses.map((address, index) =>
-    makeConnection(client, index, address, deadlineMillis, makeHealth(options.ejection))
+    makeConnection(client, index, address, deadlineMillis, maxItemSize, makeHealth(options.ejection))
   )
   const now = () => Date.now() // memcached reads absolute expirations against the wall clock, never a TestClock
 
