@@ -300,6 +300,11 @@ const sentButUnanswered = new WeakSet<MemcachedError>()
  */
 export const mayHaveBeenApplied = (error: MemcachedError): boolean => sentButUnanswered.has(error)
 
+const closedFailures = new WeakSet<MemcachedError>()
+
+/** @internal Whether a request failed because the layer was closed: sending it again cannot succeed. */
+export const failedAsClosed = (error: MemcachedError): boolean => closedFailures.has(error)
+
 /**
  * Transport failures go to the Effect logger at debug level, once per failure however many requests it ends (their
  * number is `requests`); memjs itself is always given a silent logger. Nothing is built when debug is off.
@@ -406,7 +411,15 @@ export const makeConnection = (
     failed.removeAllListeners()
   }
 
-  const closedError = () => new MemcachedError({ reason: "Unavailable", server: label, detail: "the cache is closed" })
+  /** The failure of every request that a close ends or refuses, made once: it says nothing per request. */
+  let closedFailure: MemcachedError | undefined
+  const closedError = () => {
+    if (closedFailure === undefined) {
+      closedFailure = new MemcachedError({ reason: "Unavailable", server: label, detail: "the cache is closed" })
+      closedFailures.add(closedFailure)
+    }
+    return closedFailure
+  }
   const deadlineError = () =>
     new MemcachedError({ reason: "Timeout", server: label, detail: `no answer within ${deadlineMillis} ms` })
   const ejected = (now: number) =>
@@ -489,6 +502,7 @@ export const makeConnection = (
         if (written === undefined) {
           written = new MemcachedError({ ...failure })
           sentButUnanswered.add(written)
+          if (closedFailures.has(failure)) closedFailures.add(written)
         }
         error = written
       }
