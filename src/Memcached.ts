@@ -354,13 +354,17 @@ const ejectionOf = (options: PoolOptions) =>
     return Effect.succeed({ ejectAfter, deadMillis })
   })
 
-/** Opens the store over `client`, probing when asked, and closes it (and maybe the client's sockets) on release. */
+/**
+ * Opens the store over `client`, probing when asked, and closes it (and maybe the client's sockets) on release. An
+ * `owned` client (one the layer built) lets its idle sockets not hold the process.
+ */
 const acquireMemjs = (
   client: MemjsClient,
   addresses: ReadonlyArray<ServerAddress>,
   options: StoreOptions & PoolOptions & { readonly checkOnStart?: boolean | undefined },
   deadlineMillis: number,
   closeSockets: boolean,
+  owned: boolean,
   clientPlacement?: (key: string) => number
 ) =>
   Effect.gen(function*() {
@@ -375,7 +379,8 @@ const acquireMemjs = (
           maxItemSize: options.maxItemSize ?? DEFAULT_MAX_ITEM_SIZE,
           placement,
           ejection,
-          failover: options.failover ?? false
+          failover: options.failover ?? false,
+          unrefIdle: owned
         })
       ),
       (store) =>
@@ -437,7 +442,7 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
           expires: 0,
           logger: quietLogger
         }) as unknown as MemjsClient
-        return yield* acquireMemjs(client, addresses.right, options, deadlineMillis, true)
+        return yield* acquireMemjs(client, addresses.right, options, deadlineMillis, true, true)
       })
     ))
 
@@ -482,6 +487,7 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
           options,
           deadlineMillis,
           options.closeOnRelease ?? false,
+          false,
           (key) => Number(raw.getServer(key))
         )
       })

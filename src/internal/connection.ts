@@ -27,6 +27,8 @@ export interface MemjsServer extends Memjs.Server {
   _socket?: Net.Socket | undefined
   /** Whether `_socket` is connected and authenticated, so that `sock` would hand it over at once. */
   connected: boolean
+  /** Our connections' open flights on this server object (see `makeConnection`'s `unrefIdle`). */
+  openFlights?: number
   error(error: unknown): void
   close(): void
 }
@@ -380,7 +382,8 @@ export const makeConnection = (
   address: ServerAddress,
   deadlineMillis: number,
   maxItemSize: number,
-  health: Health
+  health: Health,
+  unrefIdle: boolean
 ): Connection => {
   let closed = false
   const maxBody = maxBodyLength(maxItemSize)
@@ -460,7 +463,25 @@ export const makeConnection = (
     deadlineTimer.unref()
   }
 
+  /**
+   * With `unrefIdle`, a server's socket holds the process only while a flight is open on it: it is ref'd when the
+   * first flight opens (a socket memjs opens then is ref'd already) and unref'd when the last one closes, so a
+   * script that forgets to close the layer still exits, while one with a request in flight waits for it. The count
+   * lives on the server object, shared by every connection that uses it.
+   */
+  const hold = (server: MemjsServer) => {
+    if ((server.openFlights = (server.openFlights ?? 0) + 1) !== 1) return
+    const socket = server._socket
+    if (socket !== undefined && !socket.destroyed) socket.ref()
+  }
+  const letGo = (server: MemjsServer) => {
+    if (--server.openFlights! !== 0) return
+    const socket = server._socket
+    if (socket !== undefined && !socket.destroyed) socket.unref()
+  }
+
   const link = (flight: Flight) => {
+    if (unrefIdle) hold(flight.server)
     flight.older = newest
     if (newest === undefined) oldest = flight
     else newest.newer = flight
@@ -469,6 +490,7 @@ export const makeConnection = (
   }
 
   const unlink = (flight: Flight) => {
+    if (unrefIdle) letGo(flight.server)
     if (flight.older === undefined) oldest = flight.newer
     else flight.older.newer = flight.newer
     if (flight.newer === undefined) newest = flight.older

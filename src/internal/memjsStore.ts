@@ -43,6 +43,8 @@ export interface MemjsStoreOptions {
   readonly ejection: EjectionOptions
   /** Send a key whose server is ejected to the next live server on the ring, instead of failing. */
   readonly failover: boolean
+  /** Let idle sockets not hold the process: for a client the layer owns, never for one the caller brought. */
+  readonly unrefIdle: boolean
 }
 
 /** @internal The store plus the connections its layer releases. */
@@ -84,7 +86,7 @@ const okResponse = (connection: Connection, response: Response) =>
 export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
   const { addresses, client, deadlineMillis, maxItemSize, placement } = options
   const connections = addresses.map((address, index) =>
-    makeConnection(client, index, address, deadlineMillis, maxItemSize, makeHealth(options.ejection))
+    makeConnection(client, index, address, deadlineMillis, maxItemSize, makeHealth(options.ejection), options.unrefIdle)
   )
   const now = () => Date.now() // memcached reads absolute expirations against the wall clock, never a TestClock
 
