@@ -78,6 +78,22 @@ const calls: Record<string, Call> = {
   "stats (every server)": ({ memcached }) => memcached.stats
 }
 
+/** Kills `server` and fails requests to it (keys from `on`) until it is ejected (`ejectAfter: 2`). */
+const eject = (server: RunningServer, cache: CacheService, on: (name: string) => string = (name) => name) =>
+  Effect.gen(function*() {
+    yield* server.kill()
+    for (let i = 0; i < 2; i++) yield* Effect.exit(cache.get(on(`down-${i}`)))
+  })
+
+/** Ejects `server`, restarts it frozen (SIGSTOP), and waits out the ejection: the next call is its trial. */
+const dueWhileFrozen = (server: RunningServer, cache: CacheService) =>
+  Effect.gen(function*() {
+    yield* eject(server, cache)
+    yield* server.restart()
+    yield* server.stop()
+    yield* Effect.sleep(`${EJECT_FOR + 50} millis`)
+  })
+
 /**
  * Kills `down`, fails requests to it until it is ejected, restarts it, waits out the ejection and runs `first` as the
  * first call to reach it. Then it must be back in the pool: a write and a read of one of its keys, and a batch, succeed.
@@ -92,8 +108,7 @@ const throughOutage = (
 ) =>
   Effect.gen(function*() {
     const { cache } = services
-    yield* down.kill()
-    for (let i = 0; i < 2; i++) yield* Effect.exit(cache.get(on(`down-${i}`)))
+    yield* eject(down, cache, on)
     const refused = failureOf(yield* Effect.exit(cache.get(on("refused"))))
     assert.instanceOf(refused, MemcachedError)
     assert.include(refused.message, "ejected", `${name}: the server should be ejected`)
@@ -156,11 +171,7 @@ describe("an ejected server comes back whatever call tries it first", () => {
     Effect.gen(function*() {
       const server = yield* startMemcached()
       const { cache } = yield* open([server])
-      yield* server.kill()
-      for (let i = 0; i < 2; i++) yield* Effect.exit(cache.get("down"))
-      yield* server.restart()
-      yield* server.stop()
-      yield* Effect.sleep(`${EJECT_FOR + 50} millis`)
+      yield* dueWhileFrozen(server, cache)
       // the trial reaches a frozen server and waits; meanwhile every other call is refused at once
       const trial = yield* Effect.fork(elapsed(cache.getMany(["a", "b"])))
       yield* Effect.sleep("50 millis")
@@ -182,11 +193,7 @@ describe("an ejected server comes back whatever call tries it first", () => {
     Effect.gen(function*() {
       const server = yield* startMemcached()
       const { cache } = yield* open([server])
-      yield* server.kill()
-      for (let i = 0; i < 2; i++) yield* Effect.exit(cache.get("down"))
-      yield* server.restart()
-      yield* server.stop()
-      yield* Effect.sleep(`${EJECT_FOR + 50} millis`)
+      yield* dueWhileFrozen(server, cache)
       const interrupted = yield* Effect.exit(Effect.timeout(cache.get("a"), "30 millis"))
       assert.isTrue(Exit.isFailure(interrupted))
       // the request is still on the wire: when the server answers it, the server is back
@@ -203,8 +210,7 @@ describe("an ejected server comes back whatever call tries it first", () => {
           Layer.provide(Serializer.json)
         )
       )
-      yield* server.kill()
-      for (let i = 0; i < 2; i++) yield* Effect.exit(cache.get("down"))
+      yield* eject(server, cache)
       yield* server.restart()
       for (let attempt = 0; attempt < 3; attempt++) {
         yield* Effect.sleep(`${EJECT_FOR + 50} millis`)
