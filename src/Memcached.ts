@@ -356,13 +356,17 @@ const placementOf = (
   }
 }
 
-/** Opens the store over `client`, probing when asked, and closes it (and maybe the client's sockets) on release. */
+/**
+ * Opens the store over `client`, probing when asked, and closes it (and maybe the client's sockets) on release. An
+ * `owned` client (one the layer built) lets its idle sockets not hold the process.
+ */
 const acquireMemjs = (
   client: MemjsClient,
   addresses: ReadonlyArray<ServerAddress>,
   options: StoreOptions & PoolOptions & { readonly checkOnStart?: boolean | undefined },
   checkedOptions: CheckedConnectionOptions,
   closeSockets: boolean,
+  owned: boolean,
   clientPlacement?: (key: string) => number
 ) =>
   Effect.gen(function*() {
@@ -377,7 +381,8 @@ const acquireMemjs = (
           maxItemSize,
           placement,
           ejection: { ejectAfter, deadMillis },
-          failover: options.failover ?? false
+          failover: options.failover ?? false,
+          unrefIdle: owned
         })
       ),
       (store) =>
@@ -439,7 +444,7 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
           expires: 0,
           logger: quietLogger
         }) as unknown as MemjsClient
-        return yield* acquireMemjs(client, addresses, options, checkedOptions, true)
+        return yield* acquireMemjs(client, addresses, options, checkedOptions, true, true)
       })
     ))
 
@@ -483,6 +488,7 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
           options,
           checkedOptions,
           options.closeOnRelease ?? false,
+          false,
           (key) => Number(raw.getServer(key))
         )
       })

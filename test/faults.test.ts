@@ -20,7 +20,15 @@ import {
 } from "effect"
 import * as Util from "node:util"
 import { vi } from "vitest"
-import { Cache, Memcached, MemcachedError, MemcachedLive, type MemcachedOptions, Serializer } from "../src/index.js"
+import {
+  Cache,
+  Memcached,
+  MemcachedCache,
+  MemcachedError,
+  MemcachedLive,
+  type MemcachedOptions,
+  Serializer
+} from "../src/index.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
 import { closedPort, getKHit, scriptedServer, silentServer } from "./support/network.js"
@@ -90,15 +98,16 @@ describe("a server that is down or silent", () => {
         (requests) => requests.map((request) => getKHit(request, Buffer.from(`value of ${keyOf(request)}`))).reverse()
       )
       const { cache } = yield* open({ servers: swapping.address, timeout: "300 millis" })
-      const [first, second] = yield* Effect.all([Effect.exit(cache.get("first")), Effect.exit(cache.get("second"))], {
+      const results = yield* Effect.all([elapsed(cache.get("first")), elapsed(cache.get("second"))], {
         concurrency: "unbounded"
       })
-      const text = (exit: Exit.Exit<Option.Option<unknown>, unknown>) =>
-        Exit.isSuccess(exit) ? String(Option.getOrUndefined(exit.value)) : undefined
-      // The answer to "first" came second, but it is the one memcached's ordering gives "first".
-      assert.strictEqual(text(first), "value of first")
-      if (Exit.isSuccess(second)) assert.strictEqual(text(second), "value of second")
-      else assert.strictEqual((failureOf(second) as MemcachedError).reason, "Timeout")
+      // The answer to "second" came first: the connection cannot be trusted, and both fail at once.
+      for (const { exit, millis } of results) {
+        const error = failureOf(exit)
+        assert.instanceOf(error, MemcachedError)
+        assert.strictEqual(error.reason, "Protocol")
+        assert.isBelow(millis, 250)
+      }
     }))
 
   it.scopedLive("a request made while an earlier one's deadline is pending still gets its own full deadline", () =>
@@ -520,6 +529,42 @@ describe("closing", () => {
       }
       yield* server.resume()
       yield* Scope.close(serverScope, Exit.void)
+    }))
+})
+
+describe("closing the Promise facade", () => {
+  it.scopedLive("close() with 1,000 calls in flight on a frozen server settles them all within the grace + 400 ms", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached()
+      const rc = new MemcachedCache({ servers: server.address, serializer: "raw", timeout: "10 seconds" })
+      yield* Effect.promise(() => rc.set("frozen", "x"))
+      yield* server.stop()
+      yield* Effect.addFinalizer(() => server.resume())
+      let settled = 0
+      let lastSettled = 0
+      const outcomes = Array.from({ length: 1000 }, () =>
+        rc.get("frozen").then(
+          () => "resolved",
+          (error: unknown) => error
+        ).finally(() => {
+          settled++
+          lastSettled = performance.now()
+        }))
+      yield* Effect.sleep("50 millis")
+      assert.strictEqual(settled, 0)
+      const closing = performance.now()
+      yield* Effect.promise(() => rc.close())
+      const closed = performance.now()
+      const results = yield* Effect.promise(() => Promise.all(outcomes))
+      for (const result of results) {
+        assert.instanceOf(result, MemcachedError)
+        assert.strictEqual((result as MemcachedError).reason, "Unavailable")
+        assert.include((result as MemcachedError).message, "closed")
+      }
+      // the documented grace is 250 ms; the old code took 530-1270 ms here
+      assert.isAtLeast(closed - closing, 240, "close() waits for the grace period")
+      assert.isBelow(lastSettled - closing, 250 + 400)
+      assert.isBelow(closed - closing, 250 + 400)
     }))
 })
 

@@ -1,12 +1,16 @@
 /**
  * Response framing (`src/internal/framing.ts`), without a socket: a stream of frames cut into chunks at every
- * boundary (headers included) must come out as the same responses, with the same bytes, in order.
+ * boundary (headers included) must come out as the same responses, with the same bytes, in order; a frame that cannot
+ * be an answer (bad magic, a body over the limit, claimed by no request) fails the server at once.
  */
 import { assert, describe, it } from "@effect/vitest"
 import type * as Net from "node:net"
+import { vi } from "vitest"
 import type { FramedServer } from "../src/internal/framing.js"
-import { installFraming } from "../src/internal/framing.js"
+import { installFraming, maxBodyLength, ProtocolViolation } from "../src/internal/framing.js"
 import type { Response } from "../src/internal/protocol.js"
+
+const MAX_ITEM_SIZE = 1024 * 1024
 
 /** A response frame: magic 0x81, then the given opcode, opaque, extras, key and value. */
 const frame = (opaque: number, key: string, value: Buffer, extras = Buffer.alloc(0)) => {
@@ -32,18 +36,27 @@ const frames = [
 ]
 const stream = Buffer.concat(frames)
 
-const fakeServer = () => {
+/** A server whose responses all find their request, unless `claims` says otherwise; an error drops its socket. */
+const fakeServer = (claims: (response: Response) => boolean = () => true) => {
   const responses: Array<Response> = []
   const errors: Array<unknown> = []
   const server: FramedServer = {
     _socket: {} as Net.Socket,
     responseHandler: () => {},
-    respond: (response) => responses.push(response),
+    respond: (response) => {
+      if (!claims(response)) return false
+      responses.push(response)
+      return true
+    },
     saslAuth: () => {},
-    error: (error) => errors.push(error),
-    emit: () => true
+    error: (error) => {
+      errors.push(error)
+      server._socket = undefined
+    },
+    emit: () => true,
+    sock: () => {}
   }
-  installFraming(server)
+  installFraming(server, maxBodyLength(MAX_ITEM_SIZE))
   return { server, responses, errors }
 }
 
@@ -103,12 +116,59 @@ describe("framing", () => {
     assert.deepStrictEqual(errors, [])
   })
 
-  it("fails the server when a header announces a body no buffer can hold", () => {
+  it("fails the server at once, allocating nothing, when a header announces a body over the limit", () => {
+    const allocations = vi.spyOn(Buffer, "allocUnsafe")
+    try {
+      for (const body of [maxBodyLength(MAX_ITEM_SIZE) + 1, 2 ** 31 + 5, 0xffff_ffff]) {
+        for (const cut of [24, 12]) {
+          const { errors, responses, server } = fakeServer()
+          const header = Buffer.from(frames[0]!)
+          header.writeUInt32BE(body, 8)
+          allocations.mockClear()
+          // the header whole, then body bytes; or cut in two, the error coming with its second part
+          server.responseHandler(header.subarray(0, cut))
+          if (errors.length === 0) server.responseHandler(header.subarray(cut))
+          if (errors.length === 0) server.responseHandler(Buffer.alloc(100))
+          assert.strictEqual(responses.length, 0)
+          assert.strictEqual(errors.length, 1)
+          assert.instanceOf(errors[0], ProtocolViolation)
+          assert.include((errors[0] as Error).message, `${body} bytes of body`)
+          for (const [size] of allocations.mock.calls) assert.isAtMost(size, 24)
+        }
+      }
+    } finally {
+      allocations.mockRestore()
+    }
+  })
+
+  it("takes a body of exactly the limit, in one chunk or in many", () => {
+    const value = bytes(maxBodyLength(MAX_ITEM_SIZE) - 3 - 4, 9)
+    const big = frame(7, "key", value, Buffer.from([0, 0, 0, 1]))
+    for (const size of [big.length, 65536, 1000]) {
+      const chunks: Array<Buffer> = []
+      for (let offset = 0; offset < big.length; offset += size) chunks.push(big.subarray(offset, offset + size))
+      const [response] = feed(chunks)
+      assert.deepStrictEqual(response!.val, value)
+    }
+  })
+
+  it("fails the server on a frame that does not start with the response magic", () => {
     const { errors, responses, server } = fakeServer()
-    const header = Buffer.from(frames[0]!)
-    header.writeUInt32BE(0xffff_ffff, 8)
-    server.responseHandler(header)
-    assert.strictEqual(responses.length, 0)
+    const bad = Buffer.from(frames[1]!)
+    bad[0] = 0x80
+    server.responseHandler(Buffer.concat([frames[0]!, bad, frames[2]!]))
+    assert.strictEqual(responses.length, 1)
     assert.strictEqual(errors.length, 1)
+    assert.instanceOf(errors[0], ProtocolViolation)
+    assert.include((errors[0] as Error).message, "0x80")
+  })
+
+  it("fails the server on a response no request claims, and drops the rest of the chunk", () => {
+    const { errors, responses, server } = fakeServer((response) => response.opaque !== 3)
+    server.responseHandler(stream)
+    assert.deepStrictEqual(responses.map((response) => response.opaque), [1, 2])
+    assert.strictEqual(errors.length, 1)
+    assert.instanceOf(errors[0], ProtocolViolation)
+    assert.include((errors[0] as Error).message, "opaque 3")
   })
 })

@@ -16,7 +16,7 @@ import { MemcachedError } from "../errors/MemcachedError.js"
 import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { CounterOptions, Item, MemcachedService, WriteOptions } from "../Memcached.js"
 import type { ObservabilityOptions } from "../Observability.js"
-import { mayHaveBeenApplied } from "./connection.js"
+import { failedAsClosed, mayHaveBeenApplied } from "./connection.js"
 import { maxValueBytes, valueTooLarge } from "./itemSize.js"
 import type { KeyRules, WireKey } from "./keys.js"
 import { makeKeyEncoder } from "./keys.js"
@@ -38,8 +38,10 @@ export const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule
   Schedule.intersect(Schedule.recurWhile((error: MemcachedError) => error.reason === "Unavailable"))
 )
 
+/** A failure that sending again may mend: not one of a closed layer. */
 const retryable = (error: unknown): error is MemcachedError =>
-  error instanceof MemcachedError && (error.reason === "Unavailable" || error.reason === "Timeout")
+  error instanceof MemcachedError && (error.reason === "Unavailable" || error.reason === "Timeout") &&
+  !failedAsClosed(error)
 
 /** A failed write that may have reached the server says so, and is never sent again. */
 const markUnknownOutcome = (error: unknown) =>

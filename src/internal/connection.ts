@@ -11,8 +11,9 @@ import type * as Net from "node:net"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import { SpanAttributes } from "../Observability.js"
 import type { Health } from "./ejection.js"
+import { Admission } from "./ejection.js"
 import type { FramedServer } from "./framing.js"
-import { installFraming } from "./framing.js"
+import { ConnectionClosed, installFraming, maxBodyLength, ProtocolViolation } from "./framing.js"
 import type { Response } from "./protocol.js"
 import { isRecyclable, recycleFrame } from "./protocol.js"
 import type { ServerAddress } from "./servers.js"
@@ -26,6 +27,8 @@ export interface MemjsServer extends Memjs.Server {
   _socket?: Net.Socket | undefined
   /** Whether `_socket` is connected and authenticated, so that `sock` would hand it over at once. */
   connected: boolean
+  /** Our connections' open flights on this server object (see `makeConnection`'s `unrefIdle`). */
+  openFlights?: number
   error(error: unknown): void
   close(): void
 }
@@ -100,24 +103,46 @@ class Awaiting {
 
 /** The parts of a memjs `Server` that `installAwaiting` wraps. */
 interface RoutedServer {
-  respond(response: Response): void
+  /** Hands on a response; `false` when no request in flight claims it (see `FramedServer`). */
+  respond(response: Response): boolean | void
   error(cause: unknown): void
+  /** memjs's own requests' callbacks, by opaque. */
+  responseCallbacks: Record<number, unknown>
+}
+
+/** Servers whose memjs `respond` says whether one of memjs's own requests claimed the response. */
+const claiming = new WeakSet<RoutedServer>()
+
+/**
+ * Makes memjs's own `respond`, under every connection's, return whether the response answered one of memjs's own
+ * requests (for SASL, or a caller's use of its own memjs client), so that a response nobody claims is seen.
+ */
+const installClaiming = (server: RoutedServer) => {
+  if (claiming.has(server)) return
+  claiming.add(server)
+  const respond = server.respond
+  server.respond = (response) => {
+    if (server.responseCallbacks[response.opaque] === undefined) return false
+    respond.call(server, response)
+    return true
+  }
 }
 
 /**
  * Routes `server`'s responses to a new `Awaiting`, which it returns: one in a pending batch's quiet range goes to that
  * batch, the one the oldest pending request or batch waits for goes to `onAnswer`, any other to the `respond` it
  * wraps (memjs's own, for SASL and the requests of a caller's own memjs client, or another connection's on the same
- * client). A transport failure (memjs's `error`) fails every pending request of the server through `onError`, after
- * memjs has failed its own. A response that skipped our oldest request (which memcached never sends) leaves that
- * request to its deadline, which then replaces the connection.
+ * client), which says whether it was claimed. A transport failure (memjs's `error`) hands every pending request of the
+ * server to `onError` at once, after memjs has failed its own. A response that nobody claims (one that skipped our
+ * oldest request, which memcached never sends) makes framing fail the server (see `installFraming`).
  */
 const installAwaiting = (
   server: MemjsServer,
   onAnswer: (pending: Pending, response: Response) => void,
-  onError: (pending: Pending, cause: unknown) => void
+  onError: (server: MemjsServer, failed: Array<Pending>, cause: unknown) => void
 ): Awaiting => {
   const routed = server as unknown as RoutedServer
+  installClaiming(routed)
   const awaiting = new Awaiting()
   const respond = routed.respond
   const error = routed.error
@@ -126,17 +151,21 @@ const installAwaiting = (
     const ranges = awaiting.ranges
     for (let i = 0; i < ranges.length; i++) {
       const range = ranges[i]!
-      if (opaque >= range.first && opaque < range.end) return range.onQuiet(opaque - range.first, response)
+      if (opaque >= range.first && opaque < range.end) {
+        range.onQuiet(opaque - range.first, response)
+        return true
+      }
     }
     const first = awaiting.first
     if (first === undefined || first.opaque !== opaque) return respond.call(server, response)
     awaiting.shift(first)
     onAnswer(first, response)
+    return true
   }
   routed.error = (cause) => {
     const failed = awaiting.takeAll()
     error.call(server, cause)
-    for (const pending of failed) onError(pending, cause)
+    if (failed.length > 0) onError(server, failed, cause)
   }
   return awaiting
 }
@@ -234,6 +263,8 @@ export interface Connection {
     count: number,
     onQuiet: (index: number, response: Response) => void
   ) => Effect.Effect<void, MemcachedError>
+  /** The error of a request refused because the server is ejected (see `Health`), at `now` (epoch ms). */
+  readonly ejected: (now: number) => MemcachedError
   /** Tears down the current socket (failing its in-flight requests) so the next request starts afresh. */
   readonly reset: (reason: string) => void
   /**
@@ -271,17 +302,36 @@ const sentButUnanswered = new WeakSet<MemcachedError>()
  */
 export const mayHaveBeenApplied = (error: MemcachedError): boolean => sentButUnanswered.has(error)
 
-/** Transport failures go to the Effect logger at debug level; memjs itself is always given a silent logger. */
-const logFailure = (error: MemcachedError) =>
-  Effect.logDebug("memcached request failed").pipe(
-    Effect.annotateLogs({ server: error.server ?? "", reason: error.reason, detail: error.detail ?? "" })
+const closedFailures = new WeakSet<MemcachedError>()
+
+/** @internal Whether a request failed because the layer was closed: sending it again cannot succeed. */
+export const failedAsClosed = (error: MemcachedError): boolean => closedFailures.has(error)
+
+/**
+ * Transport failures go to the Effect logger at debug level, once per failure however many requests it ends (their
+ * number is `requests`); memjs itself is always given a silent logger. Nothing is built when debug is off.
+ */
+const logFailure = (error: MemcachedError, requests: number) =>
+  Effect.whenLogLevel(
+    Effect.logDebug("memcached request failed").pipe(
+      Effect.annotateLogs({ server: error.server ?? "", reason: error.reason, detail: error.detail ?? "", requests })
+    ),
+    "Debug"
   )
 
 /** A failure, logged at debug level first. */
-const failLogged = (error: MemcachedError) => Effect.zipRight(logFailure(error), Effect.fail(error))
+const failLogged = (error: MemcachedError, requests = 1) =>
+  Effect.zipRight(logFailure(error, requests), Effect.fail(error))
 
-/** @internal Maps whatever memjs or Node reported to a `MemcachedError`. */
+/** @internal Maps whatever memjs, Node or framing reported to a `MemcachedError`. */
 export const toMemcachedError = (cause: unknown, server: string): MemcachedError => {
+  if (cause instanceof MemcachedError) return cause
+  if (cause instanceof ProtocolViolation) {
+    return new MemcachedError({ reason: "Protocol", server, detail: cause.message })
+  }
+  if (cause instanceof ConnectionClosed) {
+    return new MemcachedError({ reason: "Unavailable", server, detail: cause.message })
+  }
   if (typeof cause === "string") {
     return cause.includes("authentication")
       ? new MemcachedError({ reason: "Auth", server, detail: "SASL authentication failed" })
@@ -331,9 +381,12 @@ export const makeConnection = (
   index: number,
   address: ServerAddress,
   deadlineMillis: number,
-  health: Health
+  maxItemSize: number,
+  health: Health,
+  unrefIdle: boolean
 ): Connection => {
   let closed = false
+  const maxBody = maxBodyLength(maxItemSize)
   const label = address.label
 
   /**
@@ -361,9 +414,30 @@ export const makeConnection = (
     failed.removeAllListeners()
   }
 
-  const closedError = () => new MemcachedError({ reason: "Unavailable", server: label, detail: "the cache is closed" })
+  /** The failure of every request that a close ends or refuses, made once: it says nothing per request. */
+  let closedFailure: MemcachedError | undefined
+  const closedError = () => {
+    if (closedFailure === undefined) {
+      closedFailure = new MemcachedError({ reason: "Unavailable", server: label, detail: "the cache is closed" })
+      closedFailures.add(closedFailure)
+    }
+    return closedFailure
+  }
   const deadlineError = () =>
     new MemcachedError({ reason: "Timeout", server: label, detail: `no answer within ${deadlineMillis} ms` })
+  const ejected = (now: number) =>
+    new MemcachedError({
+      reason: "Unavailable",
+      server: label,
+      detail: `ejected after ${health.ejectAfter} failed connections in a row; ${
+        health.trialInFlight()
+          ? "a trial request is in flight"
+          : `tried again in ${Math.max(0, Math.ceil(((health.ejectedUntil() ?? now) - now) / 1000))} s`
+      }`
+    })
+
+  /** The request that holds the ejected server's trial (see `Health.admit`), until it settles. */
+  let trial: Pending | undefined
 
   let collecting: Flight | undefined
 
@@ -389,7 +463,25 @@ export const makeConnection = (
     deadlineTimer.unref()
   }
 
+  /**
+   * With `unrefIdle`, a server's socket holds the process only while a flight is open on it: it is ref'd when the
+   * first flight opens (a socket memjs opens then is ref'd already) and unref'd when the last one closes, so a
+   * script that forgets to close the layer still exits, while one with a request in flight waits for it. The count
+   * lives on the server object, shared by every connection that uses it.
+   */
+  const hold = (server: MemjsServer) => {
+    if ((server.openFlights = (server.openFlights ?? 0) + 1) !== 1) return
+    const socket = server._socket
+    if (socket !== undefined && !socket.destroyed) socket.ref()
+  }
+  const letGo = (server: MemjsServer) => {
+    if (--server.openFlights! !== 0) return
+    const socket = server._socket
+    if (socket !== undefined && !socket.destroyed) socket.unref()
+  }
+
   const link = (flight: Flight) => {
+    if (unrefIdle) hold(flight.server)
     flight.older = newest
     if (newest === undefined) oldest = flight
     else newest.newer = flight
@@ -398,6 +490,7 @@ export const makeConnection = (
   }
 
   const unlink = (flight: Flight) => {
+    if (unrefIdle) letGo(flight.server)
     if (flight.older === undefined) oldest = flight.newer
     else flight.older.newer = flight.newer
     if (flight.newer === undefined) newest = flight.older
@@ -405,16 +498,38 @@ export const makeConnection = (
     flight.older = flight.newer = undefined
   }
 
+  /** Settles a request once, whichever way: the trial it holds, if any, is given back. */
   const settle = (pending: Pending): boolean => {
     if (pending.settled) return false
     pending.settled = true
+    if (pending === trial) {
+      trial = undefined
+      health.release()
+    }
     if (--pending.flight.open === 0) unlink(pending.flight)
     return true
   }
 
-  const fail = (pending: Pending, error: MemcachedError) => {
-    if (pending.flight.written) sentButUnanswered.add(error)
-    pending.resume(failLogged(error))
+  /**
+   * Fails requests that one event ended (a transport failure, a deadline, a close), all settled already. They share
+   * two errors, made once: `failure` for those never written, and a copy that says it may have been applied (see
+   * `mayHaveBeenApplied`) for those written; the failure is logged once.
+   */
+  const failAll = (failed: ReadonlyArray<Pending>, failure: MemcachedError) => {
+    let written: MemcachedError | undefined
+    for (let i = 0; i < failed.length; i++) {
+      const pending = failed[i]!
+      let error = failure
+      if (pending.flight.written) {
+        if (written === undefined) {
+          written = new MemcachedError({ ...failure })
+          sentButUnanswered.add(written)
+          if (closedFailures.has(failure)) closedFailures.add(written)
+        }
+        error = written
+      }
+      pending.resume(i === 0 ? failLogged(error, failed.length) : Effect.fail(error))
+    }
   }
 
   const answer = (pending: Pending, response: Response) => {
@@ -423,12 +538,14 @@ export const makeConnection = (
     pending.resume(pending.interpret(connection, response, pending.context))
   }
 
-  /** The server failed at the transport level: the request fails, and the server object is replaced. */
-  const failOnError = (pending: Pending, cause: unknown) => {
-    if (!settle(pending)) return
+  /** The server failed at the transport level: its requests fail, and the server object is replaced. */
+  const failOnError = (server: MemjsServer, failed: Array<Pending>, cause: unknown) => {
+    let open = 0
+    for (const pending of failed) if (settle(pending)) failed[open++] = pending
+    failed.length = open
     const failure = toMemcachedError(cause, label)
-    recycle(pending.flight.server, cause, failure.reason !== "Auth")
-    fail(pending, failure)
+    recycle(server, cause, failure.reason !== "Auth")
+    failAll(failed, failure)
   }
 
   /**
@@ -439,7 +556,7 @@ export const makeConnection = (
   let awaiting: Awaiting | undefined
   const awaitingOn = (server: MemjsServer): Awaiting => {
     if (server !== installedOn || awaiting === undefined) {
-      installFraming(server as unknown as FramedServer)
+      installFraming(server as unknown as FramedServer, maxBody)
       awaiting = installAwaiting(server, answer, failOnError)
       installedOn = server
     }
@@ -456,7 +573,7 @@ export const makeConnection = (
       if (pending.flight === flight && settle(pending)) late.push(pending)
     }
     recycle(flight.server, new Error(`socket timed out: no answer within ${deadlineMillis} ms`))
-    for (const pending of late) fail(pending, deadlineError())
+    failAll(late, deadlineError())
   }
 
   /**
@@ -498,9 +615,12 @@ export const makeConnection = (
     resume: (effect: Effect.Effect<A, E | MemcachedError>) => void
   ): void => {
     if (closed) return resume(failLogged(closedError()))
+    const admission = health.admit()
+    if (admission === Admission.Refused) return resume(failLogged(ejected(Date.now())))
     const server = client.servers[index]!
     const flight = flightFor(server)
     const pending = new Pending(flight, opaque, resume, interpret, context, range)
+    if (admission === Admission.Trial) trial = pending
     if (Buffer.isBuffer(frames)) {
       flight.frames.push(frames)
       flight.size += frames.length
@@ -553,6 +673,6 @@ export const makeConnection = (
   awaitingOn(client.servers[index]!)
   const spanAttributes = { [SpanAttributes.serverAddress]: address.host, [SpanAttributes.serverPort]: address.port }
 
-  const connection: Connection = { address, spanAttributes, health, send, batch, reset, close }
+  const connection: Connection = { address, spanAttributes, health, send, batch, ejected, reset, close }
   return connection
 }

@@ -5,9 +5,14 @@
  * as they arrive, into a buffer of the length its header announces, and bytes left over from a previous socket are
  * dropped.
  *
+ * Framing also fails the server at once, rather than leaving its requests to their deadline, when its socket closes
+ * (`ConnectionClosed`) or when it sends a frame that cannot be an answer of ours (`ProtocolViolation`): one that does
+ * not start with the response magic, one that announces a body larger than any item the layer reads, or one that
+ * answers no request in flight (memcached answers a connection's requests in order, so an answer out of order is one
+ * of these too).
+ *
  * @internal
  */
-import { constants } from "node:buffer"
 import type * as Net from "node:net"
 import { Response } from "./protocol.js"
 
@@ -15,26 +20,52 @@ import { Response } from "./protocol.js"
 export interface FramedServer {
   _socket?: Net.Socket | undefined
   responseHandler: (chunk: Buffer) => void
-  respond(response: Response): void
+  /** Hands on a response; `false` when no request in flight claims it. */
+  respond(response: Response): boolean | void
   saslAuth(): void
   error(error: unknown): void
   emit(event: string): boolean
+  sock(sasl: boolean, go: (socket: Net.Socket) => void): void
 }
 
-const HEADER = 24
+/** @internal The server sent something that cannot be an answer to our requests: the connection is dropped. */
+export class ProtocolViolation extends Error {}
 
-const frameLength = (header: Buffer, offset: number) => HEADER + header.readUInt32BE(offset + 8)
+/** @internal The server's socket closed with requests in flight. */
+export class ConnectionClosed extends Error {}
+
+const HEADER = 24
+const RESPONSE_MAGIC = 0x81
+/** The most extras bytes a header can announce (a one-byte length). */
+const MAX_EXTRAS = 0xff
+
+/**
+ * @internal The largest body a response may announce when the largest item is `maxItemSize` bytes: an item's key and
+ * value fit in it, and the extras come on top.
+ */
+export const maxBodyLength = (maxItemSize: number): number => maxItemSize + MAX_EXTRAS
+
+/** What framing keeps per server: the largest body it accepts (the largest of its connections' limits). */
+interface Framing {
+  maxBody: number
+}
 
 /** Servers whose `responseHandler` is ours already. */
-const framed = new WeakSet<FramedServer>()
+const framed = new WeakMap<FramedServer, Framing>()
 
 /**
  * @internal Replaces `server.responseHandler` with copy-once framing; SASL frames are handled as memjs does. A server
- * is framed once, however many connections use it, so that a frame half read is never dropped.
+ * is framed once, however many connections use it, so that a frame half read is never dropped; each connection's
+ * `maxBody` raises the limit to its own.
  */
-export const installFraming = (server: FramedServer): void => {
-  if (framed.has(server)) return
-  framed.add(server)
+export const installFraming = (server: FramedServer, maxBody: number): void => {
+  const installed = framed.get(server)
+  if (installed !== undefined) {
+    installed.maxBody = Math.max(installed.maxBody, maxBody)
+    return
+  }
+  const framing: Framing = { maxBody }
+  framed.set(server, framing)
   let socket: Net.Socket | undefined
   /** A frame (or, until its header is in, a header) spread over several chunks; its first `filled` bytes are in. */
   let partial: Buffer | undefined
@@ -46,19 +77,54 @@ export const installFraming = (server: FramedServer): void => {
     if (response.header.opcode === 0x20) server.saslAuth()
     else if (response.header.status === 0x20) server.error("Memcached server authentication failed!")
     else if (response.header.opcode === 0x21) server.emit("authenticated")
-    else server.respond(response)
+    else if (server.respond(response) === false) {
+      server.error(
+        new ProtocolViolation(
+          `a response (opaque ${response.opaque}) answered no request in flight, or answered one out of order`
+        )
+      )
+    }
   }
 
-  /** Starts a partial frame of `length` bytes, or fails the server when no buffer can hold it. */
-  const begin = (length: number): boolean => {
-    filled = 0
-    if (length <= constants.MAX_LENGTH) {
-      partial = Buffer.allocUnsafe(length)
-      return true
-    }
+  /**
+   * The length of the frame whose header starts at `offset`, or `undefined` after failing the server when the header
+   * cannot be a response of ours; nothing is allocated for such a frame.
+   */
+  const checkedLength = (header: Buffer, offset: number): number | undefined => {
+    const body = header.readUInt32BE(offset + 8)
+    if (header[offset] === RESPONSE_MAGIC && body <= framing.maxBody) return HEADER + body
     partial = undefined
-    server.error(`a response announced ${length - HEADER} bytes of body`)
-    return false
+    server.error(
+      new ProtocolViolation(
+        header[offset] === RESPONSE_MAGIC
+          ? `a response announced ${body} bytes of body, more than the ${framing.maxBody} allowed`
+          : `a response started with byte 0x${header[offset]!.toString(16).padStart(2, "0")}`
+      )
+    )
+    return undefined
+  }
+
+  /**
+   * The socket memjs opened last for this server: the requests in flight are on it (or wait for it to connect). When
+   * it closes, they fail at once; an older socket's close says nothing about them.
+   */
+  let latest: Net.Socket | undefined
+  const sock = server.sock
+  server.sock = (sasl, go) => {
+    const before = server._socket
+    sock.call(server, sasl, go)
+    const opened = server._socket
+    if (opened === undefined || opened === before) return
+    latest = opened
+    opened.once("close", () => {
+      if (opened !== latest) return
+      const midFrame = socket === opened && partial !== undefined
+      server.error(
+        new ConnectionClosed(
+          midFrame ? "the server closed the connection in the middle of a response" : "the server closed the connection"
+        )
+      )
+    })
   }
 
   server.responseHandler = (chunk: Buffer) => {
@@ -66,30 +132,46 @@ export const installFraming = (server: FramedServer): void => {
       socket = server._socket
       partial = undefined
     }
+    const from = socket
     let offset = 0
     while (offset < chunk.length) {
       if (partial === undefined) {
         const available = chunk.length - offset
-        const length = available >= HEADER ? frameLength(chunk, offset) : HEADER
-        if (available >= length) {
-          deliver(chunk, offset, offset += length)
-          continue
+        if (available < HEADER) {
+          // A header spread over chunks: its buffer is `HEADER` long until the header is in and checked.
+          partial = Buffer.allocUnsafe(HEADER)
+          filled = 0
+        } else {
+          const length = checkedLength(chunk, offset)
+          if (length === undefined) return
+          if (available >= length) {
+            deliver(chunk, offset, offset += length)
+            // A response can fail the connection (a mismatched key resets it): the rest of the chunk is dropped.
+            if (server._socket !== from) return
+            continue
+          }
+          partial = Buffer.allocUnsafe(length)
+          filled = 0
         }
-        if (!begin(length)) return
       }
-      const frame = partial!
+      const frame = partial
       const copied = chunk.copy(frame, filled, offset, Math.min(chunk.length, offset + frame.length - filled))
       filled += copied
       offset += copied
       if (filled < frame.length) return
-      if (frame.length === HEADER && frameLength(frame, 0) > HEADER) {
-        // Only the header was in: the frame's buffer can now be sized.
-        if (!begin(frameLength(frame, 0))) return
-        filled = frame.copy(partial!)
-      } else {
-        partial = undefined
-        deliver(frame, 0, frame.length)
+      if (frame.length === HEADER) {
+        // A header spread over chunks is in: checked, then the frame's buffer is sized (a body-less frame is whole).
+        const length = checkedLength(frame, 0)
+        if (length === undefined) return
+        if (length > HEADER) {
+          partial = Buffer.allocUnsafe(length)
+          filled = frame.copy(partial)
+          continue
+        }
       }
+      partial = undefined
+      deliver(frame, 0, frame.length)
+      if (server._socket !== from) return
     }
   }
 }

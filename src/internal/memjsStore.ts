@@ -43,6 +43,8 @@ export interface MemjsStoreOptions {
   readonly ejection: EjectionOptions
   /** Send a key whose server is ejected to the next live server on the ring, instead of failing. */
   readonly failover: boolean
+  /** Let idle sockets not hold the process: for a client the layer owns, never for one the caller brought. */
+  readonly unrefIdle: boolean
 }
 
 /** @internal The store plus the connections its layer releases. */
@@ -84,26 +86,20 @@ const okResponse = (connection: Connection, response: Response) =>
 export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
   const { addresses, client, deadlineMillis, maxItemSize, placement } = options
   const connections = addresses.map((address, index) =>
-    makeConnection(client, index, address, deadlineMillis, makeHealth(options.ejection))
+    makeConnection(client, index, address, deadlineMillis, maxItemSize, makeHealth(options.ejection), options.unrefIdle)
   )
   const now = () => Date.now() // memcached reads absolute expirations against the wall clock, never a TestClock
 
-  const ejected = (connection: Connection, at: number) =>
-    new MemcachedError({
-      reason: "Unavailable",
-      server: connection.address.label,
-      detail: `ejected after ${options.ejection.ejectAfter} failed connections in a row; tried again in ${
-        Math.max(0, Math.ceil(((connection.health.ejectedUntil() ?? at) - at) / 1000))
-      } s`
-    })
-
-  /** The key's server, or its ring successor when it is ejected and `failover` is on. */
+  /**
+   * The key's server, or its ring successor when it is ejected and `failover` is on. This only looks at the servers'
+   * health: an ejected server's trial is taken by the request the connection sends (see `Health`).
+   */
   const route = (key: WireKey, at = Date.now()): Connection | MemcachedError => {
     const home = connections[connections.length === 1 ? 0 : placement.locate(key.text)] ?? connections[0]!
     if (home.health.available(at)) return home
-    if (!options.failover) return ejected(home, at)
+    if (!options.failover) return home.ejected(at)
     const next = placement.locateAlive(key.text, (index) => connections[index]!.health.available(at))
-    return next >= 0 ? connections[next]! : ejected(home, at)
+    return next >= 0 ? connections[next]! : home.ejected(at)
   }
 
   /** The items by server, in their order; a key that has no server fails the whole batch. */

@@ -58,6 +58,27 @@ const loopbackServer = (serve: (socket: net.Socket) => void) =>
 export const silentServer = loopbackServer((socket) => socket.on("data", () => {}))
 
 /**
+ * A TCP server on loopback that reads binary-protocol requests and hands each whole one to `serve`, with its socket
+ * and the number of the connection it came on (0 for the first one accepted).
+ */
+export const binaryServer = (serve: (request: Buffer, socket: net.Socket, connection: number) => void) => {
+  let connections = 0
+  return loopbackServer((socket) => {
+    const connection = connections++
+    let pending = Buffer.alloc(0)
+    socket.on("data", (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk])
+      while (!socket.destroyed && pending.length >= 24 && pending.length >= 24 + pending.readUInt32BE(8)) {
+        const length = 24 + pending.readUInt32BE(8)
+        const request = pending.subarray(0, length)
+        pending = pending.subarray(length)
+        serve(request, socket, connection)
+      }
+    })
+  })
+}
+
+/**
  * A TCP server on loopback that reads binary-protocol requests and, each time `batch` whole requests have come on a
  * connection, writes the frames `answer` makes of them (for servers that break the protocol's rules).
  */
@@ -75,6 +96,45 @@ export const scriptedServer = (batch: number, answer: (requests: ReadonlyArray<B
       }
     })
   })
+
+/**
+ * The response memcached gives to `request`: its opcode and opaque, the response magic, `status`, and the given extras,
+ * key and value.
+ */
+export const responseTo = (
+  request: Buffer,
+  { extras, key, status = 0, value }: {
+    readonly status?: number
+    readonly extras?: Buffer
+    readonly key?: Buffer
+    readonly value?: Buffer
+  } = {}
+): Buffer => {
+  const response = encodeRequest(request[1]!, request.readUInt32BE(12), key, extras, value)
+  response[0] = 0x81
+  response.writeUInt16BE(status, 6)
+  return response
+}
+
+/** The key of a binary-protocol request. */
+export const keyOf = (request: Buffer): string =>
+  request.subarray(24 + request[4]!, 24 + request[4]! + request.readUInt16BE(2)).toString()
+
+/**
+ * What memcached would answer to a get (GetK), set or no-op `request` against an empty cache that keeps nothing: a
+ * miss, "stored", and the no-op's answer; quiet requests get no answer.
+ */
+export const emptyCacheAnswer = (request: Buffer): Buffer | undefined => {
+  switch (request[1]) {
+    case 0x0c: // GetK
+      return responseTo(request, { status: 1, key: Buffer.from(keyOf(request)) })
+    case 0x0d: // GetKQ
+    case 0x11: // SetQ
+      return undefined
+    default:
+      return responseTo(request)
+  }
+}
 
 /** The response memcached gives to a GetK `request` that hits: flags 0, the request's key and opaque, `value`. */
 export const getKHit = (request: Buffer, value: Buffer): Buffer => {
