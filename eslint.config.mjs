@@ -30,7 +30,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/**/*.ts"],
+    files: ["src/**/*.ts", "effect4/src/**/*.ts"],
     rules: { "no-console": "error" },
   },
 );

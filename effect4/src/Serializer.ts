@@ -1,0 +1,218 @@
+/**
+ * How values become bytes: a swappable layer. Each serializer marks what it wrote in memcached's item flags, so a
+ * value written by one and read by another is a `SerializationError`, never garbage. The formats and flags are the
+ * Effect 3 line's, byte for byte, so both lines read each other's values.
+ *
+ * @since 2.0.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as v8 from "node:v8"
+import { SerializationError } from "./errors/SerializationError.js"
+
+/**
+ * Bytes as stored in memcached, with the item's 32-bit flags.
+ *
+ * @since 2.0.0
+ * @category models
+ */
+export interface Encoded {
+  readonly bytes: Uint8Array
+  readonly flags: number
+}
+
+/**
+ * Turns values into bytes and back. The built-in serializers answer with `Effect.succeed` / `Effect.fail`, which in
+ * Effect 4 are `Exit` values: a `Cache` can take their result without a step of its fiber.
+ *
+ * @since 2.0.0
+ * @category models
+ */
+export interface SerializerService {
+  /** A short name, shown in mismatch errors: `"structured"`, `"json"`, `"raw"`, `"bytes"`. */
+  readonly name: string
+  readonly encode: (key: string, value: unknown) => Effect.Effect<Encoded, SerializationError>
+  readonly decode: (key: string, encoded: Encoded) => Effect.Effect<unknown, SerializationError>
+}
+
+/**
+ * Flags that mark each format. `raw` and `bytes` write 0, as other languages' clients do for plain bytes.
+ *
+ * @since 2.0.0
+ * @category models
+ */
+export const Flags = {
+  raw: 0,
+  structured: 0x454d_0001,
+  json: 0x454d_0002
+} as const
+
+/** A class, not an object literal: V8 may pretenure a literal's allocation site, and every read makes one of these. */
+class EncodedBytes implements Encoded {
+  constructor(readonly bytes: Uint8Array, readonly flags: number) {}
+}
+
+const ownFlags = new Map<number, string>([[Flags.structured, "structured"], [Flags.json, "json"]])
+
+const mismatch = (key: string, flags: number, expected: string) => {
+  const writer = ownFlags.get(flags)
+  return new SerializationError({
+    key,
+    direction: "decode",
+    cause: writer
+      ? `the value was written by the ${writer} serializer, not ${expected}`
+      : `the value's flags (0x${flags.toString(16)}) are not ${expected}'s: another client or serializer wrote it`
+  })
+}
+
+/** Runs `f` at once: its value, or what it threw as a `SerializationError` (both are `Exit`s in Effect 4). */
+const attempt = <A>(
+  key: string,
+  direction: "encode" | "decode",
+  f: () => A
+): Effect.Effect<A, SerializationError> => {
+  try {
+    return Effect.succeed(f())
+  } catch (cause) {
+    return Effect.fail(new SerializationError({ key, direction, cause }))
+  }
+}
+
+const asBuffer = (bytes: Uint8Array) =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+
+const marked = (
+  name: string,
+  flags: number,
+  encode: (value: unknown) => Uint8Array,
+  decode: (bytes: Buffer) => unknown
+): SerializerService => ({
+  name,
+  encode: (key, value) => attempt(key, "encode", () => new EncodedBytes(encode(value), flags)),
+  decode: (key, encoded) =>
+    encoded.flags === flags
+      ? attempt(key, "decode", () => decode(asBuffer(encoded.bytes)))
+      : Effect.fail(mismatch(key, encoded.flags, name))
+})
+
+const structuredService = marked(
+  "structured",
+  Flags.structured,
+  (value) => v8.serialize(value),
+  (bytes) => v8.deserialize(bytes)
+)
+
+const jsonService = marked("json", Flags.json, (value) => {
+  const text = JSON.stringify(value)
+  if (text === undefined) throw new TypeError(`${typeof value} has no JSON form`)
+  return Buffer.from(text, "utf8")
+}, (bytes) => JSON.parse(bytes.toString("utf8")))
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
+const rawBytes = (key: string, value: unknown): Effect.Effect<Encoded, SerializationError> => {
+  if (typeof value === "string") {
+    return value.isWellFormed()
+      ? Effect.succeed(new EncodedBytes(Buffer.from(value, "utf8"), Flags.raw))
+      : Effect.fail(new SerializationError({ key, direction: "encode", cause: "the string has a lone surrogate" }))
+  }
+  if (value instanceof Uint8Array) return Effect.succeed(new EncodedBytes(value, Flags.raw))
+  if (value instanceof ArrayBuffer) return Effect.succeed(new EncodedBytes(new Uint8Array(value), Flags.raw))
+  return Effect.fail(
+    new SerializationError({
+      key,
+      direction: "encode",
+      cause: `raw values are strings or bytes, not ${value === null ? "null" : typeof value}`
+    })
+  )
+}
+
+const foreign = (name: string, decode: (bytes: Buffer) => unknown): SerializerService => ({
+  name,
+  encode: rawBytes,
+  decode: (key, encoded) =>
+    ownFlags.has(encoded.flags)
+      ? Effect.fail(mismatch(key, encoded.flags, name))
+      : Effect.succeed(decode(asBuffer(encoded.bytes)))
+})
+
+const rawService = foreign("raw", (bytes) => {
+  try {
+    return strictUtf8.decode(bytes)
+  } catch {
+    return new Uint8Array(bytes)
+  }
+})
+
+// A copy (the read's bytes are a view of a socket chunk, which would stay alive with them), made in Node's buffer
+// pool: a plain `new Uint8Array` costs a fresh ArrayBuffer per read.
+const bytesService = foreign("bytes", (bytes) => Buffer.from(bytes))
+
+/**
+ * The serializer a `Cache` uses. Pick one of the layers: `Serializer.structured` (the default), `Serializer.json`,
+ * `Serializer.raw` or `Serializer.bytes`, or provide your own `SerializerService`.
+ *
+ * @since 2.0.0
+ * @category services
+ */
+export class Serializer extends Context.Service<Serializer, SerializerService>()("effect-memcached/Serializer") {
+  /**
+   * Node's structured serialization (`v8`), the counterpart of Python's pickle: Date, Map, Set, BigInt, typed arrays,
+   * RegExp, nested and cyclic objects round-trip. Class instances come back as plain objects; functions and symbols
+   * cannot be stored. Only Node reads it.
+   *
+   * @since 2.0.0
+   * @category layers
+   */
+  static readonly structured: Layer.Layer<Serializer> = Layer.succeed(Serializer, structuredService)
+
+  /**
+   * JSON as UTF-8, readable by any language. `undefined`, functions and BigInt cannot be stored; Dates come back as
+   * strings.
+   *
+   * @since 2.0.0
+   * @category layers
+   */
+  static readonly json: Layer.Layer<Serializer> = Layer.succeed(Serializer, jsonService)
+
+  /**
+   * Strings (as UTF-8) and bytes stored as they are with flags 0, for keys shared with other languages' clients (privex
+   * `use_pickle=False`). Reads give a string when the bytes are valid UTF-8, else a `Uint8Array`. Anything else is a
+   * `SerializationError`.
+   *
+   * @since 2.0.0
+   * @category layers
+   */
+  static readonly raw: Layer.Layer<Serializer> = Layer.succeed(Serializer, rawService)
+
+  /**
+   * Like `raw`, but reads always give a `Uint8Array` (a `Buffer`, its own copy), so bytes that happen to be valid
+   * UTF-8 stay bytes.
+   *
+   * @since 2.0.0
+   * @category layers
+   */
+  static readonly bytes: Layer.Layer<Serializer> = Layer.succeed(Serializer, bytesService)
+
+  /**
+   * The built-in serializers as services, by name.
+   *
+   * @since 2.0.0
+   * @category constructors
+   */
+  static readonly formats: {
+    readonly structured: SerializerService
+    readonly json: SerializerService
+    readonly raw: SerializerService
+    readonly bytes: SerializerService
+  } = { structured: structuredService, json: jsonService, raw: rawService, bytes: bytesService }
+}
+
+/**
+ * The name of a built-in serializer.
+ *
+ * @since 2.0.0
+ * @category models
+ */
+export type SerializerName = keyof typeof Serializer.formats
