@@ -5,27 +5,21 @@
  * @since 1.0.0
  */
 import * as Context from "effect/Context"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as v8 from "node:v8"
 import { SerializationError } from "./errors/SerializationError.js"
+import type { Item } from "./internal/backend.js"
 import { hasLoneSurrogate } from "./internal/keys.js"
-import { EncodedRecord } from "./internal/records.js"
+import { ItemRecord } from "./internal/records.js"
 
 /**
- * Bytes as stored in memcached, with the item's 32-bit flags.
+ * Turns values into an `Item` (bytes and memcached's item flags) and back.
  *
- * @since 1.0.0
- * @category models
- */
-export interface Encoded {
-  readonly bytes: Uint8Array
-  readonly flags: number
-}
-
-/**
- * Turns values into bytes and back.
+ * A serializer that knows its answer at once should return an `Exit` (`Exit.succeed(item)`, `Exit.fail(error)`), as
+ * the built-in ones do: a `Cache` uses an `Exit` without a step of its fiber, one step fewer on every read and write.
+ * Any other Effect works too, one step slower. A serializer that throws is read as a `SerializationError`.
  *
  * @since 1.0.0
  * @category models
@@ -33,8 +27,14 @@ export interface Encoded {
 export interface SerializerService {
   /** A short name, shown in mismatch errors: `"structured"`, `"json"`, `"raw"`, `"bytes"`. */
   readonly name: string
-  readonly encode: (key: string, value: unknown) => Effect.Effect<Encoded, SerializationError>
-  readonly decode: (key: string, encoded: Encoded) => Effect.Effect<unknown, SerializationError>
+  readonly encode: (key: string, value: unknown) => Effect.Effect<Item, SerializationError>
+  readonly decode: (key: string, item: Item) => Effect.Effect<unknown, SerializationError>
+}
+
+/** A serializer that answers at once: the shape of the built-in ones. */
+interface ImmediateSerializer extends SerializerService {
+  readonly encode: (key: string, value: unknown) => Exit.Exit<Item, SerializationError>
+  readonly decode: (key: string, item: Item) => Exit.Exit<unknown, SerializationError>
 }
 
 /**
@@ -63,18 +63,18 @@ const mismatch = (key: string, flags: number, expected: string) => {
 }
 
 /**
- * Runs `f` at once: its value as an `Exit`, which a `Cache` uses without a step of its fiber (`Effect.try` would defer
- * it to one), or what it threw as a `SerializationError`.
+ * Runs `f` at once: its value as an `Exit` (`Effect.try` would defer it to a step of the fiber), or what it threw as a
+ * `SerializationError`.
  */
 const attempt = <A>(
   key: string,
   direction: "encode" | "decode",
   f: () => A
-): Effect.Effect<A, SerializationError> => {
+): Exit.Exit<A, SerializationError> => {
   try {
     return Exit.succeed(f())
   } catch (cause) {
-    return Effect.fail(new SerializationError({ key, direction, cause }))
+    return Exit.fail(new SerializationError({ key, direction, cause }))
   }
 }
 
@@ -86,12 +86,12 @@ const marked = (
   flags: number,
   encode: (value: unknown) => Uint8Array,
   decode: (bytes: Buffer) => unknown
-): SerializerService => ({
+): ImmediateSerializer => ({
   name,
-  encode: (key, value) => attempt(key, "encode", () => new EncodedRecord(encode(value), flags)),
-  decode: (key, encoded) =>
-    encoded.flags === flags ? attempt(key, "decode", () => decode(asBuffer(encoded.bytes))) : Effect.fail(
-      mismatch(key, encoded.flags, name)
+  encode: (key, value) => attempt(key, "encode", () => new ItemRecord(encode(value), flags)),
+  decode: (key, item) =>
+    item.flags === flags ? attempt(key, "decode", () => decode(asBuffer(item.value))) : Exit.fail(
+      mismatch(key, item.flags, name)
     )
 })
 
@@ -110,15 +110,15 @@ const jsonService = marked("json", Flags.json, (value) => {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
-const rawBytes = (key: string, value: unknown): Effect.Effect<Encoded, SerializationError> => {
+const rawBytes = (key: string, value: unknown): Exit.Exit<Item, SerializationError> => {
   if (typeof value === "string") {
     return hasLoneSurrogate(value)
-      ? Effect.fail(new SerializationError({ key, direction: "encode", cause: "the string has a lone surrogate" }))
-      : Effect.succeed(new EncodedRecord(Buffer.from(value, "utf8"), Flags.raw))
+      ? Exit.fail(new SerializationError({ key, direction: "encode", cause: "the string has a lone surrogate" }))
+      : Exit.succeed(new ItemRecord(Buffer.from(value, "utf8"), Flags.raw))
   }
-  if (value instanceof Uint8Array) return Effect.succeed(new EncodedRecord(value, Flags.raw))
-  if (value instanceof ArrayBuffer) return Effect.succeed(new EncodedRecord(new Uint8Array(value), Flags.raw))
-  return Effect.fail(
+  if (value instanceof Uint8Array) return Exit.succeed(new ItemRecord(value, Flags.raw))
+  if (value instanceof ArrayBuffer) return Exit.succeed(new ItemRecord(new Uint8Array(value), Flags.raw))
+  return Exit.fail(
     new SerializationError({
       key,
       direction: "encode",
@@ -127,12 +127,12 @@ const rawBytes = (key: string, value: unknown): Effect.Effect<Encoded, Serializa
   )
 }
 
-const foreign = (name: string, decode: (bytes: Buffer) => unknown): SerializerService => ({
+const foreign = (name: string, decode: (bytes: Buffer) => unknown): ImmediateSerializer => ({
   name,
   encode: rawBytes,
-  decode: (key, encoded) =>
-    ownFlags.has(encoded.flags) ? Effect.fail(mismatch(key, encoded.flags, name)) : Effect.succeed(
-      decode(asBuffer(encoded.bytes))
+  decode: (key, item) =>
+    ownFlags.has(item.flags) ? Exit.fail(mismatch(key, item.flags, name)) : Exit.succeed(
+      decode(asBuffer(item.value))
     )
 })
 

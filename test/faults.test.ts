@@ -20,15 +20,15 @@ import {
 } from "effect"
 import * as Util from "node:util"
 import { vi } from "vitest"
-import { Cache, Memcached, MemcachedError, MemcachedLive, type MemcachedOptions, Serializer } from "../src/index.js"
+import { Cache, MemcachedError, MemcachedLive, type MemcachedOptions, Serializer } from "../src/index.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
 import { closedPort, getKHit, scriptedServer, silentServer } from "./support/network.js"
 import { elapsed, failureOf } from "./support/outcomes.js"
 import { build } from "./support/services.js"
 
-/** Builds `Memcached.layer(options)` with the bytes serializer in the current scope. */
-const open = (options: MemcachedOptions) => build(Memcached.layer(options).pipe(Layer.provide(Serializer.bytes)))
+/** Builds `Cache.layerMemcached(options)` with the bytes serializer in the current scope. */
+const open = (options: MemcachedOptions) => build(Cache.layerMemcached(options).pipe(Layer.provide(Serializer.bytes)))
 
 /** Runs `workers` side by side, freezes the server (SIGSTOP) after `before` for `frozen`, and waits for them all. */
 const throughFreeze = (

@@ -8,7 +8,10 @@ import * as Either from "effect/Either"
 import { isIPv6 } from "node:net"
 import { textOf } from "../errors/text.js"
 
-/** @internal A server as the options may give it. */
+/**
+ * A server in a pool: `host`, `port` (11211 when left out) and `weight`, its share of the keys relative to the other
+ * servers' weights (1 when left out). Public as `ServerSpec` of `Memcached`.
+ */
 export interface ServerSpec {
   readonly host: string
   readonly port?: number | undefined
