@@ -16,10 +16,15 @@ import type { MemcachedError } from "./errors/MemcachedError.js"
 import { makeCheckedService } from "./internal/checkedService.js"
 import type { MemjsClient } from "./internal/connection.js"
 import type { MemcachedService } from "./internal/memcachedService.js"
-import type { MemjsClientLike } from "./internal/memjsClient.js"
 import { acquireMemjs, addressesOf, makeMemjsClient } from "./internal/memjsClient.js"
 import { makeMemoryBackend } from "./internal/memoryBackend.js"
-import type { BadOption, ClientLayerOptions, LayerOptions, MemcachedOptions } from "./internal/options.js"
+import type {
+  BadOption,
+  ClientLayerOptions,
+  LayerOptions,
+  MemcachedOptions,
+  MemjsClientLike
+} from "./internal/options.js"
 import { checkConnectionOptions, checkLayerOptions, checkServers } from "./internal/options.js"
 
 export type {
@@ -64,16 +69,6 @@ export type {
 } from "./internal/memcachedService.js"
 export type {
   /**
-   * The `memjs.Client` that `Memcached.layerClient` runs over, written out by the members it reads; any
-   * `memjs.Client` fits.
-   *
-   * @since 1.0.0
-   * @category models
-   */
-  MemjsClientLike
-} from "./internal/memjsClient.js"
-export type {
-  /**
    * Options of `Memcached.layerClient`.
    *
    * @since 1.0.0
@@ -94,6 +89,14 @@ export type {
    * @category models
    */
   MemcachedOptions,
+  /**
+   * The `memjs.Client` that `Memcached.layerClient` runs over, written out by the members it reads; any
+   * `memjs.Client` fits.
+   *
+   * @since 1.0.0
+   * @category models
+   */
+  MemjsClientLike,
   /**
    * Where each key lives in a pool: `"ketama"`, `"ketama-hashring"`, `"modulo"`, or your own function.
    *

@@ -12,7 +12,7 @@ import * as Option from "effect/Option"
 import { Cache } from "./Cache.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
 import { checkPrefix } from "./internal/keys.js"
-import { parseServers } from "./internal/servers.js"
+import { DEFAULT_SERVERS, parseServers } from "./internal/servers.js"
 import { Memcached } from "./Memcached.js"
 import { Serializer } from "./Serializer.js"
 
@@ -48,7 +48,7 @@ const optionalVar = <A>(config: Config.Config<A>) => Config.map(Config.option(co
  */
 export const memcachedEnvConfig = Config.all({
   servers: Config.string("MEMCACHED_SERVERS").pipe(
-    Config.withDefault("localhost:11211"),
+    Config.withDefault(DEFAULT_SERVERS),
     Config.mapOrFail((servers) =>
       Either.mapBoth(parseServers(servers), {
         onLeft: (message) => invalid("MEMCACHED_SERVERS", message),

@@ -17,18 +17,6 @@ import type { CheckedConnectionOptions, LayerOptions, PoolOptions } from "./opti
 import { placementOf } from "./placementChoice.js"
 import type { ServerAddress } from "./servers.js"
 
-/**
- * The `memjs.Client` that `Memcached.layerClient` runs over, written out by the members it reads so that this
- * package's types need no `@types/memjs`; any `memjs.Client` fits. Pass a real one (`memjs.Client.create(…)`): the
- * layer drives its servers' sockets. Public as `MemjsClientLike` of `Memcached`.
- */
-export interface MemjsClientLike {
-  readonly servers: ReadonlyArray<{ readonly host: string; readonly port: number }>
-  readonly seq: number
-  getServer(key: string): string | number
-  incrSeq(): void
-}
-
 /** How long a released layer waits for in-flight operations before it closes the sockets. */
 const RELEASE_GRACE_MILLIS = 250
 

@@ -101,6 +101,19 @@ export interface ClientLayerOptions extends LayerOptions, PoolOptions {
   readonly checkOnStart?: boolean | undefined
 }
 
+/**
+ * The `memjs.Client` that `Memcached.layerClient` runs over, written out by the members it reads so that this
+ * package's types need no `@types/memjs`; any `memjs.Client` fits. Pass a real one (`memjs.Client.create(…)`): the
+ * layer drives its servers' sockets. Public as `MemjsClientLike` of `Memcached`; here, away from memjs's own types,
+ * so that the package's public declarations never name `memjs`.
+ */
+export interface MemjsClientLike {
+  readonly servers: ReadonlyArray<{ readonly host: string; readonly port: number }>
+  readonly seq: number
+  getServer(key: string): string | number
+  incrSeq(): void
+}
+
 /** @internal A bad option: its name, and the sentence a `TypeError` or a `ConfigError` says about it. */
 export interface BadOption {
   readonly option: string

@@ -31,6 +31,9 @@ export interface ServerAddress {
 /** @internal memcached's default port. */
 export const DEFAULT_PORT = 11211
 
+/** @internal The servers when none are given. */
+export const DEFAULT_SERVERS = `localhost:${DEFAULT_PORT}`
+
 /** An entry as an error shows it; never throws (an object may hold a bigint, which `JSON.stringify` refuses). */
 const shown = (entry: unknown): string => {
   try {
@@ -85,7 +88,7 @@ export const parseServers = (servers: unknown): Either.Either<ReadonlyArray<Serv
   if (!(servers === undefined || typeof servers === "string" || Array.isArray(servers))) {
     return Either.left(`expected "host:port,host:port" or a list of servers, got ${shown(servers)}`)
   }
-  const list: ReadonlyArray<unknown> = typeof servers === "string" ? servers.split(",") : servers ?? ["localhost:11211"]
+  const list: ReadonlyArray<unknown> = typeof servers === "string" ? servers.split(",") : servers ?? [DEFAULT_SERVERS]
   const entries = list
     .map((entry) => typeof entry === "string" ? entry.trim() : entry)
     .filter((entry) => entry !== "")

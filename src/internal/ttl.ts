@@ -1,5 +1,5 @@
 /**
- * The TTL rules, shared by every store. memcached reads an expiration up to 30 days as relative seconds and anything
+ * The TTL rules, shared by every backend. memcached reads an expiration up to 30 days as relative seconds and anything
  * longer as an absolute unix time, and its clock ticks in whole seconds.
  *
  * @internal
@@ -28,7 +28,7 @@ export const MAX_RELATIVE_SECONDS = 60 * 60 * 24 * 30
 /** @internal The largest expiration field (a uint32): unix time in February 2106. */
 export const MAX_EXPIRATION = 0xffff_ffff
 
-/** @internal What a TTL means, before it is written for a particular store. */
+/** @internal What a TTL means, before it is written for a particular backend. */
 export type Expiry =
   | { readonly _tag: "Never" }
   | { readonly _tag: "Expired" }
