@@ -5,7 +5,7 @@
  * @since 1.0.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as v8 from "node:v8"
@@ -17,9 +17,9 @@ import { ItemRecord } from "./internal/records.js"
 /**
  * Turns values into an `Item` (bytes and memcached's item flags) and back.
  *
- * A serializer that knows its answer at once should return an `Exit` (`Exit.succeed(item)`, `Exit.fail(error)`), as
- * the built-in ones do: a `Cache` uses an `Exit` without a step of its fiber, one step fewer on every read and write.
- * Any other Effect works too, one step slower. A serializer that throws is read as a `SerializationError`.
+ * A serializer that has its result at once should return it as an `Exit` (`Exit.succeed(item)`), as the built-in ones
+ * do: a `Cache` uses a success `Exit` without a step of its fiber, one step fewer on every read and write. Any other
+ * Effect works too, one step slower. A serializer that throws is read as a `SerializationError`.
  *
  * @since 1.0.0
  * @category models
@@ -31,10 +31,16 @@ export interface SerializerService {
   readonly decode: (key: string, item: Item) => Effect.Effect<unknown, SerializationError>
 }
 
-/** A serializer that answers at once: the shape of the built-in ones. */
+/**
+ * A built-in serializer's answer: its result at once, as a success `Exit`, or a failure (`Effect.fail`, which puts the
+ * current span on the error).
+ */
+type Answer<A> = Exit.Exit<A> | Effect.Effect<never, SerializationError>
+
+/** The built-in serializers answer at once (see `SerializerService`). */
 interface ImmediateSerializer extends SerializerService {
-  readonly encode: (key: string, value: unknown) => Exit.Exit<Item, SerializationError>
-  readonly decode: (key: string, item: Item) => Exit.Exit<unknown, SerializationError>
+  readonly encode: (key: string, value: unknown) => Answer<Item>
+  readonly decode: (key: string, item: Item) => Answer<unknown>
 }
 
 /**
@@ -66,15 +72,11 @@ const mismatch = (key: string, flags: number, expected: string) => {
  * Runs `f` at once: its value as an `Exit` (`Effect.try` would defer it to a step of the fiber), or what it threw as a
  * `SerializationError`.
  */
-const attempt = <A>(
-  key: string,
-  direction: "encode" | "decode",
-  f: () => A
-): Exit.Exit<A, SerializationError> => {
+const attempt = <A>(key: string, direction: "encode" | "decode", f: () => A): Answer<A> => {
   try {
     return Exit.succeed(f())
   } catch (cause) {
-    return Exit.fail(new SerializationError({ key, direction, cause }))
+    return Effect.fail(new SerializationError({ key, direction, cause }))
   }
 }
 
@@ -90,7 +92,7 @@ const marked = (
   name,
   encode: (key, value) => attempt(key, "encode", () => new ItemRecord(encode(value), flags)),
   decode: (key, item) =>
-    item.flags === flags ? attempt(key, "decode", () => decode(asBuffer(item.value))) : Exit.fail(
+    item.flags === flags ? attempt(key, "decode", () => decode(asBuffer(item.value))) : Effect.fail(
       mismatch(key, item.flags, name)
     )
 })
@@ -110,15 +112,15 @@ const jsonService = marked("json", Flags.json, (value) => {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
-const rawBytes = (key: string, value: unknown): Exit.Exit<Item, SerializationError> => {
+const rawBytes = (key: string, value: unknown): Answer<Item> => {
   if (typeof value === "string") {
     return hasLoneSurrogate(value)
-      ? Exit.fail(new SerializationError({ key, direction: "encode", cause: "the string has a lone surrogate" }))
+      ? Effect.fail(new SerializationError({ key, direction: "encode", cause: "the string has a lone surrogate" }))
       : Exit.succeed(new ItemRecord(Buffer.from(value, "utf8"), Flags.raw))
   }
   if (value instanceof Uint8Array) return Exit.succeed(new ItemRecord(value, Flags.raw))
   if (value instanceof ArrayBuffer) return Exit.succeed(new ItemRecord(new Uint8Array(value), Flags.raw))
-  return Exit.fail(
+  return Effect.fail(
     new SerializationError({
       key,
       direction: "encode",
@@ -131,7 +133,7 @@ const foreign = (name: string, decode: (bytes: Buffer) => unknown): ImmediateSer
   name,
   encode: rawBytes,
   decode: (key, item) =>
-    ownFlags.has(item.flags) ? Exit.fail(mismatch(key, item.flags, name)) : Exit.succeed(
+    ownFlags.has(item.flags) ? Effect.fail(mismatch(key, item.flags, name)) : Exit.succeed(
       decode(asBuffer(item.value))
     )
 })

@@ -45,7 +45,7 @@ export const successOf = <A, E>(effect: Effect.Effect<A, E>): Exit.Success<A, E>
 /** @internal `Effect.map`, applied at once to an Effect that is already a success. */
 export const mapNow = <A, B, E>(effect: Effect.Effect<A, E>, f: (a: A) => B): Effect.Effect<B, E> => {
   const success = successOf(effect)
-  return success ? Exit.succeed(f(success.value)) : Effect.map(effect, f)
+  return success ? Effect.succeed(f(success.value)) : Effect.map(effect, f)
 }
 
 /** @internal `Effect.flatMap`, applied at once to an Effect that is already a success. */
@@ -72,14 +72,14 @@ export const makeItemCodec = <A>(serializer: SerializerService, codec: Codec<A>)
     try {
       return serializer.encode(key, value)
     } catch (cause) {
-      return Exit.fail(new SerializationError({ key, direction: "encode", cause }))
+      return Effect.fail(new SerializationError({ key, direction: "encode", cause }))
     }
   }
   const deserialize = (key: string, item: Item): Effect.Effect<unknown, SerializationError> => {
     try {
       return serializer.decode(key, item)
     } catch (cause) {
-      return Exit.fail(new SerializationError({ key, direction: "decode", cause }))
+      return Effect.fail(new SerializationError({ key, direction: "decode", cause }))
     }
   }
   // The cache itself skips the identity codec: its values are the serializer's.
@@ -108,7 +108,7 @@ export const makeItemCodec = <A>(serializer: SerializerService, codec: Codec<A>)
         }
         decoded.set(key, success.value)
       }
-      return Exit.succeed(decoded)
+      return Effect.succeed(decoded)
     }
     return rest()
   }
