@@ -11,12 +11,10 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import type { MemcachedError } from "./errors/MemcachedError.js"
 import { makeCheckedService } from "./internal/checkedService.js"
-import type { MemjsClient } from "./internal/connection.js"
 import type { MemcachedService } from "./internal/memcachedService.js"
-import { acquireMemjs, addressesOf, makeMemjsClient } from "./internal/memjsClient.js"
+import { openBroughtClient, openClient } from "./internal/memjsClient.js"
 import { makeMemoryBackend } from "./internal/memoryBackend.js"
 import type {
   BadOption,
@@ -169,10 +167,7 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
       Effect.gen(function*() {
         const addresses = yield* checked(checkServers(options.servers))
         const checkedOptions = yield* checked(checkConnectionOptions(options))
-        const username = options.username || undefined
-        const password = options.password === undefined ? undefined : Redacted.value(options.password) || undefined
-        const client = makeMemjsClient(addresses, username, password, checkedOptions.deadlineMillis)
-        return yield* acquireMemjs(client, addresses, options, checkedOptions, true)
+        return yield* openClient(addresses, options, checkedOptions)
       })
     )
 
@@ -201,18 +196,10 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
   ): Layer.Layer<Memcached, MemcachedError | ConfigError.ConfigError> =>
     Layer.scoped(
       Memcached,
-      Effect.gen(function*() {
-        const checkedOptions = yield* checked(checkConnectionOptions(options))
-        const raw = client as unknown as MemjsClient
-        return yield* acquireMemjs(
-          raw,
-          addressesOf(raw),
-          options,
-          checkedOptions,
-          options.closeOnRelease ?? false,
-          (key) => Number(raw.getServer(key))
-        )
-      })
+      Effect.flatMap(
+        checked(checkConnectionOptions(options)),
+        (checkedOptions) => openBroughtClient(client, options, checkedOptions)
+      )
     )
 
   /**
