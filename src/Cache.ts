@@ -1,5 +1,7 @@
 /**
- * The `Cache` service: values in, values out, over the bytes-level `Memcached` service and a `Serializer`.
+ * The `Cache` service: values in, values out, over the bytes-level `Memcached` service and a `Serializer`. This module
+ * composes `Cache` over them (`Cache.layer`, `Cache.layerMemcached`, `Cache.layerMemory`); `Memcached` never names
+ * `Cache`.
  *
  * @since 1.0.0
  */
@@ -17,7 +19,6 @@ import { InvalidArgument } from "./errors/InvalidArgument.js"
 import type { InvalidKey } from "./errors/InvalidKey.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
 import type { SerializationError } from "./errors/SerializationError.js"
-import type { Item } from "./internal/backend.js"
 import { argsKey } from "./internal/cache/argsKey.js"
 import type { Codec } from "./internal/cache/codec.js"
 import { flatMapNow, identity, makeItemCodec, mapNow, schemaCodec } from "./internal/cache/codec.js"
@@ -26,10 +27,9 @@ import { namespaced } from "./internal/cache/namespace.js"
 import { makeSingleFlight } from "./internal/cache/singleFlight.js"
 import { notAStringKey } from "./internal/keys.js"
 import type { MemcachedView } from "./internal/memcachedService.js"
-import type { LayerOptions, MemcachedOptions } from "./internal/options.js"
 import { WriteRecord } from "./internal/records.js"
 import { decodeWithUnits } from "./internal/ttl.js"
-import type { DurationWithUnits, Ttl } from "./internal/ttl.js"
+import type { DurationWithUnits, Item, LayerOptions, MemcachedOptions, Ttl } from "./Memcached.js"
 import { Memcached } from "./Memcached.js"
 import type { SerializerService } from "./Serializer.js"
 import { Serializer } from "./Serializer.js"
