@@ -133,9 +133,18 @@ const openMemjs = (): Subject => {
   }
 }
 
+/**
+ * `Cache` over `Memcached.layerClient(client)`. A revision before the layers pointed one way (`--against`) has no
+ * `Cache.layer`: its `Memcached` layers built `Cache` themselves.
+ */
+const cacheOverClient = (lib: Library, client: memjs.Client) =>
+  "layer" in lib.Cache
+    ? lib.Cache.layer.pipe(Layer.provideMerge(lib.Memcached.layerClient(client)))
+    : lib.Memcached.layerClient(client) as unknown as ReturnType<typeof lib.Cache.layerMemcached>
+
 const open = async (name: string, lib: Library): Promise<Subject> => {
   const client = standInClient()
-  const runtime = ManagedRuntime.make(lib.Memcached.layerClient(client).pipe(Layer.provideMerge(lib.Serializer.bytes)))
+  const runtime = ManagedRuntime.make(cacheOverClient(lib, client).pipe(Layer.provideMerge(lib.Serializer.bytes)))
   const cache = await runtime.runPromise(lib.Cache)
   const facade = new lib.MemcachedCache({ client, serializer: "bytes" })
   const run = (work: string, millis: number) =>

@@ -214,7 +214,7 @@ const runBench = async (options: Options) => {
         ...(noisy ? [`> ${noisy.trim()}`, ""] : []),
         ...(tuned ? [`> ${tuned.trim()}`, ""] : []),
         "- **memjs**: raw memjs, promise API (`Client.create(addr, { logger, retries: 1 })`).",
-        `- **Cache**: the \`Cache\` service (\`Memcached.layer({ servers })\` + \`Serializer.${options.serializer}\`${
+        `- **Cache**: the \`Cache\` service (\`Cache.layerMemcached({ servers })\` + \`Serializer.${options.serializer}\`${
           options.serializer === "bytes" ? ": Buffers back, as raw memjs gives" : ""
         }); the whole workload runs ` +
         "inside Effect as N fibers, each running one operation after another (as the memjs side runs N async loops).",

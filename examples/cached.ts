@@ -7,10 +7,10 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Option } from "effect"
-import { Cache, Memcached, MemcachedCache, MemcachedTest, Serializer } from "../src/index.js"
+import { Cache, MemcachedCache, MemcachedTest, Serializer } from "../src/index.js"
 
 const servers = process.env.MEMCACHED_SERVERS
-const layer = servers ? Memcached.layer({ servers }).pipe(Layer.provideMerge(Serializer.structured)) : MemcachedTest
+const layer = servers ? Cache.layerMemcached({ servers }).pipe(Layer.provide(Serializer.structured)) : MemcachedTest
 
 let lookups = 0
 /** A slow lookup that we would rather not repeat. */

@@ -9,11 +9,11 @@ import { Persistence } from "@effect/experimental"
 import { KeyValueStore } from "@effect/platform"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Exit, Layer, Option, PrimaryKey, Schema } from "effect"
-import { Memcached, MemcachedTest, Serializer } from "../src/index.js"
+import { Memcached, MemcachedTest } from "../src/index.js"
 import { layerKeyValueStore } from "../src/KeyValueStore.js"
 
 const servers = process.env.MEMCACHED_SERVERS
-const memcached = servers ? Memcached.layer({ servers }).pipe(Layer.provide(Serializer.structured)) : MemcachedTest
+const memcached = servers ? Memcached.layer({ servers }) : MemcachedTest
 
 // A namespace makes `clear` work (a version bump); values are stored raw with flags 0 and never expire by default.
 const KeyValueStoreLive = layerKeyValueStore({ namespace: "example-kv" }).pipe(Layer.provide(memcached))

@@ -19,7 +19,7 @@ const PROCESSES = 6
 const processes: Effect.Effect<ReadonlyArray<CacheService>, unknown, Scope.Scope> = servers
   ? Effect.forEach(Array.from({ length: PROCESSES }), () =>
     Effect.map(
-      Layer.build(Memcached.layer({ servers }).pipe(Layer.provideMerge(Serializer.structured))),
+      Layer.build(Cache.layerMemcached({ servers }).pipe(Layer.provide(Serializer.structured))),
       (context) => Context.get(context, Cache)
     ))
   : Effect.gen(function*() {

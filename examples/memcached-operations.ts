@@ -6,11 +6,11 @@
  *   MEMCACHED_SERVERS=127.0.0.1:11211 npx tsx examples/memcached-operations.ts
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer, Option } from "effect"
-import { Memcached, MemcachedTest, Serializer } from "../src/index.js"
+import { Console, Effect, Option } from "effect"
+import { Memcached, MemcachedTest } from "../src/index.js"
 
 const servers = process.env.MEMCACHED_SERVERS
-const layer = servers ? Memcached.layer({ servers }).pipe(Layer.provideMerge(Serializer.raw)) : MemcachedTest
+const layer = servers ? Memcached.layer({ servers }) : MemcachedTest
 
 const text = (item: Option.Option<{ readonly value: Uint8Array }>) =>
   Option.match(item, { onNone: () => "(missing)", onSome: ({ value }) => Buffer.from(value).toString("utf8") })

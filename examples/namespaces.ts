@@ -10,7 +10,7 @@ import { Console, Effect, Layer, Option } from "effect"
 import { Cache, Memcached, MemcachedCache, MemcachedTest, Serializer } from "../src/index.js"
 
 const servers = process.env.MEMCACHED_SERVERS
-const layer = servers ? Memcached.layer({ servers }).pipe(Layer.provideMerge(Serializer.structured)) : MemcachedTest
+const layer = servers ? Cache.layerMemcached({ servers }).pipe(Layer.provide(Serializer.structured)) : MemcachedTest
 
 const program = Effect.gen(function*() {
   const cache = yield* Cache

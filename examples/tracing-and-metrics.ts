@@ -8,14 +8,14 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Metric, Tracer } from "effect"
-import { Cache, CacheMetrics, Memcached, Serializer, type StoreOptions } from "../src/index.js"
+import { Cache, CacheMetrics, type LayerOptions, Serializer } from "../src/index.js"
 
 const servers = process.env.MEMCACHED_SERVERS
-const observability: StoreOptions = {
+const observability: LayerOptions = {
   spanAttributes: { "peer.service": "example" }, // added to every span
   spanKeys: true // keys in spans (off by default: keys can carry personal data); values never are
 }
-const layer = (servers ? Memcached.layer({ servers, ...observability }) : Memcached.layerMemory(observability)).pipe(
+const layer = (servers ? Cache.layerMemcached({ servers, ...observability }) : Cache.layerMemory(observability)).pipe(
   Layer.provideMerge(Serializer.structured)
 )
 

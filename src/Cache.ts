@@ -1,32 +1,38 @@
 /**
- * The `Cache` service: values in, values out, over the bytes-level `Memcached` service and a `Serializer`.
+ * The `Cache` service: values in, values out, over the bytes-level `Memcached` service and a `Serializer`. This module
+ * composes `Cache` over them (`Cache.layer`, `Cache.layerMemcached`, `Cache.layerMemory`); `Memcached` never names
+ * `Cache`.
  *
  * @since 1.0.0
  */
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
 import type { LazyArg } from "effect/Function"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
+import type * as Schema from "effect/Schema"
 import { CacheNotFound } from "./errors/CacheNotFound.js"
 import type { CacheError } from "./errors/index.js"
 import { InvalidArgument } from "./errors/InvalidArgument.js"
 import type { InvalidKey } from "./errors/InvalidKey.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
-import { SerializationError } from "./errors/SerializationError.js"
-import { argsKey } from "./internal/argsKey.js"
+import type { SerializationError } from "./errors/SerializationError.js"
+import { argsKey } from "./internal/cache/argsKey.js"
+import type { Codec } from "./internal/cache/codec.js"
+import { flatMapNow, identity, makeItemCodec, mapNow, schemaCodec } from "./internal/cache/codec.js"
+import { leased, leaseOf } from "./internal/cache/lease.js"
+import { namespaced } from "./internal/cache/namespace.js"
+import { makeSingleFlight } from "./internal/cache/singleFlight.js"
 import { notAStringKey } from "./internal/keys.js"
-import type { CacheStore } from "./internal/namespace.js"
-import { namespaceStore } from "./internal/namespace.js"
-import { EncodedRecord, ItemRecord, WriteRecord } from "./internal/records.js"
+import type { MemcachedView } from "./internal/memcachedService.js"
+import { WriteRecord } from "./internal/records.js"
 import { decodeWithUnits } from "./internal/ttl.js"
-import type { DurationWithUnits, Item, Ttl } from "./Memcached.js"
-import type { Encoded, SerializerService } from "./Serializer.js"
+import type { DurationWithUnits, Item, LayerOptions, MemcachedOptions, Ttl } from "./Memcached.js"
+import { Memcached } from "./Memcached.js"
+import type { SerializerService } from "./Serializer.js"
+import { Serializer } from "./Serializer.js"
 
 /**
  * Options of writes. `ttl` left out means the layer's `defaultTtl` (300 seconds unless configured); `null` never
@@ -199,85 +205,24 @@ export interface NamespacedCache extends CacheService {
   readonly clear: Effect.Effect<void, InvalidKey | MemcachedError>
 }
 
-interface Codec<A> {
-  readonly encode: (key: string, value: A) => Effect.Effect<unknown, SerializationError>
-  readonly decode: (key: string, value: unknown) => Effect.Effect<A, SerializationError>
-}
-
-const identity: Codec<unknown> = {
-  encode: (_, value) => Effect.succeed(value),
-  decode: (_, value) => Effect.succeed(value)
-}
-
-const schemaCodec = <A, I>(schema: Schema.Schema<A, I, never>): Codec<A> => {
-  const encode = Schema.encode(schema)
-  const decode = Schema.decodeUnknown(schema)
-  return {
-    encode: (key, value) =>
-      Effect.mapError(encode(value), (cause) => new SerializationError({ key, direction: "encode", cause })),
-    decode: (key, value) =>
-      Effect.mapError(decode(value), (cause) => new SerializationError({ key, direction: "decode", cause }))
-  }
-}
-
 /**
- * Builds the cache over a bytes-level store (a `MemcachedService`, or any object with the members `CacheStore` lists)
- * and a serializer. The layers in `Memcached` call this for you.
+ * Builds the cache over a `MemcachedView` (`Memcached`, or a namespace of it) and a serializer. `Cache.layer` calls
+ * this for you.
  *
  * @since 1.0.0
  * @category constructors
  */
-export const make = (memcached: CacheStore, serializer: SerializerService): Effect.Effect<CacheService> =>
+export const make = (memcached: MemcachedView, serializer: SerializerService): Effect.Effect<CacheService> =>
   Effect.sync(() => makeCache(memcached, serializer))
 
 export type {
   /**
-   * The part of `MemcachedService` that a cache needs.
+   * The part of `MemcachedService` that a cache reads and writes through: `Memcached` itself, or a namespace of it.
    *
    * @since 1.0.0
    * @category models
    */
-  CacheStore
-}
-
-interface Lease {
-  readonly ttl: Duration.Duration
-  readonly wait: number
-  readonly poll: Duration.Duration
-}
-
-/** One of the lease's durations, or what is wrong with it. */
-const leaseDuration = (
-  key: string,
-  name: "ttl" | "wait" | "poll",
-  input: unknown,
-  fallback: Duration.DurationInput,
-  allowZero: boolean
-): Either.Either<Duration.Duration, InvalidArgument> => {
-  const invalid = (reason: string) => new InvalidArgument({ argument: `lease.${name}`, reason, key })
-  if (input === undefined) return Either.right(Duration.decode(fallback))
-  return Either.flatMap(Either.mapLeft(decodeWithUnits(input), invalid), (duration) => {
-    const millis = Duration.toMillis(duration)
-    return Number.isFinite(millis) && (allowZero || millis > 0)
-      ? Either.right(duration)
-      : Either.left(invalid(`must be a ${allowZero ? "" : "positive, "}finite duration`))
-  })
-}
-
-const noLease = Either.right(undefined)
-
-/** The lease of a `getOrSet` (`undefined`: none), or `InvalidArgument` for options it cannot use. */
-const leaseOf = (key: string, lease: unknown): Either.Either<Lease | undefined, InvalidArgument> => {
-  if (lease === undefined || lease === false) return noLease
-  if (lease !== true && (typeof lease !== "object" || lease === null)) {
-    return Either.left(new InvalidArgument({ argument: "lease", reason: "must be true, false or LeaseOptions", key }))
-  }
-  const options: LeaseOptions = lease === true ? {} : lease
-  return Either.all({
-    ttl: leaseDuration(key, "ttl", options.ttl, "5 seconds", false),
-    wait: Either.map(leaseDuration(key, "wait", options.wait, "2 seconds", true), Duration.toMillis),
-    poll: leaseDuration(key, "poll", options.poll, "50 millis", false)
-  })
+  MemcachedView
 }
 
 /** A `ttl` option that is not `null` or a duration with its unit, checked before anything runs. */
@@ -287,104 +232,30 @@ const badTtl = (key: string, ttl: unknown): InvalidArgument | undefined => {
   return Either.isLeft(decoded) ? new InvalidArgument({ argument: "ttl", reason: decoded.left, key }) : undefined
 }
 
-const LEASE_VALUE = new TextEncoder().encode("1")
-
 const keyOf = <Args extends ReadonlyArray<unknown>>(key: CachedOptions<Args>["key"], args: Args): string =>
   typeof key === "function" ? key(...args) : argsKey(key, args)
 
-/** The Effect itself when it is already a success (`Effect.succeed` gives an `Exit`): its value needs no fiber. */
-const successOf = <A, E>(effect: Effect.Effect<A, E>): Exit.Success<A, E> | undefined =>
-  Exit.isExit(effect) && Exit.isSuccess(effect) ? effect as unknown as Exit.Success<A, E> : undefined
-
-/** `Effect.map`, applied at once to an Effect that is already a success. */
-const mapNow = <A, B, E>(effect: Effect.Effect<A, E>, f: (a: A) => B): Effect.Effect<B, E> => {
-  const success = successOf(effect)
-  return success ? Effect.succeed(f(success.value)) : Effect.map(effect, f)
-}
-
-/** `Effect.flatMap`, applied at once to an Effect that is already a success. */
-const flatMapNow = <A, B, E, E2, R>(
-  effect: Effect.Effect<A, E>,
-  f: (a: A) => Effect.Effect<B, E2, R>
-): Effect.Effect<B, E | E2, R> => {
-  const success = successOf(effect)
-  return success ? f(success.value) : Effect.flatMap(effect, f)
-}
-
-const makeCache = (store: CacheStore, serializer: SerializerService): CacheService => {
-  // A serializer of your own that throws instead of failing gives a `SerializationError` too, never a throw.
-  const serialize = (key: string, value: unknown): Effect.Effect<Encoded, SerializationError> => {
-    try {
-      return serializer.encode(key, value)
-    } catch (cause) {
-      return Effect.fail(new SerializationError({ key, direction: "encode", cause }))
-    }
-  }
-  const deserialize = (key: string, encoded: Encoded): Effect.Effect<unknown, SerializationError> => {
-    try {
-      return serializer.decode(key, encoded)
-    } catch (cause) {
-      return Effect.fail(new SerializationError({ key, direction: "decode", cause }))
-    }
-  }
-  const flights = new Map<string, Deferred.Deferred<unknown, unknown>>()
-  const namespaces = new Map<CacheStore, NamespacedCache>()
+const makeCache = (memcached: MemcachedView, serializer: SerializerService): CacheService => {
+  const flights = makeSingleFlight<string>()
+  const namespaces = new Map<MemcachedView, NamespacedCache>()
 
   const view = <A>(codec: Codec<A>): TypedCache<A> => {
-    // The untyped view skips the identity codec, and a serializer that answers at once (its Effect is an `Exit`)
-    // is used without a step of the fiber: one step fewer on every read and write.
-    const decodeItem = (key: string, item: Item): Effect.Effect<A, SerializationError> => {
-      const decoded = deserialize(key, new EncodedRecord(item.value, item.flags))
-      return codec === identity
-        ? decoded as Effect.Effect<A, SerializationError>
-        : Effect.flatMap(decoded, (value) => codec.decode(key, value))
-    }
-    /**
-     * Decodes items in order and fails as the first that does not decode. A value the serializer decoded at once (a
-     * success `Exit`, as the built-in serializers give) costs no step of the fiber; any other Effect is run in turn.
-     */
-    const decodeAll = (items: ReadonlyMap<string, Item>): Effect.Effect<ReadonlyMap<string, A>, SerializationError> => {
-      const decoded = new Map<string, A>()
-      const pending = items.entries()
-      const rest = (): Effect.Effect<ReadonlyMap<string, A>, SerializationError> => {
-        for (let next = pending.next(); !next.done; next = pending.next()) {
-          const [key, item] = next.value
-          const result = decodeItem(key, item)
-          const success = successOf(result)
-          if (!success) {
-            return Effect.flatMap(result, (value) => {
-              decoded.set(key, value)
-              return rest()
-            })
-          }
-          decoded.set(key, success.value)
-        }
-        return Effect.succeed(decoded)
-      }
-      return rest()
-    }
-    const encode = (key: string, value: A): Effect.Effect<Encoded, SerializationError> =>
-      codec === identity
-        ? serialize(key, value)
-        : Effect.flatMap(codec.encode(key, value), (encoded) => serialize(key, encoded))
-    const toItem = ({ bytes, flags }: Encoded): Item => new ItemRecord(bytes, flags)
-    const encodeItem = (key: string, value: A): Effect.Effect<Item, SerializationError> =>
-      mapNow(encode(key, value), toItem)
+    const items = makeItemCodec(serializer, codec)
     const decodeSome = (key: string, item: Item): Effect.Effect<Option.Option<A>, SerializationError> =>
-      mapNow(decodeItem(key, item), Option.some)
+      mapNow(items.decode(key, item), Option.some)
 
     const get = (key: string) =>
       Effect.flatMap(
-        store.get(key),
+        memcached.get(key),
         (found) => Option.isNone(found) ? Effect.succeedNone : decodeSome(key, found.value)
       )
 
     /** The value at `key`, decoded, or `onMiss()` when there is none: one step, with no `Option` in between. */
     const getOr = <B, E>(key: string, onMiss: () => Effect.Effect<B, E>): Effect.Effect<A | B, E | CacheError> =>
       Effect.flatMap(
-        store.get(key),
+        memcached.get(key),
         (found): Effect.Effect<A | B, E | SerializationError> =>
-          Option.isNone(found) ? onMiss() : decodeItem(key, found.value)
+          Option.isNone(found) ? onMiss() : items.decode(key, found.value)
       )
 
     const getOrFail = (key: string): Effect.Effect<A, CacheNotFound | CacheError> =>
@@ -396,8 +267,8 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
      */
     const set = (key: string, value: A, options?: SetOptions): Effect.Effect<void, CacheError> =>
       typeof key !== "string" ? Effect.fail(notAStringKey(key)) : flatMapNow(
-        encode(key, value),
-        (encoded) => store.set(key, encoded.bytes, new WriteRecord(encoded.flags, options?.ttl))
+        items.encode(key, value),
+        (item) => memcached.set(key, item.value, new WriteRecord(item.flags, options?.ttl))
       )
 
     /** Its options are checked before the key is read, so a bad one fails on a hit too. */
@@ -417,67 +288,16 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
           onSome: (value) => Effect.succeed(value),
           onNone: () => {
             const computeAndStore = Effect.tap(compute, (value) => set(key, value, options))
-            return singleFlight(key, lease.right ? leased(key, computeAndStore, lease.right) : computeAndStore)
+            return flights(
+              key,
+              lease.right
+                ? leased({ memcached, key, lease: lease.right, get, decode: items.decode, computeAndStore })
+                : computeAndStore
+            )
           }
         })
       )
     }
-
-    /**
-     * The cross-process lease: `add` decides who computes. The holder looks once more (a holder that just finished
-     * may have released the lease between our miss and our `add`), computes, stores, and releases. The others poll
-     * the value and the lease together; a lease gone without a value (its holder failed) is taken again, and after
-     * `wait` they compute themselves. A lease key over the key limit means no lease.
-     */
-    const leased = <E, R>(key: string, computeAndStore: Effect.Effect<A, E | CacheError, R>, lease: Lease) => {
-      const leaseKey = `${key}:lease`
-      const acquire: Effect.Effect<boolean | "unleased", CacheError> = store.add(leaseKey, LEASE_VALUE, {
-        ttl: lease.ttl
-      }).pipe(Effect.catchTag("InvalidKey", () => Effect.succeed("unleased" as const)))
-      const asHolder = Effect.flatMap(
-        get(key),
-        Option.match({
-          onSome: (value) => Effect.succeed(value),
-          onNone: () => computeAndStore
-        })
-      ).pipe(Effect.ensuring(Effect.ignore(store.delete(leaseKey))))
-      const waitFor = (deadline: number): Effect.Effect<A, E | CacheError, R> =>
-        Effect.flatMap(Effect.zipRight(Effect.sleep(lease.poll), store.getMany([key, leaseKey])), (found) => {
-          const item = found.get(key)
-          if (item) return decodeItem(key, item)
-          const retry = Effect.flatMap(
-            Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMillis())),
-            (now): Effect.Effect<A, E | CacheError, R> => now >= deadline ? computeAndStore : waitFor(deadline)
-          )
-          if (found.has(leaseKey)) return retry
-          return Effect.flatMap(acquire, (won) => won === false ? retry : won === true ? asHolder : computeAndStore)
-        })
-      return Effect.flatMap(acquire, (won): Effect.Effect<A, E | CacheError, R> => {
-        if (won === "unleased") return computeAndStore
-        if (won) return asHolder
-        return Effect.flatMap(
-          Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMillis())),
-          (now) => waitFor(now + lease.wait)
-        )
-      })
-    }
-
-    const singleFlight = <E, R>(key: string, leader: Effect.Effect<A, E | CacheError, R>) =>
-      Effect.suspend((): Effect.Effect<A, E | CacheError, R> => {
-        const running = flights.get(key)
-        if (running) {
-          return Effect.flatMap(Deferred.await(running).pipe(Effect.exit), (exit) =>
-            Exit.isInterrupted(exit)
-              ? singleFlight(key, leader)
-              : (exit as Exit.Exit<A, E | CacheError>))
-        }
-        const deferred = Deferred.unsafeMake<unknown, unknown>(FiberId.none)
-        flights.set(key, deferred)
-        return leader.pipe(Effect.onExit((exit) => {
-          flights.delete(key)
-          return Deferred.done(deferred, exit)
-        }))
-      })
 
     const cached = <Args extends ReadonlyArray<unknown>, E, R>(
       fn: (...args: Args) => Effect.Effect<A, E, R>,
@@ -491,28 +311,28 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
       getOrElse: (key, orElse) => getOr(key, () => Effect.succeed(orElse())),
       getOrFail,
       set,
-      remove: (...keys) => Effect.map(store.deleteMany(keys), (existed) => existed === new Set(keys).size),
+      remove: (...keys) => Effect.map(memcached.deleteMany(keys), (existed) => existed === new Set(keys).size),
       updateTimeout: (key, ttl) =>
         Effect.flatMap(
-          store.getAndTouch(key, ttl),
+          memcached.getAndTouch(key, ttl),
           Option.match({
             onNone: (): Effect.Effect<A, CacheNotFound | SerializationError> => Effect.fail(new CacheNotFound({ key })),
-            onSome: (item) => decodeItem(key, item)
+            onSome: (item) => items.decode(key, item)
           })
         ),
       getOrSet,
       cached,
-      has: (key) => Effect.map(store.get(key), Option.isSome),
-      getMany: (keys) => Effect.flatMap(store.getMany(keys), decodeAll),
+      has: (key) => Effect.map(memcached.get(key), Option.isSome),
+      getMany: (keys) => Effect.flatMap(memcached.getMany(keys), items.decodeAll),
       setMany: (entries, options) =>
         Effect.flatMap(
           Effect.forEach(entries, ([key, value]): Effect.Effect<readonly [string, Item], CacheError> =>
             typeof key !== "string"
               ? Effect.fail(notAStringKey(key))
-              : Effect.map(encodeItem(key, value), (item) =>
+              : Effect.map(items.encode(key, value), (item) =>
                 [key, item] as const)),
-          (items) =>
-            store.setMany(items, options)
+          (entries) =>
+            memcached.setMany(entries, options)
         )
     }
   }
@@ -524,7 +344,7 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
     cached: untyped.cached as CacheService["cached"],
     typed: (schema) => view(schemaCodec(schema)),
     namespace: (name, options) => {
-      const inner = namespaceStore(store, name, options?.versionTtl)
+      const inner = namespaced(memcached, name, options?.versionTtl)
       let found = namespaces.get(inner)
       if (!found) {
         found = { ...makeCache(inner, serializer), name, clear: inner.clear }
@@ -544,6 +364,41 @@ const makeCache = (store: CacheStore, serializer: SerializerService): CacheServi
 export class Cache extends Context.Tag("effect-memcached/Cache")<Cache, CacheService>() {
   /** @since 1.0.0 */
   static readonly make = make
+
+  /**
+   * The cache over the `Memcached` and the `Serializer` in context.
+   *
+   * @since 1.0.0
+   * @category layers
+   */
+  static readonly layer: Layer.Layer<Cache, never, Memcached | Serializer> = Layer.effect(
+    Cache,
+    Effect.flatMap(Effect.all([Memcached, Serializer]), ([memcached, serializer]) => make(memcached, serializer))
+  )
+
+  /**
+   * `Cache.layer` over `Memcached.layer(options)`, in one line: provides both `Cache` and `Memcached`, and needs a
+   * `Serializer`. A bad option fails the layer with a `ConfigError` naming it.
+   *
+   * @since 1.0.0
+   * @category layers
+   */
+  static readonly layerMemcached = (
+    options?: MemcachedOptions
+  ): Layer.Layer<Cache | Memcached, MemcachedError | ConfigError.ConfigError, Serializer> =>
+    Layer.provideMerge(Cache.layer, Memcached.layer(options))
+
+  /**
+   * `Cache.layer` over the in-memory fake, `Memcached.layerMemory(options)`: provides both `Cache` and `Memcached`, and
+   * needs a `Serializer`. Each build starts empty.
+   *
+   * @since 1.0.0
+   * @category layers
+   */
+  static readonly layerMemory = (
+    options?: LayerOptions
+  ): Layer.Layer<Cache | Memcached, ConfigError.ConfigError, Serializer> =>
+    Layer.provideMerge(Cache.layer, Memcached.layerMemory(options))
   /** @since 1.0.0 @category accessors */
   static readonly get = (key: string) => Effect.flatMap(Cache, (cache) => cache.get(key))
   /** @since 1.0.0 @category accessors */

@@ -10,8 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { MemcachedFailure } from "./errors/index.js"
-import type { CacheStore } from "./internal/namespace.js"
-import { namespaceStore } from "./internal/namespace.js"
+import { namespaced } from "./internal/cache/namespace.js"
+import type { MemcachedView } from "./internal/memcachedService.js"
 import type { DurationWithUnits, Ttl } from "./Memcached.js"
 import { Memcached } from "./Memcached.js"
 
@@ -110,12 +110,12 @@ export const makeKeyValueStore = (
   Effect.map(Memcached, (memcached) => {
     const namespace = options.namespace === undefined
       ? undefined
-      : namespaceStore(memcached, options.namespace, options.versionTtl)
-    const store: CacheStore = namespace ?? memcached
+      : namespaced(memcached, options.namespace, options.versionTtl)
+    const view: MemcachedView = namespace ?? memcached
     const writeOptions = { ttl: options.ttl === undefined ? null : options.ttl, flags: 0 }
     const read = (method: string, key: string) =>
       Effect.mapError(
-        Effect.map(store.get(key), Option.map((item) => item.value)),
+        Effect.map(view.get(key), Option.map((item) => item.value)),
         toPlatformError(method, key)
       )
     return KeyValueStore.make({
@@ -123,10 +123,10 @@ export const makeKeyValueStore = (
       getUint8Array: (key) => Effect.map(read("getUint8Array", key), Option.map(plainBytes)),
       set: (key, value) =>
         Effect.mapError(
-          store.set(key, typeof value === "string" ? encoder.encode(value) : value, writeOptions),
+          view.set(key, typeof value === "string" ? encoder.encode(value) : value, writeOptions),
           toPlatformError("set", key)
         ),
-      remove: (key) => Effect.mapError(Effect.asVoid(store.delete(key)), toPlatformError("remove", key)),
+      remove: (key) => Effect.mapError(Effect.asVoid(view.delete(key)), toPlatformError("remove", key)),
       has: (key) => Effect.map(read("has", key), Option.isSome),
       clear: namespace
         ? Effect.mapError(namespace.clear, toPlatformError("clear", undefined))

@@ -1,400 +1,146 @@
 /**
  * The bytes-level memcached service and its layers: real servers through a scoped memjs client, a client you bring,
- * or the in-memory fake. Every layer also provides `Cache`, built over the `Serializer` in context.
+ * or the in-memory fake. The layers provide `Memcached` only; `Cache` composes itself over them (`Cache.layer`,
+ * `Cache.layerMemcached`, `Cache.layerMemory`).
  *
  * @since 1.0.0
  */
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import type * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
-import type * as Schedule from "effect/Schedule"
-import * as Memjs from "memjs"
-import { Cache } from "./Cache.js"
-import type { InvalidArgument } from "./errors/InvalidArgument.js"
-import type { InvalidKey } from "./errors/InvalidKey.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
-import type { ValueTooLarge } from "./errors/ValueTooLarge.js"
 import { makeCheckedService } from "./internal/checkedService.js"
-import type { MemjsClient, MemjsServer } from "./internal/connection.js"
-import { memjsServerOptions } from "./internal/connection.js"
-import { makeMemjsStore } from "./internal/memjsStore.js"
-import { makeMemoryStore } from "./internal/memoryStore.js"
-import type { BadOption, CheckedConnectionOptions, CheckedStoreOptions } from "./internal/options.js"
-import { checkConnectionOptions, checkServers, checkStoreOptions } from "./internal/options.js"
-import type { Placement } from "./internal/placement.js"
-import { fromLocate, ketama, modulo } from "./internal/placement.js"
-import type { ServerAddress } from "./internal/servers.js"
-import type { Store } from "./internal/store.js"
-import type { ObservabilityOptions } from "./Observability.js"
-import { Serializer } from "./Serializer.js"
+import type { MemcachedService } from "./internal/memcachedService.js"
+import { openBroughtClient, openClient } from "./internal/memjsClient.js"
+import { makeMemoryBackend } from "./internal/memoryBackend.js"
+import type {
+  BadOption,
+  ClientLayerOptions,
+  LayerOptions,
+  MemcachedOptions,
+  MemjsClientLike
+} from "./internal/options.js"
+import { checkConnectionOptions, checkLayerOptions, checkServers } from "./internal/options.js"
 
-/**
- * A stored value as bytes, with memcached's 32-bit item flags.
- *
- * @since 1.0.0
- * @category models
- */
-export interface Item {
-  readonly value: Uint8Array
-  readonly flags: number
-}
-
-/**
- * A stored value with the CAS token of its current version.
- *
- * @since 1.0.0
- * @category models
- */
-export interface CasItem extends Item {
-  readonly cas: bigint
-}
-
-/**
- * A duration with its unit: `"30 seconds"`, `"5 minutes"`, `Duration.seconds(30)` or `[seconds, nanos]`. Every TTL,
- * timeout and interval of the Effect API is one. A bare number is not: Effect would read `300` as milliseconds and
- * memcached as seconds, so it is a type error, and forced through, an `InvalidArgument` (or, in a layer's options, a
- * `ConfigError`) that says how to write it.
- *
- * @since 1.0.0
- * @category models
- */
-export type DurationWithUnits = Exclude<Duration.DurationInput, number | bigint>
-
-/**
- * A TTL: a duration with its unit (rounded up to whole seconds; zero or negative expires at once) or `null` for never.
- *
- * @since 1.0.0
- * @category models
- */
-export type Ttl = DurationWithUnits | null
-
-/**
- * Per-write options. `ttl` left out means the layer's `defaultTtl`.
- *
- * @since 1.0.0
- * @category models
- */
-export interface WriteOptions {
-  readonly ttl?: Ttl | undefined
-  /** memcached's item flags. @default 0 */
-  readonly flags?: number | undefined
-}
-
-/**
- * Options of `increment` and `decrement`.
- *
- * @since 1.0.0
- * @category models
- */
-export interface CounterOptions {
-  /** Create a missing key with this value (the delta is not applied then); left out, a missing key stays missing. */
-  readonly initial?: bigint | number | undefined
-  /** The TTL of a key created from `initial`. */
-  readonly ttl?: Ttl | undefined
-}
-
-/**
- * memcached's own operations on bytes, with the key, TTL and size rules applied before anything is sent.
- *
- * @since 1.0.0
- * @category models
- */
-export interface MemcachedService {
-  /** Reads one key; a miss or an expired item is `Option.none()`. */
-  readonly get: (key: string) => Effect.Effect<Option.Option<Item>, InvalidKey | MemcachedError>
-  /** Reads many keys in one pipelined batch per server; the map holds hits only. */
-  readonly getMany: (keys: Iterable<string>) => Effect.Effect<ReadonlyMap<string, Item>, InvalidKey | MemcachedError>
-  /** Stores a value. */
-  readonly set: (
-    key: string,
-    value: Uint8Array,
-    options?: WriteOptions
-  ) => Effect.Effect<void, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError>
-  /** Stores many values in one pipelined batch per server. */
-  readonly setMany: (
-    entries: Iterable<readonly [string, Item]>,
-    options?: { readonly ttl?: Ttl | undefined }
-  ) => Effect.Effect<void, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError>
-  /** Stores only if the key is absent; `false` if it was there. */
-  readonly add: (
-    key: string,
-    value: Uint8Array,
-    options?: WriteOptions
-  ) => Effect.Effect<boolean, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError>
-  /** Stores only if the key is present; `false` if it was not. */
-  readonly replace: (
-    key: string,
-    value: Uint8Array,
-    options?: WriteOptions
-  ) => Effect.Effect<boolean, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError>
-  /** Deletes a key; `false` if it did not exist. */
-  readonly delete: (key: string) => Effect.Effect<boolean, InvalidKey | MemcachedError>
-  /** Deletes many keys in one pipelined batch per server; returns how many of the (distinct) keys existed. */
-  readonly deleteMany: (keys: Iterable<string>) => Effect.Effect<number, InvalidKey | MemcachedError>
-  /** Gives a key a new TTL from now; `false` if it did not exist. */
-  readonly touch: (key: string, ttl?: Ttl) => Effect.Effect<boolean, InvalidKey | InvalidArgument | MemcachedError>
-  /** Reads a key and gives it a new TTL from now, in one round trip (memcached's get-and-touch). */
-  readonly getAndTouch: (
-    key: string,
-    ttl?: Ttl
-  ) => Effect.Effect<Option.Option<Item>, InvalidKey | InvalidArgument | MemcachedError>
-  /** Adds to a decimal counter (wrapping at 2^64), exact at any size; `none` if missing and no `initial`. */
-  readonly increment: (
-    key: string,
-    delta?: bigint | number,
-    options?: CounterOptions
-  ) => Effect.Effect<Option.Option<bigint>, InvalidKey | InvalidArgument | MemcachedError>
-  /** Subtracts from a decimal counter, stopping at 0; `none` if missing and no `initial`. */
-  readonly decrement: (
-    key: string,
-    delta?: bigint | number,
-    options?: CounterOptions
-  ) => Effect.Effect<Option.Option<bigint>, InvalidKey | InvalidArgument | MemcachedError>
-  /** Adds bytes after an existing value; `false` if the key is missing or the result would not fit. Never retried. */
-  readonly append: (
-    key: string,
-    value: Uint8Array
-  ) => Effect.Effect<boolean, InvalidKey | ValueTooLarge | MemcachedError>
+export type {
   /**
-   * Adds bytes before an existing value (memjs's own `prepend` appends); `false` if the key is missing or the result
-   * would not fit. Never retried.
+   * An item with the CAS token of its current version.
+   *
+   * @since 1.0.0
+   * @category models
    */
-  readonly prepend: (
-    key: string,
-    value: Uint8Array
-  ) => Effect.Effect<boolean, InvalidKey | ValueTooLarge | MemcachedError>
-  /** Reads a key with its CAS token (memcached's `gets`), for `compareAndSet`. */
-  readonly getWithCas: (key: string) => Effect.Effect<Option.Option<CasItem>, InvalidKey | MemcachedError>
-  /** Stores only if the item still has the CAS token `cas`; `false` if it changed or is gone. Never retried. */
-  readonly compareAndSet: (
-    key: string,
-    value: Uint8Array,
-    cas: bigint,
-    options?: WriteOptions
-  ) => Effect.Effect<boolean, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError>
+  CasItem,
   /**
-   * Read-modify-write without lost updates: reads the item with its CAS token, stores `f(current)`, and starts over
-   * when another writer got there first (up to `attempts` times, then fails with `MemcachedError` `Protocol`).
-   * `f` gets `Option.none()` for a missing key, which is then created with `add`. Returns what was stored.
+   * A value as bytes, with memcached's 32-bit item flags: what `Memcached` reads and writes, and what a `Serializer`
+   * makes of a value.
+   *
+   * @since 1.0.0
+   * @category models
    */
-  readonly update: (
-    key: string,
-    f: (current: Option.Option<Item>) => Item,
-    options?: WriteOptions & { readonly attempts?: number | undefined }
-  ) => Effect.Effect<Item, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError>
-  /** Each server's statistics (memcached's `stats`), by `host:port`. */
-  readonly stats: Effect.Effect<ReadonlyMap<string, Readonly<Record<string, string>>>, MemcachedError>
-  /** Drops every item on every server (all keys, not only this prefix's). */
-  readonly flush: Effect.Effect<void, MemcachedError>
-  /** Asks every server for its version (keyed by `host:port`); fails if one does not answer. */
-  readonly version: Effect.Effect<ReadonlyMap<string, string>, MemcachedError>
-}
-
-/**
- * Rules every store applies, and its spans and metrics (`ObservabilityOptions`).
- *
- * @since 1.0.0
- * @category models
- */
-export interface StoreOptions extends ObservabilityOptions {
-  /** TTL of writes that give none: positive, or `null` for never. @default "300 seconds" */
-  readonly defaultTtl?: Ttl | undefined
-  /** Prepended to every key; the 250-byte limit counts it. @default "" */
-  readonly keyPrefix?: string | undefined
-  /** Store keys over 250 bytes as `prefix + "#" + sha256(key)` instead of failing with `InvalidKey`. @default false */
-  readonly hashLongKeys?: boolean | undefined
-  /** memcached's item size limit (`-I`), key and per-item overhead included. @default 1048576 */
-  readonly maxItemSize?: number | undefined
+  Item
+} from "./internal/backend.js"
+export type {
   /**
-   * How operations that may safely be sent twice (get, getMany, set, setMany, delete, deleteMany, touch,
-   * getAndTouch, flush) are retried after an `Unavailable` or `Timeout` error; it sees each error. `increment`,
-   * `decrement`, `add` and `replace` are never retried. Each attempt has its own `timeout`.
-   * @default once more, at once, after `Unavailable` only
+   * Options of `increment` and `decrement`.
+   *
+   * @since 1.0.0
+   * @category models
    */
-  readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
-}
-
-/**
- * A server in a pool: `host`, `port` (11211 when left out) and `weight`, its share of the keys relative to the other
- * servers' weights (1 when left out).
- *
- * @since 1.0.0
- * @category models
- */
-export interface ServerSpec {
-  readonly host: string
-  readonly port?: number | undefined
-  readonly weight?: number | undefined
-}
-
-/**
- * Where each key lives in a pool: `"ketama"` (libmemcached's weighted ketama, MD5; pylibmc with `ketama_weighted`),
- * `"ketama-hashring"` (the `memcached` npm package), `"modulo"` (memjs's `hash % n`, not consistent), or your own
- * function from the servers to a key's server index.
- *
- * @since 1.0.0
- * @category models
- */
-export type PlacementOption =
-  | "ketama"
-  | "ketama-hashring"
-  | "modulo"
-  | ((servers: ReadonlyArray<Required<ServerSpec>>) => (key: string) => number)
-
-/**
- * How a pool of servers is run.
- *
- * @since 1.0.0
- * @category models
- */
-export interface PoolOptions {
-  /** Where each key lives; keys are placed by their prefixed form. @default "ketama" */
-  readonly placement?: PlacementOption | undefined
-  /** Failed connections in a row after which a server is ejected; `Infinity` never ejects. @default 3 */
-  readonly ejectAfter?: number | undefined
-  /** How long an ejected server is skipped before one request tries it again. @default "1 second" */
-  readonly ejectFor?: DurationWithUnits | undefined
+  CounterOptions,
   /**
-   * Send the keys of an ejected server to the next live server on the ring instead of failing fast with
-   * `MemcachedError` `Unavailable`. A trade-off: while the server is out, its keys live (and may be stale) elsewhere.
-   * @default false
+   * memcached's own operations on bytes, with the key, TTL and size rules applied before anything is sent.
+   *
+   * @since 1.0.0
+   * @category models
    */
-  readonly failover?: boolean | undefined
-}
-
-/**
- * Options of `Memcached.layer` (and of `MemcachedCache`).
- *
- * @since 1.0.0
- * @category models
- */
-export interface MemcachedOptions extends StoreOptions, PoolOptions {
+  MemcachedService,
   /**
-   * `"h1:11211,h2:11211:2"` (`host[:port[:weight]]`, IPv6 as `[::1]:11211`) or a list of such strings or
-   * `ServerSpec`s. @default "localhost:11211"
+   * Per-write options. `ttl` left out means the layer's `defaultTtl`.
+   *
+   * @since 1.0.0
+   * @category models
    */
-  readonly servers?: string | ReadonlyArray<string | ServerSpec> | undefined
-  /** SASL user; with `password`, turns SASL PLAIN on. memjs has no TLS: credentials travel in clear. */
-  readonly username?: string | undefined
-  /** SASL password. */
-  readonly password?: Redacted.Redacted | undefined
-  /** Deadline of each operation, connecting included. @default "1 second" */
-  readonly timeout?: DurationWithUnits | undefined
-  /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
-  readonly checkOnStart?: boolean | undefined
-}
-
-/**
- * Options of `Memcached.layerClient`.
- *
- * @since 1.0.0
- * @category models
- */
-export interface ClientLayerOptions extends StoreOptions, PoolOptions {
-  /** Close the client's sockets when the layer is released. @default false */
-  readonly closeOnRelease?: boolean | undefined
-  /** Deadline of each operation. @default "1 second" */
-  readonly timeout?: DurationWithUnits | undefined
-  /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
-  readonly checkOnStart?: boolean | undefined
-}
-
-/**
- * The `memjs.Client` that `Memcached.layerClient` runs over, written out by the members it reads so that this
- * package's types need no `@types/memjs`; any `memjs.Client` fits. Pass a real one (`memjs.Client.create(…)`): the
- * layer drives its servers' sockets.
- *
- * @since 1.0.0
- * @category models
- */
-export interface MemjsClientLike {
-  readonly servers: ReadonlyArray<{ readonly host: string; readonly port: number }>
-  readonly seq: number
-  getServer(key: string): string | number
-  incrSeq(): void
-}
-
-/** How long a released layer waits for in-flight operations before it closes the sockets. */
-const RELEASE_GRACE_MILLIS = 250
-
-const quietLogger = { log: () => {} }
+  WriteOptions
+} from "./internal/memcachedService.js"
+export type {
+  /**
+   * Options of `Memcached.layerClient`.
+   *
+   * @since 1.0.0
+   * @category models
+   */
+  ClientLayerOptions,
+  /**
+   * Options every `Memcached` layer takes: the key, TTL and size rules, retries, spans and metrics.
+   *
+   * @since 1.0.0
+   * @category models
+   */
+  LayerOptions,
+  /**
+   * Options of `Memcached.layer` (and of `MemcachedCache`).
+   *
+   * @since 1.0.0
+   * @category models
+   */
+  MemcachedOptions,
+  /**
+   * The `memjs.Client` that `Memcached.layerClient` runs over, written out by the members it reads; any
+   * `memjs.Client` fits.
+   *
+   * @since 1.0.0
+   * @category models
+   */
+  MemjsClientLike,
+  /**
+   * Where each key lives in a pool: `"ketama"`, `"ketama-hashring"`, `"modulo"`, or your own function.
+   *
+   * @since 1.0.0
+   * @category models
+   */
+  PlacementOption,
+  /**
+   * How a pool of servers is run.
+   *
+   * @since 1.0.0
+   * @category models
+   */
+  PoolOptions
+} from "./internal/options.js"
+export type {
+  /**
+   * A server in a pool: `host`, `port` (11211 when left out) and `weight` (1 when left out).
+   *
+   * @since 1.0.0
+   * @category models
+   */
+  ServerSpec
+} from "./internal/servers.js"
+export type {
+  /**
+   * A duration with its unit: `"30 seconds"`, `"5 minutes"`, `Duration.seconds(30)` or `[seconds, nanos]`; never a
+   * bare number.
+   *
+   * @since 1.0.0
+   * @category models
+   */
+  DurationWithUnits,
+  /**
+   * A TTL: a duration with its unit (rounded up to whole seconds; zero or negative expires at once) or `null` for
+   * never.
+   *
+   * @since 1.0.0
+   * @category models
+   */
+  Ttl
+} from "./internal/ttl.js"
 
 /** A bad option fails the layer with a `ConfigError` that names it. */
 const checked = <A>(result: Either.Either<A, BadOption>): Either.Either<A, ConfigError.ConfigError> =>
   Either.mapLeft(result, ({ message, option }) => ConfigError.InvalidData([option], message))
-
-const checkedService = (store: Store, options: StoreOptions, checkedOptions: CheckedStoreOptions) =>
-  Effect.sync(() => makeCheckedService(store, { ...options, defaultExpiry: checkedOptions.defaultExpiry }))
-
-const placementOf = (
-  option: PlacementOption | undefined,
-  addresses: ReadonlyArray<ServerAddress>,
-  clientPlacement: ((key: string) => number) | undefined
-): Placement => {
-  const nodes = addresses.map(({ host, port, weight }) => ({ host, port, weight }))
-  if (option === undefined && clientPlacement) return fromLocate(nodes.length, clientPlacement)
-  switch (option ?? "ketama") {
-    case "ketama":
-      return ketama(nodes)
-    case "ketama-hashring":
-      return ketama(nodes, { flavour: "hashring" })
-    case "modulo":
-      return modulo(nodes)
-    default: {
-      const locate = (option as (servers: ReadonlyArray<Required<ServerSpec>>) => (key: string) => number)(nodes)
-      return fromLocate(nodes.length, (key) => {
-        const index = locate(key)
-        return Number.isInteger(index) && index >= 0 && index < nodes.length ? index : 0
-      })
-    }
-  }
-}
-
-/**
- * Opens the store over `client`, probing when asked, and closes it (and maybe the client's sockets) on release. An
- * `owned` client (one the layer built) lets its idle sockets not hold the process.
- */
-const acquireMemjs = (
-  client: MemjsClient,
-  addresses: ReadonlyArray<ServerAddress>,
-  options: StoreOptions & PoolOptions & { readonly checkOnStart?: boolean | undefined },
-  checkedOptions: CheckedConnectionOptions,
-  closeSockets: boolean,
-  owned: boolean,
-  clientPlacement?: (key: string) => number
-) =>
-  Effect.gen(function*() {
-    const { deadMillis, deadlineMillis, ejectAfter, maxItemSize } = checkedOptions
-    const placement = placementOf(options.placement, addresses, clientPlacement)
-    const store = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        makeMemjsStore({
-          client,
-          addresses,
-          deadlineMillis,
-          maxItemSize,
-          placement,
-          ejection: { ejectAfter, deadMillis },
-          failover: options.failover ?? false,
-          unrefIdle: owned
-        })
-      ),
-      (store) =>
-        Effect.forEach(store.connections, (connection) => connection.close(RELEASE_GRACE_MILLIS, closeSockets), {
-          concurrency: "unbounded",
-          discard: true
-        })
-    )
-    const service = yield* checkedService(store, options, checkedOptions)
-    if (options.checkOnStart) yield* service.version
-    return service
-  })
 
 /**
  * The bytes-level memcached service. Most code uses `Cache`; this one is for memcached's own operations (add,
@@ -415,38 +161,15 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
    */
   static readonly layer = (
     options: MemcachedOptions = {}
-  ): Layer.Layer<Memcached | Cache, MemcachedError | ConfigError.ConfigError, Serializer> =>
-    withCache(Layer.scoped(
+  ): Layer.Layer<Memcached, MemcachedError | ConfigError.ConfigError> =>
+    Layer.scoped(
       Memcached,
       Effect.gen(function*() {
         const addresses = yield* checked(checkServers(options.servers))
         const checkedOptions = yield* checked(checkConnectionOptions(options))
-        const { deadlineMillis } = checkedOptions
-        const username = options.username || undefined
-        const password = options.password === undefined ? undefined : Redacted.value(options.password) || undefined
-        const serverOptions = memjsServerOptions(deadlineMillis)
-        const servers = addresses.map((address) => {
-          const server = new Memjs.Server(
-            address.host,
-            address.port,
-            username,
-            password,
-            serverOptions
-          ) as unknown as MemjsServer
-          // memjs falls back to MEMCACHE(IER)_USERNAME/PASSWORD when these are empty; only our options count.
-          server.username = username
-          server.password = password
-          return server
-        })
-        const client = new Memjs.Client(servers as unknown as Array<Memjs.Server>, {
-          retries: 1,
-          failover: false,
-          expires: 0,
-          logger: quietLogger
-        }) as unknown as MemjsClient
-        return yield* acquireMemjs(client, addresses, options, checkedOptions, true, true)
+        return yield* openClient(addresses, options, checkedOptions)
       })
-    ))
+    )
 
   /**
    * `Memcached.layer` with its options read from an Effect `Config`.
@@ -456,7 +179,7 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
    */
   static readonly layerConfig = (
     config: Config.Config.Wrap<MemcachedOptions>
-  ): Layer.Layer<Memcached | Cache, MemcachedError | ConfigError.ConfigError, Serializer> =>
+  ): Layer.Layer<Memcached, MemcachedError | ConfigError.ConfigError> =>
     Layer.unwrapEffect(Effect.map(Config.unwrap(config), Memcached.layer))
 
   /**
@@ -470,29 +193,14 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
   static readonly layerClient = (
     client: MemjsClientLike,
     options: ClientLayerOptions = {}
-  ): Layer.Layer<Memcached | Cache, MemcachedError | ConfigError.ConfigError, Serializer> =>
-    withCache(Layer.scoped(
+  ): Layer.Layer<Memcached, MemcachedError | ConfigError.ConfigError> =>
+    Layer.scoped(
       Memcached,
-      Effect.gen(function*() {
-        const checkedOptions = yield* checked(checkConnectionOptions(options))
-        const raw = client as unknown as MemjsClient
-        const addresses = raw.servers.map((server) => ({
-          host: server.host,
-          port: server.port,
-          weight: 1,
-          label: `${server.host}:${server.port}`
-        }))
-        return yield* acquireMemjs(
-          raw,
-          addresses,
-          options,
-          checkedOptions,
-          options.closeOnRelease ?? false,
-          false,
-          (key) => Number(raw.getServer(key))
-        )
-      })
-    ))
+      Effect.flatMap(
+        checked(checkConnectionOptions(options)),
+        (checkedOptions) => openBroughtClient(client, options, checkedOptions)
+      )
+    )
 
   /**
    * The in-memory fake: memcached's key, TTL and size rules on the Effect `Clock` (so `TestClock.adjust` expires
@@ -503,24 +211,14 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
    * @category layers
    */
   static readonly layerMemory = (
-    options: StoreOptions = {}
-  ): Layer.Layer<Memcached | Cache, ConfigError.ConfigError, Serializer> =>
-    withCache(Layer.effect(
-      Memcached,
-      Effect.flatMap(
-        checked(checkStoreOptions(options)),
-        (checkedOptions) => checkedService(makeMemoryStore(checkedOptions.maxItemSize), options, checkedOptions)
-      )
-    ))
-}
-
-const withCache = <E, R>(
-  memcached: Layer.Layer<Memcached, E, R>
-): Layer.Layer<Memcached | Cache, E, R | Serializer> =>
-  Layer.provideMerge(
+    options: LayerOptions = {}
+  ): Layer.Layer<Memcached, ConfigError.ConfigError> =>
     Layer.effect(
-      Cache,
-      Effect.flatMap(Effect.all([Memcached, Serializer]), ([store, serializer]) => Cache.make(store, serializer))
-    ),
-    memcached
-  )
+      Memcached,
+      Effect.map(
+        checked(checkLayerOptions(options)),
+        ({ defaultExpiry, maxItemSize }) =>
+          makeCheckedService(makeMemoryBackend(maxItemSize), { ...options, defaultExpiry })
+      )
+    )
+}

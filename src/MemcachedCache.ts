@@ -389,8 +389,8 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
       : Either.flatMap(checkServers(memcachedOptions.servers), () => checkConnectionOptions(memcachedOptions))
     if (Either.isLeft(checked)) throw new TypeError(`MemcachedCache: ${checked.left.message}`)
     this.#layer = (client
-      ? Memcached.layerClient(client, { ...memcachedOptions, closeOnRelease })
-      : Memcached.layer(memcachedOptions)).pipe(Layer.provide(Serializer.structured))
+      ? Layer.provideMerge(Cache.layer, Memcached.layerClient(client, { ...memcachedOptions, closeOnRelease }))
+      : Cache.layerMemcached(memcachedOptions)).pipe(Layer.provide(Serializer.structured))
   }
 
   /**

@@ -9,10 +9,10 @@ import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type { Cache } from "./Cache.js"
+import { Cache } from "./Cache.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
 import { checkPrefix } from "./internal/keys.js"
-import { parseServers } from "./internal/servers.js"
+import { DEFAULT_SERVERS, parseServers } from "./internal/servers.js"
 import { Memcached } from "./Memcached.js"
 import { Serializer } from "./Serializer.js"
 
@@ -48,7 +48,7 @@ const optionalVar = <A>(config: Config.Config<A>) => Config.map(Config.option(co
  */
 export const memcachedEnvConfig = Config.all({
   servers: Config.string("MEMCACHED_SERVERS").pipe(
-    Config.withDefault("localhost:11211"),
+    Config.withDefault(DEFAULT_SERVERS),
     Config.mapOrFail((servers) =>
       Either.mapBoth(parseServers(servers), {
         onLeft: (message) => invalid("MEMCACHED_SERVERS", message),
@@ -71,12 +71,14 @@ export const memcachedEnvConfig = Config.all({
 })
 
 /**
- * `Memcached.layerConfig` over the environment, plus `Serializer.structured`: provides `Cache`, `Memcached` and
- * `Serializer`. Builds even when the servers are down; operations then fail with `MemcachedError`.
+ * `Cache.layer` over `Memcached.layerConfig` of the environment, plus `Serializer.structured`: provides `Cache`,
+ * `Memcached` and `Serializer`. Builds even when the servers are down; operations then fail with `MemcachedError`.
  *
  * @since 1.0.0
  * @category layers
  */
 export const MemcachedLive: Layer.Layer<Cache | Memcached | Serializer, MemcachedError | ConfigError.ConfigError> =
-  Layer
-    .provideMerge(Memcached.layerConfig(memcachedEnvConfig), Serializer.structured)
+  Cache.layer.pipe(
+    Layer.provideMerge(Memcached.layerConfig(memcachedEnvConfig)),
+    Layer.provideMerge(Serializer.structured)
+  )

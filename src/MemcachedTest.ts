@@ -5,18 +5,18 @@
  * @since 1.0.0
  */
 import * as Layer from "effect/Layer"
-import type { Cache } from "./Cache.js"
-import { Memcached } from "./Memcached.js"
+import { Cache } from "./Cache.js"
+import type { Memcached } from "./Memcached.js"
 import { Serializer } from "./Serializer.js"
 
 /**
- * `Memcached.layerMemory()` plus `Serializer.structured`: a fresh, empty store each time it is built, with TTLs on
+ * `Cache.layerMemory()` (the cache over `Memcached.layerMemory()`) plus `Serializer.structured`: a fresh, empty store each time it is built, with TTLs on
  * the Effect `Clock` (so `TestClock.adjust` expires keys) and memcached's key and size rules.
  *
  * @since 1.0.0
  * @category layers
  */
 export const MemcachedTest: Layer.Layer<Cache | Memcached | Serializer> = Layer.provideMerge(
-  Layer.orDie(Memcached.layerMemory()), // the default options cannot fail their check
+  Layer.orDie(Cache.layerMemory()), // the default options cannot fail their check
   Serializer.structured
 )

@@ -43,9 +43,9 @@ export const SpanAttributes = {
   operation: "db.operation.name",
   /** How many keys a batch (`getMany`, `setMany`, `deleteMany`) carried. */
   batchSize: "db.operation.batch.size",
-  /** The server of the operation (`host`), when the store knows it. */
+  /** The server of the operation (`host`), when the backend knows it. */
   serverAddress: "server.address",
-  /** The server's port, when the store knows it. */
+  /** The server's port, when the backend knows it. */
   serverPort: "server.port",
   /** The key, with `spanKeys: true` only. */
   key: "memcached.key",

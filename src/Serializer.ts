@@ -10,22 +10,16 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as v8 from "node:v8"
 import { SerializationError } from "./errors/SerializationError.js"
+import type { Item } from "./internal/backend.js"
 import { hasLoneSurrogate } from "./internal/keys.js"
-import { EncodedRecord } from "./internal/records.js"
+import { ItemRecord } from "./internal/records.js"
 
 /**
- * Bytes as stored in memcached, with the item's 32-bit flags.
+ * Turns values into an `Item` (bytes and memcached's item flags) and back.
  *
- * @since 1.0.0
- * @category models
- */
-export interface Encoded {
-  readonly bytes: Uint8Array
-  readonly flags: number
-}
-
-/**
- * Turns values into bytes and back.
+ * A serializer that has its result at once should return it as an `Exit` (`Exit.succeed(item)`), as the built-in ones
+ * do: a `Cache` uses a success `Exit` without a step of its fiber, one step fewer on every read and write. Any other
+ * Effect works too, one step slower. A serializer that throws is read as a `SerializationError`.
  *
  * @since 1.0.0
  * @category models
@@ -33,8 +27,20 @@ export interface Encoded {
 export interface SerializerService {
   /** A short name, shown in mismatch errors: `"structured"`, `"json"`, `"raw"`, `"bytes"`. */
   readonly name: string
-  readonly encode: (key: string, value: unknown) => Effect.Effect<Encoded, SerializationError>
-  readonly decode: (key: string, encoded: Encoded) => Effect.Effect<unknown, SerializationError>
+  readonly encode: (key: string, value: unknown) => Effect.Effect<Item, SerializationError>
+  readonly decode: (key: string, item: Item) => Effect.Effect<unknown, SerializationError>
+}
+
+/**
+ * A built-in serializer's answer: its result at once, as a success `Exit`, or a failure (`Effect.fail`, which puts the
+ * current span on the error).
+ */
+type Answer<A> = Exit.Exit<A> | Effect.Effect<never, SerializationError>
+
+/** The built-in serializers answer at once (see `SerializerService`). */
+interface ImmediateSerializer extends SerializerService {
+  readonly encode: (key: string, value: unknown) => Answer<Item>
+  readonly decode: (key: string, item: Item) => Answer<unknown>
 }
 
 /**
@@ -63,14 +69,10 @@ const mismatch = (key: string, flags: number, expected: string) => {
 }
 
 /**
- * Runs `f` at once: its value as an `Exit`, which a `Cache` uses without a step of its fiber (`Effect.try` would defer
- * it to one), or what it threw as a `SerializationError`.
+ * Runs `f` at once: its value as an `Exit` (`Effect.try` would defer it to a step of the fiber), or what it threw as a
+ * `SerializationError`.
  */
-const attempt = <A>(
-  key: string,
-  direction: "encode" | "decode",
-  f: () => A
-): Effect.Effect<A, SerializationError> => {
+const attempt = <A>(key: string, direction: "encode" | "decode", f: () => A): Answer<A> => {
   try {
     return Exit.succeed(f())
   } catch (cause) {
@@ -86,12 +88,12 @@ const marked = (
   flags: number,
   encode: (value: unknown) => Uint8Array,
   decode: (bytes: Buffer) => unknown
-): SerializerService => ({
+): ImmediateSerializer => ({
   name,
-  encode: (key, value) => attempt(key, "encode", () => new EncodedRecord(encode(value), flags)),
-  decode: (key, encoded) =>
-    encoded.flags === flags ? attempt(key, "decode", () => decode(asBuffer(encoded.bytes))) : Effect.fail(
-      mismatch(key, encoded.flags, name)
+  encode: (key, value) => attempt(key, "encode", () => new ItemRecord(encode(value), flags)),
+  decode: (key, item) =>
+    item.flags === flags ? attempt(key, "decode", () => decode(asBuffer(item.value))) : Effect.fail(
+      mismatch(key, item.flags, name)
     )
 })
 
@@ -110,14 +112,14 @@ const jsonService = marked("json", Flags.json, (value) => {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
-const rawBytes = (key: string, value: unknown): Effect.Effect<Encoded, SerializationError> => {
+const rawBytes = (key: string, value: unknown): Answer<Item> => {
   if (typeof value === "string") {
     return hasLoneSurrogate(value)
       ? Effect.fail(new SerializationError({ key, direction: "encode", cause: "the string has a lone surrogate" }))
-      : Effect.succeed(new EncodedRecord(Buffer.from(value, "utf8"), Flags.raw))
+      : Exit.succeed(new ItemRecord(Buffer.from(value, "utf8"), Flags.raw))
   }
-  if (value instanceof Uint8Array) return Effect.succeed(new EncodedRecord(value, Flags.raw))
-  if (value instanceof ArrayBuffer) return Effect.succeed(new EncodedRecord(new Uint8Array(value), Flags.raw))
+  if (value instanceof Uint8Array) return Exit.succeed(new ItemRecord(value, Flags.raw))
+  if (value instanceof ArrayBuffer) return Exit.succeed(new ItemRecord(new Uint8Array(value), Flags.raw))
   return Effect.fail(
     new SerializationError({
       key,
@@ -127,12 +129,12 @@ const rawBytes = (key: string, value: unknown): Effect.Effect<Encoded, Serializa
   )
 }
 
-const foreign = (name: string, decode: (bytes: Buffer) => unknown): SerializerService => ({
+const foreign = (name: string, decode: (bytes: Buffer) => unknown): ImmediateSerializer => ({
   name,
   encode: rawBytes,
-  decode: (key, encoded) =>
-    ownFlags.has(encoded.flags) ? Effect.fail(mismatch(key, encoded.flags, name)) : Effect.succeed(
-      decode(asBuffer(encoded.bytes))
+  decode: (key, item) =>
+    ownFlags.has(item.flags) ? Effect.fail(mismatch(key, item.flags, name)) : Exit.succeed(
+      decode(asBuffer(item.value))
     )
 })
 

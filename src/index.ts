@@ -13,9 +13,9 @@ export { Cache } from "./Cache.js"
 export type {
   CachedOptions,
   CacheService,
-  CacheStore,
   GetOrSetOptions,
   LeaseOptions,
+  MemcachedView,
   NamespacedCache,
   NamespaceOptions,
   SetOptions,
@@ -32,13 +32,13 @@ export type {
   CounterOptions,
   DurationWithUnits,
   Item,
+  LayerOptions,
   MemcachedOptions,
   MemcachedService,
   MemjsClientLike,
   PlacementOption,
   PoolOptions,
   ServerSpec,
-  StoreOptions,
   Ttl,
   WriteOptions
 } from "./Memcached.js"
@@ -63,4 +63,4 @@ export type { ErrorReason, ObservabilityOptions } from "./Observability.js"
 /** @since 1.0.0 */
 export { Flags, Serializer } from "./Serializer.js"
 /** @since 1.0.0 */
-export type { Encoded, SerializerName, SerializerService } from "./Serializer.js"
+export type { SerializerName, SerializerService } from "./Serializer.js"

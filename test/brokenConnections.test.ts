@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option, Schedule } from "effect"
 import type * as Net from "node:net"
-import { Memcached, MemcachedError, type MemcachedOptions, Serializer } from "../src/index.js"
+import { Cache, MemcachedError, type MemcachedOptions, Serializer } from "../src/index.js"
 import { startMemcached } from "./support/MemcachedServer.js"
 import { binaryServer, emptyCacheAnswer, keyOf, responseTo } from "./support/network.js"
 import { elapsed, failureOf } from "./support/outcomes.js"
@@ -19,7 +19,7 @@ const AT_ONCE = 700
 
 const open = (options: MemcachedOptions) =>
   build(
-    Memcached.layer({ timeout: `${DEADLINE} millis`, ejectAfter: Infinity, ...options }).pipe(
+    Cache.layerMemcached({ timeout: `${DEADLINE} millis`, ejectAfter: Infinity, ...options }).pipe(
       Layer.provide(Serializer.bytes)
     )
   )

@@ -142,7 +142,7 @@ describe("Cache.cached", () => {
       const error = yield* Effect.flip(Effect.flatMap(Cache, (cache) => fn(cache)(long)))
       assert.instanceOf(error, InvalidKey)
       const hashed = yield* Effect.flatMap(Cache, (cache) => fn(cache)(long)).pipe(
-        Effect.provide(Memcached.layerMemory({ hashLongKeys: true }).pipe(Layer.provide(Serializer.structured)))
+        Effect.provide(Cache.layerMemory({ hashLongKeys: true }).pipe(Layer.provide(Serializer.structured)))
       )
       assert.strictEqual(hashed, 300)
     }).pipe(Effect.provide(MemcachedTest)))

@@ -6,14 +6,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import * as net from "node:net"
 import { vi } from "vitest"
-import { Memcached, MemcachedError, type MemcachedOptions, Serializer } from "../src/index.js"
+import { Cache, MemcachedError, type MemcachedOptions, Serializer } from "../src/index.js"
 import { ketama } from "../src/internal/placement.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
 import { failureOf } from "./support/outcomes.js"
 import { build } from "./support/services.js"
 
-const open = (options: MemcachedOptions) => build(Memcached.layer(options).pipe(Layer.provide(Serializer.raw)))
+const open = (options: MemcachedOptions) => build(Cache.layerMemcached(options).pipe(Layer.provide(Serializer.raw)))
 
 const threeServers = Effect.all([startMemcached(), startMemcached(), startMemcached()])
 

@@ -4,14 +4,14 @@
 import { assert, layer as layerSuite } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
 import * as net from "node:net"
-import { Cache, Memcached, Serializer, type Ttl } from "../src/index.js"
+import { Cache, Serializer, type Ttl } from "../src/index.js"
 import { cacheContract } from "./support/contract.js"
 import { MemcachedServer } from "./support/MemcachedServer.js"
 
-/** `Memcached.layer` over this file's own server; the server lives as long as the returned layer. */
+/** `Cache.layerMemcached` over this file's own server; the server lives as long as the returned layer. */
 const liveLayer = (keyPrefix: string, serializer: Layer.Layer<Serializer>) =>
   Layer.unwrapEffect(
-    Effect.map(MemcachedServer, (server) => Memcached.layer({ servers: server.address, keyPrefix }))
+    Effect.map(MemcachedServer, (server) => Cache.layerMemcached({ servers: server.address, keyPrefix }))
   ).pipe(
     Layer.provide(serializer),
     Layer.provideMerge(MemcachedServer.layer)

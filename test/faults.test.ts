@@ -22,7 +22,6 @@ import * as Util from "node:util"
 import { vi } from "vitest"
 import {
   Cache,
-  Memcached,
   MemcachedCache,
   MemcachedError,
   MemcachedLive,
@@ -35,8 +34,8 @@ import { closedPort, getKHit, scriptedServer, silentServer } from "./support/net
 import { elapsed, failureOf } from "./support/outcomes.js"
 import { build } from "./support/services.js"
 
-/** Builds `Memcached.layer(options)` with the bytes serializer in the current scope. */
-const open = (options: MemcachedOptions) => build(Memcached.layer(options).pipe(Layer.provide(Serializer.bytes)))
+/** Builds `Cache.layerMemcached(options)` with the bytes serializer in the current scope. */
+const open = (options: MemcachedOptions) => build(Cache.layerMemcached(options).pipe(Layer.provide(Serializer.bytes)))
 
 /** Runs `workers` side by side, freezes the server (SIGSTOP) after `before` for `frozen`, and waits for them all. */
 const throughFreeze = (

@@ -8,7 +8,7 @@ import { Error as PlatformError, KeyValueStore } from "@effect/platform"
 import { assert, describe, it, layer as layerSuite } from "@effect/vitest"
 import { assertNone, assertSome } from "@effect/vitest/utils"
 import { Effect, Exit, Layer, Option, ParseResult, PrimaryKey, Schema } from "effect"
-import { InvalidKey, Memcached, MemcachedError, MemcachedTest, Serializer, ValueTooLarge } from "../src/index.js"
+import { InvalidKey, Memcached, MemcachedError, MemcachedTest, ValueTooLarge } from "../src/index.js"
 import { layerKeyValueStore } from "../src/KeyValueStore.js"
 import { asciiGet } from "./support/asciiClient.js"
 import { MemcachedServer } from "./support/MemcachedServer.js"
@@ -193,7 +193,7 @@ keyValueStoreContract("KeyValueStore over MemcachedTest", stores(MemcachedTest),
 const liveLayer = stores(
   Layer.unwrapEffect(
     Effect.map(MemcachedServer, (server) => Memcached.layer({ servers: server.address, keyPrefix: "kvs:" }))
-  ).pipe(Layer.provide(Serializer.structured))
+  )
 ).pipe(Layer.provideMerge(MemcachedServer.layer))
 
 keyValueStoreContract("KeyValueStore over real memcached", liveLayer, true)
@@ -201,9 +201,7 @@ keyValueStoreContract("KeyValueStore over real memcached", liveLayer, true)
 describe("KeyValueStore errors from memcached", () => {
   it.live("a MemcachedError becomes a SystemError with the MemcachedError as cause", () =>
     Effect.gen(function*() {
-      const down = Memcached.layer({ servers: "127.0.0.1:1", timeout: "200 millis" }).pipe(
-        Layer.provide(Serializer.structured)
-      )
+      const down = Memcached.layer({ servers: "127.0.0.1:1", timeout: "200 millis" })
       const error = yield* Effect.flip(
         Effect.flatMap(KeyValueStore.KeyValueStore, (kv) => kv.get("k")).pipe(
           Effect.provide(layerKeyValueStore().pipe(Layer.provide(down)))

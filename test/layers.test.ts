@@ -5,12 +5,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { assertNone, assertSome } from "@effect/vitest/utils"
-import { ConfigError, ConfigProvider, Duration, Effect, Layer, Option } from "effect"
+import { ConfigError, ConfigProvider, Context, Duration, Effect, Layer, Option } from "effect"
 import memjs from "memjs"
 import { spawn } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Memcached, memcachedEnvConfig, MemcachedError, MemcachedLive, Serializer } from "../src/index.js"
+import { Cache, Flags, Memcached, memcachedEnvConfig, MemcachedError, MemcachedLive, Serializer } from "../src/index.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { startMemcached } from "./support/MemcachedServer.js"
 import { closedPort, silentServer } from "./support/network.js"
@@ -19,7 +19,7 @@ import { build } from "./support/services.js"
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
 const real = (options: Parameters<typeof Memcached.layer>[0]) =>
-  Memcached.layer(options).pipe(Layer.provide(Serializer.structured))
+  Cache.layerMemcached(options).pipe(Layer.provide(Serializer.structured))
 
 /** Runs `effect`, returning its failure (which must be a MemcachedError) and how long it took. */
 const timedFailure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -55,6 +55,35 @@ const waitForConnections = (address: string, expected: number) =>
     }
     assert.strictEqual(current, expected, "open connections")
   })
+
+describe("layers point one way: Memcached knows nothing of Cache or Serializer", () => {
+  it.effect("Memcached.layerMemory needs no Serializer and provides no Cache", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(Memcached.layerMemory())
+      assert.isTrue(Option.isNone(Context.getOption(context, Cache)))
+      const memcached = Context.get(context, Memcached)
+      yield* memcached.set("one-way", new TextEncoder().encode("bytes"))
+      assert.strictEqual(new TextDecoder().decode(Option.getOrThrow(yield* memcached.get("one-way")).value), "bytes")
+    }).pipe(Effect.scoped))
+
+  it.effect("Cache.layer builds the cache over whichever Memcached and Serializer are provided", () =>
+    Effect.gen(function*() {
+      const memory = yield* Layer.build(Memcached.layerMemory())
+      const layer = Cache.layer.pipe(Layer.provide(Layer.succeedContext(memory)), Layer.provide(Serializer.json))
+      const cache = Context.get(yield* Layer.build(layer), Cache)
+      yield* cache.set("one-way-json", { a: 1 })
+      const item = Option.getOrThrow(yield* Context.get(memory, Memcached).get("one-way-json"))
+      assert.strictEqual(new TextDecoder().decode(item.value), JSON.stringify({ a: 1 }))
+      assert.strictEqual(item.flags, Flags.json)
+    }).pipe(Effect.scoped))
+
+  it.effect("Cache.layerMemory provides Cache and Memcached over one store", () =>
+    Effect.gen(function*() {
+      const { cache, memcached } = yield* build(Cache.layerMemory().pipe(Layer.provide(Serializer.raw)))
+      yield* memcached.set("one-way-raw", new TextEncoder().encode("shared"))
+      assertSome(yield* cache.get("one-way-raw"), "shared")
+    }).pipe(Effect.scoped))
+})
 
 describe("Memcached.layer with servers down", () => {
   it.scopedLive("builds, and operations fail fast with MemcachedError Unavailable", () =>
@@ -167,6 +196,10 @@ describe("release", () => {
     }))
 })
 
+/** `Cache.layer` over `Memcached.layerClient(client, options)`. */
+const cacheOverClient = (...args: Parameters<typeof Memcached.layerClient>) =>
+  Cache.layer.pipe(Layer.provideMerge(Memcached.layerClient(...args)))
+
 /** A quiet memjs client of the caller's own, closed with the scope. */
 const memjsClient = (address: string) =>
   Effect.acquireRelease(
@@ -181,7 +214,7 @@ describe("Memcached.layerClient", () => {
       const client = yield* memjsClient(server.address)
       const baseline = yield* settledConnections(server.address)
       yield* Effect.scoped(Effect.gen(function*() {
-        const { cache } = yield* build(Memcached.layerClient(client).pipe(Layer.provide(Serializer.raw)))
+        const { cache } = yield* build(cacheOverClient(client).pipe(Layer.provide(Serializer.raw)))
         yield* cache.set("byo-k", "from the layer")
         assertSome(yield* cache.get("byo-k"), "from the layer")
       }))
@@ -198,7 +231,7 @@ describe("Memcached.layerClient", () => {
     Effect.gen(function*() {
       const server = yield* startMemcached()
       const client = yield* memjsClient(server.address)
-      const { cache } = yield* build(Memcached.layerClient(client).pipe(Layer.provide(Serializer.raw)))
+      const { cache } = yield* build(cacheOverClient(client).pipe(Layer.provide(Serializer.raw)))
       const keys = Array.from({ length: 40 }, (_, i) => `shared-${i}`)
       yield* cache.setMany(keys.map((key) => [key, `value of ${key}`]))
       const viaLayer = Effect.forEach(keys, (key) => cache.get(key), { concurrency: "unbounded" })
@@ -216,7 +249,7 @@ describe("Memcached.layerClient", () => {
     Effect.gen(function*() {
       const server = yield* startMemcached()
       const client = yield* memjsClient(server.address)
-      const layer = Memcached.layerClient(client, { timeout: "200 millis" }).pipe(Layer.provide(Serializer.raw))
+      const layer = cacheOverClient(client, { timeout: "200 millis" }).pipe(Layer.provide(Serializer.raw))
       const first = (yield* build(layer)).cache
       const second = (yield* build(layer)).cache
       const keys = Array.from({ length: 40 }, (_, i) => `two-layers-${i}`)
@@ -251,7 +284,7 @@ describe("Memcached.layerClient", () => {
       const baseline = yield* settledConnections(server.address)
       yield* Effect.scoped(Effect.gen(function*() {
         const { cache } = yield* build(
-          Memcached.layerClient(client, { closeOnRelease: true }).pipe(Layer.provide(Serializer.structured))
+          cacheOverClient(client, { closeOnRelease: true }).pipe(Layer.provide(Serializer.structured))
         )
         yield* cache.set("byo-close", 1)
         yield* waitForConnections(server.address, baseline + 1)

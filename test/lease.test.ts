@@ -19,7 +19,7 @@ const runtimes = (server: RunningServer) =>
     Effect.sync(() =>
       Array.from({ length: N }, () =>
         ManagedRuntime.make(
-          Memcached.layer({ servers: server.address }).pipe(Layer.provideMerge(Serializer.structured))
+          Cache.layerMemcached({ servers: server.address }).pipe(Layer.provide(Serializer.structured))
         ))
     ),
     (all) => Effect.promise(() => Promise.all(all.map((runtime) => runtime.dispose())))

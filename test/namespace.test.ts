@@ -138,7 +138,7 @@ describe("namespaces (real memcached, two independent layers)", () => {
   it.live("a clear in one is seen by the other within versionTtl; other namespaces and plain keys are untouched", () =>
     Effect.gen(function*() {
       const server = yield* startMemcached()
-      const layer = Memcached.layer({ servers: server.address }).pipe(Layer.provideMerge(Serializer.structured))
+      const layer = Cache.layerMemcached({ servers: server.address }).pipe(Layer.provide(Serializer.structured))
       const a = Context.get(yield* Layer.build(layer), Cache)
       const b = Context.get(yield* Layer.build(layer), Cache)
       assert.notStrictEqual(a, b)

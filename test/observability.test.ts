@@ -10,18 +10,18 @@ import {
   Cache,
   CacheMetrics,
   InvalidKey,
+  type LayerOptions,
   Memcached,
   MemcachedError,
   Serializer,
   SpanAttributes,
-  type StoreOptions,
   ValueTooLarge
 } from "../src/index.js"
 import { startMemcached } from "./support/MemcachedServer.js"
 import { makeRecording, type RecordedSpan, traced } from "./support/recordingTracer.js"
 
-const memory = (options: StoreOptions = {}) =>
-  Memcached.layerMemory(options).pipe(Layer.provideMerge(Serializer.structured))
+const memory = (options: LayerOptions = {}) =>
+  Cache.layerMemory(options).pipe(Layer.provideMerge(Serializer.structured))
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 
@@ -197,7 +197,7 @@ describe("tracing", () => {
     return Effect.gen(function*() {
       const server = yield* startMemcached({ sasl: { username: "app", password: PASSWORD } })
       const layer = (password: string) =>
-        Memcached.layer({
+        Cache.layerMemcached({
           servers: server.address,
           username: "app",
           password: Redacted.make(password),
@@ -325,7 +325,9 @@ describe("metrics", () => {
       const before = yield* counter(CacheMetrics.errorsOf("get", "Unavailable"))
       const error = yield* Effect.flip(
         Cache.get("k").pipe(
-          Effect.provide(Memcached.layer({ servers: `127.0.0.1:${port}` }).pipe(Layer.provide(Serializer.structured)))
+          Effect.provide(
+            Cache.layerMemcached({ servers: `127.0.0.1:${port}` }).pipe(Layer.provide(Serializer.structured))
+          )
         )
       )
       assert.instanceOf(error, MemcachedError)

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
-import { Memcached, MemcachedError, Serializer, ValueTooLarge } from "../src/index.js"
+import { Memcached, MemcachedError, ValueTooLarge } from "../src/index.js"
 import { MemcachedServer } from "./support/MemcachedServer.js"
 import { makeRecording, traced } from "./support/recordingTracer.js"
 
@@ -15,7 +15,7 @@ const bytes = (value: string) => Buffer.from(value, "utf8")
 
 const live = Layer.unwrapEffect(
   Effect.map(MemcachedServer, (server) => Memcached.layer({ servers: server.address, keyPrefix: "ops:" }))
-).pipe(Layer.provide(Serializer.bytes), Layer.provide(MemcachedServer.layer))
+).pipe(Layer.provide(MemcachedServer.layer))
 
 const suite = (name: string, memcachedLayer: Layer.Layer<Memcached, unknown>) =>
   layer(memcachedLayer, { excludeTestServices: true })(name, (it) => {
@@ -118,7 +118,7 @@ const suite = (name: string, memcachedLayer: Layer.Layer<Memcached, unknown>) =>
       }))
   })
 
-suite("memjs operations on the in-memory fake", Memcached.layerMemory().pipe(Layer.provide(Serializer.bytes)))
+suite("memjs operations on the in-memory fake", Memcached.layerMemory())
 suite("memjs operations on real memcached", live)
 
 describe("spans", () => {
@@ -134,7 +134,6 @@ describe("spans", () => {
     }).pipe(
       Effect.provide(
         Layer.unwrapEffect(Effect.map(MemcachedServer, (server) => Memcached.layer({ servers: server.address }))).pipe(
-          Layer.provide(Serializer.bytes),
           Layer.provideMerge(MemcachedServer.layer)
         )
       ),

@@ -6,12 +6,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { Redacted } from "effect"
 import { Cause, ConfigError, ConfigProvider, Duration, Effect, Exit, Layer, Schema } from "effect"
+import type { Memcached } from "../src/index.js"
 import {
   Cache,
   CacheNotFound,
   InvalidArgument,
   InvalidKey,
-  Memcached,
   memcachedEnvConfig,
   MemcachedError,
   MemcachedTest,
@@ -34,9 +34,9 @@ const configErrorOf = <E>(layer: Layer.Layer<Cache | Memcached, E>) =>
   })
 
 const real = (options: Parameters<typeof Memcached.layer>[0]) =>
-  Memcached.layer(options).pipe(Layer.provide(Serializer.structured))
+  Cache.layerMemcached(options).pipe(Layer.provide(Serializer.structured))
 const memory = (options: Parameters<typeof Memcached.layerMemory>[0]) =>
-  Memcached.layerMemory(options).pipe(Layer.provide(Serializer.structured))
+  Cache.layerMemory(options).pipe(Layer.provide(Serializer.structured))
 
 describe("layer options", () => {
   it.effect("bare-number timeout, defaultTtl, ejectFor, versionTtl: a type error, forced through a ConfigError", () =>
@@ -168,7 +168,7 @@ describe("keys that are not strings, and our errors on odd input", () => {
           throw new Error("encoder exploded")
         }
       })
-      const { cache } = yield* build(Memcached.layerMemory().pipe(Layer.provide(Layer.succeed(Serializer, throwing))))
+      const { cache } = yield* build(Cache.layerMemory().pipe(Layer.provide(Layer.succeed(Serializer, throwing))))
       const error = yield* Effect.flip(cache.set("throwing-serializer", 1))
       assert.instanceOf(error, SerializationError)
       assert.include(error.message, "encoder exploded")

@@ -7,8 +7,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Layer, Option, Redacted } from "effect"
 import {
+  Cache,
   type CacheService,
-  Memcached,
   MemcachedCache,
   MemcachedError,
   type MemcachedOptions,
@@ -30,7 +30,7 @@ const options = (servers: ReadonlyArray<RunningServer>): MemcachedOptions => ({
 })
 
 const open = (servers: ReadonlyArray<RunningServer>) =>
-  build(Memcached.layer(options(servers)).pipe(Layer.provide(Serializer.json)))
+  build(Cache.layerMemcached(options(servers)).pipe(Layer.provide(Serializer.json)))
 
 const bytes = (text: string) => Buffer.from(text)
 
@@ -206,7 +206,7 @@ describe("an ejected server comes back whatever call tries it first", () => {
     Effect.gen(function*() {
       const server = yield* startMemcached({ sasl: { username: "app", password: "right" } })
       const { cache } = yield* build(
-        Memcached.layer({ ...options([server]), username: "app", password: Redacted.make("wrong") }).pipe(
+        Cache.layerMemcached({ ...options([server]), username: "app", password: Redacted.make("wrong") }).pipe(
           Layer.provide(Serializer.json)
         )
       )

@@ -5,7 +5,7 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Duration, Effect, Either, FastCheck, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
-import { Cache, InvalidKey, Memcached, MemcachedTest, Serializer, type Ttl, ValueTooLarge } from "../src/index.js"
+import { Cache, InvalidKey, Memcached, MemcachedTest, type Ttl, ValueTooLarge } from "../src/index.js"
 import { DEFAULT_MAX_ITEM_SIZE, ITEM_OVERHEAD, maxValueBytes } from "../src/internal/itemSize.js"
 import { checkPrefix, makeKeyEncoder, MAX_KEY_BYTES } from "../src/internal/keys.js"
 import { DEFAULT_PORT, parseServers } from "../src/internal/servers.js"
@@ -505,12 +505,12 @@ describe("item size rule", () => {
         size: limit + 1,
         limit
       })
-    }).pipe(Effect.provide(Memcached.layerMemory({ keyPrefix: "app:" }).pipe(Layer.provide(Serializer.structured)))))
+    }).pipe(Effect.provide(Memcached.layerMemory({ keyPrefix: "app:" }))))
 })
 
 const RealServer = Layer.unwrapEffect(
   Effect.map(MemcachedServer, (server) => Memcached.layer({ servers: server.address, keyPrefix: "rules:" }))
-).pipe(Layer.provide(Serializer.structured), Layer.provideMerge(MemcachedServer.layer))
+).pipe(Layer.provideMerge(MemcachedServer.layer))
 
 layer(RealServer, { excludeTestServices: true })("the same rules against a real memcached 1.6", (it) => {
   it.effect("a value of exactly maxValueBytes stores, one byte more is refused before sending", () =>

@@ -6,7 +6,7 @@
 import { assert, describe, it, layer, type Vitest } from "@effect/vitest"
 import { assertNone, assertSome } from "@effect/vitest/utils"
 import { Effect, Exit, Layer, Option } from "effect"
-import type { Encoded, SerializerName } from "../src/index.js"
+import type { Item, SerializerName } from "../src/index.js"
 import { Cache, Flags, Memcached, SerializationError, Serializer } from "../src/index.js"
 import { asciiGet, asciiSet } from "./support/asciiClient.js"
 import { MemcachedServer } from "./support/MemcachedServer.js"
@@ -63,7 +63,7 @@ describe("Serializer.formats (the services)", () => {
       const encoded: unknown = serializer.encode("k", "text")
       assert.isTrue(Exit.isExit(encoded) && Exit.isSuccess(encoded), serializer.name)
       if (!Exit.isExit(encoded) || !Exit.isSuccess(encoded)) continue
-      const decoded: unknown = serializer.decode("k", encoded.value as Encoded)
+      const decoded: unknown = serializer.decode("k", encoded.value as Item)
       assert.isTrue(Exit.isExit(decoded) && Exit.isSuccess(decoded), serializer.name)
     }
     for (const [serializer, bad] of [[structured, () => 1], [json, 1n], [raw, 1], [bytes, {}]] as const) {
@@ -115,7 +115,7 @@ describe("Serializer.formats (the services)", () => {
       const value = { a: [1, "x", null, true, { b: 2.5 }], s: "é😀", n: -0.125, empty: {} }
       const encoded = yield* json.encode("k", value)
       assert.strictEqual(encoded.flags, Flags.json)
-      assert.strictEqual(Buffer.from(encoded.bytes).toString("utf8"), JSON.stringify(value))
+      assert.strictEqual(Buffer.from(encoded.value).toString("utf8"), JSON.stringify(value))
       assert.deepStrictEqual(yield* json.decode("k", encoded), value)
       for (const scalar of ["text", 42, null, true, [] as Array<unknown>]) {
         assert.deepStrictEqual(yield* json.decode("k", yield* json.encode("k", scalar)), scalar)
@@ -138,7 +138,7 @@ describe("Serializer.formats (the services)", () => {
   it.effect("json reports bytes that are not JSON as SerializationError(decode)", () =>
     Effect.gen(function*() {
       const error = yield* flipSerialization(
-        json.decode("bad-json", { bytes: Buffer.from("{not json", "utf8"), flags: Flags.json })
+        json.decode("bad-json", { value: Buffer.from("{not json", "utf8"), flags: Flags.json })
       )
       assert.strictEqual(error.direction, "decode")
       assert.strictEqual(error.key, "bad-json")
@@ -149,20 +149,20 @@ describe("Serializer.formats (the services)", () => {
       const text = "héllo wörld 😀 €"
       const encoded = yield* raw.encode("k", text)
       assert.strictEqual(encoded.flags, 0)
-      assert.deepStrictEqual(Array.from(encoded.bytes), Array.from(Buffer.from(text, "utf8")))
+      assert.deepStrictEqual(Array.from(encoded.value), Array.from(Buffer.from(text, "utf8")))
       assert.strictEqual(yield* raw.decode("k", encoded), text)
       assert.strictEqual(yield* raw.decode("k", yield* raw.encode("k", "")), "")
 
       const binary = new Uint8Array([0xff, 0x00, 0xfe, 0x80])
       const encodedBinary = yield* raw.encode("k", binary)
       assert.strictEqual(encodedBinary.flags, 0)
-      assert.deepStrictEqual(Array.from(encodedBinary.bytes), [0xff, 0x00, 0xfe, 0x80])
+      assert.deepStrictEqual(Array.from(encodedBinary.value), [0xff, 0x00, 0xfe, 0x80])
       // Not valid UTF-8: raw gives the bytes back.
       const decodedBinary = yield* raw.decode("k", encodedBinary)
       assert.instanceOf(decodedBinary, Uint8Array)
       assert.deepStrictEqual(Array.from(decodedBinary as Uint8Array), [0xff, 0x00, 0xfe, 0x80])
       // Bytes that are valid UTF-8 read back as a string.
-      assert.strictEqual(yield* raw.decode("k", { bytes: Buffer.from("ok ✓"), flags: 0 }), "ok ✓")
+      assert.strictEqual(yield* raw.decode("k", { value: Buffer.from("ok ✓"), flags: 0 }), "ok ✓")
     }))
 
   it.effect("raw refuses anything but strings and bytes with SerializationError(encode)", () =>
@@ -178,11 +178,11 @@ describe("Serializer.formats (the services)", () => {
     Effect.gen(function*() {
       const encoded = yield* bytes.encode("k", "abc")
       assert.strictEqual(encoded.flags, 0)
-      assert.deepStrictEqual(Array.from(encoded.bytes), [97, 98, 99])
+      assert.deepStrictEqual(Array.from(encoded.value), [97, 98, 99])
       const decoded = yield* bytes.decode("k", encoded)
       assert.instanceOf(decoded, Uint8Array)
       assert.deepStrictEqual(Array.from(decoded as Uint8Array), [97, 98, 99])
-      const empty = yield* bytes.decode("k", { bytes: new Uint8Array(0), flags: 0 })
+      const empty = yield* bytes.decode("k", { value: new Uint8Array(0), flags: 0 })
       assert.instanceOf(empty, Uint8Array)
       assert.strictEqual((empty as Uint8Array).length, 0)
       assert.instanceOf(yield* flipSerialization(bytes.encode("k", 5)), SerializationError)
@@ -322,10 +322,10 @@ const cacheSuite = <X extends boolean>(it: Vitest.MethodsNonLive<Memcached, X>, 
     }))
 }
 
-const MemoryStore = Memcached.layerMemory({ keyPrefix: PREFIX }).pipe(Layer.provide(Serializer.structured))
+const MemoryStore = Cache.layerMemory({ keyPrefix: PREFIX }).pipe(Layer.provide(Serializer.structured))
 
 const RealStore = Layer.unwrapEffect(
-  Effect.map(MemcachedServer, (server) => Memcached.layer({ servers: server.address, keyPrefix: PREFIX }))
+  Effect.map(MemcachedServer, (server) => Cache.layerMemcached({ servers: server.address, keyPrefix: PREFIX }))
 ).pipe(Layer.provide(Serializer.structured), Layer.provideMerge(MemcachedServer.layer))
 
 layer(MemoryStore)("Cache serializers over MemcachedTest's store", (it) => cacheSuite(it, "mem"))

@@ -2,7 +2,7 @@
  * The sides that are compared, each over its own connection to the same memcached:
  *
  * - `memjs`:    raw memjs 1.3.2, promise API (`Client.create(addr, { logger, retries: 1 })`).
- * - `Cache`:    the `Cache` service (Memcached.layer + Serializer.bytes, or --serializer) on a ManagedRuntime; the
+ * - `Cache`:    the `Cache` service (Cache.layerMemcached + Serializer.bytes, or --serializer) on a ManagedRuntime; the
  *               workers are N fibers, each looping over operations — the Effect-native style.
  * - `Cache·rp`: the same service, but every operation is its own `runtime.runPromise(…)` from async code.
  * - `facade`:   `new MemcachedCache({ servers, serializer: "bytes" })` (or --serializer), promise API.
@@ -129,7 +129,7 @@ export type BenchSerializer = SerializerName
 
 const cacheRuntime = async (lib: Library, address: string, serializer: BenchSerializer) => {
   const runtime = ManagedRuntime.make(
-    lib.Memcached.layer({ servers: address }).pipe(Layer.provide(lib.Serializer[serializer]))
+    lib.Cache.layerMemcached({ servers: address }).pipe(Layer.provide(lib.Serializer[serializer]))
   )
   const cache: CacheService = await runtime.runPromise(lib.Cache)
   return { runtime, cache }

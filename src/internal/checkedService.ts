@@ -1,6 +1,6 @@
 /**
- * The shared rules in front of every store: keys are checked and prefixed, TTLs normalised, values measured, all
- * before anything reaches a store. Real memcached and the in-memory fake both sit behind this one function, so the
+ * The shared rules in front of every backend: keys are checked and prefixed, TTLs normalised, values measured, all
+ * before anything reaches a backend. Real memcached and the in-memory fake both sit behind this one function, so the
  * fake cannot drift from the real thing.
  *
  * @internal
@@ -14,15 +14,16 @@ import { InvalidArgument } from "../errors/InvalidArgument.js"
 import type { InvalidKey } from "../errors/InvalidKey.js"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import type { CounterOptions, Item, MemcachedService, WriteOptions } from "../Memcached.js"
 import type { ObservabilityOptions } from "../Observability.js"
+import type { Backend, Item, WriteMode } from "./backend.js"
 import { failedAsClosed, mayHaveBeenApplied } from "./connection.js"
+import { toUnsigned64 } from "./counters.js"
 import { maxValueBytes, valueTooLarge } from "./itemSize.js"
 import type { KeyRules, WireKey } from "./keys.js"
 import { makeKeyEncoder } from "./keys.js"
+import type { CounterOptions, MemcachedService, WriteOptions } from "./memcachedService.js"
 import { instrument } from "./observability.js"
 import { ItemRecord } from "./records.js"
-import type { Store, StoreMode } from "./store.js"
 import type { Expiry } from "./ttl.js"
 import { decodeTtl } from "./ttl.js"
 
@@ -49,25 +50,11 @@ const markUnknownOutcome = (error: unknown) =>
     ? new MemcachedError({ ...error, outcomeUnknown: true })
     : error
 
-const U64_MAX = (1n << 64n) - 1n
-
-/** A counter's `delta` or `initial` as an unsigned 64-bit integer, or what is wrong with it. */
-const toUnsigned64 = (value: unknown): Either.Either<bigint, string> => {
-  if (typeof value === "number" && !Number.isSafeInteger(value)) {
-    return Either.left(`must be a whole number, got ${value}`)
-  }
-  if (typeof value !== "number" && typeof value !== "bigint") {
-    return Either.left(`must be a bigint or a whole number, got ${typeof value}`)
-  }
-  const big = BigInt(value)
-  return big < 0n || big > U64_MAX ? Either.left(`must be between 0 and 2^64-1, got ${big}`) : Either.right(big)
-}
-
 /**
- * @internal Builds the `Memcached` service over a store: the shared rules, then one span and the metrics per public
+ * @internal Builds the `Memcached` service over a backend: the shared rules, then one span and the metrics per public
  * operation (`instrument`).
  */
-export const makeCheckedService = (store: Store, options: CheckedServiceOptions): MemcachedService => {
+export const makeCheckedService = (backend: Backend, options: CheckedServiceOptions): MemcachedService => {
   const encodeKey = makeKeyEncoder(options)
 
   const retry = options.retry ?? defaultRetry
@@ -133,30 +120,30 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
 
   /** The error for a value that cannot fit in one item under `wire`, or `undefined` when it fits. */
   const tooLarge = (wire: WireKey, value: Uint8Array) =>
-    value.length > maxValueBytes(store.maxItemSize, wire.bytes.length)
-      ? valueTooLarge(store.maxItemSize, wire, value.length)
+    value.length > maxValueBytes(backend.maxItemSize, wire.bytes.length)
+      ? valueTooLarge(backend.maxItemSize, wire, value.length)
       : undefined
 
-  const storeOne = (mode: StoreMode, cas?: bigint) => (key: string, value: Uint8Array, options?: WriteOptions) =>
+  const writeOne = (mode: WriteMode, cas?: bigint) => (key: string, value: Uint8Array, options?: WriteOptions) =>
     withKey(key, (wire): Effect.Effect<boolean, InvalidArgument | ValueTooLarge | MemcachedError> => {
       const item = new ItemRecord(value, (options?.flags ?? 0) >>> 0)
       const error = tooLarge(wire, value)
       if (error) return Effect.fail(error)
       const expiry = expiryOf(options?.ttl, key)
       if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
-      const write = store.store(mode, wire, item, expiry.right, cas)
+      const write = backend.store(mode, wire, item, expiry.right, cas)
       return mode === "set" && cas === undefined ? idempotent(write) : once(write)
     })
 
   const concat = (side: "append" | "prepend") => (key: string, value: Uint8Array) =>
     withKey(key, (wire) => {
       const error = tooLarge(wire, value)
-      return error ? Effect.fail(error) : once(store.concat(side, wire, value))
+      return error ? Effect.fail(error) : once(backend.concat(side, wire, value))
     })
 
-  const getWire = (wire: WireKey) => idempotent(store.get(wire))
+  const getWire = (wire: WireKey) => idempotent(backend.get(wire))
 
-  const getWithCas = (key: string) => withKey(key, (wire) => idempotent(store.getWithCas(wire)))
+  const getWithCas = (key: string) => withKey(key, (wire) => idempotent(backend.getWithCas(wire)))
 
   const update = (
     key: string,
@@ -170,12 +157,12 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       left: number
     ): Effect.Effect<Item, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError> =>
       Effect.flatMap(getWithCas(key), (current) => {
-        const next = f(Option.map(current, ({ flags, value }) => ({ value, flags })))
+        const next = f(Option.map(current, ({ flags, value }) => new ItemRecord(value, flags)))
         const write = { ttl: options?.ttl, flags: next.flags }
         return Effect.flatMap(
           Option.isSome(current)
-            ? storeOne("set", current.value.cas)(key, next.value, write)
-            : storeOne("add")(key, next.value, write),
+            ? writeOne("set", current.value.cas)(key, next.value, write)
+            : writeOne("add")(key, next.value, write),
           (stored) => {
             if (stored) return Effect.succeed(next)
             if (left > 1) return attempt(left - 1)
@@ -206,7 +193,7 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
       const expiry = expiryOf(options?.ttl, key)
       if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
       return Effect.map(
-        once(store.counter(direction, wire, by.right, initial.right, expiry.right)),
+        once(backend.counter(direction, wire, by.right, initial.right, expiry.right)),
         Option.fromNullable
       )
     })
@@ -215,7 +202,7 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
     get: (key) => withKey(key, getWire),
     getMany: (keys) =>
       withKeys(keys, (wire) =>
-        Effect.map(idempotent(store.getMany(wire)), (found) => {
+        Effect.map(idempotent(backend.getMany(wire)), (found) => {
           const byKey = new Map<string, Item>()
           for (let i = 0; i < wire.length; i++) {
             const item = found[i]
@@ -223,9 +210,9 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
           }
           return byKey
         })),
-    set: (key, value, options) => Effect.asVoid(storeOne("set")(key, value, options)),
-    add: storeOne("add"),
-    replace: storeOne("replace"),
+    set: (key, value, options) => Effect.asVoid(writeOne("set")(key, value, options)),
+    add: writeOne("add"),
+    replace: writeOne("replace"),
     setMany: (entries, options) =>
       Effect.suspend(() => {
         const items = new Map<string, Item>()
@@ -238,34 +225,34 @@ export const makeCheckedService = (store: Store, options: CheckedServiceOptions)
           }
           const expiry = expiryOf(options?.ttl)
           if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
-          return idempotent(store.storeMany(
+          return idempotent(backend.storeMany(
             pairs.map(([key, item]) => [key, new ItemRecord(item.value, item.flags >>> 0)]),
             expiry.right
           ))
         })
       }),
-    delete: (key) => withKey(key, (wire) => idempotent(store.delete(wire))),
-    deleteMany: (keys) => withKeys(keys, (wire) => idempotent(store.deleteMany(wire))),
+    delete: (key) => withKey(key, (wire) => idempotent(backend.delete(wire))),
+    deleteMany: (keys) => withKeys(keys, (wire) => idempotent(backend.deleteMany(wire))),
     touch: (key, ttl) =>
       withKey(key, (wire): Effect.Effect<boolean, InvalidArgument | MemcachedError> => {
         const expiry = expiryOf(ttl, key)
-        return Either.isLeft(expiry) ? Effect.fail(expiry.left) : idempotent(store.touch(wire, expiry.right))
+        return Either.isLeft(expiry) ? Effect.fail(expiry.left) : idempotent(backend.touch(wire, expiry.right))
       }),
     getAndTouch: (key, ttl) =>
       withKey(key, (wire): Effect.Effect<Option.Option<Item>, InvalidArgument | MemcachedError> => {
         const expiry = expiryOf(ttl, key)
-        return Either.isLeft(expiry) ? Effect.fail(expiry.left) : idempotent(store.getAndTouch(wire, expiry.right))
+        return Either.isLeft(expiry) ? Effect.fail(expiry.left) : idempotent(backend.getAndTouch(wire, expiry.right))
       }),
     increment: counter("increment"),
     decrement: counter("decrement"),
     append: concat("append"),
     prepend: concat("prepend"),
     getWithCas,
-    compareAndSet: (key, value, cas, options) => storeOne("set", cas)(key, value, options),
+    compareAndSet: (key, value, cas, options) => writeOne("set", cas)(key, value, options),
     update,
-    stats: idempotent(store.stats),
-    flush: idempotent(store.flush),
-    version: idempotent(store.version)
+    stats: idempotent(backend.stats),
+    flush: idempotent(backend.flush),
+    version: idempotent(backend.version)
   }
   return instrument(service, options)
 }

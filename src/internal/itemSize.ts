@@ -1,5 +1,5 @@
 /**
- * The item size rule, shared by every store: memcached's item limit (`-I`, 1 MiB by default) covers the key, the
+ * The item size rule, shared by every backend: memcached's item limit (`-I`, 1 MiB by default) covers the key, the
  * value and a per-item header.
  *
  * @internal

@@ -1,5 +1,5 @@
 /**
- * The key rules, shared by every store: a key is checked by its UTF-8 bytes after the prefix, never by JS length.
+ * The key rules, shared by every backend: a key is checked by its UTF-8 bytes after the prefix, never by JS length.
  *
  * @internal
  */
@@ -50,7 +50,7 @@ const badCharacters = (text: string): string | undefined => {
 
 /**
  * @internal What is wrong with a key prefix, to follow the word `keyPrefix`; `undefined` when nothing is. Throws
- * nothing: a bad prefix is reported once, when the store is built.
+ * nothing: a bad prefix is reported once, when the layer is built.
  */
 export const checkPrefix = (prefix: string): string | undefined => {
   if (prefix === "") return undefined
@@ -116,6 +116,6 @@ export const makeKeyEncoder = (rules: KeyRules) => {
 
 const typeOf = (value: unknown): string => value === null ? "null" : Array.isArray(value) ? "an array" : typeof value
 
-/** @internal The error for a key that is not a string, as every store and the cache report it. */
+/** @internal The error for a key that is not a string, as every backend and the cache report it. */
 export const notAStringKey = (key: unknown): InvalidKey =>
   new InvalidKey({ key, reason: `must be a string, got ${typeOf(key)}` })

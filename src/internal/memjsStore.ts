@@ -9,6 +9,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
+import type { Backend, Item, WriteMode } from "./backend.js"
 import type { Connection, MemjsClient } from "./connection.js"
 import { makeConnection, nextOpaque, nextOpaques } from "./connection.js"
 import type { EjectionOptions } from "./ejection.js"
@@ -30,7 +31,6 @@ import {
 } from "./protocol.js"
 import { ItemRecord } from "./records.js"
 import type { ServerAddress } from "./servers.js"
-import type { Store, StoredItem, StoreMode } from "./store.js"
 import { toExpirationField } from "./ttl.js"
 
 /** @internal */
@@ -48,11 +48,11 @@ export interface MemjsStoreOptions {
 }
 
 /** @internal The store plus the connections its layer releases. */
-export interface MemjsStore extends Store {
+export interface MemjsStore extends Backend {
   readonly connections: ReadonlyArray<Connection>
 }
 
-const storeOpcodes: Record<StoreMode, number> = { set: Opcode.Set, add: Opcode.Add, replace: Opcode.Replace }
+const storeOpcodes: Record<WriteMode, number> = { set: Opcode.Set, add: Opcode.Add, replace: Opcode.Replace }
 
 const unexpected = (connection: Connection, response: Response, key?: WireKey): MemcachedError => {
   const status = response.status
@@ -76,7 +76,7 @@ const annotateServer = (connection: Connection) => {
   for (const key in connection.spanAttributes) span.attribute(key, connection.spanAttributes[key])
 }
 
-const itemOf = (response: Response): StoredItem => new ItemRecord(response.val, response.flags)
+const itemOf = (response: Response): Item => new ItemRecord(response.val, response.flags)
 
 /** The answer of a request without a key: the response itself when `Ok`. */
 const okResponse = (connection: Connection, response: Response) =>
@@ -233,7 +233,7 @@ export const makeMemjsStore = (options: MemjsStoreOptions): MemjsStore => {
     get: (key) => request(key, Opcode.GetK, readItem),
     getMany: (keys) =>
       Effect.suspend(() => {
-        const found = new Array<StoredItem | undefined>(keys.length)
+        const found = new Array<Item | undefined>(keys.length)
         // The items are the keys' indices, so that each hit lands at its key's place, whatever its server.
         return pipelined(
           keys.map((_, i) => i),

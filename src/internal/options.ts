@@ -1,7 +1,8 @@
 /**
- * The checks of the layers' options, shared by the layers (which fail with a `ConfigError`) and the Promise facade
- * (which throws a `TypeError` from its constructor). Each check gives the option's name and what is wrong with it,
- * with the fix, never throws, and never quotes a password.
+ * The layers' options: their types (which `Memcached` re-exports) and their checks. The checks are
+ * shared by the layers (which fail with a `ConfigError`) and the Promise facade (which throws a `TypeError` from its
+ * constructor). Each check gives the option's name and what is wrong with it, with the fix, never throws, and never
+ * quotes a password.
  *
  * @internal
  */
@@ -9,12 +10,109 @@ import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import type { MemcachedError } from "../errors/MemcachedError.js"
+import type { ObservabilityOptions } from "../Observability.js"
 import { DEFAULT_MAX_ITEM_SIZE } from "./itemSize.js"
 import { checkPrefix } from "./keys.js"
-import type { ServerAddress } from "./servers.js"
+import type { ServerAddress, ServerSpec } from "./servers.js"
 import { parseServers } from "./servers.js"
-import type { Expiry } from "./ttl.js"
+import type { DurationWithUnits, Expiry, Ttl } from "./ttl.js"
 import { decodeWithUnits, toExpiry } from "./ttl.js"
+
+/**
+ * Options every `Memcached` layer takes, whatever it runs over: the key, TTL and size rules, retries, and spans and
+ * metrics (`ObservabilityOptions`). Public as `LayerOptions` of `Memcached`.
+ */
+export interface LayerOptions extends ObservabilityOptions {
+  /** TTL of writes that give none: positive, or `null` for never. @default "300 seconds" */
+  readonly defaultTtl?: Ttl | undefined
+  /** Prepended to every key; the 250-byte limit counts it. @default "" */
+  readonly keyPrefix?: string | undefined
+  /** Store keys over 250 bytes as `prefix + "#" + sha256(key)` instead of failing with `InvalidKey`. @default false */
+  readonly hashLongKeys?: boolean | undefined
+  /** memcached's item size limit (`-I`), key and per-item overhead included. @default 1048576 */
+  readonly maxItemSize?: number | undefined
+  /**
+   * How operations that may safely be sent twice (get, getMany, set, setMany, delete, deleteMany, touch,
+   * getAndTouch, flush) are retried after an `Unavailable` or `Timeout` error; it sees each error. `increment`,
+   * `decrement`, `add` and `replace` are never retried. Each attempt has its own `timeout`.
+   * @default once more, at once, after `Unavailable` only
+   */
+  readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
+}
+
+/**
+ * Where each key lives in a pool: `"ketama"` (libmemcached's weighted ketama, MD5; pylibmc with `ketama_weighted`),
+ * `"ketama-hashring"` (the `memcached` npm package), `"modulo"` (memjs's `hash % n`, not consistent), or your own
+ * function from the servers to a key's server index. Public as `PlacementOption` of `Memcached`.
+ */
+export type PlacementOption =
+  | "ketama"
+  | "ketama-hashring"
+  | "modulo"
+  | ((servers: ReadonlyArray<Required<ServerSpec>>) => (key: string) => number)
+
+/**
+ * How a pool of servers is run. Public as `PoolOptions` of `Memcached`.
+ */
+export interface PoolOptions {
+  /** Where each key lives; keys are placed by their prefixed form. @default "ketama" */
+  readonly placement?: PlacementOption | undefined
+  /** Failed connections in a row after which a server is ejected; `Infinity` never ejects. @default 3 */
+  readonly ejectAfter?: number | undefined
+  /** How long an ejected server is skipped before one request tries it again. @default "1 second" */
+  readonly ejectFor?: DurationWithUnits | undefined
+  /**
+   * Send the keys of an ejected server to the next live server on the ring instead of failing fast with
+   * `MemcachedError` `Unavailable`. A trade-off: while the server is out, its keys live (and may be stale) elsewhere.
+   * @default false
+   */
+  readonly failover?: boolean | undefined
+}
+
+/**
+ * Options of `Memcached.layer` (and of `MemcachedCache`). Public as `MemcachedOptions` of `Memcached`.
+ */
+export interface MemcachedOptions extends LayerOptions, PoolOptions {
+  /**
+   * `"h1:11211,h2:11211:2"` (`host[:port[:weight]]`, IPv6 as `[::1]:11211`) or a list of such strings or
+   * `ServerSpec`s. @default "localhost:11211"
+   */
+  readonly servers?: string | ReadonlyArray<string | ServerSpec> | undefined
+  /** SASL user; with `password`, turns SASL PLAIN on. memjs has no TLS: credentials travel in clear. */
+  readonly username?: string | undefined
+  /** SASL password. */
+  readonly password?: Redacted.Redacted | undefined
+  /** Deadline of each operation, connecting included. @default "1 second" */
+  readonly timeout?: DurationWithUnits | undefined
+  /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
+  readonly checkOnStart?: boolean | undefined
+}
+
+/**
+ * Options of `Memcached.layerClient`. Public as `ClientLayerOptions` of `Memcached`.
+ */
+export interface ClientLayerOptions extends LayerOptions, PoolOptions {
+  /** Close the client's sockets when the layer is released. @default false */
+  readonly closeOnRelease?: boolean | undefined
+  /** Deadline of each operation. @default "1 second" */
+  readonly timeout?: DurationWithUnits | undefined
+  /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
+  readonly checkOnStart?: boolean | undefined
+}
+
+/**
+ * The `memjs.Client` that `Memcached.layerClient` runs over, written out by the members it reads so that this
+ * package's types need no `@types/memjs`; any `memjs.Client` fits. Pass a real one (`memjs.Client.create(…)`): the
+ * layer drives its servers' sockets. Public as `MemjsClientLike` of `Memcached`; here, away from memjs's own types,
+ * so that the package's public declarations never name `memjs`.
+ */
+export interface MemjsClientLike {
+  readonly servers: ReadonlyArray<{ readonly host: string; readonly port: number }>
+  readonly seq: number
+  getServer(key: string): string | number
+  incrSeq(): void
+}
 
 /** @internal A bad option: its name, and the sentence a `TypeError` or a `ConfigError` says about it. */
 export interface BadOption {
@@ -36,22 +134,22 @@ const durationOption = (option: string, input: unknown, fallback: Duration.Durat
     ? Either.right(Duration.decode(fallback))
     : Either.mapLeft(decodeWithUnits(input), (reason) => badOption(option, reason))
 
-/** @internal The store options, checked. */
-export interface CheckedStoreOptions {
+/** @internal The options every layer takes, checked. */
+export interface CheckedLayerOptions {
   readonly defaultExpiry: Expiry
   readonly maxItemSize: number
 }
 
-/** The options every store takes, as given: anything may have been forced past the types. */
-interface StoreOptionsInput {
+/** The options every layer takes, as given: anything may have been forced past the types. */
+interface LayerOptionsInput {
   readonly defaultTtl?: unknown
   readonly keyPrefix?: unknown
   readonly maxItemSize?: unknown
   readonly retry?: unknown
 }
 
-/** @internal The options every store takes: `defaultTtl`, `keyPrefix`, `maxItemSize`, `retry`. */
-export const checkStoreOptions = (options: StoreOptionsInput): Either.Either<CheckedStoreOptions, BadOption> =>
+/** @internal The options every layer takes: `defaultTtl`, `keyPrefix`, `maxItemSize`, `retry`. */
+export const checkLayerOptions = (options: LayerOptionsInput): Either.Either<CheckedLayerOptions, BadOption> =>
   Either.gen(function*() {
     const defaultExpiry = options.defaultTtl === null
       ? toExpiry(null)
@@ -77,7 +175,7 @@ export const checkStoreOptions = (options: StoreOptionsInput): Either.Either<Che
   })
 
 /** @internal The connection options, checked. */
-export interface CheckedConnectionOptions extends CheckedStoreOptions {
+export interface CheckedConnectionOptions extends CheckedLayerOptions {
   /** The deadline of each operation. */
   readonly deadlineMillis: number
   readonly ejectAfter: number
@@ -88,11 +186,11 @@ export interface CheckedConnectionOptions extends CheckedStoreOptions {
 const placements = new Set<unknown>(["ketama", "ketama-hashring", "modulo"])
 
 /**
- * @internal The options of the layers over a memjs client: the store's, `timeout`, the pool's (`placement`,
+ * @internal The options of the layers over a memjs client: every layer's, `timeout`, the pool's (`placement`,
  * `ejectAfter`, `ejectFor`) and the credentials.
  */
 export const checkConnectionOptions = (
-  options: StoreOptionsInput & {
+  options: LayerOptionsInput & {
     readonly timeout?: unknown
     readonly placement?: unknown
     readonly ejectAfter?: unknown
@@ -102,7 +200,7 @@ export const checkConnectionOptions = (
   }
 ): Either.Either<CheckedConnectionOptions, BadOption> =>
   Either.gen(function*() {
-    const store = yield* checkStoreOptions(options)
+    const common = yield* checkLayerOptions(options)
     const timeout = yield* durationOption("timeout", options.timeout, "1 second")
     const timeoutMillis = Duration.toMillis(timeout)
     if (!(timeoutMillis > 0 && Number.isFinite(timeoutMillis))) {
@@ -125,7 +223,7 @@ export const checkConnectionOptions = (
     if (!(options.password === undefined || Redacted.isRedacted(options.password))) {
       return yield* bad("password", "must be a Redacted string (Redacted.make(password))")
     }
-    return { ...store, deadlineMillis: Math.ceil(timeoutMillis), ejectAfter, deadMillis }
+    return { ...common, deadlineMillis: Math.ceil(timeoutMillis), ejectAfter, deadMillis }
   })
 
 /** @internal The `servers` option, parsed. */

@@ -10,18 +10,13 @@
  *
  * @internal
  */
-import type { Ttl, WriteOptions } from "../Memcached.js"
-import type { Encoded } from "../Serializer.js"
-import type { StoredItem } from "./store.js"
+import type { Item } from "./backend.js"
+import type { WriteOptions } from "./memcachedService.js"
+import type { Ttl } from "./ttl.js"
 
-/** @internal A value's bytes with its memcached flags, as stores read and write them. */
-export class ItemRecord implements StoredItem {
+/** @internal An `Item`: a value's bytes with its memcached flags, as backends, `Memcached` and serializers hand it on. */
+export class ItemRecord implements Item {
   constructor(readonly value: Uint8Array, readonly flags: number) {}
-}
-
-/** @internal A value's bytes with its memcached flags, as serializers write and read them. */
-export class EncodedRecord implements Encoded {
-  constructor(readonly bytes: Uint8Array, readonly flags: number) {}
 }
 
 /** @internal The flags and TTL of one write. */

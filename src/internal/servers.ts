@@ -8,7 +8,10 @@ import * as Either from "effect/Either"
 import { isIPv6 } from "node:net"
 import { textOf } from "../errors/text.js"
 
-/** @internal A server as the options may give it. */
+/**
+ * A server in a pool: `host`, `port` (11211 when left out) and `weight`, its share of the keys relative to the other
+ * servers' weights (1 when left out). Public as `ServerSpec` of `Memcached`.
+ */
 export interface ServerSpec {
   readonly host: string
   readonly port?: number | undefined
@@ -27,6 +30,9 @@ export interface ServerAddress {
 
 /** @internal memcached's default port. */
 export const DEFAULT_PORT = 11211
+
+/** @internal The servers when none are given. */
+export const DEFAULT_SERVERS = `localhost:${DEFAULT_PORT}`
 
 /** An entry as an error shows it; never throws (an object may hold a bigint, which `JSON.stringify` refuses). */
 const shown = (entry: unknown): string => {
@@ -82,7 +88,7 @@ export const parseServers = (servers: unknown): Either.Either<ReadonlyArray<Serv
   if (!(servers === undefined || typeof servers === "string" || Array.isArray(servers))) {
     return Either.left(`expected "host:port,host:port" or a list of servers, got ${shown(servers)}`)
   }
-  const list: ReadonlyArray<unknown> = typeof servers === "string" ? servers.split(",") : servers ?? ["localhost:11211"]
+  const list: ReadonlyArray<unknown> = typeof servers === "string" ? servers.split(",") : servers ?? [DEFAULT_SERVERS]
   const entries = list
     .map((entry) => typeof entry === "string" ? entry.trim() : entry)
     .filter((entry) => entry !== "")

@@ -1,5 +1,5 @@
 /**
- * The TTL rules, shared by every store. memcached reads an expiration up to 30 days as relative seconds and anything
+ * The TTL rules, shared by every backend. memcached reads an expiration up to 30 days as relative seconds and anything
  * longer as an absolute unix time, and its clock ticks in whole seconds.
  *
  * @internal
@@ -8,13 +8,27 @@ import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import { textOf } from "../errors/text.js"
 
+/**
+ * A duration with its unit: `"30 seconds"`, `"5 minutes"`, `Duration.seconds(30)` or `[seconds, nanos]`. Every TTL,
+ * timeout and interval of the Effect API is one. A bare number is not: Effect would read `300` as milliseconds and
+ * memcached as seconds, so it is a type error, and forced through, an `InvalidArgument` (or, in a layer's options, a
+ * `ConfigError`) that says how to write it. Public as `DurationWithUnits` of `Memcached`.
+ */
+export type DurationWithUnits = Exclude<Duration.DurationInput, number | bigint>
+
+/**
+ * A TTL: a duration with its unit (rounded up to whole seconds; zero or negative expires at once) or `null` for never.
+ * Public as `Ttl` of `Memcached`.
+ */
+export type Ttl = DurationWithUnits | null
+
 /** @internal The longest expiration memcached reads as relative seconds. */
 export const MAX_RELATIVE_SECONDS = 60 * 60 * 24 * 30
 
 /** @internal The largest expiration field (a uint32): unix time in February 2106. */
 export const MAX_EXPIRATION = 0xffff_ffff
 
-/** @internal What a TTL means, before it is written for a particular store. */
+/** @internal What a TTL means, before it is written for a particular backend. */
 export type Expiry =
   | { readonly _tag: "Never" }
   | { readonly _tag: "Expired" }

@@ -1,5 +1,5 @@
 /**
- * The in-memory store behind `Memcached.layerMemory`: memcached's semantics on the Effect `Clock`, so a `TestClock`
+ * The in-memory backend behind `Memcached.layerMemory`: memcached's semantics on the Effect `Clock`, so a `TestClock`
  * expires keys. It keeps whole-second expiry like memcached, copies bytes in and out like a wire would, and never
  * evicts (it has no memory limit).
  *
@@ -9,11 +9,12 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { MemcachedError } from "../errors/MemcachedError.js"
+import type { Backend, Item } from "./backend.js"
+import { nextCounterValue, U64_MAX } from "./counters.js"
 import { maxValueBytes } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
 import { describeStatus, Status } from "./protocol.js"
 import { ItemRecord } from "./records.js"
-import type { Store, StoredItem } from "./store.js"
 import type { Expiry } from "./ttl.js"
 import { expiresAtMillis } from "./ttl.js"
 
@@ -25,8 +26,6 @@ interface Entry {
   readonly cas: bigint
 }
 
-const U64 = (1n << 64n) - 1n
-
 const nonNumeric = (key: WireKey) =>
   new MemcachedError({
     reason: "Protocol",
@@ -34,7 +33,7 @@ const nonNumeric = (key: WireKey) =>
   })
 
 /** @internal */
-export const makeMemoryStore = (maxItemSize: number): Store => {
+export const makeMemoryBackend = (maxItemSize: number): Backend => {
   const entries = new Map<string, Entry>()
   let lastCas = 0n
   const nextCas = () => ++lastCas
@@ -49,9 +48,9 @@ export const makeMemoryStore = (maxItemSize: number): Store => {
     return entry
   }
 
-  const copyOut = (entry: Entry): StoredItem => new ItemRecord(Buffer.from(entry.value), entry.flags)
+  const copyOut = (entry: Entry): Item => new ItemRecord(Buffer.from(entry.value), entry.flags)
 
-  const write = (key: WireKey, item: StoredItem, expiry: Expiry, now: number) => {
+  const write = (key: WireKey, item: Item, expiry: Expiry, now: number) => {
     entries.set(key.text, {
       value: Buffer.from(item.value),
       flags: item.flags >>> 0,
@@ -129,15 +128,15 @@ export const makeMemoryStore = (maxItemSize: number): Store => {
         const entry = live(key, now)
         if (!entry) {
           if (initial === undefined) return Effect.succeed(undefined)
-          write(key, { value: Buffer.from(initial.toString()), flags: 0 }, expiry, now)
+          write(key, new ItemRecord(Buffer.from(initial.toString()), 0), expiry, now)
           return Effect.succeed(initial)
         }
         const text = entry.value.toString("latin1")
-        if (!/^\d{1,20}$/.test(text) || BigInt(text) > U64) {
+        if (!/^\d{1,20}$/.test(text) || BigInt(text) > U64_MAX) {
           return Effect.fail(nonNumeric(key))
         }
         const current = BigInt(text)
-        const next = direction === "increment" ? (current + delta) & U64 : current > delta ? current - delta : 0n
+        const next = nextCounterValue(direction, current, delta)
         entries.set(key.text, {
           value: Buffer.from(next.toString()),
           flags: entry.flags,

@@ -1,7 +1,8 @@
 /**
- * Namespaces over a store: every key of namespace `name` lives under `<name>:<version>:`, and `clear` moves the
- * namespace to a new version with one atomic increment of `<name>:_version`, so the old keys are never read again
- * (memcached evicts them as they age) and nothing else is touched. No `flush_all`.
+ * Namespaces over a `MemcachedView` (`Memcached`, or another namespace): every key of namespace `name` lives under
+ * `<name>:<version>:`, and `clear` moves the namespace to a new version with one atomic increment of
+ * `<name>:_version`, so the old keys are never read again (memcached evicts them as they age) and nothing else is
+ * touched. No `flush_all`.
  *
  * The version is read with `increment(versionKey, 0, { initial })`, which creates a missing version key and reads an
  * existing one in one atomic round trip. A process trusts its copy for `versionTtl` (1 s by default), so a `clear`
@@ -11,53 +12,41 @@
  *
  * @internal
  */
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
-import type { InvalidKey } from "../errors/InvalidKey.js"
-import type { MemcachedError } from "../errors/MemcachedError.js"
-import type { DurationWithUnits, Item, MemcachedService } from "../Memcached.js"
-import { decodeWithUnits } from "./ttl.js"
+import type { InvalidKey } from "../../errors/InvalidKey.js"
+import type { MemcachedError } from "../../errors/MemcachedError.js"
+import type { Item } from "../backend.js"
+import type { MemcachedView } from "../memcachedService.js"
+import type { DurationWithUnits } from "../ttl.js"
+import { decodeWithUnits } from "../ttl.js"
+import type { SingleFlight } from "./singleFlight.js"
+import { makeSingleFlight } from "./singleFlight.js"
 
-/**
- * @internal The part of `MemcachedService` that a cache, a namespace and the `KeyValueStore` need. Namespaces
- * implement exactly this, so they nest.
- */
-export type CacheStore = Pick<
-  MemcachedService,
-  "get" | "getMany" | "set" | "setMany" | "add" | "delete" | "deleteMany" | "getAndTouch" | "increment"
->
-
-/** @internal */
-export interface NamespaceStore extends CacheStore {
+/** @internal A namespace of a `MemcachedView`: a view itself, so namespaces nest. */
+export interface NamespacedMemcached extends MemcachedView {
   readonly name: string
   /** Moves the namespace to a new version: every key written before is gone for every process (within `versionTtl`). */
   readonly clear: Effect.Effect<void, InvalidKey | MemcachedError>
-  /** The current `<name>:<version>:`. */
-  readonly prefix: Effect.Effect<string, InvalidKey | MemcachedError>
 }
 
 interface VersionState {
   value: bigint | undefined
   readAt: number
-  inflight: Deferred.Deferred<bigint, InvalidKey | MemcachedError> | undefined
 }
 
 interface Registry {
   /** One version state per namespace name, shared by views with different `versionTtl`s. */
   readonly states: Map<string, VersionState>
-  /** One store per name and `versionTtl`, so views (and their single-flight maps) are reused. */
-  readonly stores: Map<string, NamespaceStore>
+  /** One version read at a time per namespace name. */
+  readonly reads: SingleFlight<string>
+  /** One namespace per name and `versionTtl`, so views (and their single-flight maps) are reused. */
+  readonly namespaces: Map<string, NamespacedMemcached>
 }
 
-const registries = new WeakMap<CacheStore, Registry>()
-
-/** @internal The version key of a namespace. */
-export const versionKeyOf = (name: string) => `${name}:_version`
+const registries = new WeakMap<MemcachedView, Registry>()
 
 const DEFAULT_VERSION_TTL = "1 second"
 
@@ -65,11 +54,11 @@ const DEFAULT_VERSION_TTL = "1 second"
  * @internal The namespace `name` over `parent`, the same object for the same parent, name and `versionTtl`. Throws a
  * `TypeError` on an empty name or a `versionTtl` that is not a duration with its unit (programming errors).
  */
-export const namespaceStore = (
-  parent: CacheStore,
+export const namespaced = (
+  parent: MemcachedView,
   name: string,
   versionTtl: DurationWithUnits = DEFAULT_VERSION_TTL
-): NamespaceStore => {
+): NamespacedMemcached => {
   if (typeof name !== "string" || name.length === 0) {
     throw new TypeError(`a namespace name must be a non-empty string, got ${JSON.stringify(name)}`)
   }
@@ -78,31 +67,32 @@ export const namespaceStore = (
   const ttlMillis = Duration.toMillis(decoded.right)
   let registry = registries.get(parent)
   if (!registry) {
-    registry = { states: new Map(), stores: new Map() }
+    registry = { states: new Map(), reads: makeSingleFlight(), namespaces: new Map() }
     registries.set(parent, registry)
   }
   const id = `${ttlMillis}|${name}`
-  const found = registry.stores.get(id)
+  const found = registry.namespaces.get(id)
   if (found) return found
   let state = registry.states.get(name)
   if (!state) {
-    state = { value: undefined, readAt: 0, inflight: undefined }
+    state = { value: undefined, readAt: 0 }
     registry.states.set(name, state)
   }
-  const store = makeNamespaceStore(parent, name, ttlMillis, state)
-  registry.stores.set(id, store)
-  return store
+  const namespace = makeNamespace(parent, name, ttlMillis, state, registry.reads)
+  registry.namespaces.set(id, namespace)
+  return namespace
 }
 
 const maxBig = (a: bigint, b: bigint) => a > b ? a : b
 
-const makeNamespaceStore = (
-  parent: CacheStore,
+const makeNamespace = (
+  parent: MemcachedView,
   name: string,
   ttlMillis: number,
-  state: VersionState
-): NamespaceStore => {
-  const versionKey = versionKeyOf(name)
+  state: VersionState,
+  reads: SingleFlight<string>
+): NamespacedMemcached => {
+  const versionKey = `${name}:_version`
   /** Its arguments are always valid: an `InvalidArgument` here would be a bug. */
   const versionIncrement = (delta: bigint, initial: bigint) =>
     Effect.catchTag(parent.increment(versionKey, delta, { initial, ttl: null }), "InvalidArgument", Effect.die)
@@ -122,23 +112,10 @@ const makeNamespaceStore = (
     )
 
   const current: Effect.Effect<bigint, InvalidKey | MemcachedError> = Effect.clockWith((clock) =>
-    Effect.suspend((): Effect.Effect<bigint, InvalidKey | MemcachedError> => {
+    Effect.suspend(() => {
       const now = clock.unsafeCurrentTimeMillis()
       if (state.value !== undefined && now - state.readAt < ttlMillis) return Effect.succeed(state.value)
-      if (ttlMillis === 0) return read(now)
-      const running = state.inflight
-      if (running) {
-        return Effect.flatMap(
-          Effect.exit(Deferred.await(running)),
-          (exit) => Exit.isInterrupted(exit) ? current : exit
-        )
-      }
-      const deferred = Deferred.unsafeMake<bigint, InvalidKey | MemcachedError>(FiberId.none)
-      state.inflight = deferred
-      return Effect.onExit(read(now), (exit) => {
-        if (state.inflight === deferred) state.inflight = undefined
-        return Deferred.done(deferred, exit)
-      })
+      return ttlMillis === 0 ? read(now) : reads(name, read(now))
     })
   )
 
@@ -161,7 +138,6 @@ const makeNamespaceStore = (
   return {
     name,
     clear,
-    prefix,
     get: (key) => Effect.flatMap(prefix, (p) => parent.get(full(p, key))),
     getAndTouch: (key, ttl) => Effect.flatMap(prefix, (p) => parent.getAndTouch(full(p, key), ttl)),
     getMany: (keys) =>

@@ -1,6 +1,8 @@
 /**
- * What a store must do once keys are checked and TTLs normalised: the line between the shared rules (in
- * `Memcached.ts`) and the two stores that sit under them, real memcached and the in-memory fake.
+ * What a backend must do once keys are checked and TTLs normalised: the line between the shared rules
+ * (`checkedService.ts`) and the two backends under them, real memcached (`memjsStore.ts`) and the in-memory fake
+ * (`memoryBackend.ts`). The one bytes-and-flags shape, `Item`, lives here, the lowest room that uses it; `Memcached`
+ * re-exports it, and serializers write and read it.
  *
  * @internal
  */
@@ -11,32 +13,38 @@ import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { WireKey } from "./keys.js"
 import type { Expiry } from "./ttl.js"
 
-/** @internal A stored value with its memcached flags. */
-export interface StoredItem {
+/**
+ * A value as bytes, with memcached's 32-bit item flags: what a backend stores, what `Memcached` reads and writes, and
+ * what a serializer makes of a value. Public as `Item` of `Memcached`.
+ */
+export interface Item {
   readonly value: Uint8Array
   readonly flags: number
 }
 
-/** @internal A stored value with the CAS token memcached gave its current version. */
-export interface CasItem extends StoredItem {
+/** An item with the CAS token of its current version. Public as `CasItem` of `Memcached`. */
+export interface CasItem extends Item {
   readonly cas: bigint
 }
 
-/** @internal */
-export type StoreMode = "set" | "add" | "replace"
+/** @internal How a write treats a key that exists: `set` overwrites, `add` only creates, `replace` only overwrites. */
+export type WriteMode = "set" | "add" | "replace"
 
 /** @internal */
-export interface Store {
-  readonly get: (key: WireKey) => Effect.Effect<Option.Option<StoredItem>, MemcachedError>
+export interface Backend {
+  readonly get: (key: WireKey) => Effect.Effect<Option.Option<Item>, MemcachedError>
   /** Each key's item, or `undefined` for a miss, in the order of `keys`. */
   readonly getMany: (
     keys: ReadonlyArray<WireKey>
-  ) => Effect.Effect<ReadonlyArray<StoredItem | undefined>, MemcachedError>
-  /** `false` when `add` found the key, `replace` did not, or `cas` no longer matches the item. */
+  ) => Effect.Effect<ReadonlyArray<Item | undefined>, MemcachedError>
+  /**
+   * Writes one item as `mode` says; `false` when `add` found the key, `replace` did not, or `cas` no longer matches
+   * the item.
+   */
   readonly store: (
-    mode: StoreMode,
+    mode: WriteMode,
     key: WireKey,
-    item: StoredItem,
+    item: Item,
     expiry: Expiry,
     cas?: bigint
   ) => Effect.Effect<boolean, MemcachedError | ValueTooLarge>
@@ -50,15 +58,16 @@ export interface Store {
   ) => Effect.Effect<boolean, MemcachedError | ValueTooLarge>
   /** Each server's statistics, by `host:port`. */
   readonly stats: Effect.Effect<ReadonlyMap<string, Readonly<Record<string, string>>>, MemcachedError>
+  /** Sets many items, pipelined. */
   readonly storeMany: (
-    entries: ReadonlyArray<readonly [WireKey, StoredItem]>,
+    entries: ReadonlyArray<readonly [WireKey, Item]>,
     expiry: Expiry
   ) => Effect.Effect<void, MemcachedError | ValueTooLarge>
   readonly delete: (key: WireKey) => Effect.Effect<boolean, MemcachedError>
   /** How many of the keys existed. */
   readonly deleteMany: (keys: ReadonlyArray<WireKey>) => Effect.Effect<number, MemcachedError>
   readonly touch: (key: WireKey, expiry: Expiry) => Effect.Effect<boolean, MemcachedError>
-  readonly getAndTouch: (key: WireKey, expiry: Expiry) => Effect.Effect<Option.Option<StoredItem>, MemcachedError>
+  readonly getAndTouch: (key: WireKey, expiry: Expiry) => Effect.Effect<Option.Option<Item>, MemcachedError>
   /** `undefined`: the key is missing and `initial` was not given. */
   readonly counter: (
     direction: "increment" | "decrement",
