@@ -17,8 +17,8 @@ import { SerializationError } from "./errors/SerializationError.js"
  * @since 2.0.0
  * @category models
  */
-export interface Encoded {
-  readonly bytes: Uint8Array
+export interface Item {
+  readonly value: Uint8Array
   readonly flags: number
 }
 
@@ -32,8 +32,8 @@ export interface Encoded {
 export interface SerializerService {
   /** A short name, shown in mismatch errors: `"structured"`, `"json"`, `"raw"`, `"bytes"`. */
   readonly name: string
-  readonly encode: (key: string, value: unknown) => Effect.Effect<Encoded, SerializationError>
-  readonly decode: (key: string, encoded: Encoded) => Effect.Effect<unknown, SerializationError>
+  readonly encode: (key: string, value: unknown) => Effect.Effect<Item, SerializationError>
+  readonly decode: (key: string, encoded: Item) => Effect.Effect<unknown, SerializationError>
 }
 
 /**
@@ -49,8 +49,8 @@ export const Flags = {
 } as const
 
 /** A class, not an object literal: V8 may pretenure a literal's allocation site, and every read makes one of these. */
-class EncodedBytes implements Encoded {
-  constructor(readonly bytes: Uint8Array, readonly flags: number) {}
+class ItemRecord implements Item {
+  constructor(readonly value: Uint8Array, readonly flags: number) {}
 }
 
 const ownFlags = new Map<number, string>([[Flags.structured, "structured"], [Flags.json, "json"]])
@@ -89,10 +89,10 @@ const marked = (
   decode: (bytes: Buffer) => unknown
 ): SerializerService => ({
   name,
-  encode: (key, value) => attempt(key, "encode", () => new EncodedBytes(encode(value), flags)),
+  encode: (key, value) => attempt(key, "encode", () => new ItemRecord(encode(value), flags)),
   decode: (key, encoded) =>
     encoded.flags === flags
-      ? attempt(key, "decode", () => decode(asBuffer(encoded.bytes)))
+      ? attempt(key, "decode", () => decode(asBuffer(encoded.value)))
       : Effect.fail(mismatch(key, encoded.flags, name))
 })
 
@@ -111,14 +111,14 @@ const jsonService = marked("json", Flags.json, (value) => {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
-const rawBytes = (key: string, value: unknown): Effect.Effect<Encoded, SerializationError> => {
+const rawBytes = (key: string, value: unknown): Effect.Effect<Item, SerializationError> => {
   if (typeof value === "string") {
     return value.isWellFormed()
-      ? Effect.succeed(new EncodedBytes(Buffer.from(value, "utf8"), Flags.raw))
+      ? Effect.succeed(new ItemRecord(Buffer.from(value, "utf8"), Flags.raw))
       : Effect.fail(new SerializationError({ key, direction: "encode", cause: "the string has a lone surrogate" }))
   }
-  if (value instanceof Uint8Array) return Effect.succeed(new EncodedBytes(value, Flags.raw))
-  if (value instanceof ArrayBuffer) return Effect.succeed(new EncodedBytes(new Uint8Array(value), Flags.raw))
+  if (value instanceof Uint8Array) return Effect.succeed(new ItemRecord(value, Flags.raw))
+  if (value instanceof ArrayBuffer) return Effect.succeed(new ItemRecord(new Uint8Array(value), Flags.raw))
   return Effect.fail(
     new SerializationError({
       key,
@@ -134,7 +134,7 @@ const foreign = (name: string, decode: (bytes: Buffer) => unknown): SerializerSe
   decode: (key, encoded) =>
     ownFlags.has(encoded.flags)
       ? Effect.fail(mismatch(key, encoded.flags, name))
-      : Effect.succeed(decode(asBuffer(encoded.bytes)))
+      : Effect.succeed(decode(asBuffer(encoded.value)))
 })
 
 const rawService = foreign("raw", (bytes) => {

@@ -10,4 +10,4 @@ export * from "./errors/index.js"
 /** @since 2.0.0 */
 export { Flags, Serializer } from "./Serializer.js"
 /** @since 2.0.0 */
-export type { Encoded, SerializerName, SerializerService } from "./Serializer.js"
+export type { Item, SerializerName, SerializerService } from "./Serializer.js"

@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as V3 from "../../src/errors/index.js"
 import { Flags as FlagsV3, Serializer as SerializerV3 } from "../../src/Serializer.js"
-import type { Encoded, SerializerName } from "../src/index.js"
+import type { Item, SerializerName } from "../src/index.js"
 import * as V4 from "../src/index.js"
 import { Effect as Effect3 } from "./support/effect3.js"
 
@@ -76,18 +76,18 @@ describe("Effect 4 line vs Effect 3 line", () => {
     for (const [name, value] of values) {
       const v3 = SerializerV3.formats[name]
       const v4 = V4.Serializer.formats[name]
-      const fromV3 = v3Value<Encoded>(v3.encode("k", value))
-      const fromV4 = v4Value<Encoded>(v4.encode("k", value))
+      const fromV3 = v3Value<Item>(v3.encode("k", value))
+      const fromV4 = v4Value<Item>(v4.encode("k", value))
       assert.strictEqual(fromV4.flags, fromV3.flags, name)
-      assert.deepStrictEqual(Buffer.from(fromV4.bytes), Buffer.from(fromV3.bytes), name)
+      assert.deepStrictEqual(Buffer.from(fromV4.value), Buffer.from(fromV3.value), name)
       assert.deepStrictEqual(v4Value(v4.decode("k", fromV3)), v3Value(v3.decode("k", fromV3)), name)
       assert.deepStrictEqual(v3Value(v3.decode("k", fromV4)), v4Value(v4.decode("k", fromV4)), name)
     }
   })
 
   it("serializers: a mismatch is the same error on both lines", () => {
-    const written = v3Value<Encoded>(SerializerV3.formats.structured.encode("k", { a: 1 }))
-    const foreign = { bytes: Buffer.from("x"), flags: 7 }
+    const written = v3Value<Item>(SerializerV3.formats.structured.encode("k", { a: 1 }))
+    const foreign = { value: Buffer.from("x"), flags: 7 }
     const cases = [
       ...(["json", "raw", "bytes"] as const).map((name) => [name, written] as const),
       ...(["structured", "json"] as const).map((name) => [name, foreign] as const)

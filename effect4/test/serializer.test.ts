@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
-import type { Encoded, SerializerName } from "../src/index.js"
+import type { Item, SerializerName } from "../src/index.js"
 import { Flags, SerializationError, Serializer } from "../src/index.js"
 
 const { bytes, json, raw, structured } = Serializer.formats
@@ -55,7 +55,7 @@ describe("Serializer.formats (the services)", () => {
       const encoded: unknown = serializer.encode("k", "text")
       assert.isTrue(Exit.isExit(encoded) && Exit.isSuccess(encoded), serializer.name)
       if (!Exit.isExit(encoded) || !Exit.isSuccess(encoded)) continue
-      const decoded: unknown = serializer.decode("k", encoded.value as Encoded)
+      const decoded: unknown = serializer.decode("k", encoded.value as Item)
       assert.isTrue(Exit.isExit(decoded) && Exit.isSuccess(decoded), serializer.name)
     }
     for (const [serializer, bad] of [[structured, () => 1], [json, 1n], [raw, 1], [bytes, {}]] as const) {
@@ -64,7 +64,7 @@ describe("Serializer.formats (the services)", () => {
       const error = Effect.runSyncExit(Effect.flip(serializer.encode("k", bad)))
       assert.isTrue(Exit.isSuccess(error) && error.value instanceof SerializationError, serializer.name)
     }
-    const mismatched: unknown = json.decode("k", { bytes: new Uint8Array(1), flags: Flags.structured })
+    const mismatched: unknown = json.decode("k", { value: new Uint8Array(1), flags: Flags.structured })
     assert.isTrue(Exit.isExit(mismatched) && Exit.isFailure(mismatched))
   })
 
@@ -111,7 +111,7 @@ describe("Serializer.formats (the services)", () => {
       const value = { a: [1, "x", null, true, { b: 2.5 }], s: "é😀", n: -0.125, empty: {} }
       const encoded = yield* json.encode("k", value)
       assert.strictEqual(encoded.flags, Flags.json)
-      assert.strictEqual(Buffer.from(encoded.bytes).toString("utf8"), JSON.stringify(value))
+      assert.strictEqual(Buffer.from(encoded.value).toString("utf8"), JSON.stringify(value))
       assert.deepStrictEqual(yield* json.decode("k", encoded), value)
       for (const scalar of ["text", 42, null, true, [] as Array<unknown>]) {
         assert.deepStrictEqual(yield* json.decode("k", yield* json.encode("k", scalar)), scalar)
@@ -134,7 +134,7 @@ describe("Serializer.formats (the services)", () => {
   it.effect("json reports bytes that are not JSON as SerializationError(decode)", () =>
     Effect.gen(function*() {
       const error = yield* flipSerialization(
-        json.decode("bad-json", { bytes: Buffer.from("{not json", "utf8"), flags: Flags.json })
+        json.decode("bad-json", { value: Buffer.from("{not json", "utf8"), flags: Flags.json })
       )
       assert.strictEqual(error.direction, "decode")
       assert.strictEqual(error.key, "bad-json")
@@ -145,20 +145,20 @@ describe("Serializer.formats (the services)", () => {
       const text = "héllo wörld 😀 €"
       const encoded = yield* raw.encode("k", text)
       assert.strictEqual(encoded.flags, 0)
-      assert.deepStrictEqual(Array.from(encoded.bytes), Array.from(Buffer.from(text, "utf8")))
+      assert.deepStrictEqual(Array.from(encoded.value), Array.from(Buffer.from(text, "utf8")))
       assert.strictEqual(yield* raw.decode("k", encoded), text)
       assert.strictEqual(yield* raw.decode("k", yield* raw.encode("k", "")), "")
 
       const binary = new Uint8Array([0xff, 0x00, 0xfe, 0x80])
       const encodedBinary = yield* raw.encode("k", binary)
       assert.strictEqual(encodedBinary.flags, 0)
-      assert.deepStrictEqual(Array.from(encodedBinary.bytes), [0xff, 0x00, 0xfe, 0x80])
+      assert.deepStrictEqual(Array.from(encodedBinary.value), [0xff, 0x00, 0xfe, 0x80])
       // Not valid UTF-8: raw gives the bytes back.
       const decodedBinary = yield* raw.decode("k", encodedBinary)
       assert.instanceOf(decodedBinary, Uint8Array)
       assert.deepStrictEqual(Array.from(decodedBinary as Uint8Array), [0xff, 0x00, 0xfe, 0x80])
       // Bytes that are valid UTF-8 read back as a string.
-      assert.strictEqual(yield* raw.decode("k", { bytes: Buffer.from("ok ✓"), flags: 0 }), "ok ✓")
+      assert.strictEqual(yield* raw.decode("k", { value: Buffer.from("ok ✓"), flags: 0 }), "ok ✓")
     }))
 
   it.effect("raw refuses anything but strings and bytes with SerializationError(encode)", () =>
@@ -174,11 +174,11 @@ describe("Serializer.formats (the services)", () => {
     Effect.gen(function*() {
       const encoded = yield* bytes.encode("k", "abc")
       assert.strictEqual(encoded.flags, 0)
-      assert.deepStrictEqual(Array.from(encoded.bytes), [97, 98, 99])
+      assert.deepStrictEqual(Array.from(encoded.value), [97, 98, 99])
       const decoded = yield* bytes.decode("k", encoded)
       assert.instanceOf(decoded, Uint8Array)
       assert.deepStrictEqual(Array.from(decoded as Uint8Array), [97, 98, 99])
-      const empty = yield* bytes.decode("k", { bytes: new Uint8Array(0), flags: 0 })
+      const empty = yield* bytes.decode("k", { value: new Uint8Array(0), flags: 0 })
       assert.instanceOf(empty, Uint8Array)
       assert.strictEqual((empty as Uint8Array).length, 0)
       assert.instanceOf(yield* flipSerialization(bytes.encode("k", 5)), SerializationError)
@@ -229,23 +229,23 @@ describe("Serializer (the service and its layers)", () => {
     Effect.gen(function*() {
       const upper = Serializer.of({
         name: "upper",
-        encode: (_key, value) => Effect.succeed({ bytes: Buffer.from(String(value).toUpperCase()), flags: 7 }),
-        decode: (_key, encoded) => Effect.succeed(Buffer.from(encoded.bytes).toString())
+        encode: (_key, value) => Effect.succeed({ value: Buffer.from(String(value).toUpperCase()), flags: 7 }),
+        decode: (_key, encoded) => Effect.succeed(Buffer.from(encoded.value).toString())
       })
       const encoded = yield* Serializer.use((serializer) => serializer.encode("k", "abc")).pipe(
         Effect.provideService(Serializer, upper)
       )
-      assert.deepStrictEqual([Buffer.from(encoded.bytes).toString(), encoded.flags], ["ABC", 7])
+      assert.deepStrictEqual([Buffer.from(encoded.value).toString(), encoded.flags], ["ABC", 7])
     }))
 
   it.effect("the service key is an Effect: a program that uses it needs a Serializer until a layer provides it", () =>
     Effect.gen(function*() {
-      const program: Effect.Effect<Encoded, SerializationError, Serializer> = Effect.flatMap(
+      const program: Effect.Effect<Item, SerializationError, Serializer> = Effect.flatMap(
         Serializer,
         (serializer) => serializer.encode("k", { n: 1 })
       )
       const encoded = yield* Effect.provide(program, Serializer.json)
       assert.strictEqual(encoded.flags, Flags.json)
-      assert.strictEqual(Buffer.from(encoded.bytes).toString(), "{\"n\":1}")
+      assert.strictEqual(Buffer.from(encoded.value).toString(), "{\"n\":1}")
     }))
 })

@@ -25,7 +25,11 @@ export class SerializationError extends Schema.TaggedError<SerializationError>(
     readonly direction: "encode" | "decode"
     readonly cause?: unknown
   }) {
-    super({ key: textOf(props.key), direction: props.direction, cause: props.cause }, true)
+    super({
+      key: textOf(props.key),
+      direction: props.direction,
+      ...(props.cause === undefined ? {} : { cause: props.cause })
+    }, true)
   }
 
   /** @since 1.0.0 */
