@@ -14,21 +14,20 @@ import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
-import * as Memjs from "memjs"
 import { Cache } from "./Cache.js"
+import type { MemjsClient } from "./engine/memjs.js"
+import { makeMemjsClient } from "./engine/memjs.js"
+import type { Placement } from "./engine/placement.js"
+import { fromLocate, ketama, modulo } from "./engine/placement.js"
 import type { InvalidArgument } from "./errors/InvalidArgument.js"
 import type { InvalidKey } from "./errors/InvalidKey.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
 import type { ValueTooLarge } from "./errors/ValueTooLarge.js"
 import { makeCheckedService } from "./internal/checkedService.js"
-import type { MemjsClient, MemjsServer } from "./internal/connection.js"
-import { memjsServerOptions } from "./internal/connection.js"
-import { makeMemjsStore } from "./internal/memjsStore.js"
-import { makeMemoryStore } from "./internal/memoryStore.js"
+import { makeMemjsBackend } from "./internal/memjsBackend.js"
+import { makeMemoryBackend } from "./internal/memoryBackend.js"
 import type { BadOption, CheckedConnectionOptions, CheckedStoreOptions } from "./internal/options.js"
 import { checkConnectionOptions, checkServers, checkStoreOptions } from "./internal/options.js"
-import type { Placement } from "./internal/placement.js"
-import { fromLocate, ketama, modulo } from "./internal/placement.js"
 import type { ServerAddress } from "./internal/servers.js"
 import type { Store } from "./internal/store.js"
 import type { ObservabilityOptions } from "./Observability.js"
@@ -323,8 +322,6 @@ export interface MemjsClientLike {
 /** How long a released layer waits for in-flight operations before it closes the sockets. */
 const RELEASE_GRACE_MILLIS = 250
 
-const quietLogger = { log: () => {} }
-
 /** A bad option fails the layer with a `ConfigError` that names it. */
 const checked = <A>(result: Either.Either<A, BadOption>): Either.Either<A, ConfigError.ConfigError> =>
   Either.mapLeft(result, ({ message, option }) => ConfigError.InvalidData([option], message))
@@ -374,7 +371,7 @@ const acquireMemjs = (
     const placement = placementOf(options.placement, addresses, clientPlacement)
     const store = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        makeMemjsStore({
+        makeMemjsBackend({
           client,
           addresses,
           deadlineMillis,
@@ -385,11 +382,7 @@ const acquireMemjs = (
           unrefIdle: owned
         })
       ),
-      (store) =>
-        Effect.forEach(store.connections, (connection) => connection.close(RELEASE_GRACE_MILLIS, closeSockets), {
-          concurrency: "unbounded",
-          discard: true
-        })
+      (store) => store.close(RELEASE_GRACE_MILLIS, closeSockets)
     )
     const service = yield* checkedService(store, options, checkedOptions)
     if (options.checkOnStart) yield* service.version
@@ -424,26 +417,7 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
         const { deadlineMillis } = checkedOptions
         const username = options.username || undefined
         const password = options.password === undefined ? undefined : Redacted.value(options.password) || undefined
-        const serverOptions = memjsServerOptions(deadlineMillis)
-        const servers = addresses.map((address) => {
-          const server = new Memjs.Server(
-            address.host,
-            address.port,
-            username,
-            password,
-            serverOptions
-          ) as unknown as MemjsServer
-          // memjs falls back to MEMCACHE(IER)_USERNAME/PASSWORD when these are empty; only our options count.
-          server.username = username
-          server.password = password
-          return server
-        })
-        const client = new Memjs.Client(servers as unknown as Array<Memjs.Server>, {
-          retries: 1,
-          failover: false,
-          expires: 0,
-          logger: quietLogger
-        }) as unknown as MemjsClient
+        const client = makeMemjsClient(addresses, username, password, deadlineMillis)
         return yield* acquireMemjs(client, addresses, options, checkedOptions, true, true)
       })
     ))
@@ -509,7 +483,7 @@ export class Memcached extends Context.Tag("effect-memcached/Memcached")<Memcach
       Memcached,
       Effect.flatMap(
         checked(checkStoreOptions(options)),
-        (checkedOptions) => checkedService(makeMemoryStore(checkedOptions.maxItemSize), options, checkedOptions)
+        (checkedOptions) => checkedService(makeMemoryBackend(checkedOptions.maxItemSize), options, checkedOptions)
       )
     ))
 }

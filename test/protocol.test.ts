@@ -1,5 +1,5 @@
 /**
- * Request framing (`src/internal/protocol.ts`): the layout of a request and of a quiet batch, the recycling of large
+ * Request framing (`src/engine/protocol.ts`): the layout of a request and of a quiet batch, the recycling of large
  * frames' buffers, and reading a response's key in place.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -11,7 +11,7 @@ import {
   recycleFrame,
   Response,
   storeExtras
-} from "../src/internal/protocol.js"
+} from "../src/engine/protocol.js"
 
 const large = (length: number, fill: number) => Buffer.alloc(length, fill)
 

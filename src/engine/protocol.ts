@@ -7,7 +7,6 @@
 
 /** @internal */
 export const Opcode = {
-  Get: 0x00,
   Set: 0x01,
   Add: 0x02,
   Replace: 0x03,

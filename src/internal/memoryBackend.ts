@@ -1,0 +1,41 @@
+/**
+ * The in-memory store behind `Memcached.layerMemory`: the engine's (`engine/memory.ts`) on the Effect `Clock`, so a
+ * `TestClock` expires keys.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { EngineFailure } from "../engine/failure.js"
+import { makeMemoryStore } from "../engine/memory.js"
+import { toMemcachedError } from "./engineFailure.js"
+import type { Store } from "./store.js"
+
+const withNow = <A>(f: (now: number) => A) => Effect.map(Clock.currentTimeMillis, f)
+
+/** @internal An empty in-memory store whose items are at most `maxItemSize` bytes, key and overhead included. */
+export const makeMemoryBackend = (maxItemSize: number): Store => {
+  const memory = makeMemoryStore(maxItemSize)
+  return {
+    maxItemSize,
+    get: (key) => withNow((now) => Option.fromNullable(memory.get(key, now))),
+    getMany: (keys) => withNow((now) => memory.getMany(keys, now)),
+    store: (mode, key, item, expiry, cas) => withNow((now) => memory.store(mode, key, item, expiry, now, cas)),
+    getWithCas: (key) => withNow((now) => Option.fromNullable(memory.getWithCas(key, now))),
+    concat: (side, key, value) => withNow((now) => memory.concat(side, key, value, now)),
+    stats: Effect.sync(memory.stats),
+    storeMany: (items, expiry) => withNow((now) => memory.storeMany(items, expiry, now)),
+    delete: (key) => withNow((now) => memory.delete(key, now)),
+    deleteMany: (keys) => withNow((now) => memory.deleteMany(keys, now)),
+    touch: (key, expiry) => withNow((now) => memory.touch(key, expiry, now)),
+    getAndTouch: (key, expiry) => withNow((now) => Option.fromNullable(memory.getAndTouch(key, expiry, now))),
+    counter: (direction, key, delta, initial, expiry) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const next = memory.counter(direction, key, delta, initial, expiry, now)
+        return next instanceof EngineFailure ? Effect.fail(toMemcachedError(next)) : Effect.succeed(next)
+      }),
+    flush: Effect.sync(memory.flush),
+    version: Effect.succeed(memory.version)
+  }
+}
