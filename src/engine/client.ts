@@ -147,52 +147,50 @@ const mismatched = (connection: Connection): EngineFailure => {
   return new EngineFailure("Protocol", connection.address.label, "mismatched response")
 }
 
-const readItem = (connection: Connection, response: Response, key: WireKey): Item | undefined | EngineFailure => {
+/**
+ * The answer of a request on one key: `ok(…)` when memcached answers `Ok`, `missing` when it says "not found", a
+ * failure for any other status.
+ */
+const onKey = <A, B>(
+  connection: Connection,
+  response: Response,
+  key: WireKey,
+  ok: Interpret<A, WireKey>,
+  missing: B
+): A | B | EngineFailure => {
   switch (response.status) {
     case Status.Ok:
-      return response.hasKey(key.bytes) ? new Item(response.val, response.flags) : mismatched(connection)
+      return ok(connection, response, key)
     case Status.KeyNotFound:
-      return undefined
+      return missing
     default:
       return unexpected(connection, response, key)
   }
 }
 
-const readCasItem = (connection: Connection, response: Response, key: WireKey): CasItem | undefined | EngineFailure => {
-  switch (response.status) {
-    case Status.Ok:
-      return response.hasKey(key.bytes)
-        ? new CasItem(response.val, response.flags, response.cas.readBigUInt64BE(0))
-        : mismatched(connection)
-    case Status.KeyNotFound:
-      return undefined
-    default:
-      return unexpected(connection, response, key)
-  }
-}
+const itemOf = (connection: Connection, response: Response, key: WireKey): Item | EngineFailure =>
+  response.hasKey(key.bytes) ? new Item(response.val, response.flags) : mismatched(connection)
+
+const casItemOf = (connection: Connection, response: Response, key: WireKey): CasItem | EngineFailure =>
+  response.hasKey(key.bytes)
+    ? new CasItem(response.val, response.flags, response.cas.readBigUInt64BE(0))
+    : mismatched(connection)
+
+const yes = () => true
+
+const counterOf = (_: Connection, response: Response) => response.val.readBigUInt64BE(0)
+
+const readItem: Interpret<Item | undefined, WireKey> = (connection, response, key) =>
+  onKey(connection, response, key, itemOf, undefined)
+
+const readCasItem: Interpret<CasItem | undefined, WireKey> = (connection, response, key) =>
+  onKey(connection, response, key, casItemOf, undefined)
 
 /** The answer of a request that succeeds on an existing key and says "not found" otherwise. */
-const existed = (connection: Connection, response: Response, key: WireKey): boolean | EngineFailure => {
-  switch (response.status) {
-    case Status.Ok:
-      return true
-    case Status.KeyNotFound:
-      return false
-    default:
-      return unexpected(connection, response, key)
-  }
-}
+const existed: Interpret<boolean, WireKey> = (connection, response, key) => onKey(connection, response, key, yes, false)
 
-const counterValue = (connection: Connection, response: Response, key: WireKey): bigint | undefined | EngineFailure => {
-  switch (response.status) {
-    case Status.Ok:
-      return response.val.readBigUInt64BE(0)
-    case Status.KeyNotFound:
-      return undefined
-    default:
-      return unexpected(connection, response, key)
-  }
-}
+const counterValue: Interpret<bigint | undefined, WireKey> = (connection, response, key) =>
+  onKey(connection, response, key, counterOf, undefined)
 
 /** A write's key and value size, for its answer (`written`). */
 class Write {

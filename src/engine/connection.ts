@@ -525,23 +525,10 @@ export const makeConnection = (
     flight.awaiting.push(pending)
   }
 
-  const send = <A, C, D>(
-    frame: Buffer,
-    opaque: number,
-    interpret: Interpret<A, C>,
-    context: C,
-    done: Done<A, D>,
-    doneContext: D
-  ) => enqueue(frame, opaque, interpret, context, undefined, done, doneContext)
+  const send: Connection["send"] = (frame, opaque, interpret, context, done, doneContext) =>
+    enqueue(frame, opaque, interpret, context, undefined, done, doneContext)
 
-  const batch = <D>(
-    frames: ReadonlyArray<Buffer>,
-    firstOpaque: number,
-    count: number,
-    onQuiet: (index: number, response: Response) => void,
-    done: Done<undefined, D>,
-    doneContext: D
-  ) =>
+  const batch: Connection["batch"] = (frames, firstOpaque, count, onQuiet, done, doneContext) =>
     enqueue(
       frames,
       firstOpaque + count,
