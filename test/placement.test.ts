@@ -17,7 +17,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { createHash } from "node:crypto"
-import { ketama, modulo, type Placement, type PlacementNode } from "../src/internal/placement.js"
+import { ketama, modulo, type Placement, type PlacementNode } from "../src/engine/placement.js"
 
 const node = (host: string, port: number, weight = 1): PlacementNode => ({ host, port, weight })
 

@@ -10,9 +10,9 @@
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
+import type { Item } from "../../engine/item.js"
 import { SerializationError } from "../../errors/SerializationError.js"
 import type { SerializerService } from "../../Serializer.js"
-import type { Item } from "../backend.js"
 
 /** @internal A view's values to what the serializer takes, and back: a `Schema`, or nothing at all. */
 export interface Codec<A> {

@@ -1,0 +1,15 @@
+/**
+ * How a value a caller gave is shown in a description: as a string, never throwing.
+ *
+ * @internal
+ */
+
+/** @internal `value` itself if it is a string, else `String(value)`, else its `Object.prototype.toString` tag. */
+export const textOf = (value: unknown): string => {
+  if (typeof value === "string") return value
+  try {
+    return String(value)
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
+}
