@@ -1,5 +1,6 @@
 /**
- * How a value a caller gave is shown in a description: as a string, never throwing.
+ * How a value a caller gave is shown in a description, and kept in an error of either Effect line (a key that is not a
+ * string, say): as a string, never throwing, so that building an error can never throw.
  *
  * @internal
  */

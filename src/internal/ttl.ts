@@ -6,9 +6,9 @@
  */
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
+import { textOf } from "../engine/text.js"
 import type { Expiry } from "../engine/ttl.js"
 import { expiryFromMillis } from "../engine/ttl.js"
-import { textOf } from "../errors/text.js"
 
 /**
  * A duration with its unit: `"30 seconds"`, `"5 minutes"`, `Duration.seconds(30)` or `[seconds, nanos]`. Every TTL,
