@@ -36,8 +36,8 @@ export interface CheckedServiceOptions extends KeyRules, ObservabilityOptions {
   readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
 }
 
-/** @internal Once more, at once, when the connection was refused, reset or closed. */
-export const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule.recurs(1).pipe(
+/** Once more, at once, when the connection was refused, reset or closed. */
+const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule.recurs(1).pipe(
   Schedule.intersect(Schedule.recurWhile((error: MemcachedError) => error.reason === "Unavailable"))
 )
 

@@ -38,8 +38,8 @@ export const schemaCodec = <A, I>(schema: Schema.Schema<A, I, never>): Codec<A> 
   }
 }
 
-/** @internal The Effect itself when it is already a success (an `Exit`): its value needs no fiber. */
-export const successOf = <A, E>(effect: Effect.Effect<A, E>): Exit.Success<A, E> | undefined =>
+/** The Effect itself when it is already a success (an `Exit`): its value needs no fiber. */
+const successOf = <A, E>(effect: Effect.Effect<A, E>): Exit.Success<A, E> | undefined =>
   Exit.isExit(effect) && Exit.isSuccess(effect) ? effect as unknown as Exit.Success<A, E> : undefined
 
 /** @internal `Effect.map`, applied at once to an Effect that is already a success. */
