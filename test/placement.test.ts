@@ -1,5 +1,5 @@
 /**
- * Key placement (`src/internal/placement.ts`): ketama compatible with libmemcached's weighted MD5 ketama and with the
+ * Key placement (`src/engine/placement.ts`): ketama compatible with libmemcached's weighted MD5 ketama and with the
  * `memcached` npm package (`hashring`), and memjs's modulo.
  *
  * Where the reference vectors come from (generated once, outside this repository, then pasted here as literals):
