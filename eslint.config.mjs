@@ -33,4 +33,17 @@ export default tseslint.config(
     files: ["src/**/*.ts", "effect4/src/**/*.ts"],
     rules: { "no-console": "error" },
   },
+  {
+    // The engine is shared by both Effect lines: it imports only other engine files, node:* modules and memjs.
+    files: ["src/engine/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{
+          group: ["*", "!.", "!./*", "!node:*", "!memjs"],
+          message: "src/engine imports only other engine files (./x.js), node:* modules and memjs: no effect, "
+            + "no @effect/*, nothing outside src/engine.",
+        }],
+      }],
+    },
+  },
 );

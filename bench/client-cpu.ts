@@ -16,7 +16,7 @@ import { execFileSync, spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, rmSync } from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
-import { encodeRequest, Opcode } from "../src/internal/protocol.js"
+import { encodeRequest, Opcode } from "../src/engine/protocol.js"
 import { benchDir, repoDir } from "./support/env.js"
 import { type Library, loadLibrary } from "./support/library.js"
 

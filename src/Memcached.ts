@@ -41,7 +41,16 @@ export type {
    * @category models
    */
   Item
-} from "./internal/backend.js"
+} from "./engine/item.js"
+export type {
+  /**
+   * A server in a pool: `host`, `port` (11211 when left out) and `weight` (1 when left out).
+   *
+   * @since 1.0.0
+   * @category models
+   */
+  ServerSpec
+} from "./engine/servers.js"
 export type {
   /**
    * Options of `increment` and `decrement`.
@@ -110,15 +119,6 @@ export type {
    */
   PoolOptions
 } from "./internal/options.js"
-export type {
-  /**
-   * A server in a pool: `host`, `port` (11211 when left out) and `weight` (1 when left out).
-   *
-   * @since 1.0.0
-   * @category models
-   */
-  ServerSpec
-} from "./internal/servers.js"
 export type {
   /**
    * A duration with its unit: `"30 seconds"`, `"5 minutes"`, `Duration.seconds(30)` or `[seconds, nanos]`; never a

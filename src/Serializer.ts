@@ -9,10 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as v8 from "node:v8"
+import { Item } from "./engine/item.js"
+import { hasLoneSurrogate } from "./engine/keys.js"
 import { SerializationError } from "./errors/SerializationError.js"
-import type { Item } from "./internal/backend.js"
-import { hasLoneSurrogate } from "./internal/keys.js"
-import { ItemRecord } from "./internal/records.js"
 
 /**
  * Turns values into an `Item` (bytes and memcached's item flags) and back.
@@ -90,7 +89,7 @@ const marked = (
   decode: (bytes: Buffer) => unknown
 ): ImmediateSerializer => ({
   name,
-  encode: (key, value) => attempt(key, "encode", () => new ItemRecord(encode(value), flags)),
+  encode: (key, value) => attempt(key, "encode", () => new Item(encode(value), flags)),
   decode: (key, item) =>
     item.flags === flags ? attempt(key, "decode", () => decode(asBuffer(item.value))) : Effect.fail(
       mismatch(key, item.flags, name)
@@ -116,10 +115,10 @@ const rawBytes = (key: string, value: unknown): Answer<Item> => {
   if (typeof value === "string") {
     return hasLoneSurrogate(value)
       ? Effect.fail(new SerializationError({ key, direction: "encode", cause: "the string has a lone surrogate" }))
-      : Exit.succeed(new ItemRecord(Buffer.from(value, "utf8"), Flags.raw))
+      : Exit.succeed(new Item(Buffer.from(value, "utf8"), Flags.raw))
   }
-  if (value instanceof Uint8Array) return Exit.succeed(new ItemRecord(value, Flags.raw))
-  if (value instanceof ArrayBuffer) return Exit.succeed(new ItemRecord(new Uint8Array(value), Flags.raw))
+  if (value instanceof Uint8Array) return Exit.succeed(new Item(value, Flags.raw))
+  if (value instanceof ArrayBuffer) return Exit.succeed(new Item(new Uint8Array(value), Flags.raw))
   return Effect.fail(
     new SerializationError({
       key,

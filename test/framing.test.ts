@@ -1,14 +1,14 @@
 /**
- * Response framing (`src/internal/framing.ts`), without a socket: a stream of frames cut into chunks at every
+ * Response framing (`src/engine/framing.ts`), without a socket: a stream of frames cut into chunks at every
  * boundary (headers included) must come out as the same responses, with the same bytes, in order; a frame that cannot
  * be an answer (bad magic, a body over the limit, claimed by no request) fails the server at once.
  */
 import { assert, describe, it } from "@effect/vitest"
 import type * as Net from "node:net"
 import { vi } from "vitest"
-import type { FramedServer } from "../src/internal/framing.js"
-import { installFraming, maxBodyLength, ProtocolViolation } from "../src/internal/framing.js"
-import type { Response } from "../src/internal/protocol.js"
+import type { FramedServer } from "../src/engine/framing.js"
+import { installFraming, maxBodyLength, ProtocolViolation } from "../src/engine/framing.js"
+import type { Response } from "../src/engine/protocol.js"
 
 const MAX_ITEM_SIZE = 1024 * 1024
 

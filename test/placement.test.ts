@@ -1,5 +1,5 @@
 /**
- * Key placement (`src/internal/placement.ts`): ketama compatible with libmemcached's weighted MD5 ketama and with the
+ * Key placement (`src/engine/placement.ts`): ketama compatible with libmemcached's weighted MD5 ketama and with the
  * `memcached` npm package (`hashring`), and memjs's modulo.
  *
  * Where the reference vectors come from (generated once, outside this repository, then pasted here as literals):
@@ -17,7 +17,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { createHash } from "node:crypto"
-import { ketama, modulo, type Placement, type PlacementNode } from "../src/internal/placement.js"
+import { ketama, modulo, type Placement, type PlacementNode } from "../src/engine/placement.js"
 
 const node = (host: string, port: number, weight = 1): PlacementNode => ({ host, port, weight })
 

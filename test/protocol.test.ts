@@ -1,5 +1,5 @@
 /**
- * Request framing (`src/internal/protocol.ts`): the layout of a request and of a quiet batch, the recycling of large
+ * Request framing (`src/engine/protocol.ts`): the layout of a request and of a quiet batch, the recycling of large
  * frames' buffers, and reading a response's key in place.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -10,20 +10,20 @@ import {
   Opcode,
   recycleFrame,
   Response,
-  storeExtras
-} from "../src/internal/protocol.js"
+  writeExtras
+} from "../src/engine/protocol.js"
 
 const large = (length: number, fill: number) => Buffer.alloc(length, fill)
 
 describe("encodeRequest", () => {
   it("lays out header, extras, key and value", () => {
-    const frame = encodeRequest(Opcode.Set, 7, Buffer.from("key"), storeExtras(3, 60), Buffer.from("value"), 9n)
+    const frame = encodeRequest(Opcode.Set, 7, Buffer.from("key"), writeExtras(3, 60), Buffer.from("value"), 9n)
     assert.strictEqual(frame.length, 24 + 8 + 3 + 5)
     assert.deepStrictEqual([frame[0], frame[1], frame.readUInt16BE(2), frame[4]], [0x80, Opcode.Set, 3, 8])
     assert.strictEqual(frame.readUInt32BE(8), 8 + 3 + 5)
     assert.strictEqual(frame.readUInt32BE(12), 7)
     assert.strictEqual(frame.readBigUInt64BE(16), 9n)
-    assert.deepStrictEqual(frame.subarray(24, 32), storeExtras(3, 60))
+    assert.deepStrictEqual(frame.subarray(24, 32), writeExtras(3, 60))
     assert.strictEqual(frame.subarray(32).toString(), "keyvalue")
   })
 
@@ -79,7 +79,7 @@ describe("encodeKeyRequests", () => {
 describe("Response, read in place", () => {
   /** A response laid out as memcached sends a GetK hit (flags, key, value), between other bytes. */
   const responseFor = (key: string) => {
-    const frame = encodeRequest(Opcode.GetK, 1, Buffer.from(key), storeExtras(0, 0).subarray(0, 4), Buffer.from("v"))
+    const frame = encodeRequest(Opcode.GetK, 1, Buffer.from(key), writeExtras(0, 0).subarray(0, 4), Buffer.from("v"))
     return new Response(Buffer.concat([Buffer.from("junk"), frame, Buffer.from("more")]), 4, 4 + frame.length)
   }
 

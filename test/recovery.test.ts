@@ -6,6 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Layer, Option, Redacted } from "effect"
+import { ketama } from "../src/engine/placement.js"
 import {
   Cache,
   type CacheService,
@@ -15,7 +16,6 @@ import {
   type MemcachedService,
   Serializer
 } from "../src/index.js"
-import { ketama } from "../src/internal/placement.js"
 import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
 import { elapsed, failureOf } from "./support/outcomes.js"
 import { build } from "./support/services.js"

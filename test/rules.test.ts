@@ -1,22 +1,19 @@
 /**
- * Unit tests of the shared rules in `src/internal/`: keys, TTLs, server strings and the item size limit. Both stores
- * sit behind these rules, so they are tested here once, directly, plus a few checks that the stores apply them.
+ * Unit tests of the shared rules in `src/engine/`, through the Effect side's wrappers in `src/internal/`: keys, TTLs,
+ * server strings and the item size limit. Both stores sit behind these rules, so they are tested here once, directly,
+ * plus a few checks that the stores apply them.
  */
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Duration, Effect, Either, FastCheck, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
+import { DEFAULT_MAX_ITEM_SIZE, ITEM_OVERHEAD, maxValueBytes } from "../src/engine/itemSize.js"
+import { checkPrefix, MAX_KEY_BYTES } from "../src/engine/keys.js"
+import { DEFAULT_PORT } from "../src/engine/servers.js"
+import { expiresAtMillis, MAX_EXPIRATION, MAX_RELATIVE_SECONDS, toExpirationField } from "../src/engine/ttl.js"
 import { Cache, InvalidKey, Memcached, MemcachedTest, type Ttl, ValueTooLarge } from "../src/index.js"
-import { DEFAULT_MAX_ITEM_SIZE, ITEM_OVERHEAD, maxValueBytes } from "../src/internal/itemSize.js"
-import { checkPrefix, makeKeyEncoder, MAX_KEY_BYTES } from "../src/internal/keys.js"
-import { DEFAULT_PORT, parseServers } from "../src/internal/servers.js"
-import {
-  decodeTtl,
-  decodeWithUnits,
-  expiresAtMillis,
-  MAX_EXPIRATION,
-  MAX_RELATIVE_SECONDS,
-  toExpirationField
-} from "../src/internal/ttl.js"
+import { makeKeyEncoder } from "../src/internal/keys.js"
+import { parseServers } from "../src/internal/servers.js"
+import { decodeTtl, decodeWithUnits } from "../src/internal/ttl.js"
 import { asciiGet } from "./support/asciiClient.js"
 import { MemcachedServer } from "./support/MemcachedServer.js"
 

@@ -1,6 +1,6 @@
 /** @since 1.0.0 */
 import * as Schema from "effect/Schema"
-import { textOf } from "./text.js"
+import { textOf } from "../engine/text.js"
 
 /**
  * An argument of an operation that it cannot use, such as a `ttl` given as a bare number (write `"300 seconds"` or

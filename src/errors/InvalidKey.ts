@@ -1,6 +1,6 @@
 /** @since 1.0.0 */
 import * as Schema from "effect/Schema"
-import { textOf } from "./text.js"
+import { textOf } from "../engine/text.js"
 
 /**
  * A key that memcached cannot store: empty, not a string, over 250 UTF-8 bytes after the prefix (unless

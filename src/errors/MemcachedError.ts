@@ -1,6 +1,6 @@
 /** @since 1.0.0 */
 import * as Schema from "effect/Schema"
-import { textOf } from "./text.js"
+import { textOf } from "../engine/text.js"
 
 /**
  * The memcached transport failed: `Unavailable` (refused, reset, closed, no server), `Timeout` (no answer within the

@@ -1,6 +1,6 @@
 /** @since 1.0.0 */
 import * as Schema from "effect/Schema"
-import { textOf } from "./text.js"
+import { textOf } from "../engine/text.js"
 
 /**
  * A value could not be encoded for storage, or stored bytes could not be decoded: another serializer wrote them,

@@ -1,6 +1,6 @@
 /** @since 1.0.0 */
 import * as Schema from "effect/Schema"
-import { textOf } from "./text.js"
+import { textOf } from "../engine/text.js"
 
 /**
  * The encoded value does not fit in one memcached item (`size` bytes against a `limit` that already subtracts the

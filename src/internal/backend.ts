@@ -1,34 +1,17 @@
 /**
  * What a backend must do once keys are checked and TTLs normalised: the line between the shared rules
- * (`checkedService.ts`) and the two backends under them, real memcached (`memjsStore.ts`) and the in-memory fake
- * (`memoryBackend.ts`). The one bytes-and-flags shape, `Item`, lives here, the lowest room that uses it; `Memcached`
- * re-exports it, and serializers write and read it.
+ * (`checkedService.ts`) and the two backends under them, real memcached (`memjsBackend.ts`, over the engine's client)
+ * and the in-memory fake (`memoryBackend.ts`, over the engine's in-memory store). Items are the engine's `Item`.
  *
  * @internal
  */
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
+import type { CasItem, Item, WriteMode } from "../engine/item.js"
+import type { WireKey } from "../engine/keys.js"
+import type { Expiry } from "../engine/ttl.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import type { WireKey } from "./keys.js"
-import type { Expiry } from "./ttl.js"
-
-/**
- * A value as bytes, with memcached's 32-bit item flags: what a backend stores, what `Memcached` reads and writes, and
- * what a serializer makes of a value. Public as `Item` of `Memcached`.
- */
-export interface Item {
-  readonly value: Uint8Array
-  readonly flags: number
-}
-
-/** An item with the CAS token of its current version. Public as `CasItem` of `Memcached`. */
-export interface CasItem extends Item {
-  readonly cas: bigint
-}
-
-/** @internal How a write treats a key that exists: `set` overwrites, `add` only creates, `replace` only overwrites. */
-export type WriteMode = "set" | "add" | "replace"
 
 /** @internal */
 export interface Backend {
@@ -41,7 +24,7 @@ export interface Backend {
    * Writes one item as `mode` says; `false` when `add` found the key, `replace` did not, or `cas` no longer matches
    * the item.
    */
-  readonly store: (
+  readonly write: (
     mode: WriteMode,
     key: WireKey,
     item: Item,
@@ -59,7 +42,7 @@ export interface Backend {
   /** Each server's statistics, by `host:port`. */
   readonly stats: Effect.Effect<ReadonlyMap<string, Readonly<Record<string, string>>>, MemcachedError>
   /** Sets many items, pipelined. */
-  readonly storeMany: (
+  readonly writeMany: (
     entries: ReadonlyArray<readonly [WireKey, Item]>,
     expiry: Expiry
   ) => Effect.Effect<void, MemcachedError | ValueTooLarge>

@@ -10,21 +10,23 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import type { WriteMode } from "../engine/item.js"
+import { Item } from "../engine/item.js"
+import { maxValueBytes } from "../engine/itemSize.js"
+import type { KeyRules, WireKey } from "../engine/keys.js"
+import type { Expiry } from "../engine/ttl.js"
 import { InvalidArgument } from "../errors/InvalidArgument.js"
 import type { InvalidKey } from "../errors/InvalidKey.js"
 import { MemcachedError } from "../errors/MemcachedError.js"
 import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { ObservabilityOptions } from "../Observability.js"
-import type { Backend, Item, WriteMode } from "./backend.js"
-import { failedAsClosed, mayHaveBeenApplied } from "./connection.js"
+import type { Backend } from "./backend.js"
 import { toUnsigned64 } from "./counters.js"
-import { maxValueBytes, valueTooLarge } from "./itemSize.js"
-import type { KeyRules, WireKey } from "./keys.js"
+import { failedAsClosed, mayHaveBeenApplied } from "./engineFailure.js"
+import { valueTooLarge } from "./itemSize.js"
 import { makeKeyEncoder } from "./keys.js"
 import type { CounterOptions, MemcachedService, WriteOptions } from "./memcachedService.js"
 import { instrument } from "./observability.js"
-import { ItemRecord } from "./records.js"
-import type { Expiry } from "./ttl.js"
 import { decodeTtl } from "./ttl.js"
 
 /** @internal */
@@ -34,8 +36,8 @@ export interface CheckedServiceOptions extends KeyRules, ObservabilityOptions {
   readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
 }
 
-/** @internal Once more, at once, when the connection was refused, reset or closed. */
-export const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule.recurs(1).pipe(
+/** Once more, at once, when the connection was refused, reset or closed. */
+const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule.recurs(1).pipe(
   Schedule.intersect(Schedule.recurWhile((error: MemcachedError) => error.reason === "Unavailable"))
 )
 
@@ -126,12 +128,12 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
 
   const writeOne = (mode: WriteMode, cas?: bigint) => (key: string, value: Uint8Array, options?: WriteOptions) =>
     withKey(key, (wire): Effect.Effect<boolean, InvalidArgument | ValueTooLarge | MemcachedError> => {
-      const item = new ItemRecord(value, (options?.flags ?? 0) >>> 0)
+      const item = new Item(value, (options?.flags ?? 0) >>> 0)
       const error = tooLarge(wire, value)
       if (error) return Effect.fail(error)
       const expiry = expiryOf(options?.ttl, key)
       if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
-      const write = backend.store(mode, wire, item, expiry.right, cas)
+      const write = backend.write(mode, wire, item, expiry.right, cas)
       return mode === "set" && cas === undefined ? idempotent(write) : once(write)
     })
 
@@ -157,7 +159,7 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
       left: number
     ): Effect.Effect<Item, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError> =>
       Effect.flatMap(getWithCas(key), (current) => {
-        const next = f(Option.map(current, ({ flags, value }) => new ItemRecord(value, flags)))
+        const next = f(Option.map(current, ({ flags, value }) => new Item(value, flags)))
         const write = { ttl: options?.ttl, flags: next.flags }
         return Effect.flatMap(
           Option.isSome(current)
@@ -225,8 +227,8 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
           }
           const expiry = expiryOf(options?.ttl)
           if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
-          return idempotent(backend.storeMany(
-            pairs.map(([key, item]) => [key, new ItemRecord(item.value, item.flags >>> 0)]),
+          return idempotent(backend.writeMany(
+            pairs.map(([key, item]) => [key, new Item(item.value, item.flags >>> 0)]),
             expiry.right
           ))
         })

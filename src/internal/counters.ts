@@ -1,13 +1,11 @@
 /**
- * The counter rules, shared by every backend: memcached's counters are unsigned 64-bit decimals, `increment` wraps at
- * 2^64 and `decrement` stops at 0.
+ * A counter's arguments as the Effect API takes them: `delta` and `initial` must be unsigned 64-bit integers (the
+ * engine's counter rule, `engine/counter.ts`).
  *
  * @internal
  */
 import * as Either from "effect/Either"
-
-/** @internal The largest counter value, 2^64 − 1. */
-export const U64_MAX = (1n << 64n) - 1n
+import { U64_MAX } from "../engine/counter.js"
 
 /** @internal A counter's `delta` or `initial` as an unsigned 64-bit integer, or what is wrong with it. */
 export const toUnsigned64 = (value: unknown): Either.Either<bigint, string> => {
@@ -20,7 +18,3 @@ export const toUnsigned64 = (value: unknown): Either.Either<bigint, string> => {
   const big = BigInt(value)
   return big < 0n || big > U64_MAX ? Either.left(`must be between 0 and 2^64-1, got ${big}`) : Either.right(big)
 }
-
-/** @internal A counter's next value, as memcached computes it. */
-export const nextCounterValue = (direction: "increment" | "decrement", current: bigint, delta: bigint): bigint =>
-  direction === "increment" ? (current + delta) & U64_MAX : current > delta ? current - delta : 0n

@@ -7,11 +7,11 @@
  */
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
+import type { CasItem, Item } from "../engine/item.js"
 import type { InvalidArgument } from "../errors/InvalidArgument.js"
 import type { InvalidKey } from "../errors/InvalidKey.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import type { CasItem, Item } from "./backend.js"
 import type { Ttl } from "./ttl.js"
 
 /**
@@ -21,6 +21,11 @@ export interface WriteOptions {
   readonly ttl?: Ttl | undefined
   /** memcached's item flags. @default 0 */
   readonly flags?: number | undefined
+}
+
+/** @internal The options of one write, made per write: a class (see `engine/item.ts` on why). */
+export class WriteRecord implements WriteOptions {
+  constructor(readonly flags: number, readonly ttl: Ttl | undefined) {}
 }
 
 /**

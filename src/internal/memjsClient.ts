@@ -8,13 +8,13 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import * as Memjs from "memjs"
+import type { MemjsClient } from "../engine/memjs.js"
+import { makeMemjsClient } from "../engine/memjs.js"
+import type { ServerAddress } from "../engine/servers.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import { makeCheckedService } from "./checkedService.js"
-import type { MemjsClient, MemjsServer } from "./connection.js"
-import { memjsServerOptions } from "./connection.js"
 import type { MemcachedService } from "./memcachedService.js"
-import { makeMemjsStore } from "./memjsStore.js"
+import { makeMemjsBackend } from "./memjsBackend.js"
 import type {
   CheckedConnectionOptions,
   ClientLayerOptions,
@@ -24,12 +24,9 @@ import type {
   PoolOptions
 } from "./options.js"
 import { placementOf } from "./placementChoice.js"
-import type { ServerAddress } from "./servers.js"
 
 /** How long a released layer waits for in-flight operations before it closes the sockets. */
 const RELEASE_GRACE_MILLIS = 250
-
-const quietLogger = { log: () => {} }
 
 /**
  * Opens the service over `client`, probing when asked, and closes its connections (and, with `closeSockets`, the
@@ -49,7 +46,7 @@ const acquire = (
     const { deadMillis, deadlineMillis, defaultExpiry, ejectAfter, maxItemSize } = checkedOptions
     const backend = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        makeMemjsStore({
+        makeMemjsBackend({
           client,
           addresses,
           deadlineMillis,
@@ -60,11 +57,7 @@ const acquire = (
           unrefIdle: owned
         })
       ),
-      (backend) =>
-        Effect.forEach(backend.connections, (connection) => connection.close(RELEASE_GRACE_MILLIS, closeSockets), {
-          concurrency: "unbounded",
-          discard: true
-        })
+      (backend) => backend.close(RELEASE_GRACE_MILLIS, closeSockets)
     )
     const service = makeCheckedService(backend, { ...options, defaultExpiry })
     if (options.checkOnStart) yield* service.version
@@ -72,8 +65,9 @@ const acquire = (
   })
 
 /**
- * @internal The service over a memjs client of its own, built from the (checked) options: its requests are framed
- * here, so memjs's own retries, failover and logger are off. Its sockets close with the scope.
+ * @internal The service over a memjs client of its own (`engine/memjs.ts`), built from the (checked) options: its
+ * requests are framed by the engine, so memjs's own retries, failover and logger are off. Its sockets close with the
+ * scope.
  */
 export const openClient = (
   addresses: ReadonlyArray<ServerAddress>,
@@ -83,26 +77,7 @@ export const openClient = (
   Effect.suspend(() => {
     const username = options.username || undefined
     const password = options.password === undefined ? undefined : Redacted.value(options.password) || undefined
-    const serverOptions = memjsServerOptions(checkedOptions.deadlineMillis)
-    const servers = addresses.map((address) => {
-      const server = new Memjs.Server(
-        address.host,
-        address.port,
-        username,
-        password,
-        serverOptions
-      ) as unknown as MemjsServer
-      // memjs falls back to MEMCACHE(IER)_USERNAME/PASSWORD when these are empty; only our options count.
-      server.username = username
-      server.password = password
-      return server
-    })
-    const client = new Memjs.Client(servers as unknown as Array<Memjs.Server>, {
-      retries: 1,
-      failover: false,
-      expires: 0,
-      logger: quietLogger
-    }) as unknown as MemjsClient
+    const client = makeMemjsClient(addresses, username, password, checkedOptions.deadlineMillis)
     return acquire(client, addresses, options, checkedOptions, true, true)
   })
 

@@ -1,10 +1,10 @@
 /**
  * Spans and metrics around every public `Memcached` operation. The checked service applies this once, on top of the
- * shared rules, so the memjs store and the in-memory fake are traced and measured alike.
+ * shared rules, so the memjs backend and the in-memory fake are traced and measured alike.
  *
- * Hook for stores: a store's work runs inside the operation's span, so a store that knows the server of a request
- * adds it with `Effect.annotateCurrentSpan(SpanAttributes.serverAddress, host)` (and `serverPort`). With `tracing:
- * false` there is no span of ours, and such annotations land on the caller's span, if any.
+ * Hook for backends: a backend's work runs inside the operation's span, so a backend that knows the server of a
+ * request puts it there as `SpanAttributes.serverAddress` (and `serverPort`), as `memjsBackend.ts` does. With
+ * `tracing: false` there is no span of ours, and such attributes land on the caller's span, if any.
  *
  * Spans cost nothing when nobody collects them: under Effect's built-in tracer, which records spans nowhere (no
  * `Effect.withTracer`, no OpenTelemetry layer), or with `Effect.withTracerEnabled(false)`, no span is made at all.

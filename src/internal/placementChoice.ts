@@ -3,10 +3,10 @@
  *
  * @internal
  */
+import type { Placement } from "../engine/placement.js"
+import { fromLocate, ketama, modulo } from "../engine/placement.js"
+import type { ServerAddress, ServerSpec } from "../engine/servers.js"
 import type { PlacementOption } from "./options.js"
-import type { Placement } from "./placement.js"
-import { fromLocate, ketama, modulo } from "./placement.js"
-import type { ServerAddress, ServerSpec } from "./servers.js"
 
 /**
  * @internal The placement over `addresses` that `option` names (ketama when left out, unless the client brought its

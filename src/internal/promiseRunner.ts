@@ -11,7 +11,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Runtime from "effect/Runtime"
 
-/** One call and its promise's settlers (a class, as every object made per call: see `records.ts`). */
+/** One call and its promise's settlers (a class, as every object made per call: see `engine/item.ts`). */
 class Call<R> {
   constructor(
     readonly effect: Effect.Effect<unknown, unknown, R>,

@@ -1,12 +1,14 @@
 /**
- * The TTL rules, shared by every backend. memcached reads an expiration up to 30 days as relative seconds and anything
- * longer as an absolute unix time, and its clock ticks in whole seconds.
+ * TTLs as the Effect API takes them: a duration with its unit, or `null`, read into the engine's `Expiry`
+ * (`engine/ttl.ts`, where memcached's rules live).
  *
  * @internal
  */
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
-import { textOf } from "../errors/text.js"
+import { textOf } from "../engine/text.js"
+import type { Expiry } from "../engine/ttl.js"
+import { expiryFromMillis } from "../engine/ttl.js"
 
 /**
  * A duration with its unit: `"30 seconds"`, `"5 minutes"`, `Duration.seconds(30)` or `[seconds, nanos]`. Every TTL,
@@ -21,23 +23,6 @@ export type DurationWithUnits = Exclude<Duration.DurationInput, number | bigint>
  * Public as `Ttl` of `Memcached`.
  */
 export type Ttl = DurationWithUnits | null
-
-/** @internal The longest expiration memcached reads as relative seconds. */
-export const MAX_RELATIVE_SECONDS = 60 * 60 * 24 * 30
-
-/** @internal The largest expiration field (a uint32): unix time in February 2106. */
-export const MAX_EXPIRATION = 0xffff_ffff
-
-/** @internal What a TTL means, before it is written for a particular backend. */
-export type Expiry =
-  | { readonly _tag: "Never" }
-  | { readonly _tag: "Expired" }
-  | { readonly _tag: "After"; readonly seconds: number }
-
-/** @internal */
-export const never: Expiry = { _tag: "Never" }
-/** @internal */
-export const expired: Expiry = { _tag: "Expired" }
 
 const shown = (value: unknown): string => {
   if (typeof value === "string") return JSON.stringify(value)
@@ -77,12 +62,8 @@ export const decodeWithUnits = (input: unknown): Either.Either<Duration.Duration
  *
  * @internal
  */
-export const toExpiry = (ttl: Duration.Duration | null): Expiry => {
-  if (ttl === null || !Duration.isFinite(ttl)) return never
-  const millis = Duration.toMillis(ttl)
-  if (!(millis > 0)) return expired
-  return { _tag: "After", seconds: Math.ceil(millis / 1000) }
-}
+export const toExpiry = (ttl: Duration.Duration | null): Expiry =>
+  expiryFromMillis(ttl === null ? null : Duration.toMillis(ttl))
 
 /**
  * A TTL as the Effect API takes it (`null` or a duration with its unit), read by `decodeWithUnits` and `toExpiry`.
@@ -90,40 +71,4 @@ export const toExpiry = (ttl: Duration.Duration | null): Expiry => {
  * @internal
  */
 export const decodeTtl = (ttl: unknown): Either.Either<Expiry, string> =>
-  ttl === null ? Either.right(never) : Either.map(decodeWithUnits(ttl), toExpiry)
-
-/**
- * The 32-bit expiration field memcached expects: 0 for never, relative seconds up to 30 days, an absolute unix time
- * beyond (capped at 2106), and an absolute time in 1970 for "already expired".
- *
- * @internal
- */
-export const toExpirationField = (expiry: Expiry, nowMillis: number): number => {
-  switch (expiry._tag) {
-    case "Never":
-      return 0
-    case "Expired":
-      return MAX_RELATIVE_SECONDS + 1
-    case "After":
-      return expiry.seconds <= MAX_RELATIVE_SECONDS
-        ? expiry.seconds
-        : Math.min(Math.floor(nowMillis / 1000) + expiry.seconds, MAX_EXPIRATION)
-  }
-}
-
-/**
- * When an item written at `nowMillis` stops being readable, in epoch milliseconds (`undefined`: never). Used by the
- * in-memory store, which keeps memcached's whole-second clock.
- *
- * @internal
- */
-export const expiresAtMillis = (expiry: Expiry, nowMillis: number): number | undefined => {
-  switch (expiry._tag) {
-    case "Never":
-      return undefined
-    case "Expired":
-      return nowMillis
-    case "After":
-      return Math.min(Math.floor(nowMillis / 1000) + expiry.seconds, MAX_EXPIRATION) * 1000
-  }
-}
+  ttl === null ? Either.right(toExpiry(null)) : Either.map(decodeWithUnits(ttl), toExpiry)

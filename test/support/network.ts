@@ -4,7 +4,7 @@
  */
 import { Effect } from "effect"
 import * as net from "node:net"
-import { encodeRequest } from "../../src/internal/protocol.js"
+import { encodeRequest } from "../../src/engine/protocol.js"
 
 /** A free loopback port with nothing listening on it. */
 export const closedPort = Effect.async<number>((resume) => {

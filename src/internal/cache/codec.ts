@@ -10,9 +10,9 @@
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
+import type { Item } from "../../engine/item.js"
 import { SerializationError } from "../../errors/SerializationError.js"
 import type { SerializerService } from "../../Serializer.js"
-import type { Item } from "../backend.js"
 
 /** @internal A view's values to what the serializer takes, and back: a `Schema`, or nothing at all. */
 export interface Codec<A> {
@@ -38,8 +38,8 @@ export const schemaCodec = <A, I>(schema: Schema.Schema<A, I, never>): Codec<A> 
   }
 }
 
-/** @internal The Effect itself when it is already a success (an `Exit`): its value needs no fiber. */
-export const successOf = <A, E>(effect: Effect.Effect<A, E>): Exit.Success<A, E> | undefined =>
+/** The Effect itself when it is already a success (an `Exit`): its value needs no fiber. */
+const successOf = <A, E>(effect: Effect.Effect<A, E>): Exit.Success<A, E> | undefined =>
   Exit.isExit(effect) && Exit.isSuccess(effect) ? effect as unknown as Exit.Success<A, E> : undefined
 
 /** @internal `Effect.map`, applied at once to an Effect that is already a success. */

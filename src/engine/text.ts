@@ -1,6 +1,6 @@
 /**
- * How the errors store what a caller gave them: a key that is not a string is kept as a safe string form, so that
- * building an error can never throw.
+ * How a value a caller gave is shown in a description, and kept in an error of either Effect line (a key that is not a
+ * string, say): as a string, never throwing, so that building an error can never throw.
  *
  * @internal
  */

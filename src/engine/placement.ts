@@ -39,6 +39,7 @@
  * @internal
  */
 import * as Crypto from "node:crypto"
+import { DEFAULT_PORT } from "./servers.js"
 
 /** @internal A server as placement sees it: the host string exactly as configured, port and weight. */
 export interface PlacementNode {
@@ -66,9 +67,6 @@ export interface KetamaOptions {
   /** defaults to `"libmemcached"` */
   readonly flavour?: KetamaFlavour
 }
-
-/** memcached's default port: a node on it hashes as `"<host>-<i>"`, without the port. */
-const DEFAULT_PORT = 11211
 
 /** Room for a node index below a 32-bit point in one exactly representable double (2^53). */
 const INDEX_SPACE = 2 ** 21
@@ -128,7 +126,8 @@ export const ketama = (
   const packed = new Float64Array(size)
   let at = 0
   nodes.forEach((node, index) => {
-    // libmemcached replaces a port of 0 by the default port; hashring hashes the port it was given.
+    // libmemcached replaces a port of 0 by the default port; hashring hashes the port it was given. A node on the
+    // default port hashes as `"<host>-<i>"`, without the port.
     const port = flavour === "libmemcached" && node.port === 0 ? DEFAULT_PORT : node.port
     const prefix = port === DEFAULT_PORT ? `${node.host}-` : `${node.host}:${port}-`
     const vnodes = perServer[index]! / 4

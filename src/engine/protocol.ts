@@ -7,7 +7,6 @@
 
 /** @internal */
 export const Opcode = {
-  Get: 0x00,
   Set: 0x01,
   Add: 0x02,
   Replace: 0x03,
@@ -227,7 +226,7 @@ export const encodeRequest = (
 }
 
 /** @internal Extras of set/add/replace: flags, then expiration. */
-export const storeExtras = (flags: number, expiration: number): Buffer => {
+export const writeExtras = (flags: number, expiration: number): Buffer => {
   const extras = Buffer.allocUnsafe(8)
   extras.writeUInt32BE(flags >>> 0, 0)
   extras.writeUInt32BE(expiration, 4)

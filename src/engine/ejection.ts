@@ -42,8 +42,8 @@ export interface Health {
   /** Gives back the trial taken by `admit`. */
   readonly release: () => void
   readonly succeeded: () => void
-  /** Counts a transport failure; returns true when this one ejected the server. */
-  readonly failed: (now: number) => boolean
+  /** Counts a transport failure at `now` (epoch ms); enough of them in a row eject the server. */
+  readonly failed: (now: number) => void
 }
 
 /** @internal */
@@ -71,12 +71,7 @@ export const makeHealth = (options: EjectionOptions): Health => {
     },
     failed: (now) => {
       failures++
-      const wasEjected = deadUntil !== undefined
-      if (wasEjected || failures >= options.ejectAfter) {
-        deadUntil = now + options.deadMillis
-        return !wasEjected
-      }
-      return false
+      if (deadUntil !== undefined || failures >= options.ejectAfter) deadUntil = now + options.deadMillis
     }
   }
 }

@@ -5,49 +5,18 @@
  *
  * @internal
  */
-import * as Effect from "effect/Effect"
 import * as Memjs from "memjs"
 import type * as Net from "node:net"
-import { MemcachedError } from "../errors/MemcachedError.js"
-import { SpanAttributes } from "../Observability.js"
 import type { Health } from "./ejection.js"
 import { Admission } from "./ejection.js"
+import type { Done } from "./failure.js"
+import { EngineFailure, toEngineFailure } from "./failure.js"
 import type { FramedServer } from "./framing.js"
-import { ConnectionClosed, installFraming, maxBodyLength, ProtocolViolation } from "./framing.js"
+import { installFraming, maxBodyLength } from "./framing.js"
+import type { MemjsClient, MemjsServer } from "./memjs.js"
 import type { Response } from "./protocol.js"
 import { isRecyclable, recycleFrame } from "./protocol.js"
 import type { ServerAddress } from "./servers.js"
-
-/** @internal The parts of memjs's `Server` that memjs's typings leave out. */
-export interface MemjsServer extends Memjs.Server {
-  host: string
-  port: number
-  username: string | undefined
-  password: string | undefined
-  _socket?: Net.Socket | undefined
-  /** Whether `_socket` is connected and authenticated, so that `sock` would hand it over at once. */
-  connected: boolean
-  /** Our connections' open flights on this server object (see `makeConnection`'s `unrefIdle`). */
-  openFlights?: number
-  error(error: unknown): void
-  close(): void
-}
-
-/** @internal The parts of memjs's `Client` we use; `seq` is shared so our requests never collide with its own. */
-export interface MemjsClient {
-  seq: number
-  servers: Array<MemjsServer>
-  incrSeq(): void
-  getServer(key: string): string | number
-}
-
-/** @internal memjs's options for the servers we create: quiet, no retries, its own timeouts behind ours. */
-export const memjsServerOptions = (deadlineMillis: number) => ({
-  timeout: deadlineMillis / 1000 + 0.5,
-  conntimeout: deadlineMillis / 1000 + 0.5,
-  keepAlive: true,
-  keepAliveDelay: 30
-})
 
 /** A batch's quiet requests on one server: opaques `first` up to `end`, the opaque of the batch's final no-op. */
 class QuietRange {
@@ -171,11 +140,13 @@ const installAwaiting = (
 }
 
 /**
- * Requests made together form a flight (a class, as every object made per request: see `records.ts`): their frames
- * leave in one write, and they share one deadline. The write waits for a microtask queued by the first request: fibers
- * resumed by the same batch of responses run first (Effect resumes them in microtasks queued earlier), and so do
- * promise callbacks already queued, so their requests join the flight, while a lone request still leaves without
- * waiting for the next turn of the event loop.
+ * Requests made together form a flight: their frames leave in one write, and they share one deadline. The write waits
+ * for a microtask queued by the first request: callers resumed by the same batch of responses run first (Effect
+ * resumes fibers in microtasks queued earlier), and so do promise callbacks already queued, so their requests join the
+ * flight, while a lone request still leaves without waiting for the next turn of the event loop.
+ *
+ * It is a class, as is every object made per request (`Pending`, `QuietRange`, the `Item`s read): see `item.ts` on
+ * why.
  */
 class Flight {
   readonly frames = new Array<Buffer>()
@@ -194,13 +165,16 @@ class Flight {
   constructor(readonly server: MemjsServer, readonly awaiting: Awaiting, readonly deadline: number) {}
 }
 
-/** What a response means to its caller: `context` is the caller's own (the key of a request, say). */
-type Interpret<A, E, C> = (connection: Connection, response: Response, context: C) => Effect.Effect<A, E>
+/**
+ * @internal What a response means to its request: `context` is the request's own (its key, say). The answer may be an
+ * `EngineFailure` (a status the request did not expect).
+ */
+export type Interpret<A, C> = (connection: Connection, response: Response, context: C) => A | EngineFailure
 
 /**
- * One request (or batch) of a flight, until its answer, its failure or its deadline settles it. It holds the caller's
- * `resume`, and the `interpret` of its answer with its `context`, so that a request costs this one object and no
- * closures of its own.
+ * One request (or batch) of a flight, until its answer, its failure or its deadline settles it. It holds the
+ * `interpret` of its answer with its `context`, and the caller's `done` with the caller's context, so that a request
+ * costs this one object and no closures of its own.
  */
 class Pending {
   settled = false
@@ -210,15 +184,16 @@ class Pending {
     readonly flight: Flight,
     /** The opaque of the response that settles it: a batch's is its final no-op's. */
     readonly opaque: number,
-    readonly resume: (effect: Effect.Effect<any, any>) => void,
-    readonly interpret: Interpret<any, any, any>,
+    readonly interpret: Interpret<any, any>,
     readonly context: unknown,
+    readonly done: Done<any, any>,
+    readonly doneContext: unknown,
     /** A batch's quiet range, answered by its final no-op. */
     readonly range: QuietRange | undefined
   ) {}
 }
 
-const succeedVoid = () => Effect.void
+const answeredNothing = () => undefined
 
 /**
  * Queues a flight's launch as a microtask: `then` on a settled promise runs in the same place of the queue as
@@ -226,123 +201,49 @@ const succeedVoid = () => Effect.void
  */
 const resolved = Promise.resolve()
 
-/** A wall-clock pause: the transport runs on real sockets, so a `TestClock` must not hold it up. */
-const pause = (millis: number) =>
-  Effect.async<void>((resume) => {
-    const timer = setTimeout(() => resume(Effect.void), millis)
-    return Effect.sync(() => clearTimeout(timer))
-  })
+/** A wall-clock pause. */
+const pause = (millis: number) => new Promise<void>((resolve) => setTimeout(resolve, millis))
 
 /** @internal */
 export interface Connection {
   readonly address: ServerAddress
-  /** `server.address` and `server.port` for the span of a request to this server. */
-  readonly spanAttributes: Readonly<Record<string, unknown>>
   /** Whether the server is in the pool or ejected after repeated failures. */
   readonly health: Health
   /**
-   * Sends one request, from inside the caller's `Effect.async`, and calls `resume` exactly once: with
+   * Sends one request and calls `done(doneContext, result, report)` exactly once (see `Done`): with
    * `interpret(connection, response, context)` when its one response comes within the deadline, or with the failure.
-   * A function made once and a `context` cost no closure per request.
+   * Functions made once and contexts cost no closure per request.
    */
-  readonly send: <A, E, C>(
+  readonly send: <A, C, D>(
     frame: Buffer,
     opaque: number,
-    interpret: Interpret<A, E, C>,
+    interpret: Interpret<A, C>,
     context: C,
-    resume: (effect: Effect.Effect<A, E | MemcachedError>) => void
+    done: Done<A, D>,
+    doneContext: D
   ) => void
   /**
    * Sends `count` quiet requests (opaques `firstOpaque`, `firstOpaque + 1`, …, see `nextOpaques`) and a final no-op
    * (opaque `firstOpaque + count`), framed in `frames`, in one write; `onQuiet` sees each response a quiet request
-   * produced, in order, with the request's index; it completes when the no-op answers.
+   * produced, in order, with the request's index; `done` gets `undefined` when the no-op answers.
    */
-  readonly batch: (
+  readonly batch: <D>(
     frames: ReadonlyArray<Buffer>,
     firstOpaque: number,
     count: number,
-    onQuiet: (index: number, response: Response) => void
-  ) => Effect.Effect<void, MemcachedError>
-  /** The error of a request refused because the server is ejected (see `Health`), at `now` (epoch ms). */
-  readonly ejected: (now: number) => MemcachedError
+    onQuiet: (index: number, response: Response) => void,
+    done: Done<undefined, D>,
+    doneContext: D
+  ) => void
+  /** The failure of a request refused because the server is ejected (see `Health`), at `now` (epoch ms). */
+  readonly ejected: (now: number) => EngineFailure
   /** Tears down the current socket (failing its in-flight requests) so the next request starts afresh. */
   readonly reset: (reason: string) => void
   /**
-   * Refuses new requests (they fail as `Unavailable`), lets in-flight ones settle for up to `graceMillis`, then, if
-   * `destroy`, fails what is left and closes the socket.
+   * Refuses new requests (they fail as `Unavailable`, `closed`), lets in-flight ones settle for up to `graceMillis`,
+   * then, if `destroy`, fails what is left and closes the socket.
    */
-  readonly close: (graceMillis: number, destroy: boolean) => Effect.Effect<void>
-}
-
-/** @internal Allocates the next request id from the memjs client, so ids never collide with memjs's own. */
-export const nextOpaque = (client: MemjsClient): number => {
-  client.incrSeq()
-  if (client.seq <= 0 || client.seq >= 0x7fff_ffff) client.seq = 1
-  return client.seq
-}
-
-/**
- * @internal Allocates `count` consecutive request ids from the memjs client and returns the first; the range never
- * wraps around.
- */
-export const nextOpaques = (client: MemjsClient, count: number): number => {
-  let first = client.seq + 1
-  if (first <= 0 || first + count > 0x7fff_ffff) first = 1
-  client.seq = first + count - 1
-  return first
-}
-
-const sentButUnanswered = new WeakSet<MemcachedError>()
-
-/**
- * Whether a failed request had been written to the server, so that it may have been applied there: true after a
- * missed deadline or a reset on a live connection, false when the connection was refused or never came up.
- *
- * @internal
- */
-export const mayHaveBeenApplied = (error: MemcachedError): boolean => sentButUnanswered.has(error)
-
-const closedFailures = new WeakSet<MemcachedError>()
-
-/** @internal Whether a request failed because the layer was closed: sending it again cannot succeed. */
-export const failedAsClosed = (error: MemcachedError): boolean => closedFailures.has(error)
-
-/**
- * Transport failures go to the Effect logger at debug level, once per failure however many requests it ends (their
- * number is `requests`); memjs itself is always given a silent logger. Nothing is built when debug is off.
- */
-const logFailure = (error: MemcachedError, requests: number) =>
-  Effect.whenLogLevel(
-    Effect.logDebug("memcached request failed").pipe(
-      Effect.annotateLogs({ server: error.server ?? "", reason: error.reason, detail: error.detail ?? "", requests })
-    ),
-    "Debug"
-  )
-
-/** A failure, logged at debug level first. */
-const failLogged = (error: MemcachedError, requests = 1) =>
-  Effect.zipRight(logFailure(error, requests), Effect.fail(error))
-
-/** @internal Maps whatever memjs, Node or framing reported to a `MemcachedError`. */
-export const toMemcachedError = (cause: unknown, server: string): MemcachedError => {
-  if (cause instanceof MemcachedError) return cause
-  if (cause instanceof ProtocolViolation) {
-    return new MemcachedError({ reason: "Protocol", server, detail: cause.message })
-  }
-  if (cause instanceof ConnectionClosed) {
-    return new MemcachedError({ reason: "Unavailable", server, detail: cause.message })
-  }
-  if (typeof cause === "string") {
-    return cause.includes("authentication")
-      ? new MemcachedError({ reason: "Auth", server, detail: "SASL authentication failed" })
-      : new MemcachedError({ reason: "Protocol", server, detail: cause })
-  }
-  const message = cause instanceof Error ? cause.message : String(cause)
-  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : undefined
-  if (message.includes("timed out") || code === "ETIMEDOUT") {
-    return new MemcachedError({ reason: "Timeout", server, detail: message, cause })
-  }
-  return new MemcachedError({ reason: "Unavailable", server, detail: code ?? (message || "connection failed"), cause })
+  readonly close: (graceMillis: number, destroy: boolean) => Promise<void>
 }
 
 /** Above this many bytes, a flight's frames are written side by side (one `writev`) instead of being joined first. */
@@ -415,26 +316,20 @@ export const makeConnection = (
   }
 
   /** The failure of every request that a close ends or refuses, made once: it says nothing per request. */
-  let closedFailure: MemcachedError | undefined
-  const closedError = () => {
-    if (closedFailure === undefined) {
-      closedFailure = new MemcachedError({ reason: "Unavailable", server: label, detail: "the cache is closed" })
-      closedFailures.add(closedFailure)
-    }
-    return closedFailure
-  }
-  const deadlineError = () =>
-    new MemcachedError({ reason: "Timeout", server: label, detail: `no answer within ${deadlineMillis} ms` })
+  let closedFailure: EngineFailure | undefined
+  const closedError = () =>
+    closedFailure ??= new EngineFailure("Unavailable", label, "the cache is closed", undefined, false, true)
+  const deadlineError = () => new EngineFailure("Timeout", label, `no answer within ${deadlineMillis} ms`)
   const ejected = (now: number) =>
-    new MemcachedError({
-      reason: "Unavailable",
-      server: label,
-      detail: `ejected after ${health.ejectAfter} failed connections in a row; ${
+    new EngineFailure(
+      "Unavailable",
+      label,
+      `ejected after ${health.ejectAfter} failed connections in a row; ${
         health.trialInFlight()
           ? "a trial request is in flight"
           : `tried again in ${Math.max(0, Math.ceil(((health.ejectedUntil() ?? now) - now) / 1000))} s`
       }`
-    })
+    )
 
   /** The request that holds the ejected server's trial (see `Health.admit`), until it settles. */
   let trial: Pending | undefined
@@ -512,30 +407,22 @@ export const makeConnection = (
 
   /**
    * Fails requests that one event ended (a transport failure, a deadline, a close), all settled already. They share
-   * two errors, made once: `failure` for those never written, and a copy that says it may have been applied (see
-   * `mayHaveBeenApplied`) for those written; the failure is logged once.
+   * two failures, made once: `failure` for those never written, and a copy that says it may have been applied
+   * (`EngineFailure.mayHaveBeenApplied`) for those written; the first request's `report` counts them all.
    */
-  const failAll = (failed: ReadonlyArray<Pending>, failure: MemcachedError) => {
-    let written: MemcachedError | undefined
+  const failAll = (failed: ReadonlyArray<Pending>, failure: EngineFailure) => {
+    let written: EngineFailure | undefined
     for (let i = 0; i < failed.length; i++) {
       const pending = failed[i]!
-      let error = failure
-      if (pending.flight.written) {
-        if (written === undefined) {
-          written = new MemcachedError({ ...failure })
-          sentButUnanswered.add(written)
-          if (closedFailures.has(failure)) closedFailures.add(written)
-        }
-        error = written
-      }
-      pending.resume(i === 0 ? failLogged(error, failed.length) : Effect.fail(error))
+      const error = pending.flight.written ? written ??= failure.written() : failure
+      pending.done(pending.doneContext, error, i === 0 ? failed.length : 0)
     }
   }
 
   const answer = (pending: Pending, response: Response) => {
     if (!settle(pending)) return
     health.succeeded()
-    pending.resume(pending.interpret(connection, response, pending.context))
+    pending.done(pending.doneContext, pending.interpret(connection, response, pending.context))
   }
 
   /** The server failed at the transport level: its requests fail, and the server object is replaced. */
@@ -543,7 +430,7 @@ export const makeConnection = (
     let open = 0
     for (const pending of failed) if (settle(pending)) failed[open++] = pending
     failed.length = open
-    const failure = toMemcachedError(cause, label)
+    const failure = toEngineFailure(cause, label)
     recycle(server, cause, failure.reason !== "Auth")
     failAll(failed, failure)
   }
@@ -601,25 +488,26 @@ export const makeConnection = (
 
   /**
    * Queues a request's frame (or a batch's frames) on this turn's flight, to be settled by the response with opaque
-   * `opaque` (`interpret` with `context` says what it means), by a transport failure, or by the deadline; `resume` is
-   * called exactly once. A failure whose request may have reached the server is remembered (see
-   * `mayHaveBeenApplied`). There is no canceler: an interrupted caller stops waiting at once, and its request, which
-   * may already be on the wire, still settles (its answer is dropped). Failures are logged at debug level.
+   * `opaque` (`interpret` with `context` says what it means), by a transport failure, or by the deadline; `done` is
+   * called exactly once, perhaps before `enqueue` returns (a closed connection, an ejected server). There is no
+   * canceling: a caller who stops waiting drops the answer, and its request, which may already be on the wire, still
+   * settles.
    */
-  const enqueue = <A, E, C>(
+  const enqueue = <A, C, D>(
     frames: Buffer | ReadonlyArray<Buffer>,
     opaque: number,
-    interpret: Interpret<A, E, C>,
+    interpret: Interpret<A, C>,
     context: C,
     range: QuietRange | undefined,
-    resume: (effect: Effect.Effect<A, E | MemcachedError>) => void
+    done: Done<A, D>,
+    doneContext: D
   ): void => {
-    if (closed) return resume(failLogged(closedError()))
+    if (closed) return done(doneContext, closedError(), 1)
     const admission = health.admit()
-    if (admission === Admission.Refused) return resume(failLogged(ejected(Date.now())))
+    if (admission === Admission.Refused) return done(doneContext, ejected(Date.now()), 1)
     const server = client.servers[index]!
     const flight = flightFor(server)
-    const pending = new Pending(flight, opaque, resume, interpret, context, range)
+    const pending = new Pending(flight, opaque, interpret, context, done, doneContext, range)
     if (admission === Admission.Trial) trial = pending
     if (Buffer.isBuffer(frames)) {
       flight.frames.push(frames)
@@ -634,45 +522,32 @@ export const makeConnection = (
     flight.awaiting.push(pending)
   }
 
-  const send = <A, E, C>(
-    frame: Buffer,
-    opaque: number,
-    interpret: Interpret<A, E, C>,
-    context: C,
-    resume: (effect: Effect.Effect<A, E | MemcachedError>) => void
-  ) => enqueue(frame, opaque, interpret, context, undefined, resume)
+  const send: Connection["send"] = (frame, opaque, interpret, context, done, doneContext) =>
+    enqueue(frame, opaque, interpret, context, undefined, done, doneContext)
 
-  const batch = (
-    frames: ReadonlyArray<Buffer>,
-    firstOpaque: number,
-    count: number,
-    onQuiet: (index: number, response: Response) => void
-  ) =>
-    Effect.async<void, MemcachedError>((resume) =>
-      enqueue(
-        frames,
-        firstOpaque + count,
-        succeedVoid,
-        undefined,
-        new QuietRange(firstOpaque, firstOpaque + count, onQuiet),
-        resume
-      )
+  const batch: Connection["batch"] = (frames, firstOpaque, count, onQuiet, done, doneContext) =>
+    enqueue(
+      frames,
+      firstOpaque + count,
+      answeredNothing,
+      undefined,
+      new QuietRange(firstOpaque, firstOpaque + count, onQuiet),
+      done,
+      doneContext
     )
 
   const inFlight = () => client.servers[index] === installedOn ? awaiting!.count : 0
-  const close = (graceMillis: number, destroy: boolean) =>
-    Effect.gen(function*() {
-      closed = true
-      const deadline = Date.now() + graceMillis
-      while (inFlight() > 0 && Date.now() < deadline) yield* pause(5)
-      if (destroy) recycle(client.servers[index]!, closedError())
-    })
+  const close = async (graceMillis: number, destroy: boolean) => {
+    closed = true
+    const deadline = Date.now() + graceMillis
+    while (inFlight() > 0 && Date.now() < deadline) await pause(5)
+    if (destroy) recycle(client.servers[index]!, closedError())
+  }
 
   const reset = (reason: string) => recycle(client.servers[index]!, new Error(reason))
 
   awaitingOn(client.servers[index]!)
-  const spanAttributes = { [SpanAttributes.serverAddress]: address.host, [SpanAttributes.serverPort]: address.port }
 
-  const connection: Connection = { address, spanAttributes, health, send, batch, ejected, reset, close }
+  const connection: Connection = { address, health, send, batch, ejected, reset, close }
   return connection
 }

@@ -1,0 +1,499 @@
+/**
+ * The client of a pool of memcached servers, over memjs's sockets (`connection.ts`): each key's request goes to its
+ * server (`placement.ts`; an ejected server's keys fail fast or, with `failover`, go to the next live server), a batch
+ * goes out as one pipelined write of quiet requests per server, and requests are framed here so that flags,
+ * get-and-touch, 64-bit counters and quiet batches all work.
+ *
+ * Every operation answers once through a `Done` callback with the caller's context (see `failure.ts`); an operation on
+ * one key returns the server it sent the request to, or `undefined` when it sent nothing (the server is ejected).
+ *
+ * @internal
+ */
+import type { Connection, Interpret } from "./connection.js"
+import { makeConnection } from "./connection.js"
+import type { EjectionOptions } from "./ejection.js"
+import { makeHealth } from "./ejection.js"
+import type { Done } from "./failure.js"
+import { EngineFailure } from "./failure.js"
+import type { WriteMode } from "./item.js"
+import { CasItem, Item } from "./item.js"
+import type { TooLarge } from "./itemSize.js"
+import { tooLarge } from "./itemSize.js"
+import type { WireKey } from "./keys.js"
+import type { MemjsClient } from "./memjs.js"
+import { nextOpaque, nextOpaques } from "./memjs.js"
+import type { Placement } from "./placement.js"
+import type { Response } from "./protocol.js"
+import {
+  counterExtras,
+  describeStatus,
+  DO_NOT_CREATE,
+  encodeKeyRequests,
+  encodeRequest,
+  expirationExtras,
+  Opcode,
+  Status,
+  writeExtras
+} from "./protocol.js"
+import type { ServerAddress } from "./servers.js"
+import type { Expiry } from "./ttl.js"
+import { toExpirationField } from "./ttl.js"
+
+/** @internal */
+export interface EngineClientOptions {
+  readonly client: MemjsClient
+  readonly addresses: ReadonlyArray<ServerAddress>
+  /** Each request's deadline, connecting included. */
+  readonly deadlineMillis: number
+  readonly maxItemSize: number
+  readonly placement: Placement
+  readonly ejection: EjectionOptions
+  /** Send a key whose server is ejected to the next live server on the ring, instead of failing. */
+  readonly failover: boolean
+  /** Let idle sockets not hold the process: for a client the caller owns here, never for one brought from outside. */
+  readonly unrefIdle: boolean
+}
+
+/**
+ * @internal memcached's operations on checked keys (`keys.ts`) and expiries (`ttl.ts`). A failure is an
+ * `EngineFailure`; a value the server finds too large is a `TooLarge`.
+ */
+export interface EngineClient {
+  /** The largest item the servers accept, key and overhead included. */
+  readonly maxItemSize: number
+  /** The key's item, or `undefined` for a miss. */
+  readonly get: <D>(key: WireKey, done: Done<Item | undefined, D>, context: D) => ServerAddress | undefined
+  /** The key's item with its CAS token, or `undefined` for a miss. */
+  readonly getWithCas: <D>(key: WireKey, done: Done<CasItem | undefined, D>, context: D) => ServerAddress | undefined
+  /** The key's item, or `undefined` for a miss, and a new expiry for it. */
+  readonly getAndTouch: <D>(
+    key: WireKey,
+    expiry: Expiry,
+    done: Done<Item | undefined, D>,
+    context: D
+  ) => ServerAddress | undefined
+  /** Each key's item, or `undefined` for a miss, in the order of `keys`. */
+  readonly getMany: <D>(keys: ReadonlyArray<WireKey>, done: Done<Array<Item | undefined>, D>, context: D) => void
+  /** `false` when `add` found the key, `replace` did not, or `cas` no longer matches the item. */
+  readonly write: <D>(
+    mode: WriteMode,
+    key: WireKey,
+    item: Item,
+    expiry: Expiry,
+    cas: bigint | undefined,
+    done: Done<boolean | TooLarge, D>,
+    context: D
+  ) => ServerAddress | undefined
+  /** Adds bytes after (`append`) or before (`prepend`) an existing value; `false` if the key is missing. */
+  readonly concat: <D>(
+    side: "append" | "prepend",
+    key: WireKey,
+    value: Uint8Array,
+    done: Done<boolean | TooLarge, D>,
+    context: D
+  ) => ServerAddress | undefined
+  /** Sets many items, one quiet pipelined write per server. */
+  readonly writeMany: <D>(
+    entries: ReadonlyArray<readonly [WireKey, Item]>,
+    expiry: Expiry,
+    done: Done<undefined | TooLarge, D>,
+    context: D
+  ) => void
+  /** `false` when the key did not exist. */
+  readonly delete: <D>(key: WireKey, done: Done<boolean, D>, context: D) => ServerAddress | undefined
+  /** How many of the keys existed. */
+  readonly deleteMany: <D>(keys: ReadonlyArray<WireKey>, done: Done<number, D>, context: D) => void
+  /** `false` when the key did not exist. */
+  readonly touch: <D>(key: WireKey, expiry: Expiry, done: Done<boolean, D>, context: D) => ServerAddress | undefined
+  /** The counter's new value; `undefined`: the key is missing and `initial` was not given. */
+  readonly counter: <D>(
+    direction: "increment" | "decrement",
+    key: WireKey,
+    delta: bigint,
+    initial: bigint | undefined,
+    expiry: Expiry,
+    done: Done<bigint | undefined, D>,
+    context: D
+  ) => ServerAddress | undefined
+  /** Each server's statistics, by `host:port`. */
+  readonly stats: <D>(done: Done<ReadonlyMap<string, Readonly<Record<string, string>>>, D>, context: D) => void
+  /** Drops every item on every server. */
+  readonly flush: <D>(done: Done<undefined, D>, context: D) => void
+  /** Each server's version, by `host:port`. */
+  readonly version: <D>(done: Done<ReadonlyMap<string, string>, D>, context: D) => void
+  /**
+   * Refuses new requests (they fail as `Unavailable`, `closed`), lets in-flight ones settle for up to `graceMillis`,
+   * then, if `destroy`, fails what is left and closes the sockets.
+   */
+  readonly close: (graceMillis: number, destroy: boolean) => Promise<void>
+}
+
+const writeOpcodes: Record<WriteMode, number> = { set: Opcode.Set, add: Opcode.Add, replace: Opcode.Replace }
+
+/** The failure of a status the request did not expect; invalid arguments also mean the server closed the connection. */
+const unexpected = (connection: Connection, response: Response, key?: WireKey): EngineFailure => {
+  const status = response.status
+  if (status === Status.InvalidArguments) connection.reset("the server closed the connection after invalid arguments")
+  return new EngineFailure(
+    status === Status.AuthError ? "Auth" : "Protocol",
+    connection.address.label,
+    `${describeStatus(status)}${key ? ` (key ${JSON.stringify(key.key)})` : ""}`
+  )
+}
+
+/** A response that carries another key than its request's: framing is lost, so the connection is dropped. */
+const mismatched = (connection: Connection): EngineFailure => {
+  connection.reset("a response carried another key")
+  return new EngineFailure("Protocol", connection.address.label, "mismatched response")
+}
+
+/**
+ * The answer of a request on one key: `ok(…)` when memcached answers `Ok`, `missing` when it says "not found", a
+ * failure for any other status.
+ */
+const onKey = <A, B>(
+  connection: Connection,
+  response: Response,
+  key: WireKey,
+  ok: Interpret<A, WireKey>,
+  missing: B
+): A | B | EngineFailure => {
+  switch (response.status) {
+    case Status.Ok:
+      return ok(connection, response, key)
+    case Status.KeyNotFound:
+      return missing
+    default:
+      return unexpected(connection, response, key)
+  }
+}
+
+const itemOf = (connection: Connection, response: Response, key: WireKey): Item | EngineFailure =>
+  response.hasKey(key.bytes) ? new Item(response.val, response.flags) : mismatched(connection)
+
+const casItemOf = (connection: Connection, response: Response, key: WireKey): CasItem | EngineFailure =>
+  response.hasKey(key.bytes)
+    ? new CasItem(response.val, response.flags, response.cas.readBigUInt64BE(0))
+    : mismatched(connection)
+
+const yes = () => true
+
+const counterOf = (_: Connection, response: Response) => response.val.readBigUInt64BE(0)
+
+const readItem: Interpret<Item | undefined, WireKey> = (connection, response, key) =>
+  onKey(connection, response, key, itemOf, undefined)
+
+const readCasItem: Interpret<CasItem | undefined, WireKey> = (connection, response, key) =>
+  onKey(connection, response, key, casItemOf, undefined)
+
+/** The answer of a request that succeeds on an existing key and says "not found" otherwise. */
+const existed: Interpret<boolean, WireKey> = (connection, response, key) => onKey(connection, response, key, yes, false)
+
+const counterValue: Interpret<bigint | undefined, WireKey> = (connection, response, key) =>
+  onKey(connection, response, key, counterOf, undefined)
+
+/** A write's key and value size, for its answer (`written`). */
+class Write {
+  constructor(readonly key: WireKey, readonly size: number) {}
+}
+
+const flushed = (connection: Connection, response: Response): undefined | EngineFailure =>
+  response.status === Status.Ok ? undefined : unexpected(connection, response)
+
+const versionOf = (connection: Connection, response: Response): string | EngineFailure =>
+  response.status === Status.Ok ? response.val.toString("utf8") : unexpected(connection, response)
+
+/**
+ * An operation made of parts (a batch per server, a request per server): it settles once, with the first part that
+ * fails, or with `result()` when every part is done.
+ */
+class Gather<A, D> {
+  settled = false
+  constructor(
+    public remaining: number,
+    readonly done: Done<A, D>,
+    readonly context: D,
+    readonly result: () => A
+  ) {}
+
+  /** One part is done: `failure` is what it failed with, if it did. */
+  part(failure: EngineFailure | TooLarge | undefined, report?: number): void {
+    if (this.settled) return
+    if (failure !== undefined || --this.remaining === 0) {
+      this.settled = true
+      this.done(this.context, failure === undefined ? this.result() : failure as A | EngineFailure, report)
+    }
+  }
+}
+
+/** The part of a gather that a batch is: its own failure, or the first of its quiet answers' (`QuietGroup.failure`). */
+const batchDone = (group: QuietGroup<any>, result: undefined | EngineFailure, report?: number) =>
+  group.gather.part(result ?? group.failure, report)
+
+/** One server's share of a batch, while its answers come. */
+class QuietGroup<I> {
+  failure: EngineFailure | TooLarge | undefined = undefined
+  constructor(readonly gather: Gather<any, any>, readonly items: ReadonlyArray<I>) {}
+}
+
+/** @internal */
+export const makeEngineClient = (options: EngineClientOptions): EngineClient => {
+  const { addresses, client, deadlineMillis, maxItemSize, placement } = options
+  const connections = addresses.map((address, index) =>
+    makeConnection(client, index, address, deadlineMillis, maxItemSize, makeHealth(options.ejection), options.unrefIdle)
+  )
+  // memcached reads absolute expirations against the wall clock.
+  const expiration = (expiry: Expiry) => toExpirationField(expiry, Date.now())
+
+  /** The answer of a write: `false` when memcached did not store it (exists, missing, or a stale CAS token). */
+  const written = (connection: Connection, response: Response, write: Write): boolean | TooLarge | EngineFailure => {
+    switch (response.status) {
+      case Status.Ok:
+        return true
+      case Status.KeyExists:
+      case Status.KeyNotFound:
+      case Status.NotStored:
+        return false
+      case Status.ValueTooLarge:
+        return tooLarge(maxItemSize, write.key, write.size)
+      default:
+        return unexpected(connection, response, write.key)
+    }
+  }
+
+  /**
+   * The key's server, or its ring successor when it is ejected and `failover` is on. This only looks at the servers'
+   * health: an ejected server's trial is taken by the request the connection sends (see `Health`).
+   */
+  const route = (key: WireKey, at = Date.now()): Connection | EngineFailure => {
+    const home = connections[connections.length === 1 ? 0 : placement.locate(key.text)] ?? connections[0]!
+    if (home.health.available(at)) return home
+    if (!options.failover) return home.ejected(at)
+    const next = placement.locateAlive(key.text, (index) => connections[index]!.health.available(at))
+    return next >= 0 ? connections[next]! : home.ejected(at)
+  }
+
+  /** One request to the key's server; `interpret` with `context` turns its response into the answer. */
+  const request = <A, C, D>(
+    key: WireKey,
+    opcode: number,
+    interpret: Interpret<A, C>,
+    context: C,
+    done: Done<A, D>,
+    doneContext: D,
+    extras?: Uint8Array,
+    value?: Uint8Array,
+    cas?: bigint
+  ): ServerAddress | undefined => {
+    const connection = route(key)
+    if (connection instanceof EngineFailure) {
+      done(doneContext, connection)
+      return undefined
+    }
+    const opaque = nextOpaque(client)
+    const frame = encodeRequest(opcode, opaque, key.bytes, extras, value, cas)
+    connection.send(frame, opaque, interpret, context, done, doneContext)
+    return connection.address
+  }
+
+  /** The items by server, in their order; a key that has no server fails the whole batch. */
+  const groupByConnection = <I>(items: ReadonlyArray<I>, keyOf: (item: I) => WireKey) => {
+    const groups: Array<readonly [Connection, Array<I>]> = []
+    const at = Date.now()
+    for (const item of items) {
+      const connection = route(keyOf(item), at)
+      if (connection instanceof EngineFailure) return connection
+      let g = 0
+      while (g < groups.length && groups[g]![0] !== connection) g++
+      if (g === groups.length) groups.push([connection, []])
+      groups[g]![1].push(item)
+    }
+    return groups
+  }
+
+  /**
+   * Quiet requests to each item's server, one write per server: `encode` frames a server's items, with the opaques
+   * `firstOpaque`, `firstOpaque + 1`, …, and the final no-op (opaque `firstOpaque + items.length`); `onQuiet` says
+   * what failure an answer of a quiet request is, if it is one. `done` gets `result()` once every server answered.
+   */
+  const pipelined = <I, A, D>(
+    items: ReadonlyArray<I>,
+    keyOf: (item: I) => WireKey,
+    encode: (items: ReadonlyArray<I>, firstOpaque: number) => ReadonlyArray<Buffer>,
+    onQuiet: (connection: Connection, item: I, response: Response) => EngineFailure | TooLarge | undefined,
+    done: Done<A, D>,
+    context: D,
+    result: () => A
+  ): void => {
+    const groups = groupByConnection(items, keyOf)
+    if (groups instanceof EngineFailure) return done(context, groups)
+    if (groups.length === 0) return done(context, result())
+    const gather = new Gather(groups.length, done, context, result)
+    for (const [connection, group] of groups) {
+      if (gather.settled) return
+      const quiet = new QuietGroup(gather, group)
+      const firstOpaque = nextOpaques(client, group.length + 1)
+      connection.batch(
+        encode(group, firstOpaque),
+        firstOpaque,
+        group.length,
+        (i, response) => {
+          quiet.failure ??= onQuiet(connection, quiet.items[i]!, response)
+        },
+        batchDone,
+        quiet
+      )
+    }
+  }
+
+  /** One request to every server (`ask`), which answers with that server's value; `done` gets `result(values)`. */
+  const eachServer = <V, A, D>(
+    ask: (connection: Connection, answer: Done<V, number>, index: number) => void,
+    result: (values: ReadonlyArray<V>) => A,
+    done: Done<A, D>,
+    context: D
+  ): void => {
+    const values = new Array<V>(connections.length)
+    const gather = new Gather(connections.length, done, context, () => result(values))
+    const answer = (index: number, value: V | EngineFailure, report?: number) => {
+      if (value instanceof EngineFailure) return gather.part(value, report)
+      values[index] = value
+      gather.part(undefined)
+    }
+    for (let i = 0; i < connections.length && !gather.settled; i++) ask(connections[i]!, answer, i)
+  }
+
+  /** A request without a key to one server. */
+  const simple =
+    <V>(opcode: number, interpret: Interpret<V, undefined>) =>
+    (connection: Connection, answer: Done<V, number>, index: number) => {
+      const opaque = nextOpaque(client)
+      connection.send(encodeRequest(opcode, opaque), opaque, interpret, undefined, answer, index)
+    }
+  const askFlush = simple(Opcode.Flush, flushed)
+  const askVersion = simple(Opcode.Version, versionOf)
+  const askStats = (connection: Connection, answer: Done<Record<string, string>, number>, index: number) => {
+    const opaque = nextOpaques(client, 2)
+    const stats: Record<string, string> = {}
+    const frames = [encodeRequest(Opcode.Stat, opaque), encodeRequest(Opcode.Noop, opaque + 1)]
+    connection.batch(
+      frames,
+      opaque,
+      1,
+      (_, response) => {
+        if (response.key.length > 0) stats[response.key.toString("utf8")] = response.val.toString("utf8")
+      },
+      (i, result, report) => answer(i, result ?? stats, report),
+      index
+    )
+  }
+  const byServer = <V>(values: ReadonlyArray<V>) =>
+    new Map(values.map((value, i) => [connections[i]!.address.label, value] as const))
+
+  return {
+    maxItemSize,
+    get: (key, done, context) => request(key, Opcode.GetK, readItem, key, done, context),
+    getWithCas: (key, done, context) => request(key, Opcode.GetK, readCasItem, key, done, context),
+    getAndTouch: (key, expiry, done, context) =>
+      request(key, Opcode.GetAndTouchK, readItem, key, done, context, expirationExtras(expiration(expiry))),
+    getMany: (keys, done, context) => {
+      const found = new Array<Item | undefined>(keys.length)
+      // The items are the keys' indices, so that each hit lands at its key's place, whatever its server.
+      pipelined(
+        keys.map((_, i) => i),
+        (i) => keys[i]!,
+        (group, firstOpaque) => [encodeKeyRequests(Opcode.GetKQ, firstOpaque, group.map((i) => keys[i]!.bytes))],
+        (connection, i, response) => {
+          const key = keys[i]!
+          if (response.status === Status.KeyNotFound) return undefined
+          if (response.status !== Status.Ok) return unexpected(connection, response, key)
+          if (!response.hasKey(key.bytes)) return mismatched(connection)
+          found[i] = new Item(response.val, response.flags)
+          return undefined
+        },
+        done,
+        context,
+        () => found
+      )
+    },
+    write: (mode, key, item, expiry, cas, done, context) =>
+      request(
+        key,
+        writeOpcodes[mode],
+        written,
+        new Write(key, item.value.length),
+        done,
+        context,
+        writeExtras(item.flags, expiration(expiry)),
+        item.value,
+        cas
+      ),
+    concat: (side, key, value, done, context) =>
+      request(
+        key,
+        side === "append" ? Opcode.Append : Opcode.Prepend,
+        written,
+        new Write(key, value.length),
+        done,
+        context,
+        undefined,
+        value
+      ),
+    writeMany: (entries, expiry, done, context) => {
+      const field = expiration(expiry)
+      pipelined(
+        entries,
+        ([key]) => key,
+        // The frames go to the connection as they are: large ones are written without another copy.
+        (group, firstOpaque) => [
+          ...group.map(([key, item], i) =>
+            encodeRequest(Opcode.SetQ, firstOpaque + i, key.bytes, writeExtras(item.flags, field), item.value)
+          ),
+          encodeRequest(Opcode.Noop, firstOpaque + group.length)
+        ],
+        (connection, [key, item], response) =>
+          response.status === Status.ValueTooLarge
+            ? tooLarge(maxItemSize, key, item.value.length)
+            : unexpected(connection, response, key),
+        done,
+        context,
+        () => undefined
+      )
+    },
+    delete: (key, done, context) => request(key, Opcode.Delete, existed, key, done, context),
+    deleteMany: (keys, done, context) => {
+      let missing = 0
+      pipelined(
+        keys,
+        (key) => key,
+        (group, firstOpaque) => [encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group.map((key) => key.bytes))],
+        (connection, key, response) => {
+          if (response.status !== Status.KeyNotFound) return unexpected(connection, response, key)
+          missing++
+          return undefined
+        },
+        done,
+        context,
+        () => keys.length - missing
+      )
+    },
+    touch: (key, expiry, done, context) =>
+      request(key, Opcode.Touch, existed, key, done, context, expirationExtras(expiration(expiry))),
+    counter: (direction, key, delta, initial, expiry, done, context) =>
+      request(
+        key,
+        direction === "increment" ? Opcode.Increment : Opcode.Decrement,
+        counterValue,
+        key,
+        done,
+        context,
+        counterExtras(delta, initial ?? 0n, initial === undefined ? DO_NOT_CREATE : expiration(expiry))
+      ),
+    stats: (done, context) => eachServer(askStats, byServer, done, context),
+    flush: (done, context) => eachServer(askFlush, () => undefined, done, context),
+    version: (done, context) => eachServer(askVersion, byServer, done, context),
+    close: async (graceMillis, destroy) => {
+      await Promise.all(connections.map((connection) => connection.close(graceMillis, destroy)))
+    }
+  }
+}

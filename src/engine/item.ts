@@ -1,0 +1,31 @@
+/**
+ * The one shape of a stored value: its bytes with memcached's 32-bit item flags, as the client and the in-memory store
+ * read and write it, as `Memcached` hands it on and as a serializer makes it.
+ *
+ * It is a class, as is every object made per request, per value or per call (here `Item` and `CasItem`; `Flight`,
+ * `Pending` and `QuietRange` in `connection.ts`; and the Effect side's own per-call objects). V8 tracks each object or
+ * array literal as an "allocation site" and, once it has seen a site's objects survive a scavenge, may allocate that
+ * site's objects straight in the old generation ("pretenuring"); every young object such an old one points to then
+ * survives each scavenge too, and is copied, and promoted (on getMany this made 18% of the young generation survive
+ * and each scavenge take about 7 ms instead of 1). `new` of a class has no allocation site.
+ *
+ * @internal
+ */
+
+/**
+ * A value as bytes, with memcached's 32-bit item flags. Public as `Item` of `Memcached`; any `{ value, flags }` object
+ * is one.
+ */
+export class Item {
+  constructor(readonly value: Uint8Array, readonly flags: number) {}
+}
+
+/** An item with the CAS token memcached gave its current version. Public as `CasItem` of `Memcached`. */
+export class CasItem extends Item {
+  constructor(value: Uint8Array, flags: number, readonly cas: bigint) {
+    super(value, flags)
+  }
+}
+
+/** @internal How a write treats a key that exists: `set` overwrites, `add` only creates, `replace` only overwrites. */
+export type WriteMode = "set" | "add" | "replace"
