@@ -5,13 +5,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
+import type { ChildProcessWithoutNullStreams } from "node:child_process"
 import { asciiSet } from "./support/asciiClient.js"
+import { spawnFixture } from "./support/fixtures.js"
 import { startMemcached } from "./support/MemcachedServer.js"
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
 interface Child {
   readonly process: ChildProcessWithoutNullStreams
@@ -28,11 +25,7 @@ interface Child {
 const runFixture = (script: string, args: ReadonlyArray<string>) =>
   Effect.acquireRelease(
     Effect.sync((): Child => {
-      const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "test", "fixtures", script), ...args], {
-        cwd: ROOT,
-        env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "" },
-        stdio: ["pipe", "pipe", "pipe"]
-      })
+      const child = spawnFixture(script, args)
       let stdout = ""
       let stderr = ""
       const lines = new Map<string, number>()

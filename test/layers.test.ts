@@ -7,16 +7,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { assertNone, assertSome } from "@effect/vitest/utils"
 import { ConfigError, ConfigProvider, Context, Duration, Effect, Layer, Option } from "effect"
 import memjs from "memjs"
-import { spawn } from "node:child_process"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { Cache, Flags, Memcached, memcachedEnvConfig, MemcachedError, MemcachedLive, Serializer } from "../src/index.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
+import { spawnFixture } from "./support/fixtures.js"
 import { startMemcached } from "./support/MemcachedServer.js"
 import { closedPort, silentServer } from "./support/network.js"
 import { build } from "./support/services.js"
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
 const real = (options: Parameters<typeof Memcached.layer>[0]) =>
   Cache.layerMemcached(options).pipe(Layer.provide(Serializer.structured))
@@ -366,11 +362,7 @@ interface ScriptRun {
 /** Runs a fixture with `node --import tsx`, killing it (by its own handle) if it is still alive after 15 s. */
 const runScript = (script: string, args: ReadonlyArray<string>) =>
   Effect.async<ScriptRun>((resume) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "test", "fixtures", script), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "" },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+    const child = spawnFixture(script, args)
     let stdout = ""
     let stderr = ""
     let closedAt: number | undefined
