@@ -141,6 +141,7 @@ describe("the facade's options: a bad one throws a TypeError naming it, at const
       ["servers", { servers: "alice:s3cret-pw@cache:11211" }],
       ["servers", { servers: " , " }],
       ["timeout", { timeout: 0 }],
+      ["timeout", { timeout: -1 }],
       ["timeout", { timeout: Infinity }],
       ["timeout", { timeout: Number.NaN }],
       ["timeout", { timeout: "soon" as "1 second" }],
@@ -162,6 +163,11 @@ describe("the facade's options: a bad one throws a TypeError naming it, at const
         assert.notInclude(String(error), "s3cret-pw")
       }
     }
+    assert.throws(
+      () => new MemcachedCache({ servers: "127.0.0.1:11211", timeout: -1 }),
+      TypeError,
+      "timeout must be a positive, finite duration, got zero or a negative duration"
+    )
   })
 
   it("namespace versionTtl: seconds or a duration; anything else throws a TypeError naming it", async () => {

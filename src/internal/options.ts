@@ -126,8 +126,13 @@ const badOption = (option: string, reason: string): BadOption => ({ option, mess
 
 const bad = (option: string, reason: string): Either.Either<never, BadOption> => Either.left(badOption(option, reason))
 
+/** How a bad duration is shown; Effect's `Duration` holds a negative one as zero. */
 const shownDuration = (duration: Duration.Duration) =>
-  Duration.isFinite(duration) ? `${Duration.toMillis(duration)} ms` : "infinite"
+  !Duration.isFinite(duration)
+    ? "infinite"
+    : Duration.toMillis(duration) === 0
+    ? "zero or a negative duration"
+    : `${Duration.toMillis(duration)} ms`
 
 /** A duration with its unit, or `fallback` when left out. */
 const durationOption = (option: string, input: unknown, fallback: Duration.DurationInput) =>
