@@ -1,0 +1,159 @@
+/**
+ * A side as the coordinator (run.ts) drives it: in a process of its own (the default, `remote.ts`), or in the
+ * coordinator's process (`--in-process`). Either way the side is opened here: its client, its own keys written with
+ * its own client (so that it reads back what its serializer wrote), a sanity read, then workers per workload.
+ */
+import type { Library } from "./library.js"
+import { makeSide, type Side, type SideId, sideInfo } from "./sides.js"
+import { Recorder } from "./stats.js"
+import type { Workers } from "./workers.js"
+import { type DataSet, makeDataSets, workloads } from "./workloads.js"
+
+/** What a side did in one slice. */
+export interface SliceResult {
+  readonly ops: number
+  readonly wallMs: number
+  /** The side's process's CPU during the slice (in-process: the coordinator's, which then runs only this side). */
+  readonly userUs: number
+  readonly systemUs: number
+  /** process.hrtime µs (for bench/profile.ts, which counts only samples inside the slices). */
+  readonly start: number
+  readonly end: number
+}
+
+/** A side's figures over one repetition. */
+export interface RepetitionReport {
+  readonly p50: number
+  readonly p99: number
+  readonly misses: number
+  /**
+   * In a process of its own: its CPU from the start of the repetition's first slice to the end of its last, the waits
+   * between slices included (its GC threads may finish there what its slices started). Undefined in-process, where
+   * those waits are the other sides' time.
+   */
+  readonly spanCpu: { readonly userUs: number; readonly systemUs: number } | undefined
+}
+
+export interface Contestant {
+  readonly id: SideId
+  readonly label: string
+  /** Starts the workers of a workload (by id); they wait for slices. */
+  readonly begin: (workload: string) => Promise<void>
+  /** Runs the workers for `ms` unmeasured; resolves to the misses. */
+  readonly warm: (ms: number) => Promise<number>
+  /** Starts a repetition: latencies, misses and the CPU span start afresh. */
+  readonly reset: () => Promise<void>
+  readonly slice: (ms: number) => Promise<SliceResult>
+  readonly report: () => Promise<RepetitionReport>
+  /** Stops the workload's workers. */
+  readonly end: () => Promise<void>
+  readonly close: () => Promise<void>
+}
+
+export interface SideOptions {
+  readonly address: string
+  /** For our sides: "default" or a serializer's name. */
+  readonly serializer: string
+  readonly buffers: boolean
+  /** Keys of 100 B values. */
+  readonly keys: number
+}
+
+const PRELOAD_IN_FLIGHT = 16
+
+const preload = async (side: Side, dataSets: ReadonlyMap<number, DataSet>) => {
+  for (const data of dataSets.values()) {
+    for (let i = 0; i < data.keys.length; i += PRELOAD_IN_FLIGHT) {
+      await Promise.all(data.keys.slice(i, i + PRELOAD_IN_FLIGHT).map((key) => side.preload(key, data.value)))
+    }
+  }
+}
+
+const sanityCheck = async (side: Side, dataSets: ReadonlyMap<number, DataSet>) => {
+  for (const data of dataSets.values()) {
+    const length = await side.probe(data.keys[0]!)
+    if (length !== data.size) {
+      throw new Error(`${side.label}: get ${data.keys[0]} gave length ${String(length)}, expected ${data.size}`)
+    }
+  }
+}
+
+const hrtimeUs = () => Number(process.hrtime.bigint() / 1000n)
+
+/**
+ * Opens side `id` in this process and writes its keys; `library` is loaded for our sides only. `ownProcess`: this process runs this side alone, so the
+ * report counts the CPU over the whole repetition (`RepetitionReport.spanCpu`).
+ */
+export const openContestant = async (
+  library: () => Promise<Library>,
+  id: SideId,
+  options: SideOptions,
+  ownProcess: boolean
+): Promise<Contestant> => {
+  const side = await makeSide(library, id, options.address, options.serializer)
+  const dataSets = makeDataSets(options.buffers, sideInfo[id].tag, options.keys)
+  try {
+    await preload(side, dataSets)
+    await sanityCheck(side, dataSets)
+  } catch (error) {
+    await side.close().catch(() => {})
+    throw error
+  }
+  const recorder = new Recorder()
+  let workers: Workers | undefined
+  let spanStart: NodeJS.CpuUsage | undefined
+  let spanEnd: NodeJS.CpuUsage | undefined
+  const running = () => {
+    if (workers === undefined) throw new Error(`${side.label}: no workload started`)
+    return workers
+  }
+  return {
+    id,
+    label: side.label,
+    begin: async (workloadId) => {
+      const workload = workloads.find((w) => w.id === workloadId)
+      if (workload === undefined) throw new Error(`unknown workload ${workloadId}`)
+      workers = side.start(workload, dataSets.get(workload.size)!, recorder)
+    },
+    warm: async (ms) => {
+      recorder.reset()
+      await running().run(performance.now() + ms)
+      return recorder.misses
+    },
+    reset: async () => {
+      recorder.reset()
+      spanStart = spanEnd = undefined
+    },
+    slice: async (ms) => {
+      const current = running()
+      const cpu0 = process.cpuUsage()
+      spanStart ??= cpu0
+      const start = hrtimeUs()
+      const wall0 = performance.now()
+      const ops = await current.run(wall0 + ms)
+      const wallMs = performance.now() - wall0
+      const end = hrtimeUs()
+      spanEnd = process.cpuUsage()
+      return {
+        ops,
+        wallMs,
+        userUs: spanEnd.user - cpu0.user,
+        systemUs: spanEnd.system - cpu0.system,
+        start,
+        end
+      }
+    },
+    report: async () => ({
+      ...recorder.percentiles(),
+      misses: recorder.misses,
+      spanCpu: ownProcess && spanStart && spanEnd
+        ? { userUs: spanEnd.user - spanStart.user, systemUs: spanEnd.system - spanStart.system }
+        : undefined
+    }),
+    end: async () => {
+      await workers?.stop()
+      workers = undefined
+    },
+    close: () => side.close()
+  }
+}
