@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs"
 import * as inspector from "node:inspector/promises"
 import * as path from "node:path"
-import { type Contestant, openContestant, type SideOptions } from "./support/contestant.js"
+import { type Contestant, openContestant, type SideOptions, withDeadlines } from "./support/contestant.js"
 import { benchDir, environment, fileStamp, getGc, type Options, parseOptions } from "./support/env.js"
 import { heapReport, runHeap } from "./support/heap.js"
 import { compileLibrary, DEFAULTS, type Library, loadLibrary } from "./support/library.js"
@@ -159,15 +159,18 @@ const runBench = async (options: Options) => {
   const windows: Array<Window> = []
   let contestants: Array<Contestant> = []
   try {
-    contestants = await openContestants(options, server.address)
+    contestants = (await openContestants(options, server.address)).map((contestant) => withDeadlines(contestant))
     log(`bench: ${contestants.map((side) => side.label).join(", ")} connected, keys written (${elapsed(t0)})`)
 
-    // One warm-up over a mixed workload per side first, so that the first workload does not pay for the JIT.
-    for (const contestant of contestants) {
+    // One warm-up over a mixed workload per side first, so that the first workload does not pay for the JIT. Each
+    // side's process has its own JIT to warm: they warm up together, for longer.
+    const warmUp = async (contestant: Contestant, ms: number) => {
       await contestant.begin("mix-c64")
-      await contestant.warm(options.warmupMs * 3)
+      await contestant.warm(ms)
       await contestant.end()
     }
+    if (options.inProcess) { for (const contestant of contestants) await warmUp(contestant, options.warmupMs * 3) }
+    else await Promise.all(contestants.map((contestant) => warmUp(contestant, Math.max(500, options.warmupMs * 5))))
     const cells: Array<Cell> = []
     let done = 0
     let allocation: Awaited<ReturnType<typeof startAllocationSampling>>

@@ -59,7 +59,7 @@ export interface SideOptions {
   readonly keys: number
 }
 
-const PRELOAD_IN_FLIGHT = 16
+const PRELOAD_IN_FLIGHT = 64
 
 const preload = async (side: Side, dataSets: ReadonlyMap<number, DataSet>) => {
   for (const data of dataSets.values()) {
@@ -117,6 +117,7 @@ export const openContestant = async (
     },
     warm: async (ms) => {
       recorder.reset()
+      await side.ready?.()
       await running().run(performance.now() + ms)
       return recorder.misses
     },
@@ -126,6 +127,7 @@ export const openContestant = async (
     },
     slice: async (ms) => {
       const current = running()
+      await side.ready?.()
       const cpu0 = process.cpuUsage()
       spanStart ??= cpu0
       const start = hrtimeUs()
@@ -155,5 +157,34 @@ export const openContestant = async (
       workers = undefined
     },
     close: () => side.close()
+  }
+}
+
+/** How long a call may take beyond its own duration (a slice drains its last operations) before the run fails. */
+export const CALL_LIMIT_MS = 60_000
+
+/**
+ * `contestant` with a deadline on every call, so that a side whose operation never settles (a client that lost a
+ * reply) fails the run with its name instead of hanging it.
+ */
+export const withDeadlines = (contestant: Contestant, limitMs = CALL_LIMIT_MS): Contestant => {
+  const guard = <A>(what: string, durationMs: number, call: () => Promise<A>): Promise<A> => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${contestant.label}: ${what} did not end within ${durationMs + limitMs} ms`)),
+        durationMs + limitMs
+      )
+    })
+    return Promise.race([call(), limit]).finally(() => clearTimeout(timer))
+  }
+  return {
+    ...contestant,
+    begin: (workload) => guard(`starting ${workload}`, 0, () => contestant.begin(workload)),
+    warm: (ms) => guard(`a warm-up of ${ms} ms`, ms, () => contestant.warm(ms)),
+    reset: () => guard("reset", 0, contestant.reset),
+    slice: (ms) => guard(`a slice of ${ms} ms`, ms, () => contestant.slice(ms)),
+    report: () => guard("report", 0, contestant.report),
+    end: () => guard("stopping its workers", 0, contestant.end)
   }
 }

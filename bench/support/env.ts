@@ -52,9 +52,9 @@ const USAGE = `npm run bench [-- options]
   --in-process       every side in this one process (gc between slices, CPU counted within each slice), instead
                      of one process per side (CPU over each repetition, as a user's process pays it)
   --reps=N           repetitions per workload and side (default 3)
-  --duration=MS      measured time per cell (default 1000; quick 80)
+  --duration=MS      measured time per cell (default 1000; quick 60)
   --slice=MS         each cell runs in slices of this length, taking turns with the other sides' slices
-                     (default 100, 250 for 500 KiB values; quick 80, one slice); --slice=1000 runs whole cells
+                     (default 100, 250 for 500 KiB values; quick 60, one slice); --slice=1000 runs whole cells
   --warmup=MS        warm-up per workload and side before the first repetition (default 300; quick 40);
                      each side also warms up on the mixed workload for 3× this at the start
   --buffers          values are Buffers instead of ASCII strings
@@ -140,8 +140,8 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     only,
     sides: ordered,
     reps: count("reps", 3),
-    durationMs: number("duration", quick ? 80 : 1000),
-    sliceMs: number("slice", quick ? 80 : 100),
+    durationMs: number("duration", quick ? 60 : 1000),
+    sliceMs: number("slice", quick ? 60 : 100),
     warmupMs: number("warmup", quick ? 40 : 300),
     write: !flags.has("no-write") && process.env["BENCH_PROFILE_WINDOWS"] === undefined,
     buffers: flags.has("buffers"),

@@ -38,27 +38,6 @@ export class Tally {
 const difference = (before: number | undefined, after: number | undefined) =>
   before === undefined || after === undefined ? Number.NaN : after - before
 
-/** How long past its end a slice may take to drain its last operations before the run fails instead of hanging. */
-const DRAIN_LIMIT_MS = 60_000
-
-const withinDeadline = async (contestant: Contestant, sliceMs: number) => {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(`${contestant.label}: a slice of ${sliceMs} ms did not end within ${DRAIN_LIMIT_MS} ms more`)
-        ),
-      sliceMs + DRAIN_LIMIT_MS
-    )
-  })
-  try {
-    return await Promise.race([contestant.slice(sliceMs), limit])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 /** Runs one slice of a side, until `sliceMs` from now, and adds what it did to `tally`. */
 const runSlice = async (
   contestant: Contestant,
@@ -72,7 +51,7 @@ const runSlice = async (
   const segments0 = tcpOutSegments()
   const machine0 = machineCpu()
   const server0 = processCpu(serverPid)
-  const slice = await withinDeadline(contestant, sliceMs)
+  const slice = await contestant.slice(sliceMs)
   const segments1 = tcpOutSegments()
   const machine1 = machineCpu()
   const server1 = processCpu(serverPid)

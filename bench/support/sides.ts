@@ -84,10 +84,15 @@ export interface Side {
   readonly preload: (key: string, value: string | Buffer) => Promise<unknown>
   /** One read, for the sanity check: the value's length, or undefined on a miss. */
   readonly probe: (key: string) => Promise<number | undefined>
+  /** Run before every warm-up and slice, outside the measured time. */
+  readonly ready?: () => Promise<void>
   readonly close: () => Promise<void>
 }
 
-/** Promise primitives. `get` resolves to whether it hit; `getMany` to the number of hits. */
+/**
+ * Promise primitives. `get` resolves to whether it hit; `getMany` to the number of hits; `set` to false when it did
+ * not store (memcache resolves to false instead of failing).
+ */
 export interface PromiseOps {
   readonly get: (key: string) => Promise<boolean>
   readonly set: (key: string, value: string | Buffer) => Promise<unknown>
@@ -103,15 +108,19 @@ export const promiseOp = (ops: PromiseOps, workload: Workload, data: DataSet, re
   const onBatch = (hits: number) => {
     if (hits !== batches[0]!.length) recorder.miss()
   }
+  const onSet = (result: unknown) => {
+    if (result === false) recorder.miss()
+  }
   switch (workload.op) {
     case "get":
       return (i: number) => ops.get(keys[i % count]!).then(onHit)
     case "set":
-      return (i: number) => ops.set(keys[i % count]!, value)
+      return (i: number) => ops.set(keys[i % count]!, value).then(onSet)
     case "getMany":
       return (i: number) => ops.getMany(batches[i % batches.length]!).then(onBatch)
     case "mix":
-      return (i: number) => (mixIsSet(i) ? ops.set(keys[i % count]!, value) : ops.get(keys[i % count]!).then(onHit))
+      return (i: number) =>
+        mixIsSet(i) ? ops.set(keys[i % count]!, value).then(onSet) : ops.get(keys[i % count]!).then(onHit)
   }
 }
 
@@ -124,7 +133,7 @@ const TTL_SECONDS = 300
 export const promiseSide = (
   id: SideId,
   ops: PromiseOps,
-  rest: Pick<Side, "preload" | "probe" | "close">
+  rest: Pick<Side, "preload" | "probe" | "ready" | "close">
 ): Side => ({
   id,
   label: sideLabels[id],
@@ -172,9 +181,20 @@ const makeMemcacheClientSide = (address: string): Side => {
   })
 }
 
-/** jaredwray's memcache at its defaults. It stores strings only: a Buffer value is handed over as latin1 text. */
-const makeMemcacheSide = (address: string): Side => {
+/**
+ * jaredwray's memcache at its defaults. It stores strings only: a Buffer value is handed over as latin1 text.
+ *
+ * While it is not connected, every command opens a socket of its own (64 in flight: 64 sockets); when those sockets
+ * later hit its `timeout` (5 s, an idle timeout on the socket), they reject the commands of the one in use and
+ * desynchronise its replies, and runs hung on it (memcache 1.10.0). It connects lazily, on the first command, and
+ * its socket closes after 5 s idle (a side waits longer than that for its turn at start-up, while slower sides'
+ * processes load). So the side connects before its first command and reconnects before a slice if its socket has
+ * closed (saying so on stderr), as an application that connects first and keeps it busy would.
+ */
+const makeMemcacheSide = async (address: string): Promise<Side> => {
   const client = new Memcache(address)
+  await client.connect()
+  let reconnects = 0
   let buffer: Buffer | undefined
   let text = ""
   const asText = (value: string | Buffer) => {
@@ -193,6 +213,12 @@ const makeMemcacheSide = (address: string): Side => {
   return promiseSide("memcache", ops, {
     preload: (key, value) => client.set(key, asText(value), 0),
     probe: (key) => client.get(key).then(lengthOf),
+    ready: async () => {
+      if (client.isConnected()) return
+      reconnects++
+      process.stderr.write(`bench: memcache's socket had closed (idle); reconnected (${reconnects} so far)\n`)
+      await client.connect()
+    },
     close: () => client.disconnect()
   })
 }
@@ -214,7 +240,7 @@ export const makeSide = async (
     case "memcache-client":
       return makeMemcacheClientSide(address)
     case "memcache":
-      return makeMemcacheSide(address)
+      return await makeMemcacheSide(address)
     default: {
       const { makeOurSide } = await import("./our-sides.js")
       return makeOurSide(await library(), id, address, serializer)

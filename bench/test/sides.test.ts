@@ -1,5 +1,6 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { type Contestant, openContestant, type SideOptions } from "../support/contestant.js"
+import { existsSync, readdirSync } from "node:fs"
+import { type Contestant, openContestant, type SideOptions, withDeadlines } from "../support/contestant.js"
 import { DEFAULTS, type Library, loadLibrary, serializerNames } from "../support/library.js"
 import { type BenchServer, startMemcached } from "../support/memcached.js"
 import { spawnContestant } from "../support/remote.js"
@@ -111,6 +112,46 @@ describe("bench sides", () => {
     } finally {
       for (const contestant of contestants) await contestant.close()
     }
+  })
+
+  it.skipIf(!existsSync("/proc/self/fd"))(
+    "memcache, idle past its 5 s socket timeout, resumes on one socket instead of one per command in flight",
+    async () => {
+      const contestant = await openContestant(library, "memcache", options(DEFAULTS), false)
+      try {
+        await contestant.begin("get-c16")
+        await new Promise((resolve) => setTimeout(resolve, 5_500))
+        const before = readdirSync("/proc/self/fd").length
+        const slice = await contestant.slice(30)
+        const report = await contestant.report()
+        await contestant.end()
+        assert.isAbove(slice.ops, 0)
+        assert.strictEqual(report.misses, 0)
+        // Without the reconnect before the slice, its 16 workers' first gets opened 16 sockets.
+        assert.isAtMost(readdirSync("/proc/self/fd").length - before, 2)
+      } finally {
+        await contestant.close()
+      }
+    }
+  )
+
+  it("a call that never settles fails the run with the side's name", async () => {
+    const never = new Promise<never>(() => {})
+    const stuck: Contestant = {
+      id: "memcache",
+      label: "memcache",
+      begin: () => never,
+      warm: () => never,
+      reset: async () => {},
+      slice: () => never,
+      report: () => never,
+      end: async () => {},
+      close: async () => {}
+    }
+    const guarded = withDeadlines(stuck, 50)
+    const outcome = await guarded.slice(10).then(() => "settled", (error: Error) => error.message)
+    assert.match(outcome, /^memcache: a slice of 10 ms did not end within 60 ms/)
+    await guarded.reset()
   })
 
   it("a side's process that cannot open its side fails with the reason", async () => {
