@@ -277,9 +277,8 @@ const runBench = async (options: Options) => {
         `${formatNumber(options.keys)} keys (10 KiB: 256, 500 KiB: 32); each side writes its own keys with its own ` +
         "client before the run. Gets always hit. " +
         "`ops/s` counts operations, or batches for getMany. " +
-        "`× memjs` is the median ops/s over memjs's median ops/s; `× best peer` is ops/s over the best peer's " +
-        "(memjs, memcache-client, memcache; for getMany the native multi-gets), the median and range over the " +
-        "repetitions. p50/p99 are per-operation latencies. `CPU µs/op` is the side's process's user+system CPU " +
+        "`× memjs` is ops/s over memjs's and `× best peer` over the best peer's (memjs, memcache-client, memcache; for " +
+        "getMany the native multi-gets), repetition by repetition: the median (and the range). p50/p99 are per-operation latencies. `CPU µs/op` is the side's process's user+system CPU " +
         "(`process.cpuUsage`, every thread) per operation" +
         (options.inProcess
           ? ", counted within its slices"

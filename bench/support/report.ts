@@ -49,7 +49,7 @@ export interface Summary {
   readonly serverCpuPerOpUs: number
   readonly otherCpuPct: number
   readonly misses: number
-  /** Median ops/s over memjs's median ops/s for the same workload (NaN without memjs). */
+  /** Ops/s over memjs's, repetition by repetition: the median (NaN without memjs). */
   readonly ratio: number
   /** CPU per operation over memjs's (NaN without memjs). */
   readonly cpuRatio: number
@@ -110,7 +110,6 @@ export const summarize = (
   const out: Array<Summary> = []
   for (const workload of workloads) {
     const memjs = cellsOf(cells, workload, "memjs")
-    const memjsOps = median(memjs.map((cell) => cell.opsPerSec))
     const memjsCpu = median(memjs.map((cell) => cell.cpuPerOpUs))
     const best = bestPeer(cells, workload, sides)
     for (const side of sides) {
@@ -133,7 +132,7 @@ export const summarize = (
         serverCpuPerOpUs: median(mine.map((cell) => cell.serverCpuPerOpUs)),
         otherCpuPct: Math.max(...mine.map((cell) => cell.otherCpuPct)),
         misses: mine.reduce((total, cell) => total + cell.misses, 0),
-        ratio: opsPerSec / memjsOps,
+        ratio: ratioByRep(mine, memjs, (cell) => cell.opsPerSec)?.median ?? Number.NaN,
         cpuRatio: cpuPerOpUs / memjsCpu,
         vsBest: best === undefined ? undefined : ratioByRep(mine, cellsOf(cells, workload, best), (c) => c.opsPerSec)
       })
