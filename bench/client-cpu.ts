@@ -1,10 +1,10 @@
 /**
  * `tsx bench/client-cpu.ts [--against=<git revision>] [--work=mget16,get16,fget16,mgetseq,getseq,fgetseq,getmany]
- * [--rounds=N] [--size=BYTES] [--keys=N]`: the client's own CPU per operation, without the kernel or memcached. Each library runs
- * over a memjs client whose socket is a stand-in that answers GetK, GetKQ and no-op requests in JavaScript on the next
- * `setImmediate`, so what is left is our code, Effect and Node: the part of a full bench cell that this repository can
- * change, measured with far less noise than the full bench on a shared machine. It is not a benchmark of memcached
- * or of the network (`npm run bench` is).
+ * [--rounds=N] [--size=BYTES] [--keys=N]`: the client's own CPU per operation, without the kernel or memcached. Each
+ * library runs over a memjs client whose socket is a stand-in that answers GetK, GetKQ and no-op requests in
+ * JavaScript on the next `setImmediate`, so what is left is our code, Effect and Node: the part of a full bench cell
+ * that this repository can change, measured with far less noise than the full bench on a shared machine. It is not a
+ * benchmark of memcached or of the network (`npm run bench` is).
  *
  * With `--against`, that revision's `src/` is compiled too (into bench/.build/against-<revision>/), and the two
  * libraries alternate round by round in one process, so that drift hits both alike. Reports the median and the lowest

@@ -81,8 +81,8 @@ const sanityCheck = async (side: Side, dataSets: ReadonlyMap<number, DataSet>) =
 const hrtimeUs = () => Number(process.hrtime.bigint() / 1000n)
 
 /**
- * Opens side `id` in this process and writes its keys; `library` is loaded for our sides only. `ownProcess`: this process runs this side alone, so the
- * report counts the CPU over the whole repetition (`RepetitionReport.spanCpu`).
+ * Opens side `id` in this process and writes its keys; `library` is loaded for our sides only. `ownProcess`: this
+ * process runs this side alone, so the report counts the CPU over the whole repetition (`RepetitionReport.spanCpu`).
  */
 export const openContestant = async (
   library: () => Promise<Library>,

@@ -2,7 +2,7 @@
 import { Effect, ManagedRuntime, Option } from "effect"
 import { effectWorkers } from "./fiber-workers.js"
 import { cacheLayer, type CacheService, DEFAULTS, type Library, makeFacade, type MemcachedError } from "./library.js"
-import { lengthOf, type PromiseOps, promiseSide, type Side, sideLabels } from "./sides.js"
+import { lengthOf, operands, type PromiseOps, promiseSide, type Side, sideLabels } from "./sides.js"
 import type { Recorder } from "./stats.js"
 import type { DataSet, Workload } from "./workloads.js"
 import { mixIsSet } from "./workloads.js"
@@ -15,14 +15,7 @@ interface EffectOps {
 }
 
 const effectOp = (ops: EffectOps, workload: Workload, data: DataSet, recorder: Recorder) => {
-  const { keys, value, batches } = data
-  const count = keys.length
-  const onHit = (hit: boolean) => {
-    if (!hit) recorder.miss()
-  }
-  const onBatch = (hits: number) => {
-    if (hits !== batches[0]!.length) recorder.miss()
-  }
+  const { batches, count, keys, onBatch, onHit, value } = operands(data, recorder)
   switch (workload.op) {
     case "get":
       return (i: number) => Effect.map(ops.get(keys[i % count]!), onHit)

@@ -99,18 +99,25 @@ export interface PromiseOps {
   readonly getMany: (keys: ReadonlyArray<string>) => Promise<number>
 }
 
-export const promiseOp = (ops: PromiseOps, workload: Workload, data: DataSet, recorder: Recorder) => {
-  const { keys, value, batches } = data
-  const count = keys.length
-  const onHit = (hit: boolean) => {
+/** A workload's keys and values, and the checks that count a miss, a short batch or a write that did not store. */
+export const operands = ({ batches, keys, value }: DataSet, recorder: Recorder) => ({
+  keys,
+  value,
+  batches,
+  count: keys.length,
+  onHit: (hit: boolean) => {
     if (!hit) recorder.miss()
-  }
-  const onBatch = (hits: number) => {
+  },
+  onBatch: (hits: number) => {
     if (hits !== batches[0]!.length) recorder.miss()
-  }
-  const onSet = (result: unknown) => {
+  },
+  onSet: (result: unknown) => {
     if (result === false) recorder.miss()
   }
+})
+
+export const promiseOp = (ops: PromiseOps, workload: Workload, data: DataSet, recorder: Recorder) => {
+  const { batches, count, keys, onBatch, onHit, onSet, value } = operands(data, recorder)
   switch (workload.op) {
     case "get":
       return (i: number) => ops.get(keys[i % count]!).then(onHit)
