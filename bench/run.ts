@@ -205,9 +205,11 @@ const runBench = async (options: Options) => {
               } ` +
               `${workload.unit === "batch" ? "batches/s" : "ops/s"}  p50 ${formatNumber(cell.p50)} µs  p99 ${
                 formatNumber(cell.p99)
-              } µs  cpu ${formatNumber(cell.cpuPerOpUs)} µs/op (sys ${formatNumber(cell.sysPerOpUs)})  memcached ${
-                formatNumber(cell.serverCpuPerOpUs)
-              } µs/op  ${formatNumber(cell.segmentsPerOp)} segs/op  other load ${cell.otherCpuPct.toFixed(0)}%` +
+              } µs  cpu ${formatNumber(cell.cpuPerOpUs)} µs/op (sys ${formatNumber(cell.sysPerOpUs)}, gc ${
+                formatNumber(cell.gcPerOpUs)
+              }, ${cell.majorGcs} full)  memcached ${formatNumber(cell.serverCpuPerOpUs)} µs/op  ${
+                formatNumber(cell.segmentsPerOp)
+              } segs/op  other load ${cell.otherCpuPct.toFixed(0)}%` +
               (cell.misses ? `  ${cell.misses} MISSES` : "")
           )
         }

@@ -3,6 +3,7 @@
  * coordinator's process (`--in-process`). Either way the side is opened here: its client, its own keys written with
  * its own client (so that it reads back what its serializer wrote), a sanity read, then workers per workload.
  */
+import { constants, PerformanceObserver } from "node:perf_hooks"
 import type { Library } from "./library.js"
 import { makeSide, type Side, type SideId, sideInfo } from "./sides.js"
 import { Recorder } from "./stats.js"
@@ -26,6 +27,9 @@ export interface RepetitionReport {
   readonly p50: number
   readonly p99: number
   readonly misses: number
+  /** GC pauses of the side's process (main thread) within its slices, in µs, and how many were full (mark-compact). */
+  readonly gcUs: number
+  readonly majorGcs: number
   /**
    * In a process of its own: its CPU from the start of the repetition's first slice to the end of its last, the waits
    * between slices included (its GC threads may finish there what its slices started). Undefined in-process, where
@@ -80,6 +84,38 @@ const sanityCheck = async (side: Side, dataSets: ReadonlyMap<number, DataSet>) =
 
 const hrtimeUs = () => Number(process.hrtime.bigint() / 1000n)
 
+/** This process's GC pauses since the last repetition began, as `PerformanceObserver` reports them (a little later). */
+const gcPauses: Array<{ readonly start: number; readonly duration: number; readonly major: boolean }> = []
+let gcObserver: PerformanceObserver | undefined
+const observeGc = () => {
+  gcObserver ??= new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { readonly detail?: { readonly kind?: number } }).detail?.kind
+      gcPauses.push({
+        start: entry.startTime,
+        duration: entry.duration,
+        major: kind === constants.NODE_PERFORMANCE_GC_MAJOR
+      })
+    }
+  })
+  gcObserver.observe({ entryTypes: ["gc"] })
+}
+
+/** The GC pauses that began within `windows` (`performance.now()` ms): total µs and the full ones. */
+export const gcWithin = (
+  pauses: ReadonlyArray<{ readonly start: number; readonly duration: number; readonly major: boolean }>,
+  windows: ReadonlyArray<readonly [number, number]>
+) => {
+  let gcUs = 0
+  let majorGcs = 0
+  for (const pause of pauses) {
+    if (!windows.some(([start, end]) => pause.start >= start && pause.start < end)) continue
+    gcUs += pause.duration * 1000
+    if (pause.major) majorGcs++
+  }
+  return { gcUs, majorGcs }
+}
+
 /**
  * Opens side `id` in this process and writes its keys; `library` is loaded for our sides only. `ownProcess`: this
  * process runs this side alone, so the report counts the CPU over the whole repetition (`RepetitionReport.spanCpu`).
@@ -99,7 +135,10 @@ export const openContestant = async (
     await side.close().catch(() => {})
     throw error
   }
+  observeGc()
   const recorder = new Recorder()
+  /** This repetition's slices (`performance.now()` ms); in a process of its own, one window over all of them. */
+  let windows: Array<[number, number]> = []
   let workers: Workers | undefined
   let spanStart: NodeJS.CpuUsage | undefined
   let spanEnd: NodeJS.CpuUsage | undefined
@@ -124,6 +163,8 @@ export const openContestant = async (
     reset: async () => {
       recorder.reset()
       spanStart = spanEnd = undefined
+      windows = []
+      gcPauses.length = 0
     },
     slice: async (ms) => {
       const current = running()
@@ -133,9 +174,12 @@ export const openContestant = async (
       const start = hrtimeUs()
       const wall0 = performance.now()
       const ops = await current.run(wall0 + ms)
-      const wallMs = performance.now() - wall0
+      const wall1 = performance.now()
+      const wallMs = wall1 - wall0
       const end = hrtimeUs()
       spanEnd = process.cpuUsage()
+      if (ownProcess && windows.length > 0) windows[0]![1] = wall1
+      else windows.push([wall0, wall1])
       return {
         ops,
         wallMs,
@@ -148,6 +192,7 @@ export const openContestant = async (
     report: async () => ({
       ...recorder.percentiles(),
       misses: recorder.misses,
+      ...gcWithin(gcPauses, windows),
       spanCpu: ownProcess && spanStart && spanEnd
         ? { userUs: spanEnd.user - spanStart.user, systemUs: spanEnd.system - spanStart.system }
         : undefined

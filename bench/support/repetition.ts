@@ -102,6 +102,8 @@ export const toCell = (
     serverCpuPerOpUs: serverUs / ops,
     otherCpuPct,
     segmentsPerOp: tally.segments / ops,
+    gcPerOpUs: report.gcUs / ops,
+    majorGcs: report.majorGcs,
     misses: report.misses
   }
 }

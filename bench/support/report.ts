@@ -24,6 +24,9 @@ export interface Cell {
   readonly otherCpuPct: number
   /** TCP segments (both directions, machine-wide) per operation. */
   readonly segmentsPerOp: number
+  /** GC pauses of the side's main thread per operation, and the full (mark-compact) collections among them. */
+  readonly gcPerOpUs: number
+  readonly majorGcs: number
   readonly misses: number
 }
 
@@ -329,8 +332,8 @@ export const targetsMarkdown = (results: ReadonlyArray<TargetResult>): string =>
 
 export const rawMarkdown = (cells: ReadonlyArray<Cell>): string => {
   const out = [
-    "| workload | side | rep | ops | wall ms | ops/s | p50 µs | p99 µs | CPU µs/op | sys µs/op | memcached µs/op | TCP segs/op | other load |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| workload | side | rep | ops | wall ms | ops/s | p50 µs | p99 µs | CPU µs/op | sys µs/op | GC µs/op | full GCs | memcached µs/op | TCP segs/op | other load |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   ]
   for (const cell of cells) {
     out.push(
@@ -338,9 +341,9 @@ export const rawMarkdown = (cells: ReadonlyArray<Cell>): string => {
         formatNumber(cell.opsPerSec)
       } | ${formatNumber(cell.p50)} | ${formatNumber(cell.p99)} | ${formatNumber(cell.cpuPerOpUs)} | ${
         formatNumber(cell.sysPerOpUs)
-      } | ${formatNumber(cell.serverCpuPerOpUs)} | ${formatNumber(cell.segmentsPerOp)} | ${
-        formatPercent(cell.otherCpuPct)
-      } |`
+      } | ${formatNumber(cell.gcPerOpUs)} | ${cell.majorGcs} | ${formatNumber(cell.serverCpuPerOpUs)} | ${
+        formatNumber(cell.segmentsPerOp)
+      } | ${formatPercent(cell.otherCpuPct)} |`
     )
   }
   return out.join("\n")

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { gcWithin } from "../support/contestant.js"
 import { defaultSides, parseOptions } from "../support/env.js"
 import { toCell } from "../support/repetition.js"
 import { bestPeer, type Cell, checkTargets, peersOf, ratioByRep, summarize } from "../support/report.js"
@@ -28,6 +29,8 @@ const cell = (
   serverCpuPerOpUs: 0,
   otherCpuPct: 0,
   segmentsPerOp: 0,
+  gcPerOpUs: 0,
+  majorGcs: 0,
   misses: 0
 })
 
@@ -116,7 +119,7 @@ describe("bench report", () => {
       machineTotalUs: 1,
       segments: 0
     }
-    const report = { p50: 1, p99: 2, misses: 0 }
+    const report = { p50: 1, p99: 2, misses: 0, gcUs: 500, majorGcs: 1 }
     const inProcess = toCell(workload("get-c16"), { id: "memjs" }, 0, tally, { ...report, spanCpu: undefined })
     const ownProcess = toCell(workload("get-c16"), { id: "memjs" }, 0, tally, {
       ...report,
@@ -125,6 +128,18 @@ describe("bench report", () => {
     assert.strictEqual(inProcess.cpuPerOpUs, 5)
     assert.strictEqual(ownProcess.cpuPerOpUs, 8)
     assert.strictEqual(ownProcess.sysPerOpUs, 2)
+    assert.strictEqual(ownProcess.gcPerOpUs, 0.5)
+  })
+
+  it("a side's GC is the pauses that began within its slices", () => {
+    const pauses = [
+      { start: 5, duration: 1, major: false },
+      { start: 12, duration: 2, major: true },
+      { start: 25, duration: 4, major: true },
+      { start: 31, duration: 8, major: false }
+    ]
+    assert.deepStrictEqual(gcWithin(pauses, [[10, 20], [30, 40]]), { gcUs: 10_000, majorGcs: 1 })
+    assert.deepStrictEqual(gcWithin(pauses, []), { gcUs: 0, majorGcs: 0 })
   })
 })
 

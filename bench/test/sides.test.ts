@@ -108,6 +108,7 @@ describe("bench sides", () => {
           report.spanCpu!.userUs + report.spanCpu!.systemUs,
           first.userUs + first.systemUs + second.userUs + second.systemUs
         )
+        assert.isAtLeast(report.gcUs, 0)
       }
     } finally {
       for (const contestant of contestants) await contestant.close()
