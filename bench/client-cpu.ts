@@ -1,24 +1,23 @@
 /**
  * `tsx bench/client-cpu.ts [--against=<git revision>] [--work=mget16,get16,fget16,mgetseq,getseq,fgetseq,getmany]
- * [--rounds=N] [--size=BYTES]`: the client's own CPU per operation, without the kernel or memcached. Each library runs
- * over a memjs client whose socket is a stand-in that answers GetK, GetKQ and no-op requests in JavaScript on the next
- * `setImmediate`, so what is left is our code, Effect and Node: the part of a full bench cell that this repository can
- * change, measured with far less noise than the full bench on a shared machine. It is not a benchmark of memcached
- * or of the network (`npm run bench` is).
+ * [--rounds=N] [--size=BYTES] [--keys=N]`: the client's own CPU per operation, without the kernel or memcached. Each
+ * library runs over a memjs client whose socket is a stand-in that answers GetK, GetKQ and no-op requests in
+ * JavaScript on the next `setImmediate`, so what is left is our code, Effect and Node: the part of a full bench cell
+ * that this repository can change, measured with far less noise than the full bench on a shared machine. It is not a
+ * benchmark of memcached or of the network (`npm run bench` is).
  *
  * With `--against`, that revision's `src/` is compiled too (into bench/.build/against-<revision>/), and the two
  * libraries alternate round by round in one process, so that drift hits both alike. Reports the median and the lowest
  * CPU µs per operation (a getMany batch of 100 keys counts as one) of each workload and library.
  */
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { Effect, ManagedRuntime } from "effect"
 import memjs from "memjs"
 import { execFileSync, spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, rmSync } from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
-import { encodeRequest, Opcode } from "../src/engine/protocol.js"
 import { benchDir, repoDir } from "./support/env.js"
-import { type Library, loadLibrary } from "./support/library.js"
+import { encodeRequest, type Library, loadLibrary, Opcode, overClient } from "./support/library.js"
 
 const args = new Map(
   process.argv.slice(2).map((arg) => {
@@ -31,7 +30,13 @@ const works = (args.get("work") ?? "mget16,get16,fget16,mgetseq,getseq,fgetseq,g
 const isMemjsWork = (work: string) => work.startsWith("m")
 const rounds = Number(args.get("rounds") ?? 10)
 const value = Buffer.alloc(Number(args.get("size") ?? 100), "x")
-const keys = Array.from({ length: 100 }, (_, i) => `bench:cpu:${i}`)
+// More keys than the library's cache of encoded keys (4,096) by default, as `npm run bench` has (`--keys`).
+const keys = Array.from({ length: Number(args.get("keys") ?? 10_000) }, (_, i) => `bench:cpu:${i}`)
+/** getMany's batches: 100 distinct keys each, over the key space. */
+const batches = Array.from(
+  { length: Math.max(1, Math.floor(keys.length / 100)) },
+  (_, b) => Array.from({ length: 100 }, (_, j) => keys[(b * 100 + j) % keys.length]!)
+)
 const flags = Buffer.alloc(4)
 
 /** Compiles `revision`'s src/ with this checkout's tsc into bench/.build/against-<revision>/dist. */
@@ -133,20 +138,11 @@ const openMemjs = (): Subject => {
   }
 }
 
-/**
- * `Cache` over `Memcached.layerClient(client)`. A revision before the layers pointed one way (`--against`) has no
- * `Cache.layer`: its `Memcached` layers built `Cache` themselves.
- */
-const cacheOverClient = (lib: Library, client: memjs.Client) =>
-  "layer" in lib.Cache
-    ? lib.Cache.layer.pipe(Layer.provideMerge(lib.Memcached.layerClient(client)))
-    : lib.Memcached.layerClient(client) as unknown as ReturnType<typeof lib.Cache.layerMemcached>
-
 const open = async (name: string, lib: Library): Promise<Subject> => {
   const client = standInClient()
-  const runtime = ManagedRuntime.make(cacheOverClient(lib, client).pipe(Layer.provideMerge(lib.Serializer.bytes)))
+  const { cacheLayer, facade } = overClient(lib, client)
+  const runtime = ManagedRuntime.make(cacheLayer)
   const cache = await runtime.runPromise(lib.Cache)
-  const facade = new lib.MemcachedCache({ client, serializer: "bytes" })
   const run = (work: string, millis: number) =>
     cpuPerOp(work, millis, (inFlight, until) => {
       if (work.startsWith("f")) return promiseLoops(inFlight, until, (key) => facade.get(key))
@@ -154,7 +150,7 @@ const open = async (name: string, lib: Library): Promise<Subject> => {
         let ops = 0
         const loop = work === "getmany"
           ? Effect.gen(function*() {
-            for (; performance.now() < until; ops++) yield* cache.getMany(keys)
+            for (; performance.now() < until; ops++) yield* cache.getMany(batches[ops % batches.length]!)
           })
           : Effect.all(
             Array.from({ length: inFlight }, (_, worker) =>
@@ -197,7 +193,10 @@ for (let round = 0; round < rounds; round++) {
     }
   }
 }
-console.log(`client CPU µs per operation over a stand-in socket, ${rounds} rounds of 400 ms, ${value.length} B values`)
+console.log(
+  `client CPU µs per operation over a stand-in socket, ${rounds} rounds of 400 ms, ${value.length} B values, ` +
+    `${keys.length} keys`
+)
 for (const work of works) {
   for (const subject of subjects) {
     const measured = samples.get(`${work}\t${subject.name}`)

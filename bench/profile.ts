@@ -76,6 +76,8 @@ const childArgs = (workload: string, side: string) => [
   // One side alone: nothing to take turns with, so one slice.
   `--slice=${durationMs}`,
   "--no-write",
+  // The profile is of this process: the side must run in it.
+  "--in-process",
   ...(fromSource ? ["--src"] : [])
 ]
 

@@ -1,23 +1,26 @@
 /**
- * `npm run bench`: raw memjs vs the `Cache` service vs the `MemcachedCache` facade, interleaved in one process against
- * one memcached (`-t 2`, loopback, free port) that the bench starts and stops itself.
+ * `npm run bench`: our `Cache` service and `MemcachedCache` facade against the Node clients users would pick instead
+ * (raw memjs, memcache-client, memcache), each side in a process of its own (or all in this one, `--in-process`),
+ * against one memcached (`-t 2`, loopback, free port) that the bench starts and stops itself.
  *
- * For each workload, every repetition gives each side its time in slices that take turns (memjs, (memjs·A/A,) Cache,
- * (Cache·rp,) facade, the order rotated each slice), so that machine drift hits all sides alike. Reported numbers are
- * medians over the repetitions. See bench/README.md.
+ * For each workload, every repetition gives each side its time in slices that take turns (the order rotated each
+ * slice), so that machine drift hits all sides alike. Reported numbers are medians over the repetitions. See
+ * bench/README.md.
  */
-import * as Memjs from "memjs"
 import { mkdirSync, writeFileSync } from "node:fs"
 import * as inspector from "node:inspector/promises"
 import * as path from "node:path"
+import { type Contestant, openContestant, type SideOptions, withDeadlines } from "./support/contestant.js"
 import { benchDir, environment, fileStamp, getGc, type Options, parseOptions } from "./support/env.js"
 import { heapReport, runHeap } from "./support/heap.js"
-import { loadLibrary } from "./support/library.js"
+import { compileLibrary, DEFAULTS, type Library, loadLibrary } from "./support/library.js"
 import { startMemcached } from "./support/memcached.js"
-import { type Running, runRepetition, sliceCount, type Window } from "./support/repetition.js"
+import { spawnContestant } from "./support/remote.js"
+import { runRepetition, sliceCount, type Window } from "./support/repetition.js"
 import type { Cell } from "./support/report.js"
 import {
   checkTargets,
+  judgedSides,
   markdownTable,
   rawMarkdown,
   summarize,
@@ -25,29 +28,15 @@ import {
   targetsText,
   textTable
 } from "./support/report.js"
-import { makeSide, type Side, sideLabels } from "./support/sides.js"
-import { formatNumber, Recorder } from "./support/stats.js"
-import { type DataSet, makeDataSets, workloads } from "./support/workloads.js"
+import { type SideId, sideLabels } from "./support/sides.js"
+import { formatNumber } from "./support/stats.js"
+import { makeDataSets, workloads } from "./support/workloads.js"
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
 const elapsed = (since: number) => {
   const seconds = Math.floor((performance.now() - since) / 1000)
   return `${String(Math.floor(seconds / 60)).padStart(2, "0")}:${String(seconds % 60).padStart(2, "0")}`
-}
-
-/** Writes every key of every data set once, through raw memjs, so that each get hits. */
-const preload = async (address: string, dataSets: ReadonlyMap<number, DataSet>) => {
-  const client = Memjs.Client.create(address, { logger: { log: () => {} }, retries: 1 })
-  try {
-    for (const data of dataSets.values()) {
-      for (let i = 0; i < data.keys.length; i += 16) {
-        await Promise.all(data.keys.slice(i, i + 16).map((key) => client.set(key, data.value, { expires: 0 })))
-      }
-    }
-  } finally {
-    client.close()
-  }
 }
 
 /**
@@ -74,30 +63,88 @@ const startAllocationSampling = async () => {
   }
 }
 
-const sanityCheck = async (sides: ReadonlyArray<Side>, dataSets: ReadonlyMap<number, DataSet>) => {
-  for (const side of sides) {
-    for (const data of dataSets.values()) {
-      const length = await side.probe(data.keys[0]!)
-      if (length !== data.size) {
-        throw new Error(`${side.label}: get ${data.keys[0]} gave length ${String(length)}, expected ${data.size}`)
-      }
+/** Opens every side: each in a process of its own, started together, or (`--in-process`) here, one by one. */
+const openContestants = async (options: Options, address: string): Promise<Array<Contestant>> => {
+  const sideOptions: SideOptions = {
+    address,
+    serializer: options.serializer,
+    buffers: options.buffers,
+    keys: options.keys
+  }
+  if (!options.inProcess) {
+    if (
+      options.sides.some((side) =>
+        side !== "memjs" && side !== "memjs-aa" && side !== "memcache-client" && side !== "memcache"
+      )
+    ) {
+      compileLibrary(options.fromSource, log)
     }
+    const opened = await Promise.allSettled(
+      options.sides.map((id) => spawnContestant({ ...sideOptions, id, fromSource: options.fromSource }))
+    )
+    const failed = opened.find((result) => result.status === "rejected")
+    const contestants = opened.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []))
+    if (failed) {
+      for (const contestant of contestants) await contestant.close()
+      throw failed.reason
+    }
+    return contestants
+  }
+  let lib: Promise<Library> | undefined
+  const library = () => (lib ??= loadLibrary(options.fromSource, log))
+  const contestants: Array<Contestant> = []
+  try {
+    for (const id of options.sides) contestants.push(await openContestant(library, id, sideOptions, false))
+  } catch (error) {
+    for (const contestant of contestants) await contestant.close()
+    throw error
+  }
+  return contestants
+}
+
+const describeSide = (side: SideId, serializer: string): string => {
+  const chosen = serializer === DEFAULTS ? "" : `, serializer: "${serializer}"`
+  switch (side) {
+    case "memjs":
+    case "memjs-aa":
+      return `raw memjs, promise API (\`Client.create(addr, { logger })\`)${
+        side === "memjs-aa" ? "; a second one, the A/A control" : ""
+      }`
+    case "memcache-client":
+      return "electrode's memcache-client, `new MemcacheClient({ server: addr })`; getMany is `get([keys])`"
+    case "memcache":
+      return "jaredwray's memcache, `new Memcache(addr)`; getMany is `gets(keys)`"
+    case "cache":
+      return `the \`Cache\` service (${
+        serializer === DEFAULTS
+          ? "`MemcachedLive`, configured with `MEMCACHED_SERVERS` only"
+          : `\`Cache.layerMemcached({ servers })\` + \`Serializer.${serializer}\``
+      }); the workload runs inside Effect as N fibers, each running one operation after another`
+    case "cache-rp":
+      return "the same `Cache` service, one `runtime.runPromise(…)` per operation from async code"
+    case "facade":
+      return `\`new MemcachedCache({ servers${chosen} })\`, promise API`
+    case "defaults":
+      return "`new MemcachedCache({ servers })`, promise API: the facade at its defaults"
   }
 }
 
 const runBench = async (options: Options) => {
   const startedAt = new Date()
   const t0 = performance.now()
-  const gc = getGc()
+  // In one process, a gc before each slice keeps one side's garbage off another's time; in a process per side, each
+  // side pays for its own garbage, as a user's process does.
+  const gc = options.inProcess ? getGc() : undefined
   const selected = options.only ? workloads.filter((w) => options.only!.includes(w.id)) : workloads
   const totalCells = selected.length * options.sides.length * options.reps
+  const mode = options.inProcess ? "every side in this process" : "one process per side"
   log(
     `bench: ${
       options.quick ? "quick" : "full"
-    } mode, ${selected.length} workloads × ${options.sides.length} sides × ${options.reps} reps ` +
+    } mode, ${mode}, ${selected.length} workloads × ${options.sides.length} sides × ${options.reps} reps ` +
       `= ${totalCells} cells of ${options.durationMs} ms, in slices of ${options.sliceMs} ms that take turns ` +
       `(+ ${options.warmupMs} ms warm-up per workload and side)` +
-      (gc ? "" : "; no gc() between cells")
+      (options.inProcess && !gc ? "; no gc() between cells" : "")
   )
   const server = await startMemcached({ reqsPerEvent: options.reqsPerEvent })
   log(`bench: ${server.version} on ${server.address} (pid ${server.pid}): ${server.args.join(" ")}`)
@@ -105,47 +152,40 @@ const runBench = async (options: Options) => {
     ...environment(server),
     measured: options.fromSource
       ? "src/ through tsx (esbuild, keepNames; --src)"
-      : "src/ compiled by tsc (bench/.build/dist)"
+      : "src/ compiled by tsc (bench/.build/dist)",
+    mode,
+    serializer: options.serializer === DEFAULTS ? "defaults (what users get)" : options.serializer
   }
   const windows: Array<Window> = []
-  const sides: Array<Side> = []
+  let contestants: Array<Contestant> = []
   try {
-    const dataSets = makeDataSets(options.buffers)
-    await preload(server.address, dataSets)
-    const lib = await loadLibrary(options.fromSource, log)
-    for (const id of options.sides) sides.push(await makeSide(lib, id, server.address, options.serializer))
-    await sanityCheck(sides, dataSets)
-    log(`bench: ${sides.map((side) => side.label).join(", ")} connected, keys written (${elapsed(t0)})`)
+    contestants = (await openContestants(options, server.address)).map((contestant) => withDeadlines(contestant))
+    log(`bench: ${contestants.map((side) => side.label).join(", ")} connected, keys written (${elapsed(t0)})`)
 
-    const recorders = sides.map(() => new Recorder())
-    // One warm-up over a mixed workload per side first, so that the first workload does not pay for the JIT.
-    const warmMix = workloads.find((w) => w.id === "mix-c64")!
-    for (const [index, side] of sides.entries()) {
-      const workers = side.start(warmMix, dataSets.get(warmMix.size)!, recorders[index]!)
-      await workers.run(performance.now() + options.warmupMs * 3)
-      await workers.stop()
+    // One warm-up over a mixed workload per side first, so that the first workload does not pay for the JIT. Each
+    // side's process has its own JIT to warm: they warm up together, for longer.
+    const warmUp = async (contestant: Contestant, ms: number) => {
+      await contestant.begin("mix-c64")
+      await contestant.warm(ms)
+      await contestant.end()
     }
+    if (options.inProcess) { for (const contestant of contestants) await warmUp(contestant, options.warmupMs * 3) }
+    else await Promise.all(contestants.map((contestant) => warmUp(contestant, Math.max(500, options.warmupMs * 5))))
     const cells: Array<Cell> = []
     let done = 0
     let allocation: Awaited<ReturnType<typeof startAllocationSampling>>
     for (const workload of selected) {
-      const data = dataSets.get(workload.size)!
-      const running: Array<Running> = sides.map((side, index) => ({
-        side,
-        workers: side.start(workload, data, recorders[index]!)
-      }))
-      for (const { side, workers } of running) {
-        const recorder = workers.recorder
-        recorder.reset()
-        await workers.run(performance.now() + options.warmupMs)
-        if (recorder.misses > 0) throw new Error(`${side.label} ${workload.id}: ${recorder.misses} misses in warm-up`)
+      for (const contestant of contestants) await contestant.begin(workload.id)
+      for (const contestant of contestants) {
+        const misses = await contestant.warm(options.warmupMs)
+        if (misses > 0) throw new Error(`${contestant.label} ${workload.id}: ${misses} misses in warm-up`)
       }
       // Started after the first workload's warm-ups: with one workload (bench/profile.ts), it sees only measured cells.
       allocation ??= await startAllocationSampling()
       const slices = sliceCount(workload, options.durationMs, options.sliceMs)
       for (let rep = 0; rep < options.reps; rep++) {
         const repetition = await runRepetition(
-          running,
+          contestants,
           workload,
           rep,
           { durationMs: options.durationMs, slices, quick: options.quick },
@@ -160,39 +200,59 @@ const runBench = async (options: Options) => {
             `[${String(done).padStart(String(totalCells).length)}/${totalCells} ${elapsed(t0)}] ${
               workload.id.padEnd(12)
             } ` +
-              `rep ${rep + 1}/${options.reps}  ${sideLabels[cell.side].padEnd(8)} ${
+              `rep ${rep + 1}/${options.reps}  ${sideLabels[cell.side].padEnd(15)} ${
                 formatNumber(cell.opsPerSec).padStart(8)
               } ` +
               `${workload.unit === "batch" ? "batches/s" : "ops/s"}  p50 ${formatNumber(cell.p50)} µs  p99 ${
                 formatNumber(cell.p99)
-              } µs  cpu ${formatNumber(cell.cpuPerOpUs)} µs/op (sys ${formatNumber(cell.sysPerOpUs)})  memcached ${
-                formatNumber(cell.serverCpuPerOpUs)
-              } µs/op  ${formatNumber(cell.segmentsPerOp)} segs/op  other load ${cell.otherCpuPct.toFixed(0)}%` +
+              } µs  cpu ${formatNumber(cell.cpuPerOpUs)} µs/op (sys ${formatNumber(cell.sysPerOpUs)}, gc ${
+                formatNumber(cell.gcPerOpUs)
+              }, ${cell.majorGcs} full)  memcached ${formatNumber(cell.serverCpuPerOpUs)} µs/op  ${
+                formatNumber(cell.segmentsPerOp)
+              } segs/op  other load ${cell.otherCpuPct.toFixed(0)}%` +
               (cell.misses ? `  ${cell.misses} MISSES` : "")
           )
         }
       }
-      for (const { workers } of running) await workers.stop()
+      for (const contestant of contestants) await contestant.end()
     }
 
     await allocation?.stop()
     const summaries = summarize(cells, selected, options.sides)
-    const targets = checkTargets(summaries)
+    const targets = checkTargets(cells, summaries, options.sides)
     const seconds = (performance.now() - t0) / 1000
     const busiest = Math.max(...cells.map((cell) => cell.otherCpuPct).filter((value) => !Number.isNaN(value)))
     const noisy = busiest > 10
       ? `WARNING: other processes used up to ${busiest.toFixed(0)}% of the machine's CPU during the run; ` +
         "the numbers are noisy (see the `other load` column).\n"
       : ""
-    const tuned = options.reqsPerEvent === undefined
-      ? ""
-      : `NOTE: memcached ran with -R ${options.reqsPerEvent}, not its default (20); the targets are judged at the ` +
-        "default.\n"
+    const notes = [
+      ...(options.reqsPerEvent === undefined
+        ? []
+        : [
+          `NOTE: memcached ran with -R ${options.reqsPerEvent}, not its default (20); the targets are judged at the default.`
+        ]),
+      ...(options.serializer === DEFAULTS
+        ? []
+        : [
+          `NOTE: ${
+            judgedSides(options.sides).filter((side) => side !== "defaults").map((side) => sideLabels[side]).join(
+              " and "
+            )
+          } ran with serializer ${options.serializer}; the targets are judged at defaults` +
+          (options.sides.includes("defaults") ? " (the defaults side)." : ".")
+        ]),
+      ...(options.inProcess ? ["NOTE: every side ran in one process (--in-process)."] : [])
+    ].map((line) => `${line}\n`).join("")
     process.stdout.write(
-      `\n${textTable(summaries)}\n\nTargets (medians of ${options.reps} repetitions):\n${targetsText(targets)}\n\n` +
-        `${env.node}, effect ${env.effect}, memjs ${env.memjs}, ${env.memcached}, ${env.cpu}; measured ${env.measured}; ` +
-        `${seconds.toFixed(0)} s\n` +
-        noisy + tuned
+      `\n${textTable(summaries)}\n\nTargets of issue 20 (medians of ${options.reps} repetitions; ranges over them):\n${
+        targetsText(targets)
+      }\n\n` +
+        `${env.node}, effect ${env.effect}, memjs ${env.memjs}, memcache-client ${
+          env["memcache-client"]
+        }, memcache ${env.memcache}, ${env.memcached}, ${env.cpu}; measured ${env.measured}, ${mode}, serializer ${env.serializer}; ` +
+        `load average ${env.loadavg} at the start; ${seconds.toFixed(0)} s\n` +
+        noisy + notes
     )
 
     if (options.windowsFile) writeFileSync(options.windowsFile, JSON.stringify(windows))
@@ -200,7 +260,7 @@ const runBench = async (options: Options) => {
       const markdown = [
         `# effect-memcached benchmark, ${startedAt.toISOString()}${options.quick ? " (quick)" : ""}`,
         "",
-        `Medians of ${options.reps} repetitions of ${options.durationMs} ms per workload and side. Each ` +
+        `Medians of ${options.reps} repetitions of ${options.durationMs} ms per workload and side, ${mode}. Each ` +
         `repetition runs in slices of ${options.sliceMs} ms (longer for 500 KiB values) that take turns ` +
         `(${options.sides.map((s) => sideLabels[s]).join(", ")}, the order rotated each slice), after ` +
         `${options.warmupMs} ms of warm-up per workload and side${
@@ -212,28 +272,26 @@ const runBench = async (options: Options) => {
         }. Run took ${seconds.toFixed(0)} s.`,
         "",
         ...(noisy ? [`> ${noisy.trim()}`, ""] : []),
-        ...(tuned ? [`> ${tuned.trim()}`, ""] : []),
-        "- **memjs**: raw memjs, promise API (`Client.create(addr, { logger, retries: 1 })`).",
-        `- **Cache**: the \`Cache\` service (\`Cache.layerMemcached({ servers })\` + \`Serializer.${options.serializer}\`${
-          options.serializer === "bytes" ? ": Buffers back, as raw memjs gives" : ""
-        }); the whole workload runs ` +
-        "inside Effect as N fibers, each running one operation after another (as the memjs side runs N async loops).",
-        ...(options.sides.includes("cache-rp")
-          ? ["- **Cache·rp**: the same service, one `runtime.runPromise(…)` per operation from async code."]
-          : []),
-        `- **facade**: \`new MemcachedCache({ servers, serializer: "${options.serializer}" })\`, promise API.`,
+        ...(notes ? [`> ${notes.trim().split("\n").join("\n> ")}`, ""] : []),
+        ...options.sides.map((side) => `- **${sideLabels[side]}**: ${describeSide(side, options.serializer)}.`),
         "",
-        `Values: ${options.buffers ? "Buffers" : "ASCII strings"} (100 B unless stated). Gets always hit. ` +
-        "`ops/s` counts operations, or batches for getMany (raw memjs: 100 concurrent gets per batch). " +
-        "`× memjs` is the median ops/s over memjs's median ops/s. p50/p99 are per-operation latencies. " +
-        "`CPU µs/op` is the client process's user+system CPU (`process.cpuUsage`) per operation; memcached runs in " +
-        "its own process and is not counted; its CPU per operation is `memcached µs/op`. `spread` is " +
+        `Values: ${options.buffers ? "Buffers" : "ASCII strings"} (100 B unless stated) under ` +
+        `${formatNumber(options.keys)} keys (10 KiB: 256, 500 KiB: 32); each side writes its own keys with its own ` +
+        "client before the run. Gets always hit. " +
+        "`ops/s` counts operations, or batches for getMany. " +
+        "`× memjs` is ops/s over memjs's and `× best peer` over the best peer's (memjs, memcache-client, memcache; for " +
+        "getMany the native multi-gets), repetition by repetition: the median (and the range). p50/p99 are per-operation latencies. `CPU µs/op` is the side's process's user+system CPU " +
+        "(`process.cpuUsage`, every thread) per operation" +
+        (options.inProcess
+          ? ", counted within its slices"
+          : ", from the start of its first slice in a repetition to the end of its last") +
+        "; memcached's CPU per operation is `memcached µs/op`. `spread` is " +
         "(max − min) / median of ops/s over the repetitions. `other load` is the largest share of the machine's CPU " +
         "that other processes used during a repetition (from /proc/stat): above ~10% the numbers are noisy.",
         "",
         markdownTable(summaries),
         "",
-        "## Targets",
+        "## Targets of issue 20",
         "",
         targetsMarkdown(targets),
         "",
@@ -256,7 +314,7 @@ const runBench = async (options: Options) => {
       log(`bench: wrote bench/results/${name} and bench/results/${options.quick ? "latest-quick.md" : "latest.md"}`)
     }
   } finally {
-    for (const side of sides) await side.close().catch(() => {})
+    for (const contestant of contestants) await contestant.close().catch(() => {})
     await server.stop()
   }
 }
@@ -268,12 +326,11 @@ const runHeapMode = async (options: Options) => {
   const server = await startMemcached()
   log(`bench --heap: ${server.version} on ${server.address}; ${formatNumber(options.heapOps)} Cache operations`)
   try {
-    const data = makeDataSets(options.buffers).get(100)!
-    await preload(server.address, new Map([[100, data]]))
     const result = await runHeap(
       await loadLibrary(options.fromSource, log),
       server.address,
-      data,
+      options.serializer,
+      makeDataSets(options.buffers, "hp", options.keys).get(100)!,
       options.heapOps,
       gc,
       log
@@ -282,7 +339,7 @@ const runHeapMode = async (options: Options) => {
     const report = heapReport(
       result,
       `# effect-memcached heap check, ${startedAt.toISOString()}\n\n${env.node}, effect ${env.effect}, memjs ${env.memjs}, ` +
-        `${env.memcached}; source: ${env.source}; measured ${
+        `${env.memcached}; source: ${env.source}; serializer ${options.serializer}; measured ${
           options.fromSource ? "src/ through tsx" : "src/ compiled by tsc"
         }`
     )

@@ -6,8 +6,8 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
-import type { BenchSerializer, SideId } from "./sides.js"
-import { workloads } from "./workloads.js"
+import { allSides, type SideId } from "./sides.js"
+import { DEFAULT_KEYS, workloads } from "./workloads.js"
 
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 export const repoDir = path.resolve(benchDir, "..")
@@ -25,7 +25,12 @@ export interface Options {
   readonly warmupMs: number
   readonly write: boolean
   readonly buffers: boolean
-  readonly serializer: BenchSerializer
+  /** Keys of 100 B values. */
+  readonly keys: number
+  /** Our sides' serializer: "default" (what users get) or a name from `Serializer.formats`. */
+  readonly serializer: string
+  /** Every side in the coordinator's process, instead of one process per side. */
+  readonly inProcess: boolean
   /** Measure src/ through tsx instead of src/ compiled by tsc into bench/.build/dist. */
   readonly fromSource: boolean
   /** memcached's `-R`: requests it serves on one connection before it turns to the others; undefined: its default. */
@@ -40,17 +45,24 @@ const USAGE = `npm run bench [-- options]
   --heap             1,000,000 Cache operations (90/10 get/set, 64 in flight); heapUsed before/after gc
   --heap-ops=N       operations for --heap (default 1000000)
   --only=ID,ID       workloads: ${workloads.map((w) => w.id).join(", ")}
-  --sides=ID,ID      memjs, memjs-aa, cache, cache-rp, facade (default: all but memjs-aa; quick: memjs, cache,
-                     facade). memjs-aa is a second raw memjs side, an A/A control for the method's own noise
+  --sides=ID,ID      ${allSides.join(", ")}
+                     (default: memjs, memcache-client, memcache, cache, facade, and defaults when --serializer
+                     names one). memjs-aa is a second raw memjs side, an A/A control for the method's own noise;
+                     cache-rp runs Cache with one runPromise per operation; defaults is the facade at its defaults
+  --in-process       every side in this one process (gc between slices, CPU counted within each slice), instead
+                     of one process per side (CPU over each repetition, as a user's process pays it)
   --reps=N           repetitions per workload and side (default 3)
-  --duration=MS      measured time per cell (default 1000; quick 80)
+  --duration=MS      measured time per cell (default 1000; quick 60)
   --slice=MS         each cell runs in slices of this length, taking turns with the other sides' slices
-                     (default 100, 250 for 500 KiB values; quick 80, one slice); --slice=1000 runs whole cells
+                     (default 100, 250 for 500 KiB values; quick 60, one slice); --slice=1000 runs whole cells
   --warmup=MS        warm-up per workload and side before the first repetition (default 300; quick 40);
                      each side also warms up on the mixed workload for 3× this at the start
   --buffers          values are Buffers instead of ASCII strings
-  --serializer=NAME  the Cache and facade sides' serializer: bytes (default: Buffers back, as raw memjs gives),
-                     raw (strings back: V8 builds a string per read), json or structured
+  --keys=N           keys of 100 B values (default ${DEFAULT_KEYS}; more than the library's cache of 4,096
+                     encoded keys, as in an application with many keys)
+  --serializer=NAME  the Cache and facade sides' serializer: default (what users get: MemcachedLive's and
+                     new MemcachedCache({ servers })'s), or one of Serializer.formats: bytes (Buffers back, as
+                     raw memjs gives), raw (strings back: V8 builds a string per read), json, structured, …
   --src              measure src/ as tsx runs it, instead of src/ compiled by tsc into bench/.build/dist (what
                      package users run); tsx's esbuild transform adds __name(…) wrappers (keepNames) that cost CPU
   --reqs-per-event=N start memcached with -R N (its default is 20: a 100-key getMany is then served in six turns,
@@ -58,15 +70,15 @@ const USAGE = `npm run bench [-- options]
   --no-write         do not write bench/results/*.md
 `
 
-const serializers: ReadonlyArray<BenchSerializer> = ["bytes", "raw", "json", "structured"]
-
-const serializerOption = (name: string): BenchSerializer => {
-  if (!serializers.includes(name as BenchSerializer)) throw new Error(`unknown serializer ${name}\n\n${USAGE}`)
-  return name as BenchSerializer
-}
-
-const allSides: ReadonlyArray<SideId> = ["memjs", "memjs-aa", "cache", "cache-rp", "facade"]
-const defaultSides: ReadonlyArray<SideId> = ["memjs", "cache", "cache-rp", "facade"]
+/** The sides of a run without `--sides`: the peers and ours, and the facade at defaults if ours are not. */
+export const defaultSides = (serializer: string): ReadonlyArray<SideId> => [
+  "memjs",
+  "memcache-client",
+  "memcache",
+  "cache",
+  "facade",
+  ...(serializer === "default" ? [] : ["defaults" as const])
+]
 
 export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   const flags = new Map<string, string>()
@@ -90,7 +102,9 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     "slice",
     "warmup",
     "buffers",
+    "keys",
     "serializer",
+    "in-process",
     "src",
     "reqs-per-event",
     "no-write"
@@ -114,10 +128,10 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   for (const id of only ?? []) {
     if (!workloads.some((w) => w.id === id)) throw new Error(`unknown workload ${id}\n\n${USAGE}`)
   }
-  const sides = list("sides") ?? (quick ? ["memjs", "cache", "facade"] : defaultSides)
+  const serializer = flags.get("serializer") || "default"
+  const sides = list("sides") ?? defaultSides(serializer)
   for (const side of sides) if (!allSides.includes(side as SideId)) throw new Error(`unknown side ${side}\n\n${USAGE}`)
-  // memjs first: every ratio is against it, and slices take turns in the order memjs, (memjs·A/A,) Cache, (Cache·rp,)
-  // facade, rotated.
+  // Slices take turns in the order of `allSides` (peers first), rotated each slice.
   const ordered = allSides.filter((side) => sides.includes(side))
   return {
     quick,
@@ -126,12 +140,14 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     only,
     sides: ordered,
     reps: count("reps", 3),
-    durationMs: number("duration", quick ? 80 : 1000),
-    sliceMs: number("slice", quick ? 80 : 100),
+    durationMs: number("duration", quick ? 60 : 1000),
+    sliceMs: number("slice", quick ? 60 : 100),
     warmupMs: number("warmup", quick ? 40 : 300),
     write: !flags.has("no-write") && process.env["BENCH_PROFILE_WINDOWS"] === undefined,
     buffers: flags.has("buffers"),
-    serializer: serializerOption(flags.get("serializer") ?? "bytes"),
+    keys: count("keys", DEFAULT_KEYS),
+    serializer,
+    inProcess: flags.has("in-process"),
     fromSource: flags.has("src"),
     reqsPerEvent: flags.has("reqs-per-event") ? count("reqs-per-event", 20) : undefined,
     windowsFile: process.env["BENCH_PROFILE_WINDOWS"]
@@ -170,6 +186,8 @@ export const environment = (memcached: { readonly version: string; readonly args
     node: process.version,
     effect: versionOf("effect"),
     memjs: versionOf("memjs"),
+    "memcache-client": versionOf("memcache-client"),
+    memcache: versionOf("memcache"),
     memcached: memcached.version,
     memcachedArgs: memcached.args.join(" "),
     source: gitState(),

@@ -6,7 +6,7 @@
 import { Effect } from "effect"
 import type { Gc } from "./env.js"
 import type { Library } from "./library.js"
-import { openCache } from "./sides.js"
+import { openCache } from "./our-sides.js"
 import { formatNumber, Recorder } from "./stats.js"
 import type { DataSet, Workload } from "./workloads.js"
 import { mixIsSet } from "./workloads.js"
@@ -34,14 +34,18 @@ const mb = (bytes: number) => bytes / (1024 * 1024)
 export const runHeap = async (
   lib: Library,
   address: string,
+  serializer: string,
   data: DataSet,
   totalOps: number,
   gc: Gc,
   log: (line: string) => void
 ): Promise<HeapResult> => {
-  const { runtime, ops } = await openCache(lib, address, "bytes")
+  const { runtime, cache, ops } = await openCache(lib, address, serializer)
   const recorder = new Recorder()
   const { keys, value } = data
+  await runtime.runPromise(
+    Effect.forEach(keys, (key) => cache.set(key, value, { ttl: null }), { concurrency: 16, discard: true })
+  )
   const count = keys.length
   const op = (i: number) =>
     mixIsSet(i)

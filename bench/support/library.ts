@@ -4,6 +4,8 @@
  * esbuild's `keepNames`, which wraps functions and closures in `__name(…)` calls that cost 20–40% of the Cache side's
  * CPU per operation and that the published build does not have.
  */
+import { ConfigProvider, Layer } from "effect"
+import type * as Memjs from "memjs"
 import { spawnSync } from "node:child_process"
 import { existsSync, rmSync } from "node:fs"
 import * as path from "node:path"
@@ -11,7 +13,63 @@ import { pathToFileURL } from "node:url"
 import type * as Lib from "../../src/index.js"
 import { benchDir, repoDir } from "./env.js"
 
+// Every import of the library by the bench goes through this file, so that a change of src/'s layout or layers is
+// adapted here alone.
+export type { CacheService, MemcachedError } from "../../src/index.js"
+/** The request framing, for `bench:cpu`'s stand-in socket. */
+export { encodeRequest, Opcode } from "../../src/engine/protocol.js"
+
 export type Library = typeof Lib
+
+/** `--serializer=default`: each of our sides as users get it, with no serializer chosen. */
+export const DEFAULTS = "default"
+
+/** The serializers this build of the library has, by name (`Serializer.formats`). */
+export const serializerNames = (lib: Library): ReadonlyArray<string> => Object.keys(lib.Serializer.formats)
+
+const serializerOf = (lib: Library, name: string) => {
+  const formats: Record<string, Lib.SerializerService | undefined> = lib.Serializer.formats
+  const serializer = formats[name]
+  if (serializer === undefined) {
+    throw new Error(`unknown serializer ${name}: this build has ${[DEFAULTS, ...serializerNames(lib)].join(", ")}`)
+  }
+  return serializer
+}
+
+/**
+ * The `Cache` service over one server. At defaults (`serializer` = "default"): `MemcachedLive`, configured with
+ * `MEMCACHED_SERVERS` and nothing else, which is what an application that reads its environment gets. Otherwise
+ * `Cache.layerMemcached({ servers })` with that serializer.
+ */
+export const cacheLayer = (lib: Library, servers: string, serializer: string): Layer.Layer<Lib.Cache, unknown> =>
+  serializer === DEFAULTS
+    ? lib.MemcachedLive.pipe(
+      Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["MEMCACHED_SERVERS", servers]]))))
+    )
+    : lib.Cache.layerMemcached({ servers }).pipe(
+      Layer.provide(Layer.succeed(lib.Serializer, serializerOf(lib, serializer)))
+    )
+
+/** The facade over one server: `new MemcachedCache({ servers })` at defaults, else with that serializer. */
+export const makeFacade = (lib: Library, servers: string, serializer: string): Lib.MemcachedCache =>
+  serializer === DEFAULTS
+    ? new lib.MemcachedCache({ servers })
+    : new lib.MemcachedCache({ servers, serializer: serializerOf(lib, serializer) })
+
+/**
+ * `Cache` over a memjs client of one's own: `Cache.layer` over `Memcached.layerClient`, or, in a build from before
+ * `Cache.layer` existed (`bench:cpu --against` an older commit), `Memcached.layerClient`, which then built `Cache` too.
+ */
+const cacheOverClient = (lib: Library, client: Memjs.Client) =>
+  "layer" in lib.Cache
+    ? lib.Cache.layer.pipe(Layer.provideMerge(lib.Memcached.layerClient(client)))
+    : lib.Memcached.layerClient(client) as unknown as ReturnType<typeof lib.Cache.layerMemcached>
+
+/** `bench:cpu`: `Cache` with `Serializer.bytes` and the facade, both over a memjs client of one's own. */
+export const overClient = (lib: Library, client: Memjs.Client) => ({
+  cacheLayer: cacheOverClient(lib, client).pipe(Layer.provideMerge(lib.Serializer.bytes)),
+  facade: new lib.MemcachedCache({ client, serializer: "bytes" })
+})
 
 export const distDir = path.join(benchDir, ".build", "dist")
 
@@ -58,8 +116,21 @@ const build = (log: (line: string) => void) => {
   log(`bench: compiled src/ with tsc into bench/.build/dist in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 
-export const loadLibrary = async (fromSource: boolean, log: (line: string) => void): Promise<Library> => {
+/** Compiles src/ for the sides' processes (nothing to do for `fromSource`: they import src/ through tsx). */
+export const compileLibrary = (fromSource: boolean, log: (line: string) => void): void => {
+  if (!fromSource) build(log)
+}
+
+/**
+ * The library: src/ through tsx with `fromSource`, else bench/.build/dist, compiled first unless `compile` is false
+ * (a side's own process loads what the coordinator compiled).
+ */
+export const loadLibrary = async (
+  fromSource: boolean,
+  log: (line: string) => void,
+  compile = true
+): Promise<Library> => {
   if (fromSource) return await import("../../src/index.js")
-  build(log)
+  if (compile) build(log)
   return (await import(pathToFileURL(path.join(distDir, "index.js")).href)) as Library
 }

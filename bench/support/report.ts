@@ -1,6 +1,8 @@
-/** Aggregation (medians over repetitions), the stdout table, the target check and the Markdown report. */
-import type { SideId } from "./sides.js"
-import { sideLabels } from "./sides.js"
+/**
+ * Aggregation (medians over repetitions, ratios to memjs and to the best peer), the stdout table, the targets of
+ * issue 20 and the Markdown report.
+ */
+import { type SideId, sideInfo, sideLabels } from "./sides.js"
 import { formatNumber, formatPercent, formatRatio, median } from "./stats.js"
 import type { Workload } from "./workloads.js"
 
@@ -22,7 +24,17 @@ export interface Cell {
   readonly otherCpuPct: number
   /** TCP segments (both directions, machine-wide) per operation. */
   readonly segmentsPerOp: number
+  /** GC pauses of the side's main thread per operation, and the full (mark-compact) collections among them. */
+  readonly gcPerOpUs: number
+  readonly majorGcs: number
   readonly misses: number
+}
+
+/** A ratio's median over the repetitions and its range (each repetition's ratio, its slices taken in turns). */
+export interface Ratio {
+  readonly median: number
+  readonly min: number
+  readonly max: number
 }
 
 export interface Summary {
@@ -40,8 +52,57 @@ export interface Summary {
   readonly serverCpuPerOpUs: number
   readonly otherCpuPct: number
   readonly misses: number
-  /** Median ops/s over memjs's median ops/s for the same workload. */
+  /** Ops/s over memjs's, repetition by repetition: the median (NaN without memjs). */
   readonly ratio: number
+  /** CPU per operation over memjs's (NaN without memjs). */
+  readonly cpuRatio: number
+  /** Ops/s over the best peer's, repetition by repetition; undefined when no peer ran this workload. */
+  readonly vsBest: Ratio | undefined
+}
+
+/**
+ * The peers a workload is judged against: every peer, but for getMany those with a native multi-get (issue 20's
+ * target; memjs's getMany is 100 concurrent gets).
+ */
+export const peersOf = (workload: Workload, sides: ReadonlyArray<SideId>): ReadonlyArray<SideId> =>
+  sides.filter((side) => sideInfo[side].peer && (workload.op !== "getMany" || sideInfo[side].nativeMultiGet))
+
+/** The peer with the highest median ops/s in `workload`, or undefined when none ran it. */
+export const bestPeer = (cells: ReadonlyArray<Cell>, workload: Workload, sides: ReadonlyArray<SideId>) => {
+  let best: { side: SideId; opsPerSec: number } | undefined
+  for (const side of peersOf(workload, sides)) {
+    const opsPerSec = median(cellsOf(cells, workload, side).map((cell) => cell.opsPerSec))
+    if (!Number.isNaN(opsPerSec) && (best === undefined || opsPerSec > best.opsPerSec)) best = { side, opsPerSec }
+  }
+  return best?.side
+}
+
+/** The peer with the lowest median p50 in `workload`, or undefined. */
+export const fastestPeer = (cells: ReadonlyArray<Cell>, workload: Workload, sides: ReadonlyArray<SideId>) => {
+  let best: { side: SideId; p50: number } | undefined
+  for (const side of peersOf(workload, sides)) {
+    const p50 = median(cellsOf(cells, workload, side).map((cell) => cell.p50))
+    if (!Number.isNaN(p50) && (best === undefined || p50 < best.p50)) best = { side, p50 }
+  }
+  return best?.side
+}
+
+const cellsOf = (cells: ReadonlyArray<Cell>, workload: Workload, side: SideId) =>
+  cells.filter((cell) => cell.workload.id === workload.id && cell.side === side)
+
+/** `value(mine) / value(theirs)` for each repetition both ran: median, min and max. */
+export const ratioByRep = (
+  mine: ReadonlyArray<Cell>,
+  theirs: ReadonlyArray<Cell>,
+  value: (cell: Cell) => number
+): Ratio | undefined => {
+  const ratios: Array<number> = []
+  for (const cell of mine) {
+    const other = theirs.find((candidate) => candidate.rep === cell.rep)
+    if (other !== undefined) ratios.push(value(cell) / value(other))
+  }
+  if (ratios.length === 0) return undefined
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) }
 }
 
 export const summarize = (
@@ -51,12 +112,14 @@ export const summarize = (
 ): Array<Summary> => {
   const out: Array<Summary> = []
   for (const workload of workloads) {
-    const memjs = cells.filter((cell) => cell.workload.id === workload.id && cell.side === "memjs")
-    const memjsOps = median(memjs.map((cell) => cell.opsPerSec))
+    const memjs = cellsOf(cells, workload, "memjs")
+    const memjsCpu = median(memjs.map((cell) => cell.cpuPerOpUs))
+    const best = bestPeer(cells, workload, sides)
     for (const side of sides) {
-      const mine = cells.filter((cell) => cell.workload.id === workload.id && cell.side === side)
+      const mine = cellsOf(cells, workload, side)
       if (mine.length === 0) continue
       const opsPerSec = median(mine.map((cell) => cell.opsPerSec))
+      const cpuPerOpUs = median(mine.map((cell) => cell.cpuPerOpUs))
       out.push({
         workload,
         side,
@@ -66,13 +129,15 @@ export const summarize = (
         maxOpsPerSec: Math.max(...mine.map((cell) => cell.opsPerSec)),
         p50: median(mine.map((cell) => cell.p50)),
         p99: median(mine.map((cell) => cell.p99)),
-        cpuPerOpUs: median(mine.map((cell) => cell.cpuPerOpUs)),
+        cpuPerOpUs,
         sysPerOpUs: median(mine.map((cell) => cell.sysPerOpUs)),
         segmentsPerOp: median(mine.map((cell) => cell.segmentsPerOp)),
         serverCpuPerOpUs: median(mine.map((cell) => cell.serverCpuPerOpUs)),
         otherCpuPct: Math.max(...mine.map((cell) => cell.otherCpuPct)),
         misses: mine.reduce((total, cell) => total + cell.misses, 0),
-        ratio: opsPerSec / memjsOps
+        ratio: ratioByRep(mine, memjs, (cell) => cell.opsPerSec)?.median ?? Number.NaN,
+        cpuRatio: cpuPerOpUs / memjsCpu,
+        vsBest: best === undefined ? undefined : ratioByRep(mine, cellsOf(cells, workload, best), (c) => c.opsPerSec)
       })
     }
   }
@@ -81,14 +146,22 @@ export const summarize = (
 
 const spreadOf = (summary: Summary) => ((summary.maxOpsPerSec - summary.minOpsPerSec) / summary.opsPerSec) * 100
 
+/** `1.05× (0.98–1.10)`: the median and the range over the repetitions. */
+export const formatRange = (ratio: Ratio | undefined): string =>
+  ratio === undefined
+    ? "–"
+    : `${formatRatio(ratio.median)} (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})`
+
 const HEADERS = [
   "workload",
   "side",
   "ops/s",
   "× memjs",
+  "× best peer (range)",
   "p50 µs",
   "p99 µs",
   "CPU µs/op",
+  "CPU × memjs",
   "spread",
   "memcached µs/op",
   "other load"
@@ -99,22 +172,29 @@ const rowOf = (summary: Summary): Array<string> => [
   sideLabels[summary.side],
   formatNumber(summary.opsPerSec) + (summary.workload.unit === "batch" ? " b/s" : ""),
   formatRatio(summary.ratio),
+  formatRange(summary.vsBest),
   formatNumber(summary.p50),
   formatNumber(summary.p99),
   formatNumber(summary.cpuPerOpUs),
+  formatRatio(summary.cpuRatio),
   formatPercent(spreadOf(summary)) + (summary.misses > 0 ? ` (${summary.misses} misses!)` : ""),
   formatNumber(summary.serverCpuPerOpUs),
   formatPercent(summary.otherCpuPct)
 ]
 
-const rightAligned = new Set([2, 3, 4, 5, 6, 7, 8, 9])
+const rightAligned = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+
+const textLines = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, right: Set<number>) => {
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i]!.length)))
+  const line = (cells: ReadonlyArray<string>) =>
+    cells.map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ").trimEnd()
+  return { line, rule: widths.map((width) => "-".repeat(width)).join("  ") }
+}
 
 export const textTable = (summaries: ReadonlyArray<Summary>): string => {
   const rows = summaries.map(rowOf)
-  const widths = HEADERS.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i]!.length)))
-  const line = (cells: ReadonlyArray<string>) =>
-    cells.map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ")
-  const out = [line(HEADERS), widths.map((width) => "-".repeat(width)).join("  ")]
+  const { line, rule } = textLines(HEADERS, rows, rightAligned)
+  const out = [line(HEADERS), rule]
   let previous: string | undefined
   for (let i = 0; i < rows.length; i++) {
     const id = summaries[i]!.workload.id
@@ -125,6 +205,8 @@ export const textTable = (summaries: ReadonlyArray<Summary>): string => {
   return out.join("\n")
 }
 
+const isOurs = (side: SideId) => !sideInfo[side].peer && side !== "memjs-aa"
+
 export const markdownTable = (summaries: ReadonlyArray<Summary>): string => {
   const out = [
     `| ${HEADERS.join(" | ")} |`,
@@ -133,90 +215,125 @@ export const markdownTable = (summaries: ReadonlyArray<Summary>): string => {
   for (const summary of summaries) {
     const row = rowOf(summary)
     row[0] = `${summary.workload.id}<br><sub>${summary.workload.title}</sub>`
-    if (summary.side === "cache") row[1] = `**${row[1]}**`
+    if (isOurs(summary.side)) row[1] = `**${row[1]}**`
     out.push(`| ${row.join(" | ")} |`)
   }
   return out.join("\n")
 }
 
+/** One target, checked on each of our sides. */
 export interface TargetResult {
   readonly target: string
-  readonly measured: string
-  readonly pass: boolean | undefined
+  readonly bySide: ReadonlyArray<
+    { readonly side: SideId; readonly measured: string; readonly pass: boolean | undefined }
+  >
 }
 
-/** The goals from the issue, checked against this run's medians. */
-export const checkTargets = (summaries: ReadonlyArray<Summary>): Array<TargetResult> => {
-  const find = (workload: string, side: SideId) =>
+/** The sides the targets are checked on: ours, except `Cache·rp` (a variant of the `Cache` side). */
+export const judgedSides = (sides: ReadonlyArray<SideId>): ReadonlyArray<SideId> =>
+  sides.filter((side) => isOurs(side) && side !== "cache-rp")
+
+/** The 100 B single-key workloads whose throughput and CPU the targets judge. */
+const HUNDRED_BYTE_CELLS = ["get-c16", "get-c256", "set-c16", "set-c256", "mix-c64"]
+
+/**
+ * Issue 20's targets, as ratios in this run: ops/s ≥ 1.0× the best peer in every 100 B cell, sequential get p50 ≤ 1.1×
+ * the best peer's, CPU per operation ≤ 0.7× memjs's, getMany(100) ≥ 2× the best native multi-get, 500 KiB get and set
+ * ≥ 1.0× memjs. (The heap target is `npm run bench:heap`'s.)
+ */
+export const checkTargets = (
+  cells: ReadonlyArray<Cell>,
+  summaries: ReadonlyArray<Summary>,
+  sides: ReadonlyArray<SideId>
+): Array<TargetResult> => {
+  const judged = judgedSides(sides)
+  const summaryOf = (workload: string, side: SideId) =>
     summaries.find((summary) => summary.workload.id === workload && summary.side === side)
+  const workloadOf = (id: string) => summaries.find((summary) => summary.workload.id === id)?.workload
   const results: Array<TargetResult> = []
-  const ratioTarget = (side: SideId, workload: string, minimum: number) => {
-    const summary = find(workload, side)
+  const check = (
+    target: string,
+    measure: (side: SideId) => { readonly measured: string; readonly pass: boolean } | undefined
+  ) =>
     results.push({
-      target: `${sideLabels[side]} ${workload} ≥ ${minimum.toFixed(1)}× memjs`,
-      measured: summary ? formatRatio(summary.ratio) : "not run",
-      pass: summary ? summary.ratio >= minimum : undefined
+      target,
+      bySide: judged.map((side) => {
+        const result = measure(side)
+        return { side, measured: result?.measured ?? "not run", pass: result?.pass }
+      })
+    })
+  const versusBest = (id: string, minimum: number) => {
+    const workload = workloadOf(id)
+    const best = workload && bestPeer(cells, workload, sides)
+    check(`${id} ≥ ${minimum.toFixed(1)}× best peer${best ? ` (${sideLabels[best]})` : ""}`, (side) => {
+      const ratio = summaryOf(id, side)?.vsBest
+      return ratio && { measured: formatRange(ratio), pass: ratio.median >= minimum }
     })
   }
-  for (const side of ["cache", "facade"] as const) {
-    const [at16, at256] = side === "cache" ? [1.2, 1.5] : [1.1, 1.3]
-    for (const op of ["get", "set"]) {
-      ratioTarget(side, `${op}-c16`, at16)
-      ratioTarget(side, `${op}-c256`, at256)
+  for (const id of HUNDRED_BYTE_CELLS) versusBest(id, 1)
+  const seq = workloadOf("get-seq")
+  const fastest = seq && fastestPeer(cells, seq, sides)
+  check(`get-seq p50 ≤ 1.1× best peer's${fastest ? ` (${sideLabels[fastest]})` : ""}`, (side) => {
+    if (!seq || !fastest) return undefined
+    const ratio = ratioByRep(cellsOf(cells, seq, side), cellsOf(cells, seq, fastest), (cell) => cell.p50)
+    const mine = summaryOf("get-seq", side)
+    return ratio && mine && {
+      measured: `${formatNumber(mine.p50)} µs, ${formatRange(ratio)}`,
+      pass: ratio.median <= 1.1
     }
-  }
-  for (const side of ["cache", "facade"] as const) {
-    const mine = find("get-seq", side)
-    const memjs = find("get-seq", "memjs")
-    const relative = mine && memjs ? mine.p50 / memjs.p50 : Number.NaN
-    results.push({
-      target: `${sideLabels[side]} sequential get p50 ≤ 1.15 × memjs p50`,
-      measured: mine && memjs
-        ? `${formatNumber(mine.p50)} µs vs ${formatNumber(memjs.p50)} µs (${formatRatio(relative)})`
-        : "not run",
-      pass: mine && memjs ? relative <= 1.15 : undefined
+  })
+  for (const id of ["get-seq", ...HUNDRED_BYTE_CELLS]) {
+    check(`${id} CPU/op ≤ 0.7× memjs's`, (side) => {
+      const mine = summaryOf(id, side)
+      if (mine === undefined || Number.isNaN(mine.cpuRatio)) return undefined
+      return {
+        measured: `${formatNumber(mine.cpuPerOpUs)} µs, ${formatRatio(mine.cpuRatio)}`,
+        pass: mine.cpuRatio <= 0.7
+      }
     })
   }
-  for (const side of ["cache", "facade"] as const) {
-    const summary = find("getmany-100", side)
-    results.push({
-      target: `${sideLabels[side]} getMany(100) ≥ 3,000 batches/s and ≥ 3× memjs`,
-      measured: summary ? `${formatNumber(summary.opsPerSec)} batches/s, ${formatRatio(summary.ratio)}` : "not run",
-      pass: summary ? summary.opsPerSec >= 3000 && summary.ratio >= 3 : undefined
+  versusBest("getmany-100", 2)
+  for (const id of ["get-500k-c16", "set-500k-c16"]) {
+    check(`${id} ≥ 1.0× memjs`, (side) => {
+      const workload = workloadOf(id)
+      const ratio = workload &&
+        ratioByRep(cellsOf(cells, workload, side), cellsOf(cells, workload, "memjs"), (cell) => cell.opsPerSec)
+      return ratio && { measured: formatRange(ratio), pass: ratio.median >= 1 }
     })
-  }
-  for (const side of ["cache", "facade"] as const) {
-    ratioTarget(side, "get-500k-c16", 0.9)
-    ratioTarget(side, "set-500k-c16", 0.9)
   }
   return results
 }
 
-const verdict = (pass: boolean | undefined) => (pass === undefined ? "–" : pass ? "yes" : "**no**")
+const verdict = (pass: boolean | undefined) => (pass === undefined ? "" : pass ? " ✓" : " ✗")
+
+const targetRows = (results: ReadonlyArray<TargetResult>) =>
+  results.map((result) => [result.target, ...result.bySide.map((entry) => `${entry.measured}${verdict(entry.pass)}`)])
+
+const targetHeaders = (results: ReadonlyArray<TargetResult>) => [
+  "target (✓ met, ✗ not met)",
+  ...(results[0]?.bySide.map((entry) => sideLabels[entry.side]) ?? [])
+]
 
 export const targetsText = (results: ReadonlyArray<TargetResult>): string => {
-  const width = Math.max(...results.map((result) => result.target.length))
-  return results
-    .map((result) =>
-      `${result.target.padEnd(width)}  ${result.measured.padEnd(34)}  ${
-        result.pass === undefined ? "–" : result.pass ? "met" : "NOT MET"
-      }`
-    )
-    .join("\n")
+  const headers = targetHeaders(results)
+  const rows = targetRows(results)
+  const { line, rule } = textLines(headers, rows, new Set(headers.map((_, i) => i).slice(1)))
+  return [line(headers), rule, ...rows.map(line)].join("\n")
 }
 
-export const targetsMarkdown = (results: ReadonlyArray<TargetResult>): string =>
-  [
-    "| target | measured | met |",
-    "|---|---|---|",
-    ...results.map((r) => `| ${r.target} | ${r.measured} | ${verdict(r.pass)} |`)
-  ]
-    .join("\n")
+export const targetsMarkdown = (results: ReadonlyArray<TargetResult>): string => {
+  const headers = targetHeaders(results)
+  return [
+    `| ${headers.join(" | ")} |`,
+    `|${headers.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`,
+    ...targetRows(results).map((row) => `| ${row.join(" | ").replace(/✗/g, "**✗**")} |`)
+  ].join("\n")
+}
 
 export const rawMarkdown = (cells: ReadonlyArray<Cell>): string => {
   const out = [
-    "| workload | side | rep | ops | wall ms | ops/s | p50 µs | p99 µs | CPU µs/op | sys µs/op | memcached µs/op | TCP segs/op | other load |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| workload | side | rep | ops | wall ms | ops/s | p50 µs | p99 µs | CPU µs/op | sys µs/op | GC µs/op | full GCs | memcached µs/op | TCP segs/op | other load |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   ]
   for (const cell of cells) {
     out.push(
@@ -224,9 +341,9 @@ export const rawMarkdown = (cells: ReadonlyArray<Cell>): string => {
         formatNumber(cell.opsPerSec)
       } | ${formatNumber(cell.p50)} | ${formatNumber(cell.p99)} | ${formatNumber(cell.cpuPerOpUs)} | ${
         formatNumber(cell.sysPerOpUs)
-      } | ${formatNumber(cell.serverCpuPerOpUs)} | ${formatNumber(cell.segmentsPerOp)} | ${
-        formatPercent(cell.otherCpuPct)
-      } |`
+      } | ${formatNumber(cell.gcPerOpUs)} | ${cell.majorGcs} | ${formatNumber(cell.serverCpuPerOpUs)} | ${
+        formatNumber(cell.segmentsPerOp)
+      } | ${formatPercent(cell.otherCpuPct)} |`
     )
   }
   return out.join("\n")

@@ -1,109 +1,163 @@
 /**
- * The sides that are compared, each over its own connection to the same memcached:
+ * The sides that are compared, each over its own connection to the same memcached. Each side writes its own keys (see
+ * `makeDataSets`' tag) with its own client, so that it reads back only what its own serializer wrote.
  *
- * - `memjs`:    raw memjs 1.3.2, promise API (`Client.create(addr, { logger, retries: 1 })`).
- * - `Cache`:    the `Cache` service (Cache.layerMemcached + Serializer.bytes, or --serializer) on a ManagedRuntime; the
- *               workers are N fibers, each looping over operations — the Effect-native style.
+ * The peers, each at its library's defaults:
+ * - `memjs`:           raw memjs 1.3.2, promise API (`Client.create(addr, { logger })`; the logger only keeps its
+ *                      failure messages off the terminal).
+ * - `memcache-client`: electrode's memcache-client (`new MemcacheClient({ server: addr })`): text protocol, one
+ *                      connection; `getMany` is its native multi-get, `get([keys])`.
+ * - `memcache`:        jaredwray's memcache (`new Memcache(addr)`): text protocol; strings only; `getMany` is its
+ *                      native multi-get, `gets(keys)`.
+ * - `memjs-aa`:        a second raw memjs (opt-in), the A/A control; not a peer.
+ *
+ * Ours (`--serializer`, default "default": what users get):
+ * - `Cache`:    the `Cache` service on a ManagedRuntime; the workers are N fibers, each looping over operations — the
+ *               Effect-native style. At defaults, `MemcachedLive` configured with `MEMCACHED_SERVERS` only.
  * - `Cache·rp`: the same service, but every operation is its own `runtime.runPromise(…)` from async code.
- * - `facade`:   `new MemcachedCache({ servers, serializer: "bytes" })` (or --serializer), promise API.
+ * - `facade`:   `new MemcachedCache({ servers })` (with `serializer` when one is chosen), promise API.
+ * - `defaults`: `new MemcachedCache({ servers })` whatever `--serializer` says; full runs add it when the other sides
+ *               run with a chosen serializer, so that every full run measures what users get.
  */
-import { Effect, Layer, ManagedRuntime, Option } from "effect"
+import { Memcache } from "memcache"
+import { MemcacheClient, type MultiRetrievalResponse } from "memcache-client"
 import * as Memjs from "memjs"
-import type { CacheService, MemcachedError, SerializerName } from "../../src/index.js"
 import type { Library } from "./library.js"
 import type { Recorder } from "./stats.js"
-import { effectWorkers, promiseWorkers, type Workers } from "./workers.js"
+import { promiseWorkers, type Workers } from "./workers.js"
 import type { DataSet, Workload } from "./workloads.js"
 import { mixIsSet } from "./workloads.js"
 
-export type SideId = "memjs" | "memjs-aa" | "cache" | "cache-rp" | "facade"
+export type SideId =
+  | "memjs"
+  | "memjs-aa"
+  | "memcache-client"
+  | "memcache"
+  | "cache"
+  | "cache-rp"
+  | "facade"
+  | "defaults"
 
-export const sideLabels: Record<SideId, string> = {
-  memjs: "memjs",
-  "memjs-aa": "memjs·A/A",
-  cache: "Cache",
-  "cache-rp": "Cache·rp",
-  facade: "facade"
+export interface SideInfo {
+  readonly label: string
+  /** Two characters in every key the side writes (`bench:<tag>:<size>:<i>`). */
+  readonly tag: string
+  /** Another Node client, measured at its defaults: the targets are ratios to the best of them. */
+  readonly peer: boolean
+  /** A peer whose getMany is one multi-key request (memjs's is 100 concurrent gets). */
+  readonly nativeMultiGet: boolean
 }
+
+export const sideInfo: Record<SideId, SideInfo> = {
+  memjs: { label: "memjs", tag: "mj", peer: true, nativeMultiGet: false },
+  "memjs-aa": { label: "memjs·A/A", tag: "ma", peer: false, nativeMultiGet: false },
+  "memcache-client": { label: "memcache-client", tag: "mc", peer: true, nativeMultiGet: true },
+  memcache: { label: "memcache", tag: "jw", peer: true, nativeMultiGet: true },
+  cache: { label: "Cache", tag: "ca", peer: false, nativeMultiGet: false },
+  "cache-rp": { label: "Cache·rp", tag: "cr", peer: false, nativeMultiGet: false },
+  facade: { label: "facade", tag: "fa", peer: false, nativeMultiGet: false },
+  defaults: { label: "defaults", tag: "df", peer: false, nativeMultiGet: false }
+}
+
+/** Every side, in the order slices take turns (rotated each slice). */
+export const allSides: ReadonlyArray<SideId> = [
+  "memjs",
+  "memjs-aa",
+  "memcache-client",
+  "memcache",
+  "cache",
+  "cache-rp",
+  "facade",
+  "defaults"
+]
+
+export const sideLabels: Record<SideId, string> = Object.fromEntries(
+  allSides.map((id) => [id, sideInfo[id].label])
+) as Record<SideId, string>
 
 export interface Side {
   readonly id: SideId
   readonly label: string
   /** Starts `workload.concurrency` workers, which run in the slices they are given, recording into `recorder`. */
   readonly start: (workload: Workload, data: DataSet, recorder: Recorder) => Workers
+  /** Writes a key before the run, never to expire. */
+  readonly preload: (key: string, value: string | Buffer) => Promise<unknown>
   /** One read, for the sanity check: the value's length, or undefined on a miss. */
   readonly probe: (key: string) => Promise<number | undefined>
+  /** Run before every warm-up and slice, outside the measured time. */
+  readonly ready?: () => Promise<void>
   readonly close: () => Promise<void>
 }
 
-/** Promise primitives. `get` resolves to whether it hit; `getMany` to the number of hits. */
-interface PromiseOps {
+/**
+ * Promise primitives. `get` resolves to whether it hit; `getMany` to the number of hits; `set` to false when it did
+ * not store (memcache resolves to false instead of failing).
+ */
+export interface PromiseOps {
   readonly get: (key: string) => Promise<boolean>
   readonly set: (key: string, value: string | Buffer) => Promise<unknown>
   readonly getMany: (keys: ReadonlyArray<string>) => Promise<number>
 }
 
-/** Effect primitives, same meaning. */
-interface EffectOps {
-  readonly get: (key: string) => Effect.Effect<boolean, unknown>
-  readonly set: (key: string, value: string | Buffer) => Effect.Effect<unknown, unknown>
-  readonly getMany: (keys: ReadonlyArray<string>) => Effect.Effect<number, unknown>
-}
-
-const promiseOp = (ops: PromiseOps, workload: Workload, data: DataSet, recorder: Recorder) => {
-  const { keys, value, batches } = data
-  const count = keys.length
-  const onHit = (hit: boolean) => {
+/** A workload's keys and values, and the checks that count a miss, a short batch or a write that did not store. */
+export const operands = ({ batches, keys, value }: DataSet, recorder: Recorder) => ({
+  keys,
+  value,
+  batches,
+  count: keys.length,
+  onHit: (hit: boolean) => {
     if (!hit) recorder.miss()
-  }
-  const onBatch = (hits: number) => {
+  },
+  onBatch: (hits: number) => {
     if (hits !== batches[0]!.length) recorder.miss()
+  },
+  onSet: (result: unknown) => {
+    if (result === false) recorder.miss()
   }
+})
+
+export const promiseOp = (ops: PromiseOps, workload: Workload, data: DataSet, recorder: Recorder) => {
+  const { batches, count, keys, onBatch, onHit, onSet, value } = operands(data, recorder)
   switch (workload.op) {
     case "get":
       return (i: number) => ops.get(keys[i % count]!).then(onHit)
     case "set":
-      return (i: number) => ops.set(keys[i % count]!, value)
+      return (i: number) => ops.set(keys[i % count]!, value).then(onSet)
     case "getMany":
       return (i: number) => ops.getMany(batches[i % batches.length]!).then(onBatch)
     case "mix":
-      return (i: number) => (mixIsSet(i) ? ops.set(keys[i % count]!, value) : ops.get(keys[i % count]!).then(onHit))
-  }
-}
-
-const effectOp = (ops: EffectOps, workload: Workload, data: DataSet, recorder: Recorder) => {
-  const { keys, value, batches } = data
-  const count = keys.length
-  const onHit = (hit: boolean) => {
-    if (!hit) recorder.miss()
-  }
-  const onBatch = (hits: number) => {
-    if (hits !== batches[0]!.length) recorder.miss()
-  }
-  switch (workload.op) {
-    case "get":
-      return (i: number) => Effect.map(ops.get(keys[i % count]!), onHit)
-    case "set":
-      return (i: number) => ops.set(keys[i % count]!, value)
-    case "getMany":
-      return (i: number) => Effect.map(ops.getMany(batches[i % batches.length]!), onBatch)
-    case "mix":
       return (i: number) =>
-        mixIsSet(i) ? ops.set(keys[i % count]!, value) : Effect.map(ops.get(keys[i % count]!), onHit)
+        mixIsSet(i) ? ops.set(keys[i % count]!, value).then(onSet) : ops.get(keys[i % count]!).then(onHit)
   }
 }
 
-const silent = { log: () => {} }
+export const lengthOf = (value: unknown): number | undefined =>
+  typeof value === "string" || value instanceof Uint8Array ? value.length : undefined
+
+/** The peers' measured writes expire after 300 s, as ours do at their default TTL. */
+const TTL_SECONDS = 300
+
+export const promiseSide = (
+  id: SideId,
+  ops: PromiseOps,
+  rest: Pick<Side, "preload" | "probe" | "ready" | "close">
+): Side => ({
+  id,
+  label: sideLabels[id],
+  start: (workload, data, recorder) =>
+    promiseWorkers(promiseOp(ops, workload, data, recorder), workload.concurrency, recorder),
+  ...rest
+})
 
 /**
  * Raw memjs over its own client. As `memjs-aa` (opt-in), a second copy of the reference side: its ratio to `memjs`
  * should be 1, and how far it strays shows how much of a ratio is the machine and the method rather than the code.
  */
-export const makeMemjsSide = (address: string, id: "memjs" | "memjs-aa" = "memjs"): Side => {
-  const client = Memjs.Client.create(address, { logger: silent, retries: 1 })
+const makeMemjsSide = (address: string, id: "memjs" | "memjs-aa"): Side => {
+  const client = Memjs.Client.create(address, { logger: { log: () => {} } })
   const ops: PromiseOps = {
     get: (key) => client.get(key).then((result) => result.value !== null),
-    set: (key, value) => client.set(key, value, { expires: 300 }),
+    set: (key, value) => client.set(key, value, { expires: TTL_SECONDS }),
     getMany: (keys) =>
       Promise.all(keys.map((key) => client.get(key))).then((results) => {
         let hits = 0
@@ -111,111 +165,92 @@ export const makeMemjsSide = (address: string, id: "memjs" | "memjs-aa" = "memjs
         return hits
       })
   }
-  return {
-    id,
-    label: sideLabels[id],
-    start: (workload, data, recorder) =>
-      promiseWorkers(promiseOp(ops, workload, data, recorder), workload.concurrency, recorder),
+  return promiseSide(id, ops, {
+    preload: (key, value) => client.set(key, value, { expires: 0 }),
     probe: (key) => client.get(key).then((result) => result.value?.length),
     close: async () => client.close()
+  })
+}
+
+/** electrode's memcache-client at its defaults; its default lifetime (60 s) is overridden per write, as memjs's. */
+const makeMemcacheClientSide = (address: string): Side => {
+  const client = new MemcacheClient({ server: address })
+  const ops: PromiseOps = {
+    get: (key) => client.get(key).then((result) => result !== undefined),
+    set: (key, value) => client.set(key, value, { lifetime: TTL_SECONDS }),
+    getMany: (keys) =>
+      client.get<MultiRetrievalResponse>(keys as Array<string>).then((found) => Object.keys(found).length)
   }
+  return promiseSide("memcache-client", ops, {
+    preload: (key, value) => client.set(key, value, { lifetime: 0 }),
+    probe: (key) => client.get(key).then((result) => lengthOf(result?.value)),
+    close: async () => client.shutdown()
+  })
 }
 
-const lengthOf = (value: unknown): number | undefined =>
-  typeof value === "string" || value instanceof Uint8Array ? value.length : undefined
-
-/** The serializer the Cache and facade sides use (`--serializer`); raw memjs moves bytes, as `bytes` does. */
-export type BenchSerializer = SerializerName
-
-const cacheRuntime = async (lib: Library, address: string, serializer: BenchSerializer) => {
-  const runtime = ManagedRuntime.make(
-    lib.Cache.layerMemcached({ servers: address }).pipe(Layer.provide(lib.Serializer[serializer]))
-  )
-  const cache: CacheService = await runtime.runPromise(lib.Cache)
-  return { runtime, cache }
-}
-
-const cacheEffectOps = (cache: CacheService): EffectOps => ({
-  get: (key) => Effect.map(cache.get(key), Option.isSome),
-  set: (key, value) => cache.set(key, value),
-  getMany: (keys) => Effect.map(cache.getMany(keys), (found) => found.size)
-})
-
-/** `Cache`, Effect-native: the workers are fibers on the side's runtime. */
-export const makeCacheSide = async (lib: Library, address: string, serializer: BenchSerializer): Promise<Side> => {
-  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
-  const ops = cacheEffectOps(cache)
-  return {
-    id: "cache",
-    label: sideLabels.cache,
-    start: (workload, data, recorder) =>
-      effectWorkers(runtime, effectOp(ops, workload, data, recorder), workload.concurrency, recorder),
-    probe: (key) =>
-      runtime.runPromise(
-        Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)
-      ),
-    close: () => runtime.dispose()
+/**
+ * jaredwray's memcache at its defaults. It stores strings only: a Buffer value is handed over as latin1 text.
+ *
+ * While it is not connected, every command opens a socket of its own (64 in flight: 64 sockets); when those sockets
+ * later hit its `timeout` (5 s, an idle timeout on the socket), they reject the commands of the one in use and
+ * desynchronise its replies, and runs hung on it (memcache 1.10.0). It connects lazily, on the first command, and
+ * its socket closes after 5 s idle (a side waits longer than that for its turn at start-up, while slower sides'
+ * processes load). So the side connects before its first command and reconnects before a slice if its socket has
+ * closed (saying so on stderr), as an application that connects first and keeps it busy would.
+ */
+const makeMemcacheSide = async (address: string): Promise<Side> => {
+  const client = new Memcache(address)
+  await client.connect()
+  let reconnects = 0
+  let buffer: Buffer | undefined
+  let text = ""
+  const asText = (value: string | Buffer) => {
+    if (typeof value === "string") return value
+    if (value !== buffer) {
+      buffer = value
+      text = value.toString("latin1")
+    }
+    return text
   }
+  const ops: PromiseOps = {
+    get: (key) => client.get(key).then((value) => value !== undefined),
+    set: (key, value) => client.set(key, asText(value), TTL_SECONDS),
+    getMany: (keys) => client.gets(keys as Array<string>).then((found) => found.size)
+  }
+  return promiseSide("memcache", ops, {
+    preload: (key, value) => client.set(key, asText(value), 0),
+    probe: (key) => client.get(key).then(lengthOf),
+    ready: async () => {
+      if (client.isConnected()) return
+      reconnects++
+      process.stderr.write(`bench: memcache's socket had closed (idle); reconnected (${reconnects} so far)\n`)
+      await client.connect()
+    },
+    close: () => client.disconnect()
+  })
 }
 
-/** Exposed for the heap check, which drives `Cache` directly. */
-export const openCache = async (lib: Library, address: string, serializer: BenchSerializer) => {
-  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
-  return { runtime, cache, ops: cacheEffectOps(cache) }
-}
-
-/** `Cache`, one `runtime.runPromise` per operation, driven from async code. */
-export const makeCacheRunPromiseSide = async (
-  lib: Library,
+/**
+ * Opens a side's client. `serializer` is for our sides: "default", or a name from `Serializer.formats`. Our sides, and
+ * so Effect and the library, are loaded only when one is opened: a peer's process never loads them.
+ */
+export const makeSide = async (
+  library: () => Promise<Library>,
+  id: SideId,
   address: string,
-  serializer: BenchSerializer
+  serializer: string
 ): Promise<Side> => {
-  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
-  const run = <A>(effect: Effect.Effect<A, MemcachedError | unknown>) => runtime.runPromise(effect)
-  const ops: PromiseOps = {
-    get: (key) => run(Effect.map(cache.get(key), Option.isSome)),
-    set: (key, value) => run(cache.set(key, value)),
-    getMany: (keys) => run(Effect.map(cache.getMany(keys), (found) => found.size))
-  }
-  return {
-    id: "cache-rp",
-    label: sideLabels["cache-rp"],
-    start: (workload, data, recorder) =>
-      promiseWorkers(promiseOp(ops, workload, data, recorder), workload.concurrency, recorder),
-    probe: (key) =>
-      run(Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)),
-    close: () => runtime.dispose()
-  }
-}
-
-export const makeFacadeSide = async (lib: Library, address: string, serializer: BenchSerializer): Promise<Side> => {
-  const facade = new lib.MemcachedCache({ servers: address, serializer })
-  await facade.connect()
-  const ops: PromiseOps = {
-    get: (key) => facade.get(key).then((value) => value !== undefined),
-    set: (key, value) => facade.set(key, value),
-    getMany: (keys) => facade.getMany(keys).then((found) => found.size)
-  }
-  return {
-    id: "facade",
-    label: sideLabels.facade,
-    start: (workload, data, recorder) =>
-      promiseWorkers(promiseOp(ops, workload, data, recorder), workload.concurrency, recorder),
-    probe: (key) => facade.get(key).then(lengthOf),
-    close: () => facade.close()
-  }
-}
-
-export const makeSide = (lib: Library, id: SideId, address: string, serializer: BenchSerializer): Promise<Side> => {
   switch (id) {
     case "memjs":
     case "memjs-aa":
-      return Promise.resolve(makeMemjsSide(address, id))
-    case "cache":
-      return makeCacheSide(lib, address, serializer)
-    case "cache-rp":
-      return makeCacheRunPromiseSide(lib, address, serializer)
-    case "facade":
-      return makeFacadeSide(lib, address, serializer)
+      return makeMemjsSide(address, id)
+    case "memcache-client":
+      return makeMemcacheClientSide(address)
+    case "memcache":
+      return await makeMemcacheSide(address)
+    default: {
+      const { makeOurSide } = await import("./our-sides.js")
+      return makeOurSide(await library(), id, address, serializer)
+    }
   }
 }

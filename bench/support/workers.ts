@@ -4,7 +4,6 @@
  * `Cache` side about 1.4 µs per get at 256 in flight (more GC, fiber start and exit), a cost of the harness that no
  * application with long-lived callers pays; workers that wait keep every slice in the steady state.
  */
-import { Cause, Effect, Fiber, type ManagedRuntime } from "effect"
 import type { Recorder } from "./stats.js"
 
 /** The workers of one side for one workload. */
@@ -24,7 +23,7 @@ const deferred = <A>() => {
 }
 
 /** The slices that a side's workers share: the gate they wait at, the deadline, the operation counter. */
-class Slices {
+export class Slices {
   deadline = 0
   next = 0
   /** Slices started so far. */
@@ -103,46 +102,6 @@ export const promiseWorkers = (
     stop: async () => {
       slices.stop()
       await all
-    }
-  }
-}
-
-/**
- * `concurrency` fibers on `runtime`, each running `op` one after another: the Effect-native counterpart of
- * `promiseWorkers`. (`Effect.forEach(indices, op, { concurrency: N })` would fork a fiber and yield once per
- * operation, about 3 µs per operation of the harness's own on this machine, charged to the Cache side only.)
- */
-export const effectWorkers = <R>(
-  runtime: ManagedRuntime.ManagedRuntime<R, unknown>,
-  op: (i: number) => Effect.Effect<unknown, unknown, R>,
-  concurrency: number,
-  recorder: Recorder
-): Workers => {
-  const slices = new Slices(concurrency)
-  const worker = Effect.gen(function*() {
-    let done = 0
-    while (yield* Effect.promise(() => slices.waitForSlice(done))) {
-      done = slices.round
-      while (performance.now() < slices.deadline) {
-        const i = slices.next++
-        const start = performance.now()
-        yield* op(i)
-        recorder.add(performance.now() - start)
-      }
-      slices.finished()
-    }
-  })
-  const fiber = runtime.runFork(
-    Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true }).pipe(
-      Effect.tapErrorCause((cause) => Effect.sync(() => slices.failed(Cause.squash(cause))))
-    )
-  )
-  return {
-    recorder,
-    run: (deadline) => slices.run(deadline),
-    stop: async () => {
-      slices.stop()
-      await runtime.runPromise(Fiber.join(fiber))
     }
   }
 }

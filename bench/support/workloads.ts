@@ -60,15 +60,20 @@ export const workloads: ReadonlyArray<Workload> = [
   { id: "mix-c64", title: "90% get / 10% set 100 B, 64 in flight", op: "mix", concurrency: 64, size: 100, unit: "op" }
 ]
 
-/** Keys per value size: every get hits (the keys are written before the run and rewritten with equal values). */
-const keyCounts: Record<number, number> = { 100: 1000, [10 * 1024]: 256, [500 * 1024]: 32 }
+/**
+ * Keys per value size: every get hits (each side writes its keys before the run, and rewrites them with equal values).
+ * The 100 B key space (`--keys`) is larger than the library's cache of recently encoded keys (4,096): with 1,000 keys
+ * every operation found its key already encoded, which an application with more keys than that does not get.
+ */
+export const DEFAULT_KEYS = 10_000
+const keyCounts = (keys: number): Record<number, number> => ({ 100: keys, [10 * 1024]: 256, [500 * 1024]: 32 })
 
 export interface DataSet {
   readonly size: number
   readonly keys: ReadonlyArray<string>
   /** ASCII, so the raw serializer reads it back as a string of the same length. */
   readonly value: string | Buffer
-  /** getMany batches of `GET_MANY_KEYS` keys each (100 B only). */
+  /** getMany batches of `GET_MANY_KEYS` keys each, over the whole key space (100 B only). */
   readonly batches: ReadonlyArray<ReadonlyArray<string>>
 }
 
@@ -86,15 +91,24 @@ const makeValue = (size: number, seed: number): string => {
   return out.slice(0, size)
 }
 
-export const makeDataSets = (valuesAsBuffers: boolean): ReadonlyMap<number, DataSet> => {
+/**
+ * The keys and values of one side. `tag` (two characters, so every side's keys have the same length) keeps each side's
+ * keys apart: a side reads only what its own serializer wrote.
+ */
+export const makeDataSets = (
+  valuesAsBuffers: boolean,
+  tag: string,
+  keys100 = DEFAULT_KEYS
+): ReadonlyMap<number, DataSet> => {
   const sets = new Map<number, DataSet>()
   for (const size of [100, 10 * 1024, 500 * 1024]) {
-    const count = keyCounts[size]!
-    const keys = Array.from({ length: count }, (_, i) => `bench:${size}:${i}`)
+    const count = keyCounts(keys100)[size]!
+    const keys = Array.from({ length: count }, (_, i) => `bench:${tag}:${size}:${i}`)
     const text = makeValue(size, size)
     const batches: Array<Array<string>> = []
     if (size === 100) {
-      for (let b = 0; b < 10; b++) {
+      // Batches of distinct keys that cover the key space.
+      for (let b = 0; b < Math.max(1, Math.floor(count / GET_MANY_KEYS)); b++) {
         batches.push(Array.from({ length: GET_MANY_KEYS }, (_, j) => keys[(b * GET_MANY_KEYS + j) % count]!))
       }
     }

@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, ManagedRuntime } from "effect"
+import { effectWorkers } from "../support/fiber-workers.js"
 import { Recorder } from "../support/stats.js"
-import { effectWorkers, promiseWorkers, type Workers } from "../support/workers.js"
+import { promiseWorkers, type Workers } from "../support/workers.js"
 
 /** Runs `slices` slices of `millis` each and returns the operations each one reported. */
 const runSlices = async (workers: Workers, slices: number, millis: number) => {

@@ -1,0 +1,121 @@
+/** Our sides: the `Cache` service (fibers or `runPromise`) and the `MemcachedCache` facade (see sides.ts). */
+import { Effect, ManagedRuntime, Option } from "effect"
+import { effectWorkers } from "./fiber-workers.js"
+import { cacheLayer, type CacheService, DEFAULTS, type Library, makeFacade, type MemcachedError } from "./library.js"
+import { lengthOf, operands, type PromiseOps, promiseSide, type Side, sideLabels } from "./sides.js"
+import type { Recorder } from "./stats.js"
+import type { DataSet, Workload } from "./workloads.js"
+import { mixIsSet } from "./workloads.js"
+
+/** Effect primitives, same meaning. */
+interface EffectOps {
+  readonly get: (key: string) => Effect.Effect<boolean, unknown>
+  readonly set: (key: string, value: string | Buffer) => Effect.Effect<unknown, unknown>
+  readonly getMany: (keys: ReadonlyArray<string>) => Effect.Effect<number, unknown>
+}
+
+const effectOp = (ops: EffectOps, workload: Workload, data: DataSet, recorder: Recorder) => {
+  const { batches, count, keys, onBatch, onHit, value } = operands(data, recorder)
+  switch (workload.op) {
+    case "get":
+      return (i: number) => Effect.map(ops.get(keys[i % count]!), onHit)
+    case "set":
+      return (i: number) => ops.set(keys[i % count]!, value)
+    case "getMany":
+      return (i: number) => Effect.map(ops.getMany(batches[i % batches.length]!), onBatch)
+    case "mix":
+      return (i: number) =>
+        mixIsSet(i) ? ops.set(keys[i % count]!, value) : Effect.map(ops.get(keys[i % count]!), onHit)
+  }
+}
+
+const cacheRuntime = async (lib: Library, address: string, serializer: string) => {
+  const runtime = ManagedRuntime.make(cacheLayer(lib, address, serializer))
+  const cache: CacheService = await runtime.runPromise(lib.Cache)
+  return { runtime, cache }
+}
+
+const cacheEffectOps = (cache: CacheService): EffectOps => ({
+  get: (key) => Effect.map(cache.get(key), Option.isSome),
+  set: (key, value) => cache.set(key, value),
+  getMany: (keys) => Effect.map(cache.getMany(keys), (found) => found.size)
+})
+
+const cacheProbe = (cache: CacheService, key: string) =>
+  Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)
+
+/** `Cache`, Effect-native: the workers are fibers on the side's runtime. */
+const makeCacheSide = async (lib: Library, address: string, serializer: string): Promise<Side> => {
+  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
+  const ops = cacheEffectOps(cache)
+  return {
+    id: "cache",
+    label: sideLabels.cache,
+    start: (workload, data, recorder) =>
+      effectWorkers(runtime, effectOp(ops, workload, data, recorder), workload.concurrency, recorder),
+    preload: (key, value) => runtime.runPromise(cache.set(key, value, { ttl: null })),
+    probe: (key) => runtime.runPromise(cacheProbe(cache, key)),
+    close: () => runtime.dispose()
+  }
+}
+
+/** Exposed for the heap check, which drives `Cache` directly. */
+export const openCache = async (lib: Library, address: string, serializer: string) => {
+  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
+  return { runtime, cache, ops: cacheEffectOps(cache) }
+}
+
+/** `Cache`, one `runtime.runPromise` per operation, driven from async code. */
+const makeCacheRunPromiseSide = async (lib: Library, address: string, serializer: string): Promise<Side> => {
+  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
+  const run = <A>(effect: Effect.Effect<A, MemcachedError | unknown>) => runtime.runPromise(effect)
+  const ops: PromiseOps = {
+    get: (key) => run(Effect.map(cache.get(key), Option.isSome)),
+    set: (key, value) => run(cache.set(key, value)),
+    getMany: (keys) => run(Effect.map(cache.getMany(keys), (found) => found.size))
+  }
+  return promiseSide("cache-rp", ops, {
+    preload: (key, value) => run(cache.set(key, value, { ttl: null })),
+    probe: (key) => run(cacheProbe(cache, key)),
+    close: () => runtime.dispose()
+  })
+}
+
+const makeFacadeSide = async (
+  lib: Library,
+  id: "facade" | "defaults",
+  address: string,
+  serializer: string
+): Promise<Side> => {
+  const facade = makeFacade(lib, address, serializer)
+  await facade.connect()
+  const ops: PromiseOps = {
+    get: (key) => facade.get(key).then((value) => value !== undefined),
+    set: (key, value) => facade.set(key, value),
+    getMany: (keys) => facade.getMany(keys).then((found) => found.size)
+  }
+  return promiseSide(id, ops, {
+    preload: (key, value) => facade.set(key, value, null),
+    probe: (key) => facade.get(key).then(lengthOf),
+    close: () => facade.close()
+  })
+}
+
+/** One of our sides, by id. */
+export const makeOurSide = (
+  lib: Library,
+  id: "cache" | "cache-rp" | "facade" | "defaults",
+  address: string,
+  serializer: string
+): Promise<Side> => {
+  switch (id) {
+    case "cache":
+      return makeCacheSide(lib, address, serializer)
+    case "cache-rp":
+      return makeCacheRunPromiseSide(lib, address, serializer)
+    case "facade":
+      return makeFacadeSide(lib, "facade", address, serializer)
+    case "defaults":
+      return makeFacadeSide(lib, "defaults", address, DEFAULTS)
+  }
+}

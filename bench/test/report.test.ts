@@ -1,0 +1,158 @@
+import { assert, describe, it } from "@effect/vitest"
+import { gcWithin } from "../support/contestant.js"
+import { defaultSides, parseOptions } from "../support/env.js"
+import { toCell } from "../support/repetition.js"
+import { bestPeer, type Cell, checkTargets, peersOf, ratioByRep, summarize } from "../support/report.js"
+import type { SideId } from "../support/sides.js"
+import { workloads } from "../support/workloads.js"
+
+const workload = (id: string) => workloads.find((w) => w.id === id)!
+
+/** A cell with the figures that matter here; the rest are zeros. */
+const cell = (
+  id: string,
+  side: SideId,
+  rep: number,
+  opsPerSec: number,
+  extra: Partial<Pick<Cell, "p50" | "cpuPerOpUs">> = {}
+): Cell => ({
+  workload: workload(id),
+  side,
+  rep,
+  ops: opsPerSec,
+  wallMs: 1000,
+  opsPerSec,
+  p50: extra.p50 ?? 100,
+  p99: 200,
+  cpuPerOpUs: extra.cpuPerOpUs ?? 10,
+  sysPerOpUs: 0,
+  serverCpuPerOpUs: 0,
+  otherCpuPct: 0,
+  segmentsPerOp: 0,
+  gcPerOpUs: 0,
+  majorGcs: 0,
+  misses: 0
+})
+
+const sides: ReadonlyArray<SideId> = ["memjs", "memcache-client", "memcache", "cache", "facade"]
+
+describe("bench report", () => {
+  it("the best peer is the fastest peer by median, never one of our sides or the A/A control", () => {
+    const cells = [
+      ...[100, 100, 100].map((ops, rep) => cell("get-c16", "memjs", rep, ops)),
+      ...[90, 150, 140].map((ops, rep) => cell("get-c16", "memcache-client", rep, ops)),
+      ...[120, 120, 120].map((ops, rep) => cell("get-c16", "memcache", rep, ops)),
+      ...[500, 500, 500].map((ops, rep) => cell("get-c16", "cache", rep, ops)),
+      ...[900, 900, 900].map((ops, rep) => cell("get-c16", "memjs-aa", rep, ops))
+    ]
+    assert.strictEqual(bestPeer(cells, workload("get-c16"), [...sides, "memjs-aa"]), "memcache-client")
+  })
+
+  it("getMany is judged against the native multi-gets only", () => {
+    assert.deepStrictEqual(peersOf(workload("getmany-100"), sides), ["memcache-client", "memcache"])
+    assert.deepStrictEqual(peersOf(workload("get-c16"), sides), ["memjs", "memcache-client", "memcache"])
+  })
+
+  it("ratios pair the repetitions and give their median and range", () => {
+    const mine = [cell("get-c16", "cache", 0, 110), cell("get-c16", "cache", 1, 90), cell("get-c16", "cache", 2, 150)]
+    const theirs = [
+      cell("get-c16", "memjs", 0, 100),
+      cell("get-c16", "memjs", 1, 100),
+      cell("get-c16", "memjs", 2, 100)
+    ]
+    assert.deepStrictEqual(ratioByRep(mine, theirs, (c) => c.opsPerSec), { median: 1.1, min: 0.9, max: 1.5 })
+    assert.isUndefined(ratioByRep(mine, [], (c) => c.opsPerSec))
+  })
+
+  it("summaries and targets use the best peer per cell, and CPU against memjs", () => {
+    const cells = [
+      ...[0, 1, 2].map((rep) => cell("get-c16", "memjs", rep, 100, { cpuPerOpUs: 10 })),
+      ...[0, 1, 2].map((rep) => cell("get-c16", "memcache", rep, 200, { cpuPerOpUs: 8 })),
+      ...[0, 1, 2].map((rep) => cell("get-c16", "cache", rep, 210 + rep * 10, { cpuPerOpUs: 6 })),
+      ...[0, 1, 2].map((rep) => cell("get-c16", "facade", rep, 150, { cpuPerOpUs: 9 }))
+    ]
+    const judged: ReadonlyArray<SideId> = ["memjs", "memcache", "cache", "facade"]
+    const summaries = summarize(cells, [workload("get-c16")], judged)
+    const cache = summaries.find((s) => s.side === "cache")!
+    assert.closeTo(cache.ratio, 2.2, 1e-9)
+    assert.closeTo(cache.vsBest!.median, 1.1, 1e-9)
+    assert.closeTo(cache.vsBest!.min, 1.05, 1e-9)
+    assert.closeTo(cache.cpuRatio, 0.6, 1e-9)
+    const targets = checkTargets(cells, summaries, judged)
+    const versusBest = targets.find((t) => t.target.startsWith("get-c16 ≥"))!
+    assert.include(versusBest.target, "memcache")
+    assert.deepStrictEqual(versusBest.bySide.map((entry) => [entry.side, entry.pass]), [["cache", true], [
+      "facade",
+      false
+    ]])
+    const cpu = targets.find((t) => t.target.startsWith("get-c16 CPU"))!
+    assert.deepStrictEqual(cpu.bySide.map((entry) => entry.pass), [true, false])
+    // Workloads that did not run are reported as such, not as met.
+    const getMany = targets.find((t) => t.target.startsWith("getmany-100"))!
+    assert.deepStrictEqual(getMany.bySide.map((entry) => [entry.measured, entry.pass]), [["not run", undefined], [
+      "not run",
+      undefined
+    ]])
+  })
+
+  it("the sequential p50 target compares with the peer of the lowest p50", () => {
+    const cells = [
+      ...[0, 1, 2].map((rep) => cell("get-seq", "memjs", rep, 100, { p50: 30 })),
+      ...[0, 1, 2].map((rep) => cell("get-seq", "memcache-client", rep, 100, { p50: 20 })),
+      ...[0, 1, 2].map((rep) => cell("get-seq", "cache", rep, 100, { p50: 23 }))
+    ]
+    const judged: ReadonlyArray<SideId> = ["memjs", "memcache-client", "cache"]
+    const target = checkTargets(cells, summarize(cells, [workload("get-seq")], judged), judged)
+      .find((t) => t.target.startsWith("get-seq p50"))!
+    assert.include(target.target, "memcache-client")
+    assert.strictEqual(target.bySide[0]!.pass, false) // 1.15× the best peer's
+  })
+
+  it("a side in a process of its own is charged its CPU over the whole repetition", () => {
+    const tally = {
+      ops: 1000,
+      wallMs: 100,
+      userUs: 4000,
+      systemUs: 1000,
+      serverUs: 0,
+      machineBusyUs: 0,
+      machineTotalUs: 1,
+      segments: 0
+    }
+    const report = { p50: 1, p99: 2, misses: 0, gcUs: 500, majorGcs: 1 }
+    const inProcess = toCell(workload("get-c16"), { id: "memjs" }, 0, tally, { ...report, spanCpu: undefined })
+    const ownProcess = toCell(workload("get-c16"), { id: "memjs" }, 0, tally, {
+      ...report,
+      spanCpu: { userUs: 6000, systemUs: 2000 }
+    })
+    assert.strictEqual(inProcess.cpuPerOpUs, 5)
+    assert.strictEqual(ownProcess.cpuPerOpUs, 8)
+    assert.strictEqual(ownProcess.sysPerOpUs, 2)
+    assert.strictEqual(ownProcess.gcPerOpUs, 0.5)
+  })
+
+  it("a side's GC is the pauses that began within its slices", () => {
+    const pauses = [
+      { start: 5, duration: 1, major: false },
+      { start: 12, duration: 2, major: true },
+      { start: 25, duration: 4, major: true },
+      { start: 31, duration: 8, major: false }
+    ]
+    assert.deepStrictEqual(gcWithin(pauses, [[10, 20], [30, 40]]), { gcUs: 10_000, majorGcs: 1 })
+    assert.deepStrictEqual(gcWithin(pauses, []), { gcUs: 0, majorGcs: 0 })
+  })
+})
+
+describe("bench options", () => {
+  it("measure what users get unless told otherwise, and add the defaults side when our sides are not at defaults", () => {
+    const options = parseOptions([])
+    assert.strictEqual(options.serializer, "default")
+    assert.isFalse(options.inProcess)
+    assert.deepStrictEqual(options.sides, ["memjs", "memcache-client", "memcache", "cache", "facade"])
+    assert.deepStrictEqual(defaultSides("structured").at(-1), "defaults")
+    assert.deepStrictEqual(parseOptions(["--serializer=bytes"]).sides.at(-1), "defaults")
+    assert.isTrue(parseOptions(["--in-process"]).inProcess)
+    assert.strictEqual(parseOptions(["--keys=500"]).keys, 500)
+    assert.throws(() => parseOptions(["--sides=memjs,nope"]), /unknown side nope/)
+  })
+})
