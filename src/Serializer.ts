@@ -50,10 +50,7 @@ interface ImmediateSerializer extends SerializerService {
  */
 export const Flags = serialization.Flags
 
-/**
- * A built-in format's answer at once: its result as a success `Exit`, or its failure (`Effect.fail`, which puts the
- * current span on the error). `Effect.try` would defer the work to a step of the fiber.
- */
+/** A format's result as an `Answer` (`Effect.try` would defer the work to a step of the fiber). */
 const answer = <A>(key: string, direction: "encode" | "decode", result: A | FormatFailure): Answer<A> =>
   result instanceof FormatFailure
     ? Effect.fail(new SerializationError({ key, direction, cause: result.cause }))
