@@ -8,9 +8,9 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as v8 from "node:v8"
-import { Item } from "./engine/item.js"
-import { hasLoneSurrogate } from "./engine/keys.js"
+import type { Item } from "./engine/item.js"
+import * as serialization from "./engine/serialization.js"
+import { FormatFailure } from "./engine/serialization.js"
 import { SerializationError } from "./errors/SerializationError.js"
 
 /**
@@ -48,106 +48,24 @@ interface ImmediateSerializer extends SerializerService {
  * @since 1.0.0
  * @category models
  */
-export const Flags = {
-  raw: 0,
-  structured: 0x454d_0001,
-  json: 0x454d_0002
-} as const
+export const Flags = serialization.Flags
 
-const ownFlags = new Map<number, string>([[Flags.structured, "structured"], [Flags.json, "json"]])
+/** A format's result as an `Answer` (`Effect.try` would defer the work to a step of the fiber). */
+const answer = <A>(key: string, direction: "encode" | "decode", result: A | FormatFailure): Answer<A> =>
+  result instanceof FormatFailure
+    ? Effect.fail(new SerializationError({ key, direction, cause: result.cause }))
+    : Exit.succeed(result)
 
-const mismatch = (key: string, flags: number, expected: string) => {
-  const writer = ownFlags.get(flags)
-  return new SerializationError({
-    key,
-    direction: "decode",
-    cause: writer
-      ? `the value was written by the ${writer} serializer, not ${expected}`
-      : `the value's flags (0x${flags.toString(16)}) are not ${expected}'s: another client or serializer wrote it`
-  })
-}
-
-/**
- * Runs `f` at once: its value as an `Exit` (`Effect.try` would defer it to a step of the fiber), or what it threw as a
- * `SerializationError`.
- */
-const attempt = <A>(key: string, direction: "encode" | "decode", f: () => A): Answer<A> => {
-  try {
-    return Exit.succeed(f())
-  } catch (cause) {
-    return Effect.fail(new SerializationError({ key, direction, cause }))
-  }
-}
-
-const asBuffer = (bytes: Uint8Array) =>
-  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-
-const marked = (
-  name: string,
-  flags: number,
-  encode: (value: unknown) => Uint8Array,
-  decode: (bytes: Buffer) => unknown
-): ImmediateSerializer => ({
-  name,
-  encode: (key, value) => attempt(key, "encode", () => new Item(encode(value), flags)),
-  decode: (key, item) =>
-    item.flags === flags ? attempt(key, "decode", () => decode(asBuffer(item.value))) : Effect.fail(
-      mismatch(key, item.flags, name)
-    )
+const service = (format: serialization.Format): ImmediateSerializer => ({
+  name: format.name,
+  encode: (key, value) => answer(key, "encode", format.encode(value)),
+  decode: (key, item) => answer(key, "decode", format.decode(item))
 })
 
-const structuredService = marked(
-  "structured",
-  Flags.structured,
-  (value) => v8.serialize(value),
-  (bytes) => v8.deserialize(bytes)
-)
-
-const jsonService = marked("json", Flags.json, (value) => {
-  const text = JSON.stringify(value)
-  if (text === undefined) throw new TypeError(`${typeof value} has no JSON form`)
-  return Buffer.from(text, "utf8")
-}, (bytes) => JSON.parse(bytes.toString("utf8")))
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
-
-const rawBytes = (key: string, value: unknown): Answer<Item> => {
-  if (typeof value === "string") {
-    return hasLoneSurrogate(value)
-      ? Effect.fail(new SerializationError({ key, direction: "encode", cause: "the string has a lone surrogate" }))
-      : Exit.succeed(new Item(Buffer.from(value, "utf8"), Flags.raw))
-  }
-  if (value instanceof Uint8Array) return Exit.succeed(new Item(value, Flags.raw))
-  if (value instanceof ArrayBuffer) return Exit.succeed(new Item(new Uint8Array(value), Flags.raw))
-  return Effect.fail(
-    new SerializationError({
-      key,
-      direction: "encode",
-      cause: `raw values are strings or bytes, not ${value === null ? "null" : typeof value}`
-    })
-  )
-}
-
-const foreign = (name: string, decode: (bytes: Buffer) => unknown): ImmediateSerializer => ({
-  name,
-  encode: rawBytes,
-  decode: (key, item) =>
-    ownFlags.has(item.flags) ? Effect.fail(mismatch(key, item.flags, name)) : Exit.succeed(
-      decode(asBuffer(item.value))
-    )
-})
-
-const rawService = foreign("raw", (bytes) => {
-  try {
-    return strictUtf8.decode(bytes)
-  } catch {
-    return new Uint8Array(bytes)
-  }
-})
-
-// A copy (the read's bytes are a view of a socket chunk, which would stay alive with them), made in Node's buffer
-// pool: a plain `new Uint8Array` costs a fresh ArrayBuffer per read, about 1 µs.
-const bytesService = foreign("bytes", (bytes) => Buffer.from(bytes))
+const structuredService = service(serialization.formats.structured)
+const jsonService = service(serialization.formats.json)
+const rawService = service(serialization.formats.raw)
+const bytesService = service(serialization.formats.bytes)
 
 /**
  * The serializer a `Cache` uses. Pick one of the layers: `Serializer.structured` (the default), `Serializer.json`,

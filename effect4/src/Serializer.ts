@@ -8,19 +8,19 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as v8 from "node:v8"
+import type { Item as EngineItem } from "../../src/engine/item.js"
+import * as serialization from "../../src/engine/serialization.js"
+import { FormatFailure } from "../../src/engine/serialization.js"
 import { SerializationError } from "./errors/SerializationError.js"
 
 /**
- * Bytes as stored in memcached, with the item's 32-bit flags.
+ * Bytes as stored in memcached, with the item's 32-bit flags: the engine's one `Item` class (any `{ value, flags }`
+ * object is one).
  *
  * @since 2.0.0
  * @category models
  */
-export interface Item {
-  readonly value: Uint8Array
-  readonly flags: number
-}
+export type Item = EngineItem
 
 /**
  * Turns values into bytes and back. The built-in serializers answer with `Effect.succeed` / `Effect.fail`, which in
@@ -42,112 +42,29 @@ export interface SerializerService {
  * @since 2.0.0
  * @category models
  */
-export const Flags = {
-  raw: 0,
-  structured: 0x454d_0001,
-  json: 0x454d_0002
-} as const
+export const Flags = serialization.Flags
 
-/** A class, not an object literal: V8 may pretenure a literal's allocation site, and every read makes one of these. */
-class ItemRecord implements Item {
-  constructor(readonly value: Uint8Array, readonly flags: number) {}
-}
-
-const ownFlags = new Map<number, string>([[Flags.structured, "structured"], [Flags.json, "json"]])
-
-const mismatch = (key: string, flags: number, expected: string) => {
-  const writer = ownFlags.get(flags)
-  return new SerializationError({
-    key,
-    direction: "decode",
-    cause: writer
-      ? `the value was written by the ${writer} serializer, not ${expected}`
-      : `the value's flags (0x${flags.toString(16)}) are not ${expected}'s: another client or serializer wrote it`
-  })
-}
-
-/** Runs `f` at once: its value, or what it threw as a `SerializationError` (both are `Exit`s in Effect 4). */
-const attempt = <A>(
-  key: string,
-  direction: "encode" | "decode",
-  f: () => A
-): Effect.Effect<A, SerializationError> => {
-  try {
-    return Effect.succeed(f())
-  } catch (cause) {
-    return Effect.fail(new SerializationError({ key, direction, cause }))
+/** A built-in format's answer at once: `Effect.succeed` or `Effect.fail`, both `Exit`s in Effect 4. */
+const service = (format: serialization.Format): SerializerService => {
+  const fail = (key: string, direction: "encode" | "decode", failure: FormatFailure) =>
+    Effect.fail(new SerializationError({ key, direction, cause: failure.cause }))
+  return {
+    name: format.name,
+    encode: (key, value) => {
+      const item = format.encode(value)
+      return item instanceof FormatFailure ? fail(key, "encode", item) : Effect.succeed(item)
+    },
+    decode: (key, encoded) => {
+      const value = format.decode(encoded)
+      return value instanceof FormatFailure ? fail(key, "decode", value) : Effect.succeed(value)
+    }
   }
 }
 
-const asBuffer = (bytes: Uint8Array) =>
-  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-
-const marked = (
-  name: string,
-  flags: number,
-  encode: (value: unknown) => Uint8Array,
-  decode: (bytes: Buffer) => unknown
-): SerializerService => ({
-  name,
-  encode: (key, value) => attempt(key, "encode", () => new ItemRecord(encode(value), flags)),
-  decode: (key, encoded) =>
-    encoded.flags === flags
-      ? attempt(key, "decode", () => decode(asBuffer(encoded.value)))
-      : Effect.fail(mismatch(key, encoded.flags, name))
-})
-
-const structuredService = marked(
-  "structured",
-  Flags.structured,
-  (value) => v8.serialize(value),
-  (bytes) => v8.deserialize(bytes)
-)
-
-const jsonService = marked("json", Flags.json, (value) => {
-  const text = JSON.stringify(value)
-  if (text === undefined) throw new TypeError(`${typeof value} has no JSON form`)
-  return Buffer.from(text, "utf8")
-}, (bytes) => JSON.parse(bytes.toString("utf8")))
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
-
-const rawBytes = (key: string, value: unknown): Effect.Effect<Item, SerializationError> => {
-  if (typeof value === "string") {
-    return value.isWellFormed()
-      ? Effect.succeed(new ItemRecord(Buffer.from(value, "utf8"), Flags.raw))
-      : Effect.fail(new SerializationError({ key, direction: "encode", cause: "the string has a lone surrogate" }))
-  }
-  if (value instanceof Uint8Array) return Effect.succeed(new ItemRecord(value, Flags.raw))
-  if (value instanceof ArrayBuffer) return Effect.succeed(new ItemRecord(new Uint8Array(value), Flags.raw))
-  return Effect.fail(
-    new SerializationError({
-      key,
-      direction: "encode",
-      cause: `raw values are strings or bytes, not ${value === null ? "null" : typeof value}`
-    })
-  )
-}
-
-const foreign = (name: string, decode: (bytes: Buffer) => unknown): SerializerService => ({
-  name,
-  encode: rawBytes,
-  decode: (key, encoded) =>
-    ownFlags.has(encoded.flags)
-      ? Effect.fail(mismatch(key, encoded.flags, name))
-      : Effect.succeed(decode(asBuffer(encoded.value)))
-})
-
-const rawService = foreign("raw", (bytes) => {
-  try {
-    return strictUtf8.decode(bytes)
-  } catch {
-    return new Uint8Array(bytes)
-  }
-})
-
-// A copy (the read's bytes are a view of a socket chunk, which would stay alive with them), made in Node's buffer
-// pool: a plain `new Uint8Array` costs a fresh ArrayBuffer per read.
-const bytesService = foreign("bytes", (bytes) => Buffer.from(bytes))
+const structuredService = service(serialization.formats.structured)
+const jsonService = service(serialization.formats.json)
+const rawService = service(serialization.formats.raw)
+const bytesService = service(serialization.formats.bytes)
 
 /**
  * The serializer a `Cache` uses. Pick one of the layers: `Serializer.structured` (the default), `Serializer.json`,
