@@ -2,7 +2,8 @@
 # The package as a user gets it: npm pack, install the tarball into a fresh ESM TypeScript project next to
 # effect@^3.22 (no @effect/platform, no @types/memjs), type-check an Effect program and a facade-only program with
 # skipLibCheck false, run both against a real memcached started here (the Effect one also in memory), and require()
-# the package from CommonJS. Then add @effect/platform and check the KeyValueStore subpath the same way.
+# the package from CommonJS. Then add @effect/platform and check the KeyValueStore subpath the same way, and then
+# @effect/experimental for the MemcachedPersistence subpath.
 # Usage: scripts/pack-check.sh   (needs the memcached binary and the npm registry)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,5 +59,11 @@ cp "$fixtures"/key-value-store.ts "$fixtures"/tsconfig.key-value-store.json "$ap
 npm install --no-audit --no-fund --loglevel=error "@effect/platform@^0.97" >/dev/null
 npx tsc -p tsconfig.key-value-store.json
 MEMCACHED_SERVERS="127.0.0.1:$port" node out/key-value-store.js
+
+step "MemcachedPersistence subpath with @effect/experimental@^0.61 added"
+cp "$fixtures"/persistence.ts "$fixtures"/tsconfig.persistence.json "$app/"
+npm install --no-audit --no-fund --loglevel=error "@effect/experimental@^0.61" >/dev/null
+npx tsc -p tsconfig.persistence.json
+MEMCACHED_SERVERS="127.0.0.1:$port" node out/persistence.js
 
 step "passed"
