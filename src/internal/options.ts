@@ -13,6 +13,8 @@ import * as Schedule from "effect/Schedule"
 import { DEFAULT_MAX_ITEM_SIZE } from "../engine/itemSize.js"
 import { checkPrefix } from "../engine/keys.js"
 import type { ServerAddress, ServerSpec } from "../engine/servers.js"
+import type { TlsOption, TlsSettings } from "../engine/tls.js"
+import { BadTls, checkTls } from "../engine/tls.js"
 import type { Expiry } from "../engine/ttl.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import type { ObservabilityOptions } from "../Observability.js"
@@ -80,7 +82,7 @@ export interface MemcachedOptions extends LayerOptions, PoolOptions {
    * `ServerSpec`s. @default "localhost:11211"
    */
   readonly servers?: string | ReadonlyArray<string | ServerSpec> | undefined
-  /** SASL user; with `password`, turns SASL PLAIN on. memjs has no TLS: credentials travel in clear. */
+  /** SASL user; with `password`, turns SASL PLAIN on (in clear text, unless `tls`). */
   readonly username?: string | undefined
   /** SASL password. */
   readonly password?: Redacted.Redacted | undefined
@@ -88,6 +90,13 @@ export interface MemcachedOptions extends LayerOptions, PoolOptions {
   readonly timeout?: DurationWithUnits | undefined
   /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
   readonly checkOnStart?: boolean | undefined
+  /**
+   * Connect over TLS (memcached `-Z`, managed memcached with in-transit encryption): `true` trusts Node's CAs, or give
+   * Node's `tls.ConnectionOptions` (`ca` for a private CA, `servername`, `cert` and `key` for mutual TLS, …). SASL
+   * then travels encrypted. A certificate either side rejects is a `MemcachedError` `Auth`.
+   * @default false
+   */
+  readonly tls?: TlsOption | undefined
 }
 
 /**
@@ -187,13 +196,15 @@ export interface CheckedConnectionOptions extends CheckedLayerOptions {
   readonly ejectAfter: number
   /** How long an ejected server is skipped. */
   readonly deadMillis: number
+  /** TLS, when the servers are dialed over it. */
+  readonly tls: TlsSettings | undefined
 }
 
 const placements = new Set<unknown>(["ketama", "ketama-hashring", "modulo"])
 
 /**
  * @internal The options of the layers over a memjs client: every layer's, `timeout`, the pool's (`placement`,
- * `ejectAfter`, `ejectFor`) and the credentials.
+ * `ejectAfter`, `ejectFor`), the credentials and `tls`.
  */
 export const checkConnectionOptions = (
   options: LayerOptionsInput & {
@@ -203,6 +214,7 @@ export const checkConnectionOptions = (
     readonly ejectFor?: unknown
     readonly username?: unknown
     readonly password?: unknown
+    readonly tls?: unknown
   }
 ): Either.Either<CheckedConnectionOptions, BadOption> =>
   Either.gen(function*() {
@@ -229,7 +241,9 @@ export const checkConnectionOptions = (
     if (!(options.password === undefined || Redacted.isRedacted(options.password))) {
       return yield* bad("password", "must be a Redacted string (Redacted.make(password))")
     }
-    return { ...common, deadlineMillis: Math.ceil(timeoutMillis), ejectAfter, deadMillis }
+    const tls = checkTls(options.tls)
+    if (tls instanceof BadTls) return yield* Either.left({ option: "tls", message: tls.reason })
+    return { ...common, deadlineMillis: Math.ceil(timeoutMillis), ejectAfter, deadMillis, tls }
   })
 
 /** @internal The `servers` option, parsed. */
