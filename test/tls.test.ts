@@ -8,9 +8,16 @@ import { assert, layer as layerSuite } from "@effect/vitest"
 import { assertSome } from "@effect/vitest/utils"
 import { ConfigError, ConfigProvider, Context, Effect, Exit, Layer, Option, Redacted } from "effect"
 import * as Util from "node:util"
+import { makeEngineClient } from "../src/engine/client.js"
+import { DEFAULT_MAX_ITEM_SIZE } from "../src/engine/itemSize.js"
+import { makeMemjsClient } from "../src/engine/memjs.js"
+import { ketama } from "../src/engine/placement.js"
+import { parseServers } from "../src/engine/servers.js"
+import { BadTls, checkTls } from "../src/engine/tls.js"
 import type { MemcachedOptions } from "../src/index.js"
 import { Cache, MemcachedCache, MemcachedError, MemcachedLive, Serializer } from "../src/index.js"
 import { makeCertificates } from "./support/certificates.js"
+import { spawnFixture } from "./support/fixtures.js"
 import type { RunningServer } from "./support/MemcachedServer.js"
 import { startMemcached } from "./support/MemcachedServer.js"
 import { build } from "./support/services.js"
@@ -236,6 +243,54 @@ layerSuite(servers, { excludeTestServices: true, timeout: 30_000 })("TLS (real m
       )
       yield* Effect.promise(() => facade.set("tls-facade", [1, 2]))
       assert.deepStrictEqual(yield* Effect.promise(() => facade.get("tls-facade")), [1, 2])
+    }))
+
+  it.scoped("a facade script configured by MEMCACHED_TLS_CA_FILE alone works over TLS and exits without close()", () =>
+    Effect.gen(function*() {
+      const { certificates, tls } = yield* Servers
+      const child = spawnFixture("facade-env.mts", [], {
+        MEMCACHED_SERVERS: tls.address,
+        MEMCACHED_TLS_CA_FILE: certificates.caFile
+      })
+      yield* Effect.addFinalizer(() => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL")))
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (chunk) => stdout += String(chunk))
+      child.stderr.on("data", (chunk) => stderr += String(chunk))
+      const code = yield* Effect.async<number | null>((resume) => {
+        child.once("exit", (exitCode) => resume(Effect.succeed(exitCode)))
+      }).pipe(Effect.timeout("15 seconds"))
+      assert.strictEqual(code, 0, stderr)
+      assert.strictEqual(stdout, "got configured by the environment\nexit\n")
+      assert.strictEqual(stderr, "")
+    }))
+
+  it.scoped("the engine alone (as either Effect line drives it): checkTls and makeMemjsClient's tls", () =>
+    Effect.gen(function*() {
+      const { certificates, tls } = yield* Servers
+      const addresses = parseServers(tls.address)
+      const settings = checkTls({ ca: certificates.ca })
+      if (!Array.isArray(addresses) || settings === undefined || settings instanceof BadTls) {
+        return assert.fail("the servers and the tls option are valid")
+      }
+      const engine = makeEngineClient({
+        client: makeMemjsClient(addresses, undefined, undefined, 2000, settings),
+        addresses,
+        deadlineMillis: 2000,
+        maxItemSize: DEFAULT_MAX_ITEM_SIZE,
+        placement: ketama(addresses),
+        ejection: { ejectAfter: 3, deadMillis: 1000 },
+        failover: false,
+        unrefIdle: true
+      })
+      yield* Effect.addFinalizer(() => Effect.promise(() => engine.close(100, true)))
+      const versions = yield* Effect.async<unknown>((resume) => {
+        engine.version((_: undefined, result) => resume(Effect.succeed(result)), undefined)
+      })
+      assert.instanceOf(versions, Map)
+      assert.match((versions as Map<string, string>).get(tls.address) ?? "", /^1\.6\./)
+      assert.isUndefined(checkTls(false))
+      assert.instanceOf(checkTls({ socket: {} }), BadTls)
     }))
 
   it.scoped("MemcachedLive: MEMCACHED_TLS_CA_FILE turns TLS on with that CA; MEMCACHED_TLS=1 alone trusts Node's", () =>
