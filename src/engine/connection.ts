@@ -5,7 +5,6 @@
  *
  * @internal
  */
-import * as Memjs from "memjs"
 import type * as Net from "node:net"
 import type { Health } from "./ejection.js"
 import { Admission } from "./ejection.js"
@@ -14,6 +13,7 @@ import { EngineFailure, toEngineFailure } from "./failure.js"
 import type { FramedServer } from "./framing.js"
 import { installFraming, maxBodyLength } from "./framing.js"
 import type { MemjsClient, MemjsServer } from "./memjs.js"
+import { renewServer } from "./memjs.js"
 import type { Response } from "./protocol.js"
 import { isRecyclable, recycleFrame } from "./protocol.js"
 import type { ServerAddress } from "./servers.js"
@@ -298,15 +298,7 @@ export const makeConnection = (
     if (client.servers[index] !== failed) return
     if (!closed) {
       if (ejectable) health.failed(Date.now())
-      const fresh = new Memjs.Server(
-        failed.host,
-        failed.port,
-        failed.username,
-        failed.password,
-        failed.options
-      ) as unknown as MemjsServer
-      fresh.username = failed.username
-      fresh.password = failed.password
+      const fresh = renewServer(failed)
       awaitingOn(fresh)
       client.servers[index] = fresh
     }

@@ -77,7 +77,7 @@ export const openClient = (
   Effect.suspend(() => {
     const username = options.username || undefined
     const password = options.password === undefined ? undefined : Redacted.value(options.password) || undefined
-    const client = makeMemjsClient(addresses, username, password, checkedOptions.deadlineMillis)
+    const client = makeMemjsClient(addresses, username, password, checkedOptions.deadlineMillis, checkedOptions.tls)
     return acquire(client, addresses, options, checkedOptions, true, true)
   })
 
