@@ -10,6 +10,8 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { Cache } from "./Cache.js"
+import type { Protocol } from "./engine/dialect.js"
+import { checkProtocol } from "./engine/dialect.js"
 import { checkPrefix } from "./engine/keys.js"
 import { DEFAULT_SERVERS } from "./engine/servers.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
@@ -42,7 +44,7 @@ const optionalVar = <A>(config: Config.Config<A>) => Config.map(Config.option(co
 
 /**
  * Options read from `MEMCACHED_SERVERS`, `MEMCACHED_USERNAME`, `MEMCACHED_PASSWORD`, `MEMCACHED_TIMEOUT`,
- * `CACHE_DEFAULT_TTL`, `CACHE_KEY_PREFIX` and `CACHE_HASH_LONG_KEYS`. No other variable is read.
+ * `MEMCACHED_PROTOCOL`, `CACHE_DEFAULT_TTL`, `CACHE_KEY_PREFIX` and `CACHE_HASH_LONG_KEYS`. No other variable is read.
  *
  * @since 1.0.0
  * @category constructors
@@ -60,6 +62,13 @@ export const memcachedEnvConfig = Config.all({
   username: optionalVar(Config.string("MEMCACHED_USERNAME")),
   password: optionalVar(Config.redacted("MEMCACHED_PASSWORD")),
   timeout: durationVar("MEMCACHED_TIMEOUT", "1 second"),
+  protocol: Config.string("MEMCACHED_PROTOCOL").pipe(
+    Config.withDefault("binary"),
+    Config.mapOrFail((protocol) => {
+      const problem = checkProtocol(protocol)
+      return problem ? Either.left(invalid("MEMCACHED_PROTOCOL", problem)) : Either.right(protocol as Protocol)
+    })
+  ),
   defaultTtl: durationVar("CACHE_DEFAULT_TTL", "300 seconds"),
   keyPrefix: Config.string("CACHE_KEY_PREFIX").pipe(
     Config.withDefault(""),

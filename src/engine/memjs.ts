@@ -6,6 +6,9 @@
  */
 import * as Memjs from "memjs"
 import type * as Net from "node:net"
+import type { Wire } from "./connection.js"
+import type { FramedServer } from "./framing.js"
+import { installFraming, maxBodyLength } from "./framing.js"
 import type { ServerAddress } from "./servers.js"
 
 /** @internal The parts of memjs's `Server` that memjs's typings leave out. */
@@ -84,3 +87,24 @@ export const nextOpaques = (client: MemjsClient, count: number): number => {
   client.seq = first + count - 1
   return first
 }
+
+/**
+ * @internal The binary wire over a memjs client's servers: a failed `Server` is replaced by a fresh one with the same
+ * credentials, and each reads its responses with our framing (`framing.ts`).
+ */
+export const memjsWire = (client: MemjsClient): Wire<MemjsServer> => ({
+  servers: client.servers,
+  replace: (failed) => {
+    const fresh = new Memjs.Server(
+      failed.host,
+      failed.port,
+      failed.username,
+      failed.password,
+      failed.options
+    ) as unknown as MemjsServer
+    fresh.username = failed.username
+    fresh.password = failed.password
+    return fresh
+  },
+  install: (server, maxItemSize) => installFraming(server as unknown as FramedServer, maxBodyLength(maxItemSize))
+})

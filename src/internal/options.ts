@@ -10,6 +10,8 @@ import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import type { Protocol } from "../engine/dialect.js"
+import { checkProtocol } from "../engine/dialect.js"
 import { DEFAULT_MAX_ITEM_SIZE } from "../engine/itemSize.js"
 import { checkPrefix } from "../engine/keys.js"
 import type { ServerAddress, ServerSpec } from "../engine/servers.js"
@@ -88,6 +90,13 @@ export interface MemcachedOptions extends LayerOptions, PoolOptions {
   readonly timeout?: DurationWithUnits | undefined
   /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
   readonly checkOnStart?: boolean | undefined
+  /**
+   * The wire dialect: `"binary"` (memjs's servers, with SASL) or `"meta"`, memcached's meta protocol, the one
+   * memcached's proxy and mcrouter speak and the one memcached still develops (binary is deprecated since 1.6.0).
+   * Both give the same answers to the same operations; SASL (`username`/`password`) is binary-only.
+   * @default "binary"
+   */
+  readonly protocol?: "binary" | "meta" | undefined
 }
 
 /**
@@ -187,6 +196,7 @@ export interface CheckedConnectionOptions extends CheckedLayerOptions {
   readonly ejectAfter: number
   /** How long an ejected server is skipped. */
   readonly deadMillis: number
+  readonly protocol: Protocol
 }
 
 const placements = new Set<unknown>(["ketama", "ketama-hashring", "modulo"])
@@ -203,6 +213,7 @@ export const checkConnectionOptions = (
     readonly ejectFor?: unknown
     readonly username?: unknown
     readonly password?: unknown
+    readonly protocol?: unknown
   }
 ): Either.Either<CheckedConnectionOptions, BadOption> =>
   Either.gen(function*() {
@@ -229,7 +240,13 @@ export const checkConnectionOptions = (
     if (!(options.password === undefined || Redacted.isRedacted(options.password))) {
       return yield* bad("password", "must be a Redacted string (Redacted.make(password))")
     }
-    return { ...common, deadlineMillis: Math.ceil(timeoutMillis), ejectAfter, deadMillis }
+    const protocolProblem = checkProtocol(options.protocol)
+    if (protocolProblem) return yield* bad("protocol", protocolProblem)
+    const protocol = options.protocol === "meta" ? "meta" : "binary"
+    if (protocol === "meta" && (options.username || options.password !== undefined)) {
+      return yield* bad("protocol", `"meta" has no SASL: leave out username and password, or use "binary"`)
+    }
+    return { ...common, deadlineMillis: Math.ceil(timeoutMillis), ejectAfter, deadMillis, protocol }
   })
 
 /** @internal The `servers` option, parsed. */
