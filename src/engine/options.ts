@@ -6,6 +6,8 @@
  *
  * @internal
  */
+import type { Protocol } from "./dialect.js"
+import { checkProtocol } from "./dialect.js"
 import { DEFAULT_MAX_ITEM_SIZE } from "./itemSize.js"
 import { checkPrefix } from "./keys.js"
 import type { ServerAddress } from "./servers.js"
@@ -132,6 +134,8 @@ export interface CheckedConnectionOptions extends CheckedLayerOptions {
   readonly deadMillis: number
   /** TLS, when the servers are dialed over it. */
   readonly tls: TlsSettings | undefined
+  /** The wire dialect. */
+  readonly protocol: Protocol
 }
 
 /** @internal The connection options, as given. */
@@ -143,13 +147,14 @@ export interface ConnectionOptionsInput extends LayerOptionsInput {
   readonly username?: unknown
   readonly password?: unknown
   readonly tls?: unknown
+  readonly protocol?: unknown
 }
 
 const placements = new Set<unknown>(["ketama", "ketama-hashring", "modulo"])
 
 /**
  * @internal The options of the layers over a memjs client: every layer's, `timeout`, the pool's (`placement`,
- * `ejectAfter`, `ejectFor`), the credentials and `tls`.
+ * `ejectAfter`, `ejectFor`), the credentials, `tls` and `protocol`.
  */
 export const checkConnectionOptions = (
   options: ConnectionOptionsInput,
@@ -181,7 +186,13 @@ export const checkConnectionOptions = (
   }
   const tls = checkTls(options.tls)
   if (tls instanceof BadTls) return new BadOption("tls", tls.reason)
-  return { ...common, deadlineMillis: Math.ceil(timeoutMillis), ejectAfter, deadMillis, tls }
+  const protocolProblem = checkProtocol(options.protocol)
+  if (protocolProblem) return bad("protocol", protocolProblem)
+  const protocol = options.protocol === "meta" ? "meta" : "binary"
+  if (protocol === "meta" && (options.username || options.password !== undefined)) {
+    return bad("protocol", `"meta" has no SASL: leave out username and password, or use "binary"`)
+  }
+  return { ...common, deadlineMillis: Math.ceil(timeoutMillis), ejectAfter, deadMillis, tls, protocol }
 }
 
 /** @internal The `servers` option, parsed. */

@@ -8,8 +8,7 @@
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import type { EngineClientOptions } from "../engine/client.js"
-import { makeEngineClient } from "../engine/client.js"
+import type { EngineClient } from "../engine/client.js"
 import { EngineFailure } from "../engine/failure.js"
 import type { Item } from "../engine/item.js"
 import { TooLarge } from "../engine/itemSize.js"
@@ -70,9 +69,8 @@ const resumeOption = (resume: Resume, result: Item | undefined | EngineFailure, 
       : Effect.succeed(Option.some(result))
   )
 
-/** @internal */
-export const makeMemjsBackend = (options: EngineClientOptions): MemjsBackend => {
-  const client = makeEngineClient(options)
+/** @internal The backend over an engine client of either wire dialect (see `engine/dialect.ts`). */
+export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
   return {
     maxItemSize: client.maxItemSize,
     get: (key) => Effect.async((resume) => send(() => client.get(key, resumeOption, resume))),

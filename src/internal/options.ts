@@ -96,6 +96,13 @@ export interface MemcachedOptions extends LayerOptions, PoolOptions {
    * @default false
    */
   readonly tls?: TlsOption | undefined
+  /**
+   * The wire dialect: `"binary"` (memjs's servers, with SASL) or `"meta"`, memcached's meta protocol, the one
+   * memcached's proxy and mcrouter speak and the one memcached still develops (binary is deprecated since 1.6.0).
+   * Both give the same answers to the same operations; SASL (`username`/`password`) is binary-only.
+   * @default "binary"
+   */
+  readonly protocol?: "binary" | "meta" | undefined
 }
 
 /**
