@@ -59,4 +59,4 @@ npm install --no-audit --no-fund --loglevel=error "@effect/platform@^0.97" >/dev
 npx tsc -p tsconfig.key-value-store.json
 MEMCACHED_SERVERS="127.0.0.1:$port" node out/key-value-store.js
 
-step "passed"
+step "passed in $SECONDS s"
