@@ -101,4 +101,4 @@ else
   step "Cache program: skipped (no dist/Cache.js in the tarball: effect4/src/Cache.ts does not exist yet)"
 fi
 
-step "passed"
+step "passed in $SECONDS s"

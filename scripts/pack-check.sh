@@ -66,4 +66,4 @@ npm install --no-audit --no-fund --loglevel=error "@effect/experimental@^0.61" >
 npx tsc -p tsconfig.persistence.json
 MEMCACHED_SERVERS="127.0.0.1:$port" node out/persistence.js
 
-step "passed"
+step "passed in $SECONDS s"
