@@ -103,8 +103,8 @@ export interface ClientLayerOptions extends LayerOptions, PoolOptions {
   readonly checkOnStart?: boolean | undefined
 }
 
-/** Durations, schedules and secrets as this line has them, for the engine's checks. */
-const readers: OptionReaders = {
+/** @internal Durations, schedules and secrets as this line has them, for the engine's checks. */
+export const readers: OptionReaders = {
   millis: (input) => {
     const decoded = Duration.decodeUnknown(input)
     return decoded._tag === "Some" ? Duration.toMillis(decoded.value) : undefined

@@ -101,8 +101,8 @@ export interface ClientLayerOptions extends LayerOptions, PoolOptions {
   readonly checkOnStart?: boolean | undefined
 }
 
-/** Durations, schedules and secrets as this line has them, for the engine's checks. */
-const readers: OptionReaders = {
+/** @internal Durations, schedules and secrets as this line has them, for the engine's checks. */
+export const readers: OptionReaders = {
   millis: (input) => {
     const duration = durationOf(input)
     return duration === undefined ? undefined : Duration.toMillis(duration)
