@@ -1,6 +1,11 @@
+import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
+  resolve: {
+    // The contract suite (test/support/contract.ts) is shared with the Effect 4 line: `#line` is this line's adapter.
+    alias: { "#line": fileURLToPath(new URL("./test/support/line.ts", import.meta.url)) }
+  },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,

@@ -13,8 +13,17 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type { CacheService, LeaseOptions, NamespaceOptions } from "./Cache.js"
+import type { CacheService, NamespaceOptions } from "./Cache.js"
 import { Cache } from "./Cache.js"
+import type {
+  CachedFacadeOptionsOf,
+  FacadeCache,
+  FacadeLine,
+  LeaseFacadeOptionsOf,
+  NamespaceFacadeOptionsOf,
+  WithCache
+} from "./engine/facade.js"
+import { CacheFacadeCore, definedOnly, secondsOf } from "./engine/facade.js"
 import { checkConnectionOptions, checkServers } from "./internal/options.js"
 import type { PromiseRunner } from "./internal/promiseRunner.js"
 import { makePromiseRunner } from "./internal/promiseRunner.js"
@@ -64,35 +73,6 @@ export interface MemcachedCacheOptions
   readonly layer?: Layer.Layer<Cache, unknown> | undefined
 }
 
-/**
- * The facade's units rule: a bare number is seconds, anything else goes to the Effect API as it is (which checks it).
- * `NaN` has no meaning in any unit: a `TypeError` naming `name`.
- */
-function seconds(name: string, value: SecondsOrDuration): DurationWithUnits
-function seconds(name: string, value: SecondsOrDuration | undefined): DurationWithUnits | undefined
-function seconds(name: string, value: SecondsOrDuration | null | undefined): Ttl | undefined
-function seconds(name: string, value: SecondsOrDuration | null | undefined): Ttl | undefined {
-  if (typeof value !== "number") return value
-  if (Number.isNaN(value)) throw new TypeError(`${name} is NaN: give a number of seconds, or a duration with its unit`)
-  return Duration.seconds(value)
-}
-
-/** A privex-style timeout: seconds (or a duration with its unit), `null` for never, left out for the default TTL. */
-const ttlOf = (timeout: SecondsOrDuration | null | undefined): Ttl | undefined => seconds("timeout", timeout)
-
-const leaseOf = (lease: boolean | LeaseFacadeOptions | undefined): boolean | LeaseOptions | undefined =>
-  typeof lease === "object" && lease !== null
-    ? definedOnly({
-      ttl: seconds("lease.ttl", lease.ttl),
-      wait: seconds("lease.wait", lease.wait),
-      poll: seconds("lease.poll", lease.poll)
-    })
-    : lease
-
-/** `options` without the fields set to `undefined`, so they do not hide what the environment says. */
-const definedOnly = <A extends object>(options: A): A =>
-  Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as A
-
 /** What a `ConfigError` from the environment says, with the variable's name. */
 const configMessage = (error: ConfigError.ConfigError): string => {
   const name = error._op === "InvalidData" ? error.path.join(".") : ""
@@ -119,14 +99,7 @@ const serializerOf = (serializer: SerializerName | SerializerService): Serialize
  * @since 1.0.0
  * @category models
  */
-export interface CachedFacadeOptions<Args extends ReadonlyArray<unknown>> {
-  /** A function of the arguments, or a prefix: `<prefix>` without arguments, `<prefix>:<arguments as JSON>` with. */
-  readonly key: string | ((...args: Args) => string)
-  /** Seconds (or a duration with its unit); left out: the default TTL; `null`: never expires. */
-  readonly ttl?: SecondsOrDuration | null | undefined
-  /** Cross-process stampede protection (see `LeaseOptions`), its durations in seconds or with a unit. @default false */
-  readonly lease?: boolean | LeaseFacadeOptions | undefined
-}
+export type CachedFacadeOptions<Args extends ReadonlyArray<unknown>> = CachedFacadeOptionsOf<Args, DurationWithUnits>
 
 /**
  * `LeaseOptions` of the facade: each duration a number of seconds, or with its unit.
@@ -134,14 +107,7 @@ export interface CachedFacadeOptions<Args extends ReadonlyArray<unknown>> {
  * @since 1.0.0
  * @category models
  */
-export interface LeaseFacadeOptions {
-  /** How long a lease lives if its holder never releases it. @default 5 */
-  readonly ttl?: SecondsOrDuration | undefined
-  /** How long a caller that did not get the lease waits for the holder's value. @default 2 */
-  readonly wait?: SecondsOrDuration | undefined
-  /** How often a waiting caller looks for the value. @default 0.05 */
-  readonly poll?: SecondsOrDuration | undefined
-}
+export type LeaseFacadeOptions = LeaseFacadeOptionsOf<DurationWithUnits>
 
 /**
  * `NamespaceOptions` of the facade: `versionTtl` in seconds, or with its unit.
@@ -149,148 +115,34 @@ export interface LeaseFacadeOptions {
  * @since 1.0.0
  * @category models
  */
-export interface NamespaceFacadeOptions {
-  /** How long this process trusts its copy of the namespace's version (see `Cache.namespace`). @default 1 */
-  readonly versionTtl?: SecondsOrDuration | undefined
+export type NamespaceFacadeOptions = NamespaceFacadeOptionsOf<DurationWithUnits>
+
+/** What only this line makes for the facade's shared methods (`engine/facade.ts`). */
+const facadeLine: FacadeLine = {
+  seconds: Duration.seconds,
+  durationProblem: (input) => Either.getLeft(decodeWithUnits(input)).pipe(Option.getOrUndefined),
+  succeed: Effect.succeed,
+  fromPromise: (f) => Effect.tryPromise({ try: f, catch: (error) => error })
 }
 
+/** A duration option of the facade: seconds, or with its unit. */
+const seconds = (name: string, value: SecondsOrDuration | undefined) =>
+  secondsOf(facadeLine, name, value) as DurationWithUnits | undefined
+
 /**
- * The Promise methods that `MemcachedCache` and its namespaces share.
+ * The Promise methods that `MemcachedCache` and its namespaces share: `get`, `set`, `remove`, `updateTimeout`,
+ * `getOrSet`, `has`, `getMany`, `setMany`, `cached` and `namespace` (see `engine/facade.ts` for each).
  *
  * @since 1.0.0
  * @category models
  */
-export abstract class CacheFacade {
+export abstract class CacheFacade extends CacheFacadeCore<DurationWithUnits, MemcachedCacheNamespace> {
   /** @internal */
-  protected abstract withCache<A, E>(f: (cache: CacheService) => Effect.Effect<A, E>): Promise<A>
+  protected readonly line = facadeLine
 
-  /**
-   * Reads a key: the value, or `fallback` on a miss; with `fail`, a miss rejects with `CacheNotFound`.
-   *
-   * @since 1.0.0
-   */
-  get<T = unknown, D = undefined>(key: string, fallback?: D, fail = false): Promise<T | D> {
-    return this.withCache((cache) => fail ? cache.getOrFail(key) : cache.getOrElse(key, () => fallback)) as Promise<
-      T | D
-    >
-  }
-
-  /**
-   * Stores a value for `timeout` seconds, or a duration with its unit such as `"500 millis"` (left out: the default
-   * TTL, 300 s unless configured; `null`: never expires; zero or negative: expires at once).
-   *
-   * @since 1.0.0
-   */
-  set(key: string, value: unknown, timeout?: SecondsOrDuration | null): Promise<void> {
-    return this.withCache((cache) => cache.set(key, value, { ttl: ttlOf(timeout) }))
-  }
-
-  /**
-   * Removes keys; `true` only if every one existed.
-   *
-   * @since 1.0.0
-   */
-  remove(...keys: ReadonlyArray<string>): Promise<boolean> {
-    return this.withCache((cache) => cache.remove(...keys))
-  }
-
-  /**
-   * Gives a key a new timeout from now (seconds, or a duration with its unit) and returns its value; rejects with
-   * `CacheNotFound` on a miss.
-   *
-   * @since 1.0.0
-   */
-  updateTimeout<T = unknown>(key: string, timeout?: SecondsOrDuration | null): Promise<T> {
-    return this.withCache((cache) => cache.updateTimeout(key, ttlOf(timeout))) as Promise<T>
-  }
-
-  /**
-   * Reads a key; on a miss stores `value` — or the result of `value(key)`, awaited — and returns it. Concurrent calls
-   * for one key on this instance share one call of `value`.
-   *
-   * @since 1.0.0
-   */
-  getOrSet<T>(
-    key: string,
-    value: T | ((key: string) => T | PromiseLike<T>),
-    timeout?: SecondsOrDuration | null
-  ): Promise<T> {
-    const compute = typeof value === "function"
-      ? Effect.tryPromise({
-        try: async () => (value as (key: string) => T | PromiseLike<T>)(key),
-        catch: (error) => error
-      })
-      : Effect.succeed(value)
-    return this.withCache((cache) => cache.getOrSet(key, compute, { ttl: ttlOf(timeout) }))
-  }
-
-  /**
-   * Whether a key holds a value.
-   *
-   * @since 1.0.0
-   */
-  has(key: string): Promise<boolean> {
-    return this.withCache((cache) => cache.has(key))
-  }
-
-  /**
-   * Reads many keys in one batch per server; the map holds hits only.
-   *
-   * @since 1.0.0
-   */
-  getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
-    return this.withCache((cache) => cache.getMany(keys)) as Promise<Map<string, T>>
-  }
-
-  /**
-   * Stores many values in one batch per server.
-   *
-   * @since 1.0.0
-   */
-  setMany(
-    entries: Iterable<readonly [string, unknown]> | Readonly<Record<string, unknown>>,
-    timeout?: SecondsOrDuration | null
-  ): Promise<void> {
-    const pairs = Symbol.iterator in entries
-      ? entries as Iterable<readonly [string, unknown]>
-      : Object.entries(entries)
-    return this.withCache((cache) => cache.setMany(pairs, { ttl: ttlOf(timeout) }))
-  }
-
-  /**
-   * Memoizes an async (or plain) function through the cache (privex `r_cache`): each call reads its key and, on a
-   * miss, calls `fn`, stores its result — whatever it is: `0`, `""`, `false` and `null` are cached too — and returns
-   * it. Concurrent calls with one key on this instance share one call of `fn`. `key` is a function of the arguments,
-   * or a prefix (see `Cache.cached`); `ttl` is in seconds (left out: the default TTL; `null`: never expires).
-   *
-   * @since 1.0.0
-   */
-  cached<Args extends ReadonlyArray<unknown>, T>(
-    fn: (...args: Args) => T | PromiseLike<T>,
-    options: CachedFacadeOptions<Args>
-  ): (...args: Args) => Promise<T> {
-    const cachedOptions = { key: options.key, ttl: seconds("ttl", options.ttl), lease: leaseOf(options.lease) }
-    const compute = (...args: Args) =>
-      Effect.tryPromise({
-        try: async () => fn(...args),
-        catch: (error) => error
-      })
-    return (...args) => this.withCache((cache) => cache.cached(compute, cachedOptions)(...args))
-  }
-
-  /**
-   * A view of the keys under `<name>:<version>:` with the same Promise methods, and `clear()`, which invalidates only
-   * that namespace (see `Cache.namespace`).
-   *
-   * @since 1.0.0
-   */
-  namespace(name: string, options?: NamespaceFacadeOptions): MemcachedCacheNamespace {
-    const versionTtl = seconds("versionTtl", options?.versionTtl)
-    if (versionTtl !== undefined) {
-      const checked = decodeWithUnits(versionTtl)
-      if (Either.isLeft(checked)) throw new TypeError(`versionTtl ${checked.left}`)
-    }
-    return new MemcachedCacheNamespace((f) => this.withCache(f), name, versionTtl === undefined ? {} : { versionTtl })
+  /** @internal */
+  protected makeNamespace(parent: WithCache, name: string, options: NamespaceOptions): MemcachedCacheNamespace {
+    return new MemcachedCacheNamespace(parent, name, options)
   }
 }
 
@@ -303,16 +155,12 @@ export abstract class CacheFacade {
  */
 export class MemcachedCacheNamespace extends CacheFacade {
   /** @internal */
-  readonly #parent: <A, E>(f: (cache: CacheService) => Effect.Effect<A, E>) => Promise<A>
+  readonly #parent: WithCache
   /** @internal */
-  readonly #options: NamespaceOptions | undefined
+  readonly #options: NamespaceOptions
 
   /** @internal */
-  constructor(
-    parent: <A, E>(f: (cache: CacheService) => Effect.Effect<A, E>) => Promise<A>,
-    readonly name: string,
-    options?: NamespaceOptions
-  ) {
+  constructor(parent: WithCache, readonly name: string, options: NamespaceOptions) {
     super()
     this.#parent = parent
     this.#options = options
@@ -325,11 +173,11 @@ export class MemcachedCacheNamespace extends CacheFacade {
    * @since 1.0.0
    */
   clear(): Promise<void> {
-    return this.#parent((cache) => cache.namespace(this.name, this.#options).clear)
+    return this.#parent((cache) => cache.namespace(this.name, this.#options).clear) as Promise<void>
   }
 
   /** @internal */
-  protected withCache<A, E>(f: (cache: CacheService) => Effect.Effect<A, E>): Promise<A> {
+  protected withCache(f: (cache: FacadeCache) => unknown): Promise<unknown> {
     return this.#parent((cache) => f(cache.namespace(this.name, this.#options)))
   }
 }
@@ -379,7 +227,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     const given: MemcachedOptions = definedOnly({
       ...rest,
       timeout: seconds("timeout", timeout),
-      defaultTtl: seconds("defaultTtl", defaultTtl),
+      defaultTtl: secondsOf(facadeLine, "defaultTtl", defaultTtl) as Ttl | undefined,
       ejectFor: seconds("ejectFor", ejectFor),
       password: typeof password === "string" ? Redacted.make(password) : password
     })
@@ -448,8 +296,8 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   }
 
   /** @internal */
-  protected withCache<A, E>(f: (cache: CacheService) => Effect.Effect<A, E>): Promise<A> {
-    return this.#with(f)
+  protected withCache(f: (cache: FacadeCache) => unknown): Promise<unknown> {
+    return this.#with(f as unknown as (cache: CacheService) => Effect.Effect<unknown, unknown>)
   }
 
   /** @internal */

@@ -200,3 +200,18 @@ export const checkServers = (servers: unknown): ReadonlyArray<ServerAddress> | B
   const parsed = parseServers(servers)
   return parsed instanceof BadServers ? new BadOption("servers", `servers: ${parsed.reason}`) : parsed
 }
+
+/**
+ * The `memjs.Client` that `Memcached.layerClient` runs over, written out by the members it reads so that this
+ * package's types need no `@types/memjs`; any `memjs.Client` fits. Pass a real one (`memjs.Client.create(…)`): the
+ * layer drives its servers' sockets. Public as `MemjsClientLike` of `Memcached`; here, away from memjs's own types,
+ * so that the package's public declarations never name `memjs`.
+ *
+ * @internal
+ */
+export interface MemjsClientLike {
+  readonly servers: ReadonlyArray<{ readonly host: string; readonly port: number }>
+  readonly seq: number
+  getServer(key: string): string | number
+  incrSeq(): void
+}

@@ -15,6 +15,7 @@ import type {
   CheckedLayerOptions,
   ConnectionOptionsInput,
   LayerOptionsInput,
+  MemjsClientLike,
   OptionReaders
 } from "../engine/options.js"
 import {
@@ -30,7 +31,7 @@ import type { MemcachedError } from "../errors/MemcachedError.js"
 import type { ObservabilityOptions } from "../Observability.js"
 import type { DurationWithUnits, Ttl } from "./ttl.js"
 
-export type { BadOption, CheckedConnectionOptions, PlacementOption }
+export type { BadOption, CheckedConnectionOptions, MemjsClientLike, PlacementOption }
 
 /**
  * Options every `Memcached` layer takes, whatever it runs over: the key, TTL and size rules, retries, and spans and
@@ -117,21 +118,8 @@ export interface ClientLayerOptions extends LayerOptions, PoolOptions {
   readonly checkOnStart?: boolean | undefined
 }
 
-/**
- * The `memjs.Client` that `Memcached.layerClient` runs over, written out by the members it reads so that this
- * package's types need no `@types/memjs`; any `memjs.Client` fits. Pass a real one (`memjs.Client.create(…)`): the
- * layer drives its servers' sockets. Public as `MemjsClientLike` of `Memcached`; here, away from memjs's own types,
- * so that the package's public declarations never name `memjs`.
- */
-export interface MemjsClientLike {
-  readonly servers: ReadonlyArray<{ readonly host: string; readonly port: number }>
-  readonly seq: number
-  getServer(key: string): string | number
-  incrSeq(): void
-}
-
-/** Durations, schedules and secrets as this line has them, for the engine's checks. */
-const readers: OptionReaders = {
+/** @internal Durations, schedules and secrets as this line has them, for the engine's checks. */
+export const readers: OptionReaders = {
   millis: (input) => {
     const decoded = Duration.decodeUnknown(input)
     return decoded._tag === "Some" ? Duration.toMillis(decoded.value) : undefined

@@ -1,23 +1,39 @@
 /**
  * The `Cache` contract: every behaviour DESIGN.md promises, run against any layer that provides `Cache` and
  * `Memcached`. `test/contract.memory.test.ts` runs it on the in-memory fake (TestClock), `test/contract.live.test.ts`
- * on a real memcached (live clock), so the fake is proven faithful.
+ * on a real memcached (live clock), so the fake is proven faithful. The Effect 4 line runs the same suite
+ * (`effect4/test/contract.*.test.ts`): everything line-specific comes from `#line`, this line's `test/support/line.ts`
+ * or that line's `effect4/test/support/line.ts`, and the body is written in the API both lines share.
  */
-import { assert, layer as layerSuite } from "@effect/vitest"
-import { assertNone, assertSome } from "@effect/vitest/utils"
-import type { Layer } from "effect"
-import { Data, Deferred, Duration, Effect, Fiber, FiberStatus, Option, Ref, Schema, TestClock } from "effect"
 import {
+  assert,
+  assertNone,
+  assertSome,
   Cache,
   CacheNotFound,
+  Data,
+  Deferred,
+  Duration,
+  type DurationInput,
+  Effect,
+  Fiber,
+  fork,
   InvalidArgument,
   InvalidKey,
+  isWaiting,
+  type Layer,
+  layerSuite,
   Memcached,
   MemcachedError,
+  Option,
+  PositiveNumber,
+  Ref,
+  Schema,
   SerializationError,
+  TestClock,
   type Ttl,
   ValueTooLarge
-} from "../../src/index.js"
+} from "#line"
 
 export interface ContractOptions {
   /** `true`: real servers, live clock (`Effect.sleep`); `false`: TestClock (`TestClock.adjust`). */
@@ -49,9 +65,9 @@ export const cacheContract = (
   layer: Layer.Layer<Cache | Memcached, unknown>,
   opts: ContractOptions
 ): void => {
-  const advance = (d: Duration.DurationInput) => opts.live ? Effect.sleep(d) : TestClock.adjust(d)
+  const advance = (d: DurationInput) => opts.live ? Effect.sleep(d) : TestClock.adjust(d)
   /** Only under TestClock: jumps that a live suite cannot wait for (days, minutes). */
-  const jump = (d: Duration.DurationInput) => opts.live ? Effect.void : TestClock.adjust(d)
+  const jump = (d: DurationInput) => opts.live ? Effect.void : TestClock.adjust(d)
   const run = Math.random().toString(36).slice(2, 8)
   const key = (label: string) => `${run}-${label}`
   const keyBudget = MAX_KEY_BYTES - Buffer.byteLength(opts.keyPrefix ?? "", "utf8")
@@ -442,17 +458,17 @@ export const cacheContract = (
         const calls = yield* Ref.make(0)
         const gate = yield* Deferred.make<void>()
         const compute = Ref.updateAndGet(calls, (n) => n + 1).pipe(
-          Effect.zipLeft(Deferred.await(gate)),
+          Effect.tap(() => Deferred.await(gate)),
           Effect.map((n) => ({ n }))
         )
         const fibers = yield* Effect.forEach(
           Array.from({ length: 8 }),
-          () => Effect.fork(cache.getOrSet(key("gos-flight"), compute))
+          () => fork(cache.getOrSet(key("gos-flight"), compute))
         )
         yield* advance("200 millis")
         assert.strictEqual(yield* Ref.get(calls), 1, "one compute runs while the gate is closed")
         for (const fiber of fibers) {
-          assert.isTrue(FiberStatus.isSuspended(yield* Fiber.status(fiber)), "every caller waits on the one compute")
+          assert.isTrue(yield* isWaiting(fiber), "every caller waits on the one compute")
         }
         yield* Deferred.succeed(gate, undefined)
         const results = yield* Effect.forEach(fibers, Fiber.join)
@@ -467,12 +483,12 @@ export const cacheContract = (
         const calls = yield* Ref.make(0)
         const gate = yield* Deferred.make<void>()
         const failing = Ref.updateAndGet(calls, (n) => n + 1).pipe(
-          Effect.zipLeft(Deferred.await(gate)),
+          Effect.tap(() => Deferred.await(gate)),
           Effect.flatMap((n) => Effect.fail(new Boom({ n })))
         )
         const fibers = yield* Effect.forEach(
           Array.from({ length: 5 }),
-          () => Effect.fork(cache.getOrSet(key("gos-fail"), failing))
+          () => fork(cache.getOrSet(key("gos-fail"), failing))
         )
         yield* advance("200 millis")
         assert.strictEqual(yield* Ref.get(calls), 1)
@@ -624,7 +640,7 @@ export const cacheContract = (
     it.effect("typed(schema): a value the schema rejects is a SerializationError (encode) and nothing is stored", () =>
       Effect.gen(function*() {
         const cache = yield* Cache
-        const positives = cache.typed(Schema.Number.pipe(Schema.positive()))
+        const positives = cache.typed(PositiveNumber)
         const error = yield* Effect.flip(positives.set(key("typed-enc"), -1))
         assert.instanceOf(error, SerializationError)
         if (error._tag === "SerializationError") {

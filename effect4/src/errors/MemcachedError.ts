@@ -1,5 +1,6 @@
 /** @since 2.0.0 */
 import * as Schema from "effect/Schema"
+import { textOf } from "../../../src/engine/text.js"
 
 /**
  * The memcached transport failed: `Unavailable` (refused, reset, closed, no server), `Timeout` (no answer within the
@@ -23,6 +24,23 @@ export class MemcachedError extends Schema.TaggedError<MemcachedError>("effect-m
     cause: Schema.optional(Schema.Defect())
   }
 ) {
+  /** Never throws: `server` and `detail` are kept as strings whatever they were given as. */
+  constructor(props: {
+    readonly reason: "Unavailable" | "Timeout" | "Auth" | "Protocol"
+    readonly server?: string | undefined
+    readonly detail?: string | undefined
+    readonly outcomeUnknown?: boolean | undefined
+    readonly cause?: unknown
+  }) {
+    super({
+      reason: props.reason,
+      ...(props.server === undefined ? {} : { server: textOf(props.server) }),
+      ...(props.detail === undefined ? {} : { detail: textOf(props.detail) }),
+      ...(props.outcomeUnknown === undefined ? {} : { outcomeUnknown: props.outcomeUnknown }),
+      ...(props.cause === undefined ? {} : { cause: props.cause })
+    }, { disableChecks: true })
+  }
+
   /** The tag, as on the Effect 3 line (`Schema.TaggedError` would name it after the identifier). @since 2.0.0 */
   override get name() {
     return "MemcachedError"

@@ -1,5 +1,6 @@
 /** @since 2.0.0 */
 import * as Schema from "effect/Schema"
+import { textOf } from "../../../src/engine/text.js"
 
 /**
  * The encoded value does not fit in one memcached item (`size` bytes against a `limit` that already subtracts the
@@ -13,6 +14,11 @@ export class ValueTooLarge extends Schema.TaggedError<ValueTooLarge>("effect-mem
   "ValueTooLarge",
   { key: Schema.String, size: Schema.Number, limit: Schema.Number }
 ) {
+  /** Never throws: a key that is not a string is kept as its string form. */
+  constructor(props: { readonly key: unknown; readonly size: number; readonly limit: number }) {
+    super({ key: textOf(props.key), size: props.size, limit: props.limit }, { disableChecks: true })
+  }
+
   /** The tag, as on the Effect 3 line (`Schema.TaggedError` would name it after the identifier). @since 2.0.0 */
   override get name() {
     return "ValueTooLarge"

@@ -1,10 +1,12 @@
 /** @since 2.0.0 */
+import type { InvalidArgument } from "./InvalidArgument.js"
 import type { InvalidKey } from "./InvalidKey.js"
 import type { MemcachedError } from "./MemcachedError.js"
 import type { SerializationError } from "./SerializationError.js"
 import type { ValueTooLarge } from "./ValueTooLarge.js"
 
 export * from "./CacheNotFound.js"
+export * from "./InvalidArgument.js"
 export * from "./InvalidKey.js"
 export * from "./MemcachedError.js"
 export * from "./SerializationError.js"
@@ -16,7 +18,7 @@ export * from "./ValueTooLarge.js"
  * @since 2.0.0
  * @category errors
  */
-export type CacheError = InvalidKey | ValueTooLarge | SerializationError | MemcachedError
+export type CacheError = InvalidKey | InvalidArgument | ValueTooLarge | SerializationError | MemcachedError
 
 /**
  * Every way a bytes-level `Memcached` operation can fail.
@@ -24,4 +26,4 @@ export type CacheError = InvalidKey | ValueTooLarge | SerializationError | Memca
  * @since 2.0.0
  * @category errors
  */
-export type MemcachedFailure = InvalidKey | ValueTooLarge | MemcachedError
+export type MemcachedFailure = InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError

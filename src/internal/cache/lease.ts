@@ -9,62 +9,24 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { Item } from "../../engine/item.js"
+import type { Lease } from "../../engine/lease.js"
+import { BadLease, checkLease, LEASE_VALUE, leaseKeyOf } from "../../engine/lease.js"
 import type { CacheError } from "../../errors/index.js"
 import { InvalidArgument } from "../../errors/InvalidArgument.js"
 import type { SerializationError } from "../../errors/SerializationError.js"
 import type { MemcachedView } from "../memcachedService.js"
-import { decodeWithUnits } from "../ttl.js"
+import { readers } from "../options.js"
 
-/** @internal A lease's options, checked. */
-export interface Lease {
-  readonly ttl: Duration.Duration
-  /** In milliseconds. */
-  readonly wait: number
-  readonly poll: Duration.Duration
-}
-
-/** The lease option as given: anything may have been forced past the types. */
-interface LeaseInput {
-  readonly ttl?: unknown
-  readonly wait?: unknown
-  readonly poll?: unknown
-}
-
-/** One of the lease's durations, or what is wrong with it. */
-const leaseDuration = (
-  key: string,
-  name: "ttl" | "wait" | "poll",
-  input: unknown,
-  fallback: Duration.DurationInput,
-  allowZero: boolean
-): Either.Either<Duration.Duration, InvalidArgument> => {
-  const invalid = (reason: string) => new InvalidArgument({ argument: `lease.${name}`, reason, key })
-  if (input === undefined) return Either.right(Duration.decode(fallback))
-  return Either.flatMap(Either.mapLeft(decodeWithUnits(input), invalid), (duration) => {
-    const millis = Duration.toMillis(duration)
-    return Number.isFinite(millis) && (allowZero || millis > 0)
-      ? Either.right(duration)
-      : Either.left(invalid(`must be a ${allowZero ? "" : "positive, "}finite duration`))
-  })
-}
-
-const noLease = Either.right(undefined)
-
-/** @internal The lease of a `getOrSet` (`undefined`: none), or `InvalidArgument` for options it cannot use. */
+/**
+ * @internal The lease of a `getOrSet` (`undefined`: none), or `InvalidArgument` for options it cannot use (the
+ * engine's rules, `engine/lease.ts`).
+ */
 export const leaseOf = (key: string, lease: unknown): Either.Either<Lease | undefined, InvalidArgument> => {
-  if (lease === undefined || lease === false) return noLease
-  if (lease !== true && (typeof lease !== "object" || lease === null)) {
-    return Either.left(new InvalidArgument({ argument: "lease", reason: "must be true, false or LeaseOptions", key }))
-  }
-  const options: LeaseInput = lease === true ? {} : lease
-  return Either.all({
-    ttl: leaseDuration(key, "ttl", options.ttl, "5 seconds", false),
-    wait: Either.map(leaseDuration(key, "wait", options.wait, "2 seconds", true), Duration.toMillis),
-    poll: leaseDuration(key, "poll", options.poll, "50 millis", false)
-  })
+  const checked = checkLease(lease, readers.millis)
+  return checked instanceof BadLease
+    ? Either.left(new InvalidArgument({ argument: checked.argument, reason: checked.reason, key }))
+    : Either.right(checked)
 }
-
-const LEASE_VALUE = new TextEncoder().encode("1")
 
 const currentMillis = Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMillis()))
 
@@ -85,9 +47,9 @@ export const leased = <A, E, R>(options: {
   readonly computeAndStore: Effect.Effect<A, E | CacheError, R>
 }): Effect.Effect<A, E | CacheError, R> => {
   const { computeAndStore, decode, get, key, lease, memcached } = options
-  const leaseKey = `${key}:lease`
+  const leaseKey = leaseKeyOf(key)
   const acquire: Effect.Effect<boolean | "unleased", CacheError> = memcached.add(leaseKey, LEASE_VALUE, {
-    ttl: lease.ttl
+    ttl: Duration.millis(lease.ttlMillis)
   }).pipe(Effect.catchTag("InvalidKey", () => Effect.succeed("unleased" as const)))
   const asHolder = Effect.flatMap(
     get(key),
@@ -97,19 +59,22 @@ export const leased = <A, E, R>(options: {
     })
   ).pipe(Effect.ensuring(Effect.ignore(memcached.delete(leaseKey))))
   const waitFor = (deadline: number): Effect.Effect<A, E | CacheError, R> =>
-    Effect.flatMap(Effect.zipRight(Effect.sleep(lease.poll), memcached.getMany([key, leaseKey])), (found) => {
-      const item = found.get(key)
-      if (item) return decode(key, item)
-      const retry = Effect.flatMap(
-        currentMillis,
-        (now): Effect.Effect<A, E | CacheError, R> => now >= deadline ? computeAndStore : waitFor(deadline)
-      )
-      if (found.has(leaseKey)) return retry
-      return Effect.flatMap(acquire, (won) => won === false ? retry : won === true ? asHolder : computeAndStore)
-    })
+    Effect.flatMap(
+      Effect.zipRight(Effect.sleep(Duration.millis(lease.pollMillis)), memcached.getMany([key, leaseKey])),
+      (found) => {
+        const item = found.get(key)
+        if (item) return decode(key, item)
+        const retry = Effect.flatMap(
+          currentMillis,
+          (now): Effect.Effect<A, E | CacheError, R> => now >= deadline ? computeAndStore : waitFor(deadline)
+        )
+        if (found.has(leaseKey)) return retry
+        return Effect.flatMap(acquire, (won) => won === false ? retry : won === true ? asHolder : computeAndStore)
+      }
+    )
   return Effect.flatMap(acquire, (won): Effect.Effect<A, E | CacheError, R> => {
     if (won === "unleased") return computeAndStore
     if (won) return asHolder
-    return Effect.flatMap(currentMillis, (now) => waitFor(now + lease.wait))
+    return Effect.flatMap(currentMillis, (now) => waitFor(now + lease.waitMillis))
   })
 }

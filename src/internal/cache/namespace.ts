@@ -2,13 +2,11 @@
  * Namespaces over a `MemcachedView` (`Memcached`, or another namespace): every key of namespace `name` lives under
  * `<name>:<version>:`, and `clear` moves the namespace to a new version with one atomic increment of
  * `<name>:_version`, so the old keys are never read again (memcached evicts them as they age) and nothing else is
- * touched. No `flush_all`.
+ * touched. No `flush_all`. The version rules are the engine's (`engine/namespace.ts`).
  *
  * The version is read with `increment(versionKey, 0, { initial })`, which creates a missing version key and reads an
  * existing one in one atomic round trip. A process trusts its copy for `versionTtl` (1 s by default), so a `clear`
- * in another process is seen within that time; a `clear` here updates the local copy at once. A missing version key
- * (never created, or evicted) starts at the current time in milliseconds, so a version that came back after an
- * eviction is newer than every version before it, and old keys cannot resurface.
+ * in another process is seen within that time; a `clear` here updates the local copy at once.
  *
  * @internal
  */
@@ -16,7 +14,16 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type { Item } from "../../engine/item.js"
+import type { VersionState } from "../../engine/namespace.js"
+import {
+  byCallerKey,
+  checkNamespaceName,
+  fullKey as full,
+  NamespaceRegistry,
+  prefixOf,
+  versionAt,
+  versionKeyOf
+} from "../../engine/namespace.js"
 import type { InvalidKey } from "../../errors/InvalidKey.js"
 import type { MemcachedError } from "../../errors/MemcachedError.js"
 import type { MemcachedView } from "../memcachedService.js"
@@ -32,21 +39,7 @@ export interface NamespacedMemcached extends MemcachedView {
   readonly clear: Effect.Effect<void, InvalidKey | MemcachedError>
 }
 
-interface VersionState {
-  value: bigint | undefined
-  readAt: number
-}
-
-interface Registry {
-  /** One version state per namespace name, shared by views with different `versionTtl`s. */
-  readonly states: Map<string, VersionState>
-  /** One version read at a time per namespace name. */
-  readonly reads: SingleFlight<string>
-  /** One namespace per name and `versionTtl`, so views (and their single-flight maps) are reused. */
-  readonly namespaces: Map<string, NamespacedMemcached>
-}
-
-const registries = new WeakMap<MemcachedView, Registry>()
+const registries = new WeakMap<MemcachedView, NamespaceRegistry<NamespacedMemcached, SingleFlight<string>>>()
 
 const DEFAULT_VERSION_TTL = "1 second"
 
@@ -59,31 +52,18 @@ export const namespaced = (
   name: string,
   versionTtl: DurationWithUnits = DEFAULT_VERSION_TTL
 ): NamespacedMemcached => {
-  if (typeof name !== "string" || name.length === 0) {
-    throw new TypeError(`a namespace name must be a non-empty string, got ${JSON.stringify(name)}`)
-  }
+  checkNamespaceName(name)
   const decoded = decodeWithUnits(versionTtl)
   if (Either.isLeft(decoded)) throw new TypeError(`versionTtl ${decoded.left}`)
   const ttlMillis = Duration.toMillis(decoded.right)
   let registry = registries.get(parent)
   if (!registry) {
-    registry = { states: new Map(), reads: makeSingleFlight(), namespaces: new Map() }
+    registry = new NamespaceRegistry(makeSingleFlight<string>())
     registries.set(parent, registry)
   }
-  const id = `${ttlMillis}|${name}`
-  const found = registry.namespaces.get(id)
-  if (found) return found
-  let state = registry.states.get(name)
-  if (!state) {
-    state = { value: undefined, readAt: 0 }
-    registry.states.set(name, state)
-  }
-  const namespace = makeNamespace(parent, name, ttlMillis, state, registry.reads)
-  registry.namespaces.set(id, namespace)
-  return namespace
+  const reads = registry.reads
+  return registry.view(name, ttlMillis, (state) => makeNamespace(parent, name, ttlMillis, state, reads))
 }
-
-const maxBig = (a: bigint, b: bigint) => a > b ? a : b
 
 const makeNamespace = (
   parent: MemcachedView,
@@ -92,45 +72,34 @@ const makeNamespace = (
   state: VersionState,
   reads: SingleFlight<string>
 ): NamespacedMemcached => {
-  const versionKey = `${name}:_version`
+  const versionKey = versionKeyOf(name)
   /** Its arguments are always valid: an `InvalidArgument` here would be a bug. */
   const versionIncrement = (delta: bigint, initial: bigint) =>
     Effect.catchTag(parent.increment(versionKey, delta, { initial, ttl: null }), "InvalidArgument", Effect.die)
 
-  const remember = (version: bigint, readAt: number) => {
-    if (state.value === undefined || version >= state.value) {
-      state.value = version
-      state.readAt = readAt
-    }
-    return state.value
-  }
-
   const read = (now: number) =>
     Effect.map(
-      versionIncrement(0n, BigInt(Math.max(0, Math.floor(now)))),
-      (version) => remember(Option.getOrElse(version, () => 0n), now)
+      versionIncrement(0n, versionAt(now)),
+      (version) => state.remember(Option.getOrElse(version, () => 0n), now)
     )
 
   const current: Effect.Effect<bigint, InvalidKey | MemcachedError> = Effect.clockWith((clock) =>
     Effect.suspend(() => {
       const now = clock.unsafeCurrentTimeMillis()
-      if (state.value !== undefined && now - state.readAt < ttlMillis) return Effect.succeed(state.value)
+      const fresh = state.fresh(now, ttlMillis)
+      if (fresh !== undefined) return Effect.succeed(fresh)
       return ttlMillis === 0 ? read(now) : reads(name, read(now))
     })
   )
 
-  const prefix = Effect.map(current, (version) => `${name}:${version}:`)
-
-  /** A key that is not a non-empty string goes through unchanged, so the key rules report it as it was given. */
-  const full = (prefix: string, key: string) => typeof key === "string" && key.length > 0 ? prefix + key : key
+  const prefix = Effect.map(current, (version) => prefixOf(name, version))
 
   const clear = Effect.clockWith((clock) =>
     Effect.suspend(() => {
       const now = clock.unsafeCurrentTimeMillis()
-      const atLeast = BigInt(Math.max(0, Math.floor(now)))
-      const initial = state.value === undefined ? atLeast : maxBig(atLeast, state.value + 1n)
+      const initial = state.clearFrom(now)
       return Effect.map(versionIncrement(1n, initial), (version) => {
-        remember(Option.getOrElse(version, () => initial), now)
+        state.remember(Option.getOrElse(version, () => initial), now)
       })
     })
   )
@@ -143,14 +112,7 @@ const makeNamespace = (
     getMany: (keys) =>
       Effect.flatMap(prefix, (p) => {
         const list = Array.from(keys)
-        return Effect.map(parent.getMany(list.map((key) => full(p, key))), (found) => {
-          const byKey = new Map<string, Item>()
-          for (const key of list) {
-            const item = found.get(full(p, key))
-            if (item) byKey.set(key, item)
-          }
-          return byKey
-        })
+        return Effect.map(parent.getMany(list.map((key) => full(p, key))), (found) => byCallerKey(list, found, p))
       }),
     set: (key, value, options) => Effect.flatMap(prefix, (p) => parent.set(full(p, key), value, options)),
     add: (key, value, options) => Effect.flatMap(prefix, (p) => parent.add(full(p, key), value, options)),

@@ -1,0 +1,99 @@
+/**
+ * The real backend: the engine's client of memcached servers (`engine/client.ts`), each of its callbacks resumed as an
+ * `Effect.callback`. Its failures become `MemcachedError`s here (`engineFailure.ts`), a value the server finds too large
+ * `ValueTooLarge`, and each request's server goes on the caller's span.
+ *
+ * @internal
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
+import type { EngineClientOptions } from "../../../src/engine/client.js"
+import { makeEngineClient } from "../../../src/engine/client.js"
+import { EngineFailure } from "../../../src/engine/failure.js"
+import type { Item } from "../../../src/engine/item.js"
+import { TooLarge } from "../../../src/engine/itemSize.js"
+import type { ServerAddress } from "../../../src/engine/servers.js"
+import { ValueTooLarge } from "../errors/ValueTooLarge.js"
+import { SpanAttributes } from "../Observability.js"
+import type { Backend } from "./backend.js"
+import { failWith } from "./engineFailure.js"
+
+/** @internal The backend, and how its layer releases it. */
+export interface MemjsBackend extends Backend {
+  /**
+   * Refuses new requests (they fail as `Unavailable`), lets in-flight ones settle for up to `graceMillis`, then, if
+   * `destroy`, fails what is left and closes the sockets.
+   */
+  readonly close: (graceMillis: number, destroy: boolean) => Effect.Effect<void>
+}
+
+/** An `Effect.callback` resume; each operation's own type (see `Backend`) says what it resumes with. */
+type Resume = (effect: Effect.Effect<any, any>) => void
+
+/**
+ * Puts the request's server on the current fiber's span, if there is one. It runs inside `Effect.callback`'s register,
+ * where the fiber that runs it is the current one: no `withFiber` step for a look that usually finds no span.
+ */
+const annotateServer = (server: ServerAddress | undefined): void => {
+  if (server === undefined) return
+  const fiber = Fiber.getCurrent()
+  if (fiber === undefined) return
+  const span = Context.getOrUndefined(fiber.context, Tracer.ParentSpan)
+  if (span?._tag !== "Span") return
+  span.attribute(SpanAttributes.serverAddress, server.host)
+  span.attribute(SpanAttributes.serverPort, server.port)
+}
+
+/** Resumes with the engine's answer as it is. */
+const resumeValue = (resume: Resume, result: unknown, report?: number) =>
+  resume(
+    result instanceof EngineFailure
+      ? failWith(result, report)
+      : result instanceof TooLarge
+      ? Effect.fail(new ValueTooLarge(result))
+      : result === undefined
+      ? Effect.void
+      : Effect.succeed(result)
+  )
+
+/** Resumes with a read's item, `undefined` for a miss, as an `Option`. */
+const resumeOption = (resume: Resume, result: Item | undefined | EngineFailure, report?: number) =>
+  resume(
+    result instanceof EngineFailure
+      ? failWith(result, report)
+      : result === undefined
+      ? Effect.succeedNone
+      : Effect.succeed(Option.some(result))
+  )
+
+/** @internal */
+export const makeMemjsBackend = (options: EngineClientOptions): MemjsBackend => {
+  const client = makeEngineClient(options)
+  return {
+    maxItemSize: client.maxItemSize,
+    get: (key) => Effect.callback((resume) => annotateServer(client.get(key, resumeOption, resume))),
+    getMany: (keys) => Effect.callback((resume) => client.getMany(keys, resumeValue, resume)),
+    write: (mode, key, item, expiry, cas) =>
+      Effect.callback((resume) => annotateServer(client.write(mode, key, item, expiry, cas, resumeValue, resume))),
+    getWithCas: (key) => Effect.callback((resume) => annotateServer(client.getWithCas(key, resumeOption, resume))),
+    concat: (side, key, value) =>
+      Effect.callback((resume) => annotateServer(client.concat(side, key, value, resumeValue, resume))),
+    stats: Effect.callback((resume) => client.stats(resumeValue, resume)),
+    writeMany: (entries, expiry) => Effect.callback((resume) => client.writeMany(entries, expiry, resumeValue, resume)),
+    delete: (key) => Effect.callback((resume) => annotateServer(client.delete(key, resumeValue, resume))),
+    deleteMany: (keys) => Effect.callback((resume) => client.deleteMany(keys, resumeValue, resume)),
+    touch: (key, expiry) => Effect.callback((resume) => annotateServer(client.touch(key, expiry, resumeValue, resume))),
+    getAndTouch: (key, expiry) =>
+      Effect.callback((resume) => annotateServer(client.getAndTouch(key, expiry, resumeOption, resume))),
+    counter: (direction, key, delta, initial, expiry) =>
+      Effect.callback((resume) =>
+        annotateServer(client.counter(direction, key, delta, initial, expiry, resumeValue, resume))
+      ),
+    flush: Effect.callback((resume) => client.flush(resumeValue, resume)),
+    version: Effect.callback((resume) => client.version(resumeValue, resume)),
+    close: (graceMillis, destroy) => Effect.promise(() => client.close(graceMillis, destroy))
+  }
+}

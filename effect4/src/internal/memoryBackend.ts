@@ -1,0 +1,41 @@
+/**
+ * The in-memory backend behind `Memcached.layerMemory`: the engine's in-memory store (`engine/memory.ts`) on the
+ * Effect `Clock`, so a `TestClock` expires keys.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { EngineFailure } from "../../../src/engine/failure.js"
+import { makeMemoryStore } from "../../../src/engine/memory.js"
+import type { Backend } from "./backend.js"
+import { toMemcachedError } from "./engineFailure.js"
+
+const withNow = <A>(f: (now: number) => A) => Effect.map(Clock.currentTimeMillis, f)
+
+/** @internal An empty in-memory backend whose items are at most `maxItemSize` bytes, key and overhead included. */
+export const makeMemoryBackend = (maxItemSize: number): Backend => {
+  const memory = makeMemoryStore(maxItemSize)
+  return {
+    maxItemSize,
+    get: (key) => withNow((now) => Option.fromNullishOr(memory.get(key, now))),
+    getMany: (keys) => withNow((now) => memory.getMany(keys, now)),
+    write: (mode, key, item, expiry, cas) => withNow((now) => memory.write(mode, key, item, expiry, now, cas)),
+    getWithCas: (key) => withNow((now) => Option.fromNullishOr(memory.getWithCas(key, now))),
+    concat: (side, key, value) => withNow((now) => memory.concat(side, key, value, now)),
+    stats: Effect.sync(memory.stats),
+    writeMany: (items, expiry) => withNow((now) => memory.writeMany(items, expiry, now)),
+    delete: (key) => withNow((now) => memory.delete(key, now)),
+    deleteMany: (keys) => withNow((now) => memory.deleteMany(keys, now)),
+    touch: (key, expiry) => withNow((now) => memory.touch(key, expiry, now)),
+    getAndTouch: (key, expiry) => withNow((now) => Option.fromNullishOr(memory.getAndTouch(key, expiry, now))),
+    counter: (direction, key, delta, initial, expiry) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const next = memory.counter(direction, key, delta, initial, expiry, now)
+        return next instanceof EngineFailure ? Effect.fail(toMemcachedError(next)) : Effect.succeed(next)
+      }),
+    flush: Effect.sync(memory.flush),
+    version: Effect.succeed(memory.version)
+  }
+}

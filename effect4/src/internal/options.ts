@@ -1,0 +1,123 @@
+/**
+ * The layers' options: their types (which `Memcached` re-exports) and their checks, which are the engine's
+ * (`engine/options.ts`) with this line's durations, schedules and secrets.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import type {
+  BadOption,
+  CheckedConnectionOptions,
+  CheckedLayerOptions,
+  ConnectionOptionsInput,
+  LayerOptionsInput,
+  MemjsClientLike,
+  OptionReaders
+} from "../../../src/engine/options.js"
+import {
+  checkConnectionOptions as checkConnection,
+  checkLayerOptions as checkLayer
+} from "../../../src/engine/options.js"
+import type { PlacementOption } from "../../../src/engine/placementChoice.js"
+import type { ServerSpec } from "../../../src/engine/servers.js"
+import type { MemcachedError } from "../errors/MemcachedError.js"
+import type { ObservabilityOptions } from "../Observability.js"
+import type { DurationWithUnits, Ttl } from "./ttl.js"
+import { durationOf } from "./ttl.js"
+
+export type { BadOption, CheckedConnectionOptions, MemjsClientLike, PlacementOption }
+export { checkServers } from "../../../src/engine/options.js"
+
+/**
+ * Options every `Memcached` layer takes, whatever it runs over: the key, TTL and size rules, retries, and spans and
+ * metrics (`ObservabilityOptions`). Public as `LayerOptions` of `Memcached`.
+ */
+export interface LayerOptions extends ObservabilityOptions {
+  /** TTL of writes that give none: positive, or `null` for never. @default "300 seconds" */
+  readonly defaultTtl?: Ttl | undefined
+  /** Prepended to every key; the 250-byte limit counts it. @default "" */
+  readonly keyPrefix?: string | undefined
+  /** Store keys over 250 bytes as `prefix + "#" + sha256(key)` instead of failing with `InvalidKey`. @default false */
+  readonly hashLongKeys?: boolean | undefined
+  /** memcached's item size limit (`-I`), key and per-item overhead included. @default 1048576 */
+  readonly maxItemSize?: number | undefined
+  /**
+   * How operations that may safely be sent twice (get, getMany, set, setMany, delete, deleteMany, touch,
+   * getAndTouch, flush) are retried after an `Unavailable` or `Timeout` error; it sees each error. `increment`,
+   * `decrement`, `add` and `replace` are never retried. Each attempt has its own `timeout`.
+   * @default once more, at once, after `Unavailable` only
+   */
+  readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
+}
+
+/**
+ * How a pool of servers is run. Public as `PoolOptions` of `Memcached`.
+ */
+export interface PoolOptions {
+  /** Where each key lives; keys are placed by their prefixed form. @default "ketama" */
+  readonly placement?: PlacementOption | undefined
+  /** Failed connections in a row after which a server is ejected; `Infinity` never ejects. @default 3 */
+  readonly ejectAfter?: number | undefined
+  /** How long an ejected server is skipped before one request tries it again. @default "1 second" */
+  readonly ejectFor?: DurationWithUnits | undefined
+  /**
+   * Send the keys of an ejected server to the next live server on the ring instead of failing fast with
+   * `MemcachedError` `Unavailable`. A trade-off: while the server is out, its keys live (and may be stale) elsewhere.
+   * @default false
+   */
+  readonly failover?: boolean | undefined
+}
+
+/**
+ * Options of `Memcached.layer` (and of `MemcachedCache`). Public as `MemcachedOptions` of `Memcached`.
+ */
+export interface MemcachedOptions extends LayerOptions, PoolOptions {
+  /**
+   * `"h1:11211,h2:11211:2"` (`host[:port[:weight]]`, IPv6 as `[::1]:11211`) or a list of such strings or
+   * `ServerSpec`s. @default "localhost:11211"
+   */
+  readonly servers?: string | ReadonlyArray<string | ServerSpec> | undefined
+  /** SASL user; with `password`, turns SASL PLAIN on. memjs has no TLS: credentials travel in clear. */
+  readonly username?: string | undefined
+  /** SASL password. */
+  readonly password?: Redacted.Redacted | undefined
+  /** Deadline of each operation, connecting included. @default "1 second" */
+  readonly timeout?: DurationWithUnits | undefined
+  /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
+  readonly checkOnStart?: boolean | undefined
+}
+
+/**
+ * Options of `Memcached.layerClient`. Public as `ClientLayerOptions` of `Memcached`.
+ */
+export interface ClientLayerOptions extends LayerOptions, PoolOptions {
+  /** Close the client's sockets when the layer is released. @default false */
+  readonly closeOnRelease?: boolean | undefined
+  /** Deadline of each operation. @default "1 second" */
+  readonly timeout?: DurationWithUnits | undefined
+  /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
+  readonly checkOnStart?: boolean | undefined
+}
+
+/** @internal Durations, schedules and secrets as this line has them, for the engine's checks. */
+export const readers: OptionReaders = {
+  millis: (input) => {
+    const duration = durationOf(input)
+    return duration === undefined ? undefined : Duration.toMillis(duration)
+  },
+  isSchedule: Schedule.isSchedule,
+  isRedacted: Redacted.isRedacted
+}
+
+/** @internal The options every layer takes: `defaultTtl`, `keyPrefix`, `maxItemSize`, `retry`. */
+export const checkLayerOptions = (options: LayerOptionsInput): CheckedLayerOptions | BadOption =>
+  checkLayer(options, readers)
+
+/**
+ * @internal The options of the layers over a memjs client: every layer's, `timeout`, the pool's (`placement`,
+ * `ejectAfter`, `ejectFor`) and the credentials.
+ */
+export const checkConnectionOptions = (options: ConnectionOptionsInput): CheckedConnectionOptions | BadOption =>
+  checkConnection(options, readers)

@@ -1,0 +1,36 @@
+/**
+ * What the shared contract suite (`contract.ts`) takes from its Effect line, for the Effect 3 line: Effect's modules,
+ * `@effect/vitest`, this line's public API, and the few spellings the two lines do not share. The Effect 4 line's
+ * twin is `effect4/test/support/line.ts`; `#line` resolves to one or the other (tsconfig `paths`, vitest `alias`).
+ */
+import type { Duration } from "effect"
+import { Effect, Fiber, FiberStatus, Schema } from "effect"
+
+export { assert, layer as layerSuite } from "@effect/vitest"
+export { assertNone, assertSome } from "@effect/vitest/utils"
+export { Data, Deferred, Duration, Effect, Fiber, Option, Ref, Schema, TestClock } from "effect"
+export type { Layer } from "effect"
+export {
+  Cache,
+  CacheNotFound,
+  InvalidArgument,
+  InvalidKey,
+  Memcached,
+  MemcachedError,
+  SerializationError,
+  type Ttl,
+  ValueTooLarge
+} from "../../src/index.js"
+
+/** A duration as this line's `Duration` module takes it. */
+export type DurationInput = Duration.DurationInput
+
+/** Runs `effect` in a fiber of its own, a child of the current one. */
+export const fork = Effect.fork
+
+/** Whether `fiber` is waiting (suspended), neither running nor done. */
+export const isWaiting = <A, E>(fiber: Fiber.RuntimeFiber<A, E>): Effect.Effect<boolean> =>
+  Effect.map(Fiber.status(fiber), FiberStatus.isSuspended)
+
+/** A number schema that refuses zero and below. */
+export const PositiveNumber = Schema.Number.pipe(Schema.positive())
