@@ -9,9 +9,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 fixtures="$root/scripts/pack-check"
 work=$(mktemp -d -t effect-memcached-pack.XXXXXX)
-memcached_pid=""
+# shellcheck source=pack-check/memcached.sh
+. "$fixtures/memcached.sh"
 cleanup() {
-  if [ -n "$memcached_pid" ]; then kill "$memcached_pid" 2>/dev/null || true; wait "$memcached_pid" 2>/dev/null || true; fi
+  stop_memcached
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,15 +44,7 @@ done
 step "tsc (skipLibCheck false, lib ES2022 without DOM): effect.ts and facade.ts"
 npx tsc -p tsconfig.json
 
-port=$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })')
-user=()
-[ "$(id -u)" = 0 ] && user=(-u nobody)
-memcached -l 127.0.0.1 -p "$port" -U 0 "${user[@]}" &
-memcached_pid=$!
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+start_memcached
 
 step "run: effect program in memory, then both programs against memcached on 127.0.0.1:$port"
 node out/effect.js

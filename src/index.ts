@@ -43,6 +43,8 @@ export type {
   Ttl,
   WriteOptions
 } from "./Memcached.js"
+/** @since 1.1.0 */
+export type { TlsOption } from "./Memcached.js"
 /** @since 1.0.0 */
 export { CacheFacade, MemcachedCache, MemcachedCacheNamespace } from "./MemcachedCache.js"
 /** @since 1.0.0 */

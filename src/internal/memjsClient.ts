@@ -10,6 +10,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { MemjsClient } from "../engine/memjs.js"
 import { makeMemjsClient } from "../engine/memjs.js"
+import { placementOf } from "../engine/placementChoice.js"
 import type { ServerAddress } from "../engine/servers.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import { makeCheckedService } from "./checkedService.js"
@@ -23,7 +24,6 @@ import type {
   MemjsClientLike,
   PoolOptions
 } from "./options.js"
-import { placementOf } from "./placementChoice.js"
 
 /** How long a released layer waits for in-flight operations before it closes the sockets. */
 const RELEASE_GRACE_MILLIS = 250
@@ -77,7 +77,7 @@ export const openClient = (
   Effect.suspend(() => {
     const username = options.username || undefined
     const password = options.password === undefined ? undefined : Redacted.value(options.password) || undefined
-    const client = makeMemjsClient(addresses, username, password, checkedOptions.deadlineMillis)
+    const client = makeMemjsClient(addresses, username, password, checkedOptions.deadlineMillis, checkedOptions.tls)
     return acquire(client, addresses, options, checkedOptions, true, true)
   })
 
