@@ -32,8 +32,15 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { groupByTtl, persistenceKey, storeNamespace } from "./engine/persistence.js"
-import { FormatFailure, formats } from "./engine/serialization.js"
+import type { Item } from "./engine/item.js"
+import {
+  decodeValue,
+  encodeValue,
+  groupByTtl,
+  persistenceKey,
+  storeNamespace,
+  ValueProblem
+} from "./engine/persistence.js"
 import type { MemcachedFailure } from "./errors/index.js"
 import { namespaced } from "./internal/cache/namespace.js"
 import { Memcached } from "./Memcached.js"
@@ -48,28 +55,14 @@ const failure = (method: string) => (cause: MemcachedFailure | Error): Persisten
     enumerable: false
   })
 
-/** A format failure as an `Error` with a plain message; what the JSON side threw is its `cause`. */
-const formatError = (failed: FormatFailure, what: string) => {
-  const why = failed.cause instanceof Error
-    ? failed.cause.message
-    : typeof failed.cause === "string"
-    ? failed.cause
-    : ""
-  return new Error(why ? `${what} (${why})` : what, { cause: failed.cause })
-}
-
-const decode = (method: string, item: { readonly value: Uint8Array; readonly flags: number }) => {
-  const value = formats.json.decode(item)
-  return value instanceof FormatFailure
-    ? Effect.fail(failure(method)(formatError(value, "the stored value is not this store's JSON")))
-    : Effect.succeed(value)
+const decode = (method: string, item: Item) => {
+  const value = decodeValue(item)
+  return value instanceof ValueProblem ? Effect.fail(failure(method)(value.error)) : Effect.succeed(value)
 }
 
 const encode = (method: string, value: unknown) => {
-  const item = formats.json.encode(value)
-  return item instanceof FormatFailure
-    ? Effect.fail(failure(method)(formatError(item, "the value has no JSON form")))
-    : Effect.succeed(item)
+  const item = encodeValue(value)
+  return item instanceof ValueProblem ? Effect.fail(failure(method)(item.error)) : Effect.succeed(item)
 }
 
 const ttlOf = (ttl: Option.Option<Duration.Duration>): Duration.Duration | null => Option.isSome(ttl) ? ttl.value : null

@@ -5,7 +5,7 @@ import { Memcached } from "effect-memcached"
 import * as MemcachedPersistence from "effect-memcached/MemcachedPersistence"
 
 class GetSquare extends Schema.TaggedRequest<GetSquare>()("GetSquare", {
-  failure: Schema.Never,
+  failure: Schema.String,
   success: Schema.Number,
   payload: { n: Schema.Number }
 }) {

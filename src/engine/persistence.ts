@@ -12,6 +12,8 @@
  * @internal
  */
 import { createHash } from "node:crypto"
+import type { Item } from "./item.js"
+import { FormatFailure, formats } from "./serialization.js"
 
 /** @internal The longest persistence key kept as it is; longer ones are hashed (44 characters). */
 export const RAW_KEY_CHARS = 100
@@ -57,4 +59,30 @@ export const groupByTtl = <E>(
     else groups.set(millis, [entry])
   }
   return groups
+}
+
+/** @internal Why a value cannot be stored, or a stored one read: `error` says it plainly (its `cause`: what JSON threw). */
+export class ValueProblem {
+  constructor(readonly error: Error) {}
+}
+
+const problem = (failed: FormatFailure, what: string) => {
+  const why = failed.cause instanceof Error
+    ? failed.cause.message
+    : typeof failed.cause === "string"
+    ? failed.cause
+    : ""
+  return new ValueProblem(new Error(why ? `${what} (${why})` : what, { cause: failed.cause }))
+}
+
+/** @internal A persisted value as the item a store keeps: JSON, with `Serializer.json`'s flags. */
+export const encodeValue = (value: unknown): Item | ValueProblem => {
+  const item = formats.json.encode(value)
+  return item instanceof FormatFailure ? problem(item, "the value has no JSON form") : item
+}
+
+/** @internal A stored item's value, or why it is not this store's JSON. */
+export const decodeValue = (item: Item): unknown => {
+  const value = formats.json.decode(item)
+  return value instanceof FormatFailure ? problem(value, "the stored value is not this store's JSON") : value
 }
