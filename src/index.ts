@@ -1,8 +1,9 @@
 /**
  * effect-memcached: an Effect-native memcached cache.
  *
- * The root has everything but the `@effect/platform` `KeyValueStore` adapter, which lives on its own subpath,
- * `effect-memcached/KeyValueStore`, so that only its users need `@effect/platform` (an optional peer).
+ * The root has everything but the `@effect/platform` `KeyValueStore` adapter and the `@effect/experimental`
+ * Persistence backing, which live on their own subpaths, `effect-memcached/KeyValueStore` and
+ * `effect-memcached/MemcachedPersistence`, so that only their users need those packages (optional peers).
  *
  * @since 1.0.0
  */

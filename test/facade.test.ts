@@ -461,7 +461,7 @@ describe("MemcachedCache against a real server only", () => {
     const later = track(new MemcachedCache({ servers: server.address, keyPrefix: PREFIX }))
     assert.strictEqual(later.serializer, "structured")
     await later.set("default-ser-2", "x")
-    assert.strictEqual((await asciiRead(`${PREFIX}default-ser-2`))?.flags, Flags.structured)
+    assert.strictEqual((await asciiRead(`${PREFIX}default-ser-2`))?.flags, Flags.text)
   })
 
   it("a client of your own is used, and left open on close() unless closeOnRelease", async () => {

@@ -86,11 +86,15 @@ const cacheOverClient = (lib: Library, client: Memjs.Client) =>
     ? lib.Cache.layer.pipe(Layer.provideMerge(lib.Memcached.layerClient(client)))
     : lib.Memcached.layerClient(client) as unknown as ReturnType<typeof lib.Cache.layerMemcached>
 
-/** `bench:cpu`: `Cache` with `Serializer.bytes` and the facade, both over a memjs client of one's own. */
-export const overClient = (lib: Library, client: Memjs.Client) => ({
-  cacheLayer: cacheOverClient(lib, client).pipe(Layer.provideMerge(lib.Serializer.bytes)),
-  facade: new lib.MemcachedCache({ client, serializer: "bytes" })
-})
+/** `bench:cpu`: `Cache` and the facade with the named serializer, both over a memjs client of one's own. */
+export const overClient = (lib: Library, client: Memjs.Client, serializer: string) => {
+  const service = serializerOf(lib, serializer)
+  return {
+    serializer: service,
+    cacheLayer: cacheOverClient(lib, client).pipe(Layer.provideMerge(Layer.succeed(lib.Serializer, service))),
+    facade: new lib.MemcachedCache({ client, serializer: service })
+  }
+}
 
 export const distDir = path.join(benchDir, ".build", "dist")
 

@@ -7,7 +7,10 @@
  */
 import * as Memjs from "memjs"
 import type * as Net from "node:net"
+import type { Wire } from "./connection.js"
 import { dial } from "./dial.js"
+import type { FramedServer } from "./framing.js"
+import { installFraming, maxBodyLength } from "./framing.js"
 import type { ServerAddress } from "./servers.js"
 import type { TlsSettings } from "./tls.js"
 
@@ -165,3 +168,13 @@ export const nextOpaques = (client: MemjsClient, count: number): number => {
   client.seq = first + count - 1
   return first
 }
+
+/**
+ * @internal The binary wire over a memjs client's servers: a failed `Server` is replaced by a fresh one with the same
+ * credentials, and each reads its responses with our framing (`framing.ts`).
+ */
+export const memjsWire = (client: MemjsClient): Wire<MemjsServer> => ({
+  servers: client.servers,
+  replace: renewServer,
+  install: (server, maxItemSize) => installFraming(server as unknown as FramedServer, maxBodyLength(maxItemSize))
+})

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import { toUnsigned64 } from "../engine/counter.js"
 import type { WriteMode } from "../engine/item.js"
 import { Item } from "../engine/item.js"
 import { maxValueBytes } from "../engine/itemSize.js"
@@ -21,7 +22,6 @@ import { MemcachedError } from "../errors/MemcachedError.js"
 import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import type { ObservabilityOptions } from "../Observability.js"
 import type { Backend } from "./backend.js"
-import { toUnsigned64 } from "./counters.js"
 import { failedAsClosed, mayHaveBeenApplied } from "./engineFailure.js"
 import { valueTooLarge } from "./itemSize.js"
 import { makeKeyEncoder } from "./keys.js"
@@ -188,14 +188,14 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
   ) =>
     withKey(key, (wire): Effect.Effect<Option.Option<bigint>, InvalidArgument | MemcachedError> => {
       const invalid = (argument: string, reason: string) => Effect.fail(new InvalidArgument({ argument, reason, key }))
-      const initial = options?.initial === undefined ? Either.right(undefined) : toUnsigned64(options.initial)
-      if (Either.isLeft(initial)) return invalid("initial", initial.left)
+      const initial = options?.initial === undefined ? undefined : toUnsigned64(options.initial)
+      if (typeof initial === "string") return invalid("initial", initial)
       const by = toUnsigned64(delta)
-      if (Either.isLeft(by)) return invalid("delta", by.left)
+      if (typeof by === "string") return invalid("delta", by)
       const expiry = expiryOf(options?.ttl, key)
       if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
       return Effect.map(
-        once(backend.counter(direction, wire, by.right, initial.right, expiry.right)),
+        once(backend.counter(direction, wire, by, initial, expiry.right)),
         Option.fromNullable
       )
     })

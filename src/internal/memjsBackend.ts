@@ -8,8 +8,7 @@
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import type { EngineClientOptions } from "../engine/client.js"
-import { makeEngineClient } from "../engine/client.js"
+import type { EngineClient } from "../engine/client.js"
 import { EngineFailure } from "../engine/failure.js"
 import type { Item } from "../engine/item.js"
 import { TooLarge } from "../engine/itemSize.js"
@@ -18,6 +17,7 @@ import { ValueTooLarge } from "../errors/ValueTooLarge.js"
 import { SpanAttributes } from "../Observability.js"
 import type { Backend } from "./backend.js"
 import { failWith } from "./engineFailure.js"
+import { callerScope } from "./observability.js"
 
 /** @internal The backend, and how its layer releases it. */
 export interface MemjsBackend extends Backend {
@@ -32,15 +32,17 @@ export interface MemjsBackend extends Backend {
 type Resume = (effect: Effect.Effect<any, any>) => void
 
 /**
- * Puts the request's server on the current fiber's span, if there is one. It runs inside `Effect.async`'s register,
- * where the fiber that runs it is the current one: no `withFiberRuntime` step for a look that usually finds no span.
+ * Sends a request from the caller's async context (see `callerScope`), and puts its server on the current fiber's
+ * span, if there is one. It runs inside `Effect.async`'s register, where the fiber that runs it is the current one: no
+ * `withFiberRuntime` step for a look that usually finds no span.
  */
-const annotateServer = (server: ServerAddress | undefined): void => {
-  if (server === undefined) return
+const send = (request: () => ServerAddress | undefined | void): void => {
   const fiber = Fiber.getCurrentFiber()
-  if (Option.isNone(fiber)) return
+  if (Option.isNone(fiber)) return void request()
+  const scope = fiber.value.getFiberRef(callerScope)
+  const server = scope === undefined ? request() : scope.runInAsyncScope(request)
   const span = fiber.value.currentSpan
-  if (span?._tag !== "Span") return
+  if (server === undefined || span?._tag !== "Span") return
   span.attribute(SpanAttributes.serverAddress, server.host)
   span.attribute(SpanAttributes.serverPort, server.port)
 }
@@ -67,31 +69,29 @@ const resumeOption = (resume: Resume, result: Item | undefined | EngineFailure, 
       : Effect.succeed(Option.some(result))
   )
 
-/** @internal */
-export const makeMemjsBackend = (options: EngineClientOptions): MemjsBackend => {
-  const client = makeEngineClient(options)
+/** @internal The backend over an engine client of either wire dialect (see `engine/dialect.ts`). */
+export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
   return {
     maxItemSize: client.maxItemSize,
-    get: (key) => Effect.async((resume) => annotateServer(client.get(key, resumeOption, resume))),
-    getMany: (keys) => Effect.async((resume) => client.getMany(keys, resumeValue, resume)),
+    get: (key) => Effect.async((resume) => send(() => client.get(key, resumeOption, resume))),
+    getMany: (keys) => Effect.async((resume) => send(() => client.getMany(keys, resumeValue, resume))),
     write: (mode, key, item, expiry, cas) =>
-      Effect.async((resume) => annotateServer(client.write(mode, key, item, expiry, cas, resumeValue, resume))),
-    getWithCas: (key) => Effect.async((resume) => annotateServer(client.getWithCas(key, resumeOption, resume))),
+      Effect.async((resume) => send(() => client.write(mode, key, item, expiry, cas, resumeValue, resume))),
+    getWithCas: (key) => Effect.async((resume) => send(() => client.getWithCas(key, resumeOption, resume))),
     concat: (side, key, value) =>
-      Effect.async((resume) => annotateServer(client.concat(side, key, value, resumeValue, resume))),
-    stats: Effect.async((resume) => client.stats(resumeValue, resume)),
-    writeMany: (entries, expiry) => Effect.async((resume) => client.writeMany(entries, expiry, resumeValue, resume)),
-    delete: (key) => Effect.async((resume) => annotateServer(client.delete(key, resumeValue, resume))),
-    deleteMany: (keys) => Effect.async((resume) => client.deleteMany(keys, resumeValue, resume)),
-    touch: (key, expiry) => Effect.async((resume) => annotateServer(client.touch(key, expiry, resumeValue, resume))),
+      Effect.async((resume) => send(() => client.concat(side, key, value, resumeValue, resume))),
+    stats: Effect.async((resume) => send(() => client.stats(resumeValue, resume))),
+    writeMany: (entries, expiry) =>
+      Effect.async((resume) => send(() => client.writeMany(entries, expiry, resumeValue, resume))),
+    delete: (key) => Effect.async((resume) => send(() => client.delete(key, resumeValue, resume))),
+    deleteMany: (keys) => Effect.async((resume) => send(() => client.deleteMany(keys, resumeValue, resume))),
+    touch: (key, expiry) => Effect.async((resume) => send(() => client.touch(key, expiry, resumeValue, resume))),
     getAndTouch: (key, expiry) =>
-      Effect.async((resume) => annotateServer(client.getAndTouch(key, expiry, resumeOption, resume))),
+      Effect.async((resume) => send(() => client.getAndTouch(key, expiry, resumeOption, resume))),
     counter: (direction, key, delta, initial, expiry) =>
-      Effect.async((resume) =>
-        annotateServer(client.counter(direction, key, delta, initial, expiry, resumeValue, resume))
-      ),
-    flush: Effect.async((resume) => client.flush(resumeValue, resume)),
-    version: Effect.async((resume) => client.version(resumeValue, resume)),
+      Effect.async((resume) => send(() => client.counter(direction, key, delta, initial, expiry, resumeValue, resume))),
+    flush: Effect.async((resume) => send(() => client.flush(resumeValue, resume))),
+    version: Effect.async((resume) => send(() => client.version(resumeValue, resume))),
     close: (graceMillis, destroy) => Effect.promise(() => client.close(graceMillis, destroy))
   }
 }

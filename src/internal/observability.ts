@@ -27,6 +27,7 @@ import type * as Metric from "effect/Metric"
 import type * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
+import { AsyncResource } from "node:async_hooks"
 import type { ErrorReason, ObservabilityOptions } from "../Observability.js"
 import { CacheMetrics, SpanAttributes } from "../Observability.js"
 
@@ -46,6 +47,20 @@ const known: Readonly<Record<string, OpInfo>> = {
   setMany: { shape: "entries" },
   deleteMany: { shape: "keys" }
 }
+
+/**
+ * The async context a traced operation's caller was in, for the backend to send its request from (`memjsBackend.ts`),
+ * so that the caller resumes there when the answer comes. Inside the operation's span, a tracer that keeps an async
+ * context of its own (`@effect/opentelemetry`'s, over OpenTelemetry's AsyncLocalStorage context manager) has made the
+ * operation's span the active one; resuming in that context would make the ended span the parent of whatever span the
+ * caller starts next without an Effect parent. Resumed in the caller's context, a memcached call leaves the caller's
+ * async context as any other asynchronous Effect does (`Effect.sleep`, `Effect.promise`).
+ *
+ * @internal
+ */
+export const callerScope: FiberRef.FiberRef<AsyncResource | undefined> = FiberRef.unsafeMake<
+  AsyncResource | undefined
+>(undefined)
 
 /** Effect's built-in tracer: its spans go nowhere, so making them is pure cost. */
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
@@ -219,11 +234,13 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
       attributes = extra
     }
     const spanOptions = { kind: "client", captureStackTrace: false, attributes } as const
-    if (spanKeys) return Effect.withSpan(effect, op.spanName, spanOptions)
-    return Effect.mapError(
-      Effect.withSpan(Effect.mapError(effect, hideFailure), op.spanName, spanOptions),
-      unhideFailure
-    ) as Effect.Effect<A, E, R>
+    const traced = spanKeys
+      ? Effect.withSpan(effect, op.spanName, spanOptions)
+      : Effect.mapError(
+        Effect.withSpan(Effect.mapError(effect, hideFailure), op.spanName, spanOptions),
+        unhideFailure
+      ) as Effect.Effect<A, E, R>
+    return Effect.locally(traced, callerScope, new AsyncResource("effect-memcached.caller"))
   }
 
   /** One fiber look-up decides both: metrics when on, a span when on and some tracer collects it. */

@@ -10,17 +10,27 @@ import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import { DEFAULT_MAX_ITEM_SIZE } from "../engine/itemSize.js"
-import { checkPrefix } from "../engine/keys.js"
+import type {
+  CheckedConnectionOptions,
+  CheckedLayerOptions,
+  ConnectionOptionsInput,
+  LayerOptionsInput,
+  OptionReaders
+} from "../engine/options.js"
+import {
+  BadOption,
+  checkConnectionOptions as checkConnection,
+  checkLayerOptions as checkLayer,
+  checkServers as checkServerList
+} from "../engine/options.js"
+import type { PlacementOption } from "../engine/placementChoice.js"
 import type { ServerAddress, ServerSpec } from "../engine/servers.js"
-import type { TlsOption, TlsSettings } from "../engine/tls.js"
-import { BadTls, checkTls } from "../engine/tls.js"
-import type { Expiry } from "../engine/ttl.js"
+import type { TlsOption } from "../engine/tls.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import type { ObservabilityOptions } from "../Observability.js"
-import { parseServers } from "./servers.js"
 import type { DurationWithUnits, Ttl } from "./ttl.js"
-import { decodeWithUnits, toExpiry } from "./ttl.js"
+
+export type { BadOption, CheckedConnectionOptions, PlacementOption }
 
 /**
  * Options every `Memcached` layer takes, whatever it runs over: the key, TTL and size rules, retries, and spans and
@@ -43,17 +53,6 @@ export interface LayerOptions extends ObservabilityOptions {
    */
   readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
 }
-
-/**
- * Where each key lives in a pool: `"ketama"` (libmemcached's weighted ketama, MD5; pylibmc with `ketama_weighted`),
- * `"ketama-hashring"` (the `memcached` npm package), `"modulo"` (memjs's `hash % n`, not consistent), or your own
- * function from the servers to a key's server index. Public as `PlacementOption` of `Memcached`.
- */
-export type PlacementOption =
-  | "ketama"
-  | "ketama-hashring"
-  | "modulo"
-  | ((servers: ReadonlyArray<Required<ServerSpec>>) => (key: string) => number)
 
 /**
  * How a pool of servers is run. Public as `PoolOptions` of `Memcached`.
@@ -97,6 +96,13 @@ export interface MemcachedOptions extends LayerOptions, PoolOptions {
    * @default false
    */
   readonly tls?: TlsOption | undefined
+  /**
+   * The wire dialect: `"binary"` (memjs's servers, with SASL) or `"meta"`, memcached's meta protocol, the one
+   * memcached's proxy and mcrouter speak and the one memcached still develops (binary is deprecated since 1.6.0).
+   * Both give the same answers to the same operations; SASL (`username`/`password`) is binary-only.
+   * @default "binary"
+   */
+  readonly protocol?: "binary" | "meta" | undefined
 }
 
 /**
@@ -124,128 +130,31 @@ export interface MemjsClientLike {
   incrSeq(): void
 }
 
-/** @internal A bad option: its name, and the sentence a `TypeError` or a `ConfigError` says about it. */
-export interface BadOption {
-  readonly option: string
-  readonly message: string
+/** Durations, schedules and secrets as this line has them, for the engine's checks. */
+const readers: OptionReaders = {
+  millis: (input) => {
+    const decoded = Duration.decodeUnknown(input)
+    return decoded._tag === "Some" ? Duration.toMillis(decoded.value) : undefined
+  },
+  isSchedule: Schedule.isSchedule,
+  isRedacted: Redacted.isRedacted
 }
 
-/** `reason` is a phrase to follow the option's name. */
-const badOption = (option: string, reason: string): BadOption => ({ option, message: `${option} ${reason}` })
-
-const bad = (option: string, reason: string): Either.Either<never, BadOption> => Either.left(badOption(option, reason))
-
-/** How a bad duration is shown; Effect's `Duration` holds a negative one as zero. */
-const shownDuration = (duration: Duration.Duration) =>
-  !Duration.isFinite(duration)
-    ? "infinite"
-    : Duration.toMillis(duration) === 0
-    ? "zero or a negative duration"
-    : `${Duration.toMillis(duration)} ms`
-
-/** A duration with its unit, or `fallback` when left out. */
-const durationOption = (option: string, input: unknown, fallback: Duration.DurationInput) =>
-  input === undefined
-    ? Either.right(Duration.decode(fallback))
-    : Either.mapLeft(decodeWithUnits(input), (reason) => badOption(option, reason))
-
-/** @internal The options every layer takes, checked. */
-export interface CheckedLayerOptions {
-  readonly defaultExpiry: Expiry
-  readonly maxItemSize: number
-}
-
-/** The options every layer takes, as given: anything may have been forced past the types. */
-interface LayerOptionsInput {
-  readonly defaultTtl?: unknown
-  readonly keyPrefix?: unknown
-  readonly maxItemSize?: unknown
-  readonly retry?: unknown
-}
+const either = <A>(result: A | BadOption): Either.Either<A, BadOption> =>
+  result instanceof BadOption ? Either.left(result) : Either.right(result)
 
 /** @internal The options every layer takes: `defaultTtl`, `keyPrefix`, `maxItemSize`, `retry`. */
 export const checkLayerOptions = (options: LayerOptionsInput): Either.Either<CheckedLayerOptions, BadOption> =>
-  Either.gen(function*() {
-    const defaultExpiry = options.defaultTtl === null
-      ? toExpiry(null)
-      : toExpiry(yield* durationOption("defaultTtl", options.defaultTtl, "300 seconds"))
-    if (defaultExpiry._tag === "Expired") {
-      return yield* bad(
-        "defaultTtl",
-        "is zero or negative, which would expire every write at once: give a positive duration, or null for never"
-      )
-    }
-    const prefix = options.keyPrefix ?? ""
-    if (typeof prefix !== "string") return yield* bad("keyPrefix", "must be a string")
-    const prefixProblem = checkPrefix(prefix)
-    if (prefixProblem) return yield* bad("keyPrefix", prefixProblem)
-    const maxItemSize = options.maxItemSize ?? DEFAULT_MAX_ITEM_SIZE
-    if (!(typeof maxItemSize === "number" && Number.isSafeInteger(maxItemSize) && maxItemSize > 1024)) {
-      return yield* bad("maxItemSize", "must be a whole number of bytes, over 1024")
-    }
-    if (options.retry !== undefined && !Schedule.isSchedule(options.retry)) {
-      return yield* bad("retry", "must be a Schedule")
-    }
-    return { defaultExpiry, maxItemSize }
-  })
-
-/** @internal The connection options, checked. */
-export interface CheckedConnectionOptions extends CheckedLayerOptions {
-  /** The deadline of each operation. */
-  readonly deadlineMillis: number
-  readonly ejectAfter: number
-  /** How long an ejected server is skipped. */
-  readonly deadMillis: number
-  /** TLS, when the servers are dialed over it. */
-  readonly tls: TlsSettings | undefined
-}
-
-const placements = new Set<unknown>(["ketama", "ketama-hashring", "modulo"])
+  either(checkLayer(options, readers))
 
 /**
  * @internal The options of the layers over a memjs client: every layer's, `timeout`, the pool's (`placement`,
- * `ejectAfter`, `ejectFor`), the credentials and `tls`.
+ * `ejectAfter`, `ejectFor`) and the credentials.
  */
 export const checkConnectionOptions = (
-  options: LayerOptionsInput & {
-    readonly timeout?: unknown
-    readonly placement?: unknown
-    readonly ejectAfter?: unknown
-    readonly ejectFor?: unknown
-    readonly username?: unknown
-    readonly password?: unknown
-    readonly tls?: unknown
-  }
-): Either.Either<CheckedConnectionOptions, BadOption> =>
-  Either.gen(function*() {
-    const common = yield* checkLayerOptions(options)
-    const timeout = yield* durationOption("timeout", options.timeout, "1 second")
-    const timeoutMillis = Duration.toMillis(timeout)
-    if (!(timeoutMillis > 0 && Number.isFinite(timeoutMillis))) {
-      return yield* bad("timeout", `must be a positive, finite duration, got ${shownDuration(timeout)}`)
-    }
-    const placement = options.placement
-    if (!(placement === undefined || placements.has(placement) || typeof placement === "function")) {
-      return yield* bad("placement", `must be "ketama", "ketama-hashring", "modulo" or a function`)
-    }
-    const ejectAfter = options.ejectAfter ?? 3
-    if (!(typeof ejectAfter === "number" && ejectAfter >= 1)) {
-      return yield* bad("ejectAfter", "must be a number of failures, 1 or more (Infinity never ejects)")
-    }
-    const ejectFor = yield* durationOption("ejectFor", options.ejectFor, "1 second")
-    const deadMillis = Duration.toMillis(ejectFor)
-    if (!Number.isFinite(deadMillis)) return yield* bad("ejectFor", "must be a finite duration")
-    if (!(options.username === undefined || typeof options.username === "string")) {
-      return yield* bad("username", "must be a string")
-    }
-    if (!(options.password === undefined || Redacted.isRedacted(options.password))) {
-      return yield* bad("password", "must be a Redacted string (Redacted.make(password))")
-    }
-    const tls = checkTls(options.tls)
-    if (tls instanceof BadTls) return yield* Either.left({ option: "tls", message: tls.reason })
-    return { ...common, deadlineMillis: Math.ceil(timeoutMillis), ejectAfter, deadMillis, tls }
-  })
+  options: ConnectionOptionsInput
+): Either.Either<CheckedConnectionOptions, BadOption> => either(checkConnection(options, readers))
 
 /** @internal The `servers` option, parsed. */
 export const checkServers = (servers: unknown): Either.Either<ReadonlyArray<ServerAddress>, BadOption> =>
-  Either.mapLeft(parseServers(servers), (reason) => ({ option: "servers", message: `servers: ${reason}` }))
+  either(checkServerList(servers))

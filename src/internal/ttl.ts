@@ -6,7 +6,8 @@
  */
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
-import { textOf } from "../engine/text.js"
+import * as Option from "effect/Option"
+import { BadDuration, readWithUnits } from "../engine/options.js"
 import type { Expiry } from "../engine/ttl.js"
 import { expiryFromMillis } from "../engine/ttl.js"
 
@@ -24,37 +25,16 @@ export type DurationWithUnits = Exclude<Duration.DurationInput, number | bigint>
  */
 export type Ttl = DurationWithUnits | null
 
-const shown = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (typeof value === "bigint") return `${value}n`
-  if (Array.isArray(value)) return "an array that is not [seconds, nanos]"
-  if (typeof value === "object" && value !== null) return "an object that is not a Duration"
-  return textOf(value)
-}
-
 /**
- * Reads a duration given with its unit: a `Duration`, `"<n> <unit>"` or `[seconds, nanos]`. A bare number (Effect
- * would read it as milliseconds, memcached as seconds) or a bigint (nanoseconds) is refused like anything else that is
- * not a duration: the `Left` is the reason, written to follow the option's name, with the fix.
+ * Reads a duration given with its unit: a `Duration`, `"<n> <unit>"` or `[seconds, nanos]`. A bare number or a bigint
+ * is refused like anything else that is not a duration (the engine's rule, `engine/options.ts`): the `Left` is the
+ * reason, written to follow the option's name, with the fix.
  *
  * @internal
  */
 export const decodeWithUnits = (input: unknown): Either.Either<Duration.Duration, string> => {
-  if (typeof input === "number" || typeof input === "bigint") {
-    if (Number.isNaN(input)) return Either.left("is NaN, not a duration")
-    if (input === Infinity) return Either.left("is a bare number (Infinity): write Duration.infinity")
-    if (input === -Infinity) return Either.left("is a bare number (-Infinity): write Duration.zero")
-    const n = `${input}`
-    const seconds = `"${n} ${n === "1" ? "second" : "seconds"}"`
-    return Either.left(
-      `is a bare number (${shown(input)}), which has no unit: write ${seconds} or Duration.seconds(${n}) ` +
-        `("${n} millis" for milliseconds)`
-    )
-  }
-  const decoded = Duration.decodeUnknown(input)
-  return decoded._tag === "Some" ? Either.right(decoded.value) : Either.left(
-    `is ${shown(input)}, not a duration: write it with a unit, such as "5 minutes" or Duration.minutes(5)`
-  )
+  const read = readWithUnits(input, (value) => Option.getOrUndefined(Duration.decodeUnknown(value)))
+  return read instanceof BadDuration ? Either.left(read.reason) : Either.right(read)
 }
 
 /**

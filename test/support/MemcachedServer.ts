@@ -440,6 +440,15 @@ export class MemcachedServer extends Context.Tag("test/MemcachedServer")<Memcach
   /** A plain (no auth) memcached, alive for the lifetime of the layer. */
   static readonly layer: Layer.Layer<MemcachedServer> = Layer.scoped(MemcachedServer, startMemcached())
 
+  /**
+   * A memcached that speaks only the text and meta protocols (`-B ascii`): a binary request gets no answer but a
+   * closed connection, so a client that says it speaks meta cannot quietly speak binary to it.
+   */
+  static readonly layerAscii: Layer.Layer<MemcachedServer> = Layer.scoped(
+    MemcachedServer,
+    startMemcached({ extraArgs: ["-B", "ascii"] })
+  )
+
   /** A SASL-enabled memcached with a single user, alive for the lifetime of the layer. */
   static readonly layerSasl = (username: string, password: string): Layer.Layer<MemcachedServer> =>
     Layer.scoped(MemcachedServer, startMemcached({ sasl: { username, password } }))

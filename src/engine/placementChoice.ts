@@ -3,10 +3,22 @@
  *
  * @internal
  */
-import type { Placement } from "../engine/placement.js"
-import { fromLocate, ketama, modulo } from "../engine/placement.js"
-import type { ServerAddress, ServerSpec } from "../engine/servers.js"
-import type { PlacementOption } from "./options.js"
+import type { Placement } from "./placement.js"
+import { fromLocate, ketama, modulo } from "./placement.js"
+import type { ServerAddress, ServerSpec } from "./servers.js"
+
+/**
+ * Where each key lives in a pool: `"ketama"` (libmemcached's weighted ketama, MD5; pylibmc with `ketama_weighted`),
+ * `"ketama-hashring"` (the `memcached` npm package), `"modulo"` (memjs's `hash % n`, not consistent), or your own
+ * function from the servers to a key's server index. Public as `PlacementOption` of `Memcached` on both lines.
+ *
+ * @internal
+ */
+export type PlacementOption =
+  | "ketama"
+  | "ketama-hashring"
+  | "modulo"
+  | ((servers: ReadonlyArray<Required<ServerSpec>>) => (key: string) => number)
 
 /**
  * @internal The placement over `addresses` that `option` names (ketama when left out, unless the client brought its
