@@ -88,6 +88,28 @@ layerSuite(servers, { excludeTestServices: true, timeout: 30_000 })("TLS (real m
       assertSome(yield* cache.get("tls-big"), big)
     }))
 
+  it.scoped("the meta protocol dials through the same seam: over TLS it works, and refuses what binary refuses", () =>
+    Effect.gen(function*() {
+      const { certificates, expired, plain, tls } = yield* Servers
+      const { cache } = yield* open({ servers: tls.address, protocol: "meta", tls: { ca: certificates.ca } })
+      yield* cache.set("tls-meta", { over: "meta" })
+      assertSome(yield* cache.get("tls-meta"), { over: "meta" })
+
+      const untrusted = yield* open({ servers: expired.address, protocol: "meta", tls: { ca: certificates.ca } })
+      const rejected = yield* failure(untrusted.cache.get("tls-meta"))
+      assert.strictEqual(rejected.error.reason, "Auth")
+      assert.include(rejected.error.message, "CERT_HAS_EXPIRED")
+
+      // Never plain text when TLS was asked for, nor the reverse.
+      const toPlain = yield* open({ servers: plain.address, protocol: "meta", tls: { ca: certificates.ca } })
+      assert.include((yield* failure(toPlain.cache.get("tls-meta"))).error.message, "the server does not speak TLS")
+      const toTls = yield* open({ servers: tls.address, protocol: "meta", timeout: "3 seconds" })
+      const mismatch = yield* failure(toTls.cache.get("tls-meta"))
+      assert.notStrictEqual(mismatch.error.reason, "Timeout")
+      assert.include(mismatch.error.message, "set the tls option")
+      assert.isBelow(mismatch.elapsed, 3_000)
+    }))
+
   it.scoped("servername picks the name checked against the certificate", () =>
     Effect.gen(function*() {
       const { certificates, tls } = yield* Servers

@@ -32,7 +32,7 @@ export const makeClient = (
   tls: TlsSettings | undefined
 ): EngineClient =>
   protocol === "meta"
-    ? makeMetaEngineClient(options)
+    ? makeMetaEngineClient({ ...options, tls })
     : makeEngineClient({
       ...options,
       client: makeMemjsClient(options.addresses, username, password, options.deadlineMillis, tls)

@@ -22,6 +22,7 @@ import { tooLarge } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
 import { MetaCode, type MetaResponse } from "./metaResponse.js"
 import { MetaServer, metaWire } from "./metaServer.js"
+import type { TlsSettings } from "./tls.js"
 import type { Expiry } from "./ttl.js"
 import { toExpirationField } from "./ttl.js"
 
@@ -140,8 +141,11 @@ class Write {
 const refusedAsTooLarge = (response: MetaResponse) =>
   response.code === MetaCode.ServerError && response.text.includes("too large")
 
-/** @internal The meta client's options: the pool's. */
-export type MetaClientOptions = PoolEngineOptions
+/** @internal The meta client's options: the pool's, and TLS. */
+export interface MetaClientOptions extends PoolEngineOptions {
+  /** Dial the servers over TLS. */
+  readonly tls?: TlsSettings | undefined
+}
 
 /** @internal The meta client: memcached's meta protocol over sockets of its own (`metaServer.ts`). */
 export const makeMetaEngineClient = (options: MetaClientOptions): EngineClient => {
@@ -153,7 +157,7 @@ export const makeMetaEngineClient = (options: MetaClientOptions): EngineClient =
     seq += count
     return first
   }
-  const servers = options.addresses.map((address) => new MetaServer(address.host, address.port))
+  const servers = options.addresses.map((address) => new MetaServer(address.host, address.port, options.tls))
   const { byServer, connections, eachServer, pipelined, route } = makeRouter<MetaServer, MetaResponse>(
     options,
     metaWire(servers),

@@ -5,19 +5,14 @@
  *
  * @internal
  */
-import * as Net from "node:net"
+import type * as Net from "node:net"
 import type { Wire, WireServer } from "./connection.js"
 import { IN_ORDER } from "./connection.js"
+import { dial } from "./dial.js"
 import { ConnectionClosed, ProtocolViolation } from "./framing.js"
 import type { MetaResponse } from "./metaResponse.js"
 import { MetaReader } from "./metaResponse.js"
-
-/** @internal Opens the socket of a meta server: every socket of the meta wire is made here. */
-export const dialMeta = (host: string, port: number): Net.Socket => {
-  const socket = Net.connect({ host, port, noDelay: true })
-  socket.setKeepAlive(true, 30_000)
-  return socket
-}
+import type { TlsSettings } from "./tls.js"
 
 /** @internal One server of the meta wire, and its current socket. */
 export class MetaServer implements WireServer {
@@ -46,7 +41,8 @@ export class MetaServer implements WireServer {
     (violation) => this.error(violation)
   )
 
-  constructor(readonly host: string, readonly port: number) {}
+  /** `tls`: its sockets are dialed over TLS. */
+  constructor(readonly host: string, readonly port: number, readonly tls: TlsSettings | undefined) {}
 
   /** Raises the largest value a response may announce to `maxItemSize` bytes. */
   accept(maxItemSize: number): void {
@@ -67,23 +63,24 @@ export class MetaServer implements WireServer {
       else this.#waiting.push(go)
       return
     }
-    const socket = dialMeta(this.host, this.port)
-    this._socket = socket
-    this.connected = false
-    this.#waiting = [go]
-    this.#reader.reset()
-    socket.on("connect", () => {
+    // Every socket of the meta wire is dialed here (`dial.ts`): ready once connected, or once the TLS handshake is done.
+    const socket = dial(this, this.tls, () => {
       if (this._socket !== socket) return
       this.connected = true
       const waiting = this.#waiting
       this.#waiting = []
       for (const next of waiting) next(socket)
+    }, (error) => {
+      if (this._socket === socket) this.error(error)
     })
+    socket.setNoDelay(true)
+    socket.setKeepAlive(true, 30_000)
+    this._socket = socket
+    this.connected = false
+    this.#waiting = [go]
+    this.#reader.reset()
     socket.on("data", (chunk: Buffer) => {
       if (this._socket === socket) this.#reader.read(chunk)
-    })
-    socket.on("error", (error) => {
-      if (this._socket === socket) this.error(error)
     })
     socket.on("close", () => {
       if (this._socket !== socket) return
@@ -113,6 +110,6 @@ export class MetaServer implements WireServer {
 /** @internal The meta wire over `servers`, one per address, which connections replace when they fail. */
 export const metaWire = (servers: Array<MetaServer>): Wire<MetaServer> => ({
   servers,
-  replace: (failed) => new MetaServer(failed.host, failed.port),
+  replace: (failed) => new MetaServer(failed.host, failed.port, failed.tls),
   install: (server, maxItemSize) => server.accept(maxItemSize)
 })
