@@ -73,7 +73,11 @@ export interface EngineClient {
     context: D
   ) => ServerAddress | undefined
   /** Each key's item, or `undefined` for a miss, in the order of `keys`. */
-  readonly getMany: <D>(keys: ReadonlyArray<WireKey>, done: Done<Array<Item | undefined>, D>, context: D) => void
+  readonly getMany: <D>(
+    keys: ReadonlyArray<WireKey>,
+    done: Done<Array<Item | undefined>, D>,
+    context: D
+  ) => ServerAddress | undefined
   /** `false` when `add` found the key, `replace` did not, or `cas` no longer matches the item. */
   readonly write: <D>(
     mode: WriteMode,
@@ -98,11 +102,11 @@ export interface EngineClient {
     expiry: Expiry,
     done: Done<undefined | TooLarge, D>,
     context: D
-  ) => void
+  ) => ServerAddress | undefined
   /** `false` when the key did not exist. */
   readonly delete: <D>(key: WireKey, done: Done<boolean, D>, context: D) => ServerAddress | undefined
   /** How many of the keys existed. */
-  readonly deleteMany: <D>(keys: ReadonlyArray<WireKey>, done: Done<number, D>, context: D) => void
+  readonly deleteMany: <D>(keys: ReadonlyArray<WireKey>, done: Done<number, D>, context: D) => ServerAddress | undefined
   /** `false` when the key did not exist. */
   readonly touch: <D>(key: WireKey, expiry: Expiry, done: Done<boolean, D>, context: D) => ServerAddress | undefined
   /** The counter's new value; `undefined`: the key is missing and `initial` was not given. */
@@ -116,11 +120,14 @@ export interface EngineClient {
     context: D
   ) => ServerAddress | undefined
   /** Each server's statistics, by `host:port`. */
-  readonly stats: <D>(done: Done<ReadonlyMap<string, Readonly<Record<string, string>>>, D>, context: D) => void
+  readonly stats: <D>(
+    done: Done<ReadonlyMap<string, Readonly<Record<string, string>>>, D>,
+    context: D
+  ) => ServerAddress | undefined
   /** Drops every item on every server. */
-  readonly flush: <D>(done: Done<undefined, D>, context: D) => void
+  readonly flush: <D>(done: Done<undefined, D>, context: D) => ServerAddress | undefined
   /** Each server's version, by `host:port`. */
-  readonly version: <D>(done: Done<ReadonlyMap<string, string>, D>, context: D) => void
+  readonly version: <D>(done: Done<ReadonlyMap<string, string>, D>, context: D) => ServerAddress | undefined
   /**
    * Refuses new requests (they fail as `Unavailable`, `closed`), lets in-flight ones settle for up to `graceMillis`,
    * then, if `destroy`, fails what is left and closes the sockets.
@@ -315,6 +322,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
    * Quiet requests to each item's server, one write per server: `encode` frames a server's items, with the opaques
    * `firstOpaque`, `firstOpaque + 1`, …, and the final no-op (opaque `firstOpaque + items.length`); `onQuiet` says
    * what failure an answer of a quiet request is, if it is one. `done` gets `result()` once every server answered.
+   * Returns the server, when every item went to one.
    */
   const pipelined = <I, A, D>(
     items: ReadonlyArray<I>,
@@ -324,13 +332,13 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
     done: Done<A, D>,
     context: D,
     result: () => A
-  ): void => {
+  ): ServerAddress | undefined => {
     const groups = groupByConnection(items, keyOf)
-    if (groups instanceof EngineFailure) return done(context, groups)
-    if (groups.length === 0) return done(context, result())
+    if (groups instanceof EngineFailure) return void done(context, groups)
+    if (groups.length === 0) return void done(context, result())
     const gather = new Gather(groups.length, done, context, result)
     for (const [connection, group] of groups) {
-      if (gather.settled) return
+      if (gather.settled) break
       const quiet = new QuietGroup(gather, group)
       const firstOpaque = nextOpaques(client, group.length + 1)
       connection.batch(
@@ -344,15 +352,19 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
         quiet
       )
     }
+    return groups.length === 1 ? groups[0]![0].address : undefined
   }
 
-  /** One request to every server (`ask`), which answers with that server's value; `done` gets `result(values)`. */
+  /**
+   * One request to every server (`ask`), which answers with that server's value; `done` gets `result(values)`.
+   * Returns the server, when there is one.
+   */
   const eachServer = <V, A, D>(
     ask: (connection: Connection, answer: Done<V, number>, index: number) => void,
     result: (values: ReadonlyArray<V>) => A,
     done: Done<A, D>,
     context: D
-  ): void => {
+  ): ServerAddress | undefined => {
     const values = new Array<V>(connections.length)
     const gather = new Gather(connections.length, done, context, () => result(values))
     const answer = (index: number, value: V | EngineFailure, report?: number) => {
@@ -361,6 +373,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
       gather.part(undefined)
     }
     for (let i = 0; i < connections.length && !gather.settled; i++) ask(connections[i]!, answer, i)
+    return connections.length === 1 ? connections[0]!.address : undefined
   }
 
   /** A request without a key to one server. */
@@ -399,7 +412,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
     getMany: (keys, done, context) => {
       const found = new Array<Item | undefined>(keys.length)
       // The items are the keys' indices, so that each hit lands at its key's place, whatever its server.
-      pipelined(
+      return pipelined(
         keys.map((_, i) => i),
         (i) => keys[i]!,
         (group, firstOpaque) => [encodeKeyRequests(Opcode.GetKQ, firstOpaque, group.map((i) => keys[i]!.bytes))],
@@ -441,7 +454,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
       ),
     writeMany: (entries, expiry, done, context) => {
       const field = expiration(expiry)
-      pipelined(
+      return pipelined(
         entries,
         ([key]) => key,
         // The frames go to the connection as they are: large ones are written without another copy.
@@ -463,7 +476,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
     delete: (key, done, context) => request(key, Opcode.Delete, existed, key, done, context),
     deleteMany: (keys, done, context) => {
       let missing = 0
-      pipelined(
+      return pipelined(
         keys,
         (key) => key,
         (group, firstOpaque) => [encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group.map((key) => key.bytes))],
