@@ -18,7 +18,7 @@ import {
   SimpleSpanProcessor
 } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer, ManagedRuntime } from "effect"
-import { Cache, Memcached, Serializer } from "../src/index.js"
+import { Cache, Memcached, MemcachedCache, Serializer } from "../src/index.js"
 import { startMemcached } from "./support/MemcachedServer.js"
 
 const exporter = new InMemorySpanExporter()
@@ -265,5 +265,44 @@ describe("the database conventions, as the OpenTelemetry SDK exports them, on re
       assert.strictEqual(failed.value.count, 1)
       assert.isAtLeast(point("memcached.hits", { ...labels, "db.operation.name": "get" }).value as number, 1)
       assert.isAtLeast(point("memcached.misses", { ...labels, "db.operation.name": "get" }).value as number, 1)
+    }).pipe(Effect.scoped))
+})
+
+describe("the Promise facade with the telemetry option", () => {
+  it.live("each call's span joins the OpenTelemetry trace active where it was called, in sequence and concurrently", () =>
+    Effect.gen(function*() {
+      exporter.reset()
+      const server = yield* startMemcached()
+      const traced = new MemcachedCache({ servers: server.address, telemetry: TracingLive })
+      const untraced = new MemcachedCache({ servers: server.address })
+      yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all([traced.close(), untraced.close()])))
+
+      const handler = (name: string) =>
+        otel.startActiveSpan(name, async (span) => {
+          await traced.set(`facade-${name}`, name)
+          const value = await traced.get(`facade-${name}`)
+          await untraced.get(`facade-${name}`)
+          otel.startActiveSpan(`${name}.after`, (after) => after.end())
+          span.end()
+          return value
+        })
+      yield* Effect.promise(async () => {
+        assert.strictEqual(await handler("first"), "first")
+        assert.strictEqual(await handler("second"), "second")
+        const names = Array.from({ length: 8 }, (_, i) => `concurrent${i}`)
+        assert.deepStrictEqual(await Promise.all(names.map(handler)), names)
+      })
+
+      const names = ["first", "second", ...Array.from({ length: 8 }, (_, i) => `concurrent${i}`)]
+      for (const name of names) {
+        const http = named(name)
+        assert.isUndefined(parentOf(http), `${name} is a root`)
+        assert.strictEqual(parentOf(named(`${name}.after`)), http.spanContext().spanId)
+        const children = memcachedSpansIn(http.spanContext().traceId)
+        // The traced facade's set and get; the untraced one makes no span.
+        assert.deepStrictEqual(children.map((span) => span.name), ["set", "get"], name)
+        for (const child of children) assert.strictEqual(parentOf(child), http.spanContext().spanId)
+      }
+      assertMemcachedSpansAreLeaves()
     }).pipe(Effect.scoped))
 })
