@@ -1,10 +1,14 @@
 /**
- * `tsx bench/client-cpu.ts [--against=<git revision>] [--work=mget16,get16,fget16,mgetseq,getseq,fgetseq,getmany]
+ * `tsx bench/client-cpu.ts [--against=<git revision>] [--tracing] [--work=mget16,get16,fget16,mgetseq,getseq,fgetseq,getmany]
  * [--rounds=N] [--size=BYTES] [--keys=N]`: the client's own CPU per operation, without the kernel or memcached. Each
  * library runs over a memjs client whose socket is a stand-in that answers GetK, GetKQ and no-op requests in
  * JavaScript on the next `setImmediate`, so what is left is our code, Effect and Node: the part of a full bench cell
  * that this repository can change, measured with far less noise than the full bench on a shared machine. It is not a
  * benchmark of memcached or of the network (`npm run bench` is).
+ *
+ * With `--tracing`, this checkout runs four times, once per tracing mode (`none`, `otel`, `sampled0`, `disabled`: see
+ * `support/tracing.ts`), all in this process, so that the AsyncLocalStorage context manager is registered for every
+ * mode alike.
  *
  * With `--against`, that revision's `src/` is compiled too (into bench/.build/against-<revision>/), and the two
  * libraries alternate round by round in one process, so that drift hits both alike. Reports the median and the lowest
@@ -18,6 +22,7 @@ import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { benchDir, repoDir } from "./support/env.js"
 import { encodeRequest, type Library, loadLibrary, Opcode, overClient } from "./support/library.js"
+import { type TracingMode, tracingModes } from "./support/tracing.js"
 
 const args = new Map(
   process.argv.slice(2).map((arg) => {
@@ -138,9 +143,9 @@ const openMemjs = (): Subject => {
   }
 }
 
-const open = async (name: string, lib: Library): Promise<Subject> => {
+const open = async (name: string, lib: Library, tracing: TracingMode = "none"): Promise<Subject> => {
   const client = standInClient()
-  const { cacheLayer, facade } = overClient(lib, client)
+  const { cacheLayer, facade } = overClient(lib, client, tracing)
   const runtime = ManagedRuntime.make(cacheLayer)
   const cache = await runtime.runPromise(lib.Cache)
   const run = (work: string, millis: number) =>
@@ -173,7 +178,10 @@ const open = async (name: string, lib: Library): Promise<Subject> => {
 }
 
 const log = (line: string) => console.error(line)
-const subjects = [await open("this checkout", await loadLibrary(false, log))]
+const library = await loadLibrary(false, log)
+const subjects = args.has("tracing")
+  ? await Promise.all(tracingModes.map((mode) => open(`tracing ${mode}`, library, mode)))
+  : [await open("this checkout", library)]
 const against = args.get("against")
 if (against) {
   log(`client-cpu: compiling ${against}'s src/`)
@@ -204,7 +212,7 @@ for (const work of works) {
     const sorted = [...measured].sort((a, b) => a - b)
     const median = sorted[sorted.length >> 1]!
     console.log(
-      `${work.padEnd(8)} ${subject.name.padEnd(14)} median ${median.toFixed(2).padStart(7)}  lowest ${
+      `${work.padEnd(8)} ${subject.name.padEnd(17)} median ${median.toFixed(2).padStart(7)}  lowest ${
         sorted[0]!.toFixed(2).padStart(7)
       }`
     )

@@ -68,6 +68,7 @@ const openContestants = async (options: Options, address: string): Promise<Array
   const sideOptions: SideOptions = {
     address,
     serializer: options.serializer,
+    tracing: options.tracing,
     buffers: options.buffers,
     keys: options.keys
   }
@@ -154,7 +155,8 @@ const runBench = async (options: Options) => {
       ? "src/ through tsx (esbuild, keepNames; --src)"
       : "src/ compiled by tsc (bench/.build/dist)",
     mode,
-    serializer: options.serializer === DEFAULTS ? "defaults (what users get)" : options.serializer
+    serializer: options.serializer === DEFAULTS ? "defaults (what users get)" : options.serializer,
+    tracing: options.tracing
   }
   const windows: Array<Window> = []
   let contestants: Array<Contestant> = []
@@ -250,7 +252,7 @@ const runBench = async (options: Options) => {
       }\n\n` +
         `${env.node}, effect ${env.effect}, memjs ${env.memjs}, memcache-client ${
           env["memcache-client"]
-        }, memcache ${env.memcache}, ${env.memcached}, ${env.cpu}; measured ${env.measured}, ${mode}, serializer ${env.serializer}; ` +
+        }, memcache ${env.memcache}, ${env.memcached}, ${env.cpu}; measured ${env.measured}, ${mode}, serializer ${env.serializer}, tracing ${env.tracing}; ` +
         `load average ${env.loadavg} at the start; ${seconds.toFixed(0)} s\n` +
         noisy + notes
     )

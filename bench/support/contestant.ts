@@ -7,6 +7,7 @@ import { constants, PerformanceObserver } from "node:perf_hooks"
 import type { Library } from "./library.js"
 import { makeSide, type Side, type SideId, sideInfo } from "./sides.js"
 import { Recorder } from "./stats.js"
+import type { TracingMode } from "./tracing.js"
 import type { Workers } from "./workers.js"
 import { type DataSet, makeDataSets, workloads } from "./workloads.js"
 
@@ -58,6 +59,8 @@ export interface SideOptions {
   readonly address: string
   /** For our sides: "default" or a serializer's name. */
   readonly serializer: string
+  /** For our sides: how they are traced (see tracing.ts). */
+  readonly tracing: TracingMode
   readonly buffers: boolean
   /** Keys of 100 B values. */
   readonly keys: number
@@ -126,7 +129,7 @@ export const openContestant = async (
   options: SideOptions,
   ownProcess: boolean
 ): Promise<Contestant> => {
-  const side = await makeSide(library, id, options.address, options.serializer)
+  const side = await makeSide(library, id, options.address, options.serializer, options.tracing)
   const dataSets = makeDataSets(options.buffers, sideInfo[id].tag, options.keys)
   try {
     await preload(side, dataSets)

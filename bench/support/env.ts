@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { allSides, type SideId } from "./sides.js"
+import { isTracingMode, type TracingMode } from "./tracing.js"
 import { DEFAULT_KEYS, workloads } from "./workloads.js"
 
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -29,6 +30,8 @@ export interface Options {
   readonly keys: number
   /** Our sides' serializer: "default" (what users get) or a name from `Serializer.formats`. */
   readonly serializer: string
+  /** How our sides are traced (see tracing.ts). */
+  readonly tracing: TracingMode
   /** Every side in the coordinator's process, instead of one process per side. */
   readonly inProcess: boolean
   /** Measure src/ through tsx instead of src/ compiled by tsc into bench/.build/dist. */
@@ -63,6 +66,10 @@ const USAGE = `npm run bench [-- options]
   --serializer=NAME  the Cache and facade sides' serializer: default (what users get: MemcachedLive's and
                      new MemcachedCache({ servers })'s), or one of Serializer.formats: bytes (Buffers back, as
                      raw memjs gives), raw (strings back: V8 builds a string per read), json, structured, …
+  --tracing=MODE     how our sides are traced: none (no tracer installed: no spans made; the default), otel
+                     (@effect/opentelemetry over the OTel SDK with the AsyncLocalStorage context manager, spans
+                     batched to an exporter that drops them), sampled0 (the same, sampler AlwaysOff), disabled
+                     (the same tracer, layer option tracing: false)
   --src              measure src/ as tsx runs it, instead of src/ compiled by tsc into bench/.build/dist (what
                      package users run); tsx's esbuild transform adds __name(…) wrappers (keepNames) that cost CPU
   --reqs-per-event=N start memcached with -R N (its default is 20: a 100-key getMany is then served in six turns,
@@ -104,6 +111,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     "buffers",
     "keys",
     "serializer",
+    "tracing",
     "in-process",
     "src",
     "reqs-per-event",
@@ -129,6 +137,8 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     if (!workloads.some((w) => w.id === id)) throw new Error(`unknown workload ${id}\n\n${USAGE}`)
   }
   const serializer = flags.get("serializer") || "default"
+  const tracing = flags.get("tracing") || "none"
+  if (!isTracingMode(tracing)) throw new Error(`unknown tracing mode ${tracing}\n\n${USAGE}`)
   const sides = list("sides") ?? defaultSides(serializer)
   for (const side of sides) if (!allSides.includes(side as SideId)) throw new Error(`unknown side ${side}\n\n${USAGE}`)
   // Slices take turns in the order of `allSides` (peers first), rotated each slice.
@@ -147,6 +157,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     buffers: flags.has("buffers"),
     keys: count("keys", DEFAULT_KEYS),
     serializer,
+    tracing,
     inProcess: flags.has("in-process"),
     fromSource: flags.has("src"),
     reqsPerEvent: flags.has("reqs-per-event") ? count("reqs-per-event", 20) : undefined,

@@ -12,6 +12,7 @@ import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type * as Lib from "../../src/index.js"
 import { benchDir, repoDir } from "./env.js"
+import { type TracingMode, tracingOf } from "./tracing.js"
 
 // Every import of the library by the bench goes through this file, so that a change of src/'s layout or layers is
 // adapted here alone.
@@ -41,35 +42,72 @@ const serializerOf = (lib: Library, name: string) => {
  * `MEMCACHED_SERVERS` and nothing else, which is what an application that reads its environment gets. Otherwise
  * `Cache.layerMemcached({ servers })` with that serializer.
  */
-export const cacheLayer = (lib: Library, servers: string, serializer: string): Layer.Layer<Lib.Cache, unknown> =>
-  serializer === DEFAULTS
+export const cacheLayer = (
+  lib: Library,
+  servers: string,
+  serializer: string,
+  tracing: TracingMode = "none"
+): Layer.Layer<Lib.Cache, unknown> => {
+  const traced = tracingOf(tracing)
+  const cache = serializer === DEFAULTS && traced.options.tracing === undefined
     ? lib.MemcachedLive.pipe(
       Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["MEMCACHED_SERVERS", servers]]))))
     )
-    : lib.Cache.layerMemcached({ servers }).pipe(
-      Layer.provide(Layer.succeed(lib.Serializer, serializerOf(lib, serializer)))
+    : lib.Cache.layerMemcached({ servers, ...traced.options }).pipe(
+      Layer.provide(
+        Layer.succeed(lib.Serializer, serializerOf(lib, serializer === DEFAULTS ? defaultName(lib) : serializer))
+      )
     )
+  return traced.layer === undefined ? cache : Layer.merge(cache, traced.layer)
+}
 
-/** The facade over one server: `new MemcachedCache({ servers })` at defaults, else with that serializer. */
-export const makeFacade = (lib: Library, servers: string, serializer: string): Lib.MemcachedCache =>
-  serializer === DEFAULTS
-    ? new lib.MemcachedCache({ servers })
-    : new lib.MemcachedCache({ servers, serializer: serializerOf(lib, serializer) })
+/** The name of the serializer users get (`tracing: false` needs `Cache.layerMemcached`, which takes no default). */
+const defaultName = (lib: Library): string => {
+  const serializer = lib.MemcachedCache.defaultSerializer
+  if (typeof serializer !== "string") throw new Error("MemcachedCache.defaultSerializer is not a name")
+  return serializer
+}
+
+/**
+ * The facade over one server: `new MemcachedCache({ servers })` at defaults, else with that serializer; traced as
+ * `tracing` says.
+ */
+export const makeFacade = (
+  lib: Library,
+  servers: string,
+  serializer: string,
+  tracing: TracingMode = "none"
+): Lib.MemcachedCache => {
+  const { layer, options } = tracingOf(tracing)
+  return new lib.MemcachedCache({
+    servers,
+    ...(serializer === DEFAULTS ? {} : { serializer: serializerOf(lib, serializer) }),
+    ...options,
+    ...(layer ? { telemetry: layer } : {})
+  })
+}
 
 /**
  * `Cache` over a memjs client of one's own: `Cache.layer` over `Memcached.layerClient`, or, in a build from before
  * `Cache.layer` existed (`bench:cpu --against` an older commit), `Memcached.layerClient`, which then built `Cache` too.
  */
-const cacheOverClient = (lib: Library, client: Memjs.Client) =>
+const cacheOverClient = (lib: Library, client: Memjs.Client, options: { readonly tracing?: boolean }) =>
   "layer" in lib.Cache
-    ? lib.Cache.layer.pipe(Layer.provideMerge(lib.Memcached.layerClient(client)))
-    : lib.Memcached.layerClient(client) as unknown as ReturnType<typeof lib.Cache.layerMemcached>
+    ? lib.Cache.layer.pipe(Layer.provideMerge(lib.Memcached.layerClient(client, options)))
+    : lib.Memcached.layerClient(client, options) as unknown as ReturnType<typeof lib.Cache.layerMemcached>
 
-/** `bench:cpu`: `Cache` with `Serializer.bytes` and the facade, both over a memjs client of one's own. */
-export const overClient = (lib: Library, client: Memjs.Client) => ({
-  cacheLayer: cacheOverClient(lib, client).pipe(Layer.provideMerge(lib.Serializer.bytes)),
-  facade: new lib.MemcachedCache({ client, serializer: "bytes" })
-})
+/**
+ * `bench:cpu`: `Cache` with `Serializer.bytes` and the facade, both over a memjs client of one's own, traced as
+ * `tracing` says (see `tracing.ts`).
+ */
+export const overClient = (lib: Library, client: Memjs.Client, tracing: TracingMode = "none") => {
+  const { layer, options } = tracingOf(tracing)
+  const cache = cacheOverClient(lib, client, options).pipe(Layer.provideMerge(lib.Serializer.bytes))
+  return {
+    cacheLayer: layer === undefined ? cache : Layer.merge(cache, layer),
+    facade: new lib.MemcachedCache({ client, serializer: "bytes", ...options, ...(layer ? { telemetry: layer } : {}) })
+  }
+}
 
 export const distDir = path.join(benchDir, ".build", "dist")
 

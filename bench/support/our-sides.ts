@@ -4,6 +4,7 @@ import { effectWorkers } from "./fiber-workers.js"
 import { cacheLayer, type CacheService, DEFAULTS, type Library, makeFacade, type MemcachedError } from "./library.js"
 import { lengthOf, operands, type PromiseOps, promiseSide, type Side, sideLabels } from "./sides.js"
 import type { Recorder } from "./stats.js"
+import type { TracingMode } from "./tracing.js"
 import type { DataSet, Workload } from "./workloads.js"
 import { mixIsSet } from "./workloads.js"
 
@@ -29,8 +30,8 @@ const effectOp = (ops: EffectOps, workload: Workload, data: DataSet, recorder: R
   }
 }
 
-const cacheRuntime = async (lib: Library, address: string, serializer: string) => {
-  const runtime = ManagedRuntime.make(cacheLayer(lib, address, serializer))
+const cacheRuntime = async (lib: Library, address: string, serializer: string, tracing: TracingMode = "none") => {
+  const runtime = ManagedRuntime.make(cacheLayer(lib, address, serializer, tracing))
   const cache: CacheService = await runtime.runPromise(lib.Cache)
   return { runtime, cache }
 }
@@ -45,8 +46,13 @@ const cacheProbe = (cache: CacheService, key: string) =>
   Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)
 
 /** `Cache`, Effect-native: the workers are fibers on the side's runtime. */
-const makeCacheSide = async (lib: Library, address: string, serializer: string): Promise<Side> => {
-  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
+const makeCacheSide = async (
+  lib: Library,
+  address: string,
+  serializer: string,
+  tracing: TracingMode
+): Promise<Side> => {
+  const { runtime, cache } = await cacheRuntime(lib, address, serializer, tracing)
   const ops = cacheEffectOps(cache)
   return {
     id: "cache",
@@ -66,8 +72,13 @@ export const openCache = async (lib: Library, address: string, serializer: strin
 }
 
 /** `Cache`, one `runtime.runPromise` per operation, driven from async code. */
-const makeCacheRunPromiseSide = async (lib: Library, address: string, serializer: string): Promise<Side> => {
-  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
+const makeCacheRunPromiseSide = async (
+  lib: Library,
+  address: string,
+  serializer: string,
+  tracing: TracingMode
+): Promise<Side> => {
+  const { runtime, cache } = await cacheRuntime(lib, address, serializer, tracing)
   const run = <A>(effect: Effect.Effect<A, MemcachedError | unknown>) => runtime.runPromise(effect)
   const ops: PromiseOps = {
     get: (key) => run(Effect.map(cache.get(key), Option.isSome)),
@@ -85,9 +96,10 @@ const makeFacadeSide = async (
   lib: Library,
   id: "facade" | "defaults",
   address: string,
-  serializer: string
+  serializer: string,
+  tracing: TracingMode
 ): Promise<Side> => {
-  const facade = makeFacade(lib, address, serializer)
+  const facade = makeFacade(lib, address, serializer, tracing)
   await facade.connect()
   const ops: PromiseOps = {
     get: (key) => facade.get(key).then((value) => value !== undefined),
@@ -106,16 +118,17 @@ export const makeOurSide = (
   lib: Library,
   id: "cache" | "cache-rp" | "facade" | "defaults",
   address: string,
-  serializer: string
+  serializer: string,
+  tracing: TracingMode = "none"
 ): Promise<Side> => {
   switch (id) {
     case "cache":
-      return makeCacheSide(lib, address, serializer)
+      return makeCacheSide(lib, address, serializer, tracing)
     case "cache-rp":
-      return makeCacheRunPromiseSide(lib, address, serializer)
+      return makeCacheRunPromiseSide(lib, address, serializer, tracing)
     case "facade":
-      return makeFacadeSide(lib, "facade", address, serializer)
+      return makeFacadeSide(lib, "facade", address, serializer, tracing)
     case "defaults":
-      return makeFacadeSide(lib, "defaults", address, DEFAULTS)
+      return makeFacadeSide(lib, "defaults", address, DEFAULTS, tracing)
   }
 }

@@ -24,6 +24,7 @@ import { MemcacheClient, type MultiRetrievalResponse } from "memcache-client"
 import * as Memjs from "memjs"
 import type { Library } from "./library.js"
 import type { Recorder } from "./stats.js"
+import type { TracingMode } from "./tracing.js"
 import { promiseWorkers, type Workers } from "./workers.js"
 import type { DataSet, Workload } from "./workloads.js"
 import { mixIsSet } from "./workloads.js"
@@ -238,7 +239,8 @@ export const makeSide = async (
   library: () => Promise<Library>,
   id: SideId,
   address: string,
-  serializer: string
+  serializer: string,
+  tracing: TracingMode = "none"
 ): Promise<Side> => {
   switch (id) {
     case "memjs":
@@ -250,7 +252,7 @@ export const makeSide = async (
       return await makeMemcacheSide(address)
     default: {
       const { makeOurSide } = await import("./our-sides.js")
-      return makeOurSide(await library(), id, address, serializer)
+      return makeOurSide(await library(), id, address, serializer, tracing)
     }
   }
 }

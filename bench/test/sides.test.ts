@@ -22,6 +22,7 @@ afterAll(() => server?.stop())
 const options = (serializer: string): SideOptions => ({
   address: server.address,
   serializer,
+  tracing: "none",
   buffers: false,
   keys: 200
 })
