@@ -54,18 +54,24 @@ const assertMemcachedSpansAreLeaves = () => {
   }
 }
 
+/** A fresh exporter, a real memcached, and a runtime with `Cache` over it and the OpenTelemetry tracer. */
+const tracedRuntime = Effect.gen(function*() {
+  exporter.reset()
+  const server = yield* startMemcached()
+  const runtime = ManagedRuntime.make(
+    Layer.merge(
+      Cache.layerMemcached({ servers: server.address }).pipe(Layer.provideMerge(Serializer.structured)),
+      TracingLive
+    )
+  )
+  yield* Effect.addFinalizer(() => runtime.disposeEffect)
+  return { runtime, server }
+})
+
 describe("spans through the OpenTelemetry SDK and its AsyncLocalStorage context manager, on real memcached", () => {
   it.live("requests in sequence, each a fiber of one runtime: a span started after a memcached call is a root, also after a reconnect", () =>
     Effect.gen(function*() {
-      exporter.reset()
-      const server = yield* startMemcached()
-      const runtime = ManagedRuntime.make(
-        Layer.merge(
-          Cache.layerMemcached({ servers: server.address }).pipe(Layer.provideMerge(Serializer.structured)),
-          TracingLive
-        )
-      )
-      yield* Effect.addFinalizer(() => runtime.disposeEffect)
+      const { runtime, server } = yield* tracedRuntime
       const job = (name: string) =>
         Effect.gen(function*() {
           // The first job's set opens the connection, inside the set's span.
@@ -125,15 +131,7 @@ describe("spans through the OpenTelemetry SDK and its AsyncLocalStorage context 
 
   it.live("concurrent requests, each run inside its own OpenTelemetry span: spans after a response join their caller's", () =>
     Effect.gen(function*() {
-      exporter.reset()
-      const server = yield* startMemcached()
-      const runtime = ManagedRuntime.make(
-        Layer.merge(
-          Cache.layerMemcached({ servers: server.address }).pipe(Layer.provideMerge(Serializer.structured)),
-          TracingLive
-        )
-      )
-      yield* Effect.addFinalizer(() => runtime.disposeEffect)
+      const { runtime, server } = yield* tracedRuntime
       /** A request that is not an Effect span: an HTTP handler's span, say, active in the OpenTelemetry context. */
       const request = (name: string) =>
         otel.startActiveSpan(name, (span) =>

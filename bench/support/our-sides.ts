@@ -45,13 +45,11 @@ const cacheEffectOps = (cache: CacheService): EffectOps => ({
 const cacheProbe = (cache: CacheService, key: string) =>
   Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)
 
+/** Opens a side of ours over one server, with a serializer and a tracing mode. */
+type MakeSide = (lib: Library, address: string, serializer: string, tracing: TracingMode) => Promise<Side>
+
 /** `Cache`, Effect-native: the workers are fibers on the side's runtime. */
-const makeCacheSide = async (
-  lib: Library,
-  address: string,
-  serializer: string,
-  tracing: TracingMode
-): Promise<Side> => {
+const makeCacheSide: MakeSide = async (lib, address, serializer, tracing) => {
   const { runtime, cache } = await cacheRuntime(lib, address, serializer, tracing)
   const ops = cacheEffectOps(cache)
   return {
@@ -72,12 +70,7 @@ export const openCache = async (lib: Library, address: string, serializer: strin
 }
 
 /** `Cache`, one `runtime.runPromise` per operation, driven from async code. */
-const makeCacheRunPromiseSide = async (
-  lib: Library,
-  address: string,
-  serializer: string,
-  tracing: TracingMode
-): Promise<Side> => {
+const makeCacheRunPromiseSide: MakeSide = async (lib, address, serializer, tracing) => {
   const { runtime, cache } = await cacheRuntime(lib, address, serializer, tracing)
   const run = <A>(effect: Effect.Effect<A, MemcachedError | unknown>) => runtime.runPromise(effect)
   const ops: PromiseOps = {
