@@ -76,7 +76,11 @@ export interface EngineClient {
     context: D
   ) => ServerAddress | undefined
   /** Each key's item, or `undefined` for a miss, in the order of `keys`. */
-  readonly getMany: <D>(keys: ReadonlyArray<WireKey>, done: Done<Array<Item | undefined>, D>, context: D) => void
+  readonly getMany: <D>(
+    keys: ReadonlyArray<WireKey>,
+    done: Done<Array<Item | undefined>, D>,
+    context: D
+  ) => ServerAddress | undefined
   /** `false` when `add` found the key, `replace` did not, or `cas` no longer matches the item. */
   readonly write: <D>(
     mode: WriteMode,
@@ -101,11 +105,11 @@ export interface EngineClient {
     expiry: Expiry,
     done: Done<undefined | TooLarge, D>,
     context: D
-  ) => void
+  ) => ServerAddress | undefined
   /** `false` when the key did not exist. */
   readonly delete: <D>(key: WireKey, done: Done<boolean, D>, context: D) => ServerAddress | undefined
   /** How many of the keys existed. */
-  readonly deleteMany: <D>(keys: ReadonlyArray<WireKey>, done: Done<number, D>, context: D) => void
+  readonly deleteMany: <D>(keys: ReadonlyArray<WireKey>, done: Done<number, D>, context: D) => ServerAddress | undefined
   /** `false` when the key did not exist. */
   readonly touch: <D>(key: WireKey, expiry: Expiry, done: Done<boolean, D>, context: D) => ServerAddress | undefined
   /** The counter's new value; `undefined`: the key is missing and `initial` was not given. */
@@ -119,11 +123,14 @@ export interface EngineClient {
     context: D
   ) => ServerAddress | undefined
   /** Each server's statistics, by `host:port`. */
-  readonly stats: <D>(done: Done<ReadonlyMap<string, Readonly<Record<string, string>>>, D>, context: D) => void
+  readonly stats: <D>(
+    done: Done<ReadonlyMap<string, Readonly<Record<string, string>>>, D>,
+    context: D
+  ) => ServerAddress | undefined
   /** Drops every item on every server. */
-  readonly flush: <D>(done: Done<undefined, D>, context: D) => void
+  readonly flush: <D>(done: Done<undefined, D>, context: D) => ServerAddress | undefined
   /** Each server's version, by `host:port`. */
-  readonly version: <D>(done: Done<ReadonlyMap<string, string>, D>, context: D) => void
+  readonly version: <D>(done: Done<ReadonlyMap<string, string>, D>, context: D) => ServerAddress | undefined
   /**
    * Refuses new requests (they fail as `Unavailable`, `closed`), lets in-flight ones settle for up to `graceMillis`,
    * then, if `destroy`, fails what is left and closes the sockets.
@@ -254,7 +261,8 @@ export interface Router<R> {
    * Quiet requests to each item's server, one write per server: `encode` frames a server's items, with the opaques
    * `firstOpaque`, `firstOpaque + 1`, …, and the final no-op (opaque `firstOpaque + items.length`); `onQuiet` says
    * what failure an answer of a quiet request is, if it is one, and `finish` what the response that ends a server's
-   * batch means (see `Connection.batch`). `done` gets `result()` once every server answered.
+   * batch means (see `Connection.batch`). `done` gets `result()` once every server answered. Returns the server,
+   * when every item went to one.
    */
   readonly pipelined: <I, A, D>(
     items: ReadonlyArray<I>,
@@ -265,14 +273,17 @@ export interface Router<R> {
     context: D,
     result: () => A,
     finish?: (connection: Connection<R>, response: R, items: ReadonlyArray<I>) => undefined | EngineFailure | TooLarge
-  ) => void
-  /** One request to every server (`ask`), which answers with that server's value; `done` gets `result(values)`. */
+  ) => ServerAddress | undefined
+  /**
+   * One request to every server (`ask`), which answers with that server's value; `done` gets `result(values)`.
+   * Returns the server, when there is one.
+   */
   readonly eachServer: <V, A, D>(
     ask: (connection: Connection<R>, answer: Done<V, number>, index: number) => void,
     result: (values: ReadonlyArray<V>) => A,
     done: Done<A, D>,
     context: D
-  ) => void
+  ) => ServerAddress | undefined
   /** The servers' values (one per connection, in order) by `host:port`. */
   readonly byServer: <V>(values: ReadonlyArray<V>) => ReadonlyMap<string, V>
 }
@@ -324,11 +335,11 @@ export const makeRouter = <S extends WireServer, R extends { readonly opaque: nu
 
   const pipelined: Router<R>["pipelined"] = (items, keyOf, encode, onQuiet, done, context, result, finish) => {
     const groups = groupByConnection(items, keyOf)
-    if (groups instanceof EngineFailure) return done(context, groups)
-    if (groups.length === 0) return done(context, result())
+    if (groups instanceof EngineFailure) return void done(context, groups)
+    if (groups.length === 0) return void done(context, result())
     const gather = new Gather(groups.length, done, context, result)
     for (const [connection, group] of groups) {
-      if (gather.settled) return
+      if (gather.settled) break
       const quiet = new QuietGroup(gather, group)
       const firstOpaque = opaques(group.length + 1)
       connection.batch(
@@ -350,6 +361,7 @@ export const makeRouter = <S extends WireServer, R extends { readonly opaque: nu
         })
       )
     }
+    return groups.length === 1 ? groups[0]![0].address : undefined
   }
 
   const eachServer: Router<R>["eachServer"] = (ask, result, done, context) => {
@@ -361,6 +373,7 @@ export const makeRouter = <S extends WireServer, R extends { readonly opaque: nu
       gather.part(undefined)
     }
     for (let i = 0; i < connections.length && !gather.settled; i++) ask(connections[i]!, answer, i)
+    return connections.length === 1 ? connections[0]!.address : undefined
   }
 
   const byServer = <V>(values: ReadonlyArray<V>): ReadonlyMap<string, V> =>
@@ -452,7 +465,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
     getMany: (keys, done, context) => {
       const found = new Array<Item | undefined>(keys.length)
       // The items are the keys' indices, so that each hit lands at its key's place, whatever its server.
-      pipelined(
+      return pipelined(
         keys.map((_, i) => i),
         (i) => keys[i]!,
         (group, firstOpaque) => [encodeKeyRequests(Opcode.GetKQ, firstOpaque, group.map((i) => keys[i]!.bytes))],
@@ -494,7 +507,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
       ),
     writeMany: (entries, expiry, done, context) => {
       const field = expiration(expiry)
-      pipelined(
+      return pipelined(
         entries,
         ([key]) => key,
         // The frames go to the connection as they are: large ones are written without another copy.
@@ -516,7 +529,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
     delete: (key, done, context) => request(key, Opcode.Delete, existed, key, done, context),
     deleteMany: (keys, done, context) => {
       let missing = 0
-      pipelined(
+      return pipelined(
         keys,
         (key) => key,
         (group, firstOpaque) => [encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group.map((key) => key.bytes))],

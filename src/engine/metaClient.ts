@@ -244,7 +244,7 @@ export const makeMetaEngineClient = (options: MetaClientOptions): EngineClient =
       request("mg", key, `v f k T${expiration(expiry)}`, readItem, key, done, context),
     getMany: (keys, done, context) => {
       const found = new Array<Item | undefined>(keys.length)
-      pipelined(
+      return pipelined(
         keys.map((_, i) => i),
         (i) => keys[i]!,
         (group, firstOpaque) => [
@@ -289,7 +289,7 @@ export const makeMetaEngineClient = (options: MetaClientOptions): EngineClient =
       ),
     writeMany: (entries, expiry, done, context) => {
       const ttl = expiration(expiry)
-      pipelined(
+      return pipelined(
         entries,
         ([key]) => key,
         (group, firstOpaque) => [
@@ -313,7 +313,7 @@ export const makeMetaEngineClient = (options: MetaClientOptions): EngineClient =
     delete: (key, done, context) => request("md", key, "", existed, key, done, context),
     deleteMany: (keys, done, context) => {
       let missing = 0
-      pipelined(
+      return pipelined(
         keys,
         (key) => key,
         (group, firstOpaque) => [...group.map((key, n) => command("md", key.bytes, `q O${firstOpaque + n}`)), NO_OP],

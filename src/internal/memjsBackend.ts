@@ -1,7 +1,7 @@
 /**
  * The real backend: the engine's client of memcached servers (`engine/client.ts`), each of its callbacks resumed as an
  * `Effect.async`. Its failures become `MemcachedError`s here (`engineFailure.ts`), a value the server finds too large
- * `ValueTooLarge`, and each request's server goes on the caller's span.
+ * `ValueTooLarge`, and each request's server is told to its observed call (`observability.ts`).
  *
  * @internal
  */
@@ -14,10 +14,9 @@ import type { Item } from "../engine/item.js"
 import { TooLarge } from "../engine/itemSize.js"
 import type { ServerAddress } from "../engine/servers.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import { SpanAttributes } from "../Observability.js"
 import type { Backend } from "./backend.js"
 import { failWith } from "./engineFailure.js"
-import { callerScope } from "./observability.js"
+import { callOf } from "./observability.js"
 
 /** @internal The backend, and how its layer releases it. */
 export interface MemjsBackend extends Backend {
@@ -32,19 +31,15 @@ export interface MemjsBackend extends Backend {
 type Resume = (effect: Effect.Effect<any, any>) => void
 
 /**
- * Sends a request from the caller's async context (see `callerScope`), and puts its server on the current fiber's
- * span, if there is one. It runs inside `Effect.async`'s register, where the fiber that runs it is the current one: no
- * `withFiberRuntime` step for a look that usually finds no span.
+ * Sends a request from the caller's async context, and tells the fiber's observed call, if any, which server it went
+ * to (see `Call`). It runs inside `Effect.async`'s register, where the fiber that runs it is the current one.
  */
-const send = (request: () => ServerAddress | undefined | void): void => {
+const send = (request: () => ServerAddress | undefined): void => {
   const fiber = Fiber.getCurrentFiber()
-  if (Option.isNone(fiber)) return void request()
-  const scope = fiber.value.getFiberRef(callerScope)
-  const server = scope === undefined ? request() : scope.runInAsyncScope(request)
-  const span = fiber.value.currentSpan
-  if (server === undefined || span?._tag !== "Span") return
-  span.attribute(SpanAttributes.serverAddress, server.host)
-  span.attribute(SpanAttributes.serverPort, server.port)
+  const call = Option.isSome(fiber) ? callOf(fiber.value) : undefined
+  if (call === undefined) return void request()
+  const server = call.scope === undefined ? request() : call.scope.runInAsyncScope(request)
+  if (server !== undefined) call.sent(server)
 }
 
 /** Resumes with the engine's answer as it is. */
