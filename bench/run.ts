@@ -31,7 +31,7 @@ import {
   tlsMarkdown,
   tlsText
 } from "./support/report.js"
-import { type SideId, sideLabels } from "./support/sides.js"
+import { type SideId, sideInfo, sideLabels } from "./support/sides.js"
 import { formatNumber } from "./support/stats.js"
 import { type BenchCertificate, makeCertificate } from "./support/tls.js"
 import { makeDataSets, workloads } from "./support/workloads.js"
@@ -270,10 +270,15 @@ const runBench = async (options: Options) => {
         ]),
       ...(options.inProcess ? ["NOTE: every side ran in one process (--in-process)."] : [])
     ].map((line) => `${line}\n`).join("")
+    // The targets are ratios to the peers: a run without peers (`--tls` alone) has none to judge.
+    const judged = options.sides.some((side) => sideInfo[side].peer)
     process.stdout.write(
-      `\n${textTable(summaries)}\n\nTargets of issue 20 (medians of ${options.reps} repetitions; ranges over them):\n${
-        targetsText(targets)
-      }\n\n` +
+      `\n${textTable(summaries)}\n\n` +
+        (judged
+          ? `Targets of issue 20 (medians of ${options.reps} repetitions; ranges over them):\n${
+            targetsText(targets)
+          }\n\n`
+          : "") +
         (tlsRows.length > 0
           ? `TLS against plain (medians of ${options.reps} repetitions; ranges over them):\n${tlsText(tlsRows)}\n\n`
           : "") +
@@ -320,10 +325,7 @@ const runBench = async (options: Options) => {
         "",
         markdownTable(summaries),
         "",
-        "## Targets of issue 20",
-        "",
-        targetsMarkdown(targets),
-        "",
+        ...(judged ? ["## Targets of issue 20", "", targetsMarkdown(targets), ""] : []),
         ...(tlsRows.length > 0 ? ["## TLS against plain", "", tlsMarkdown(tlsRows), ""] : []),
         "## Environment",
         "",

@@ -20,6 +20,7 @@ import { makeCertificates } from "./support/certificates.js"
 import { spawnFixture } from "./support/fixtures.js"
 import type { RunningServer } from "./support/MemcachedServer.js"
 import { startMemcached } from "./support/MemcachedServer.js"
+import { elapsed, failureOf } from "./support/outcomes.js"
 import { build } from "./support/services.js"
 
 const username = "tls-user"
@@ -59,12 +60,10 @@ const open = (options: MemcachedOptions) => build(Cache.layerMemcached(options).
 
 /** The failure of `effect`, which must be a `MemcachedError`, and how long it took. */
 const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const start = Date.now()
-    const error = yield* Effect.flip(effect)
-    const elapsed = Date.now() - start
+  Effect.map(elapsed(effect), ({ exit, millis }) => {
+    const error = failureOf(exit)
     assert.instanceOf(error, MemcachedError)
-    return { error: error as MemcachedError, elapsed }
+    return { error: error as MemcachedError, elapsed: millis }
   })
 
 /** Nothing secret in an error, however it is shown. */

@@ -4,7 +4,8 @@ import { textOf } from "../engine/text.js"
 
 /**
  * The memcached transport failed: `Unavailable` (refused, reset, closed, no server), `Timeout` (no answer within the
- * operation's deadline), `Auth` (SASL rejected) or `Protocol` (the server answered with an unexpected status).
+ * operation's deadline), `Auth` (SASL rejected, or a TLS certificate rejected by either side) or `Protocol` (the
+ * server answered with an unexpected status, or the TLS handshake failed, as with a server that does not speak TLS).
  * `server` is `host:port`, never a credential.
  *
  * @since 1.0.0
