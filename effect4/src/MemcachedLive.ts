@@ -75,8 +75,8 @@ export const memcachedEnvConfig = Config.all({
  * @since 2.0.0
  * @category layers
  */
-export const MemcachedLive: Layer.Layer<Cache | Memcached | Serializer, MemcachedError | Config.ConfigError> = Cache
-  .layer.pipe(
+export const MemcachedLive: Layer.Layer<Cache | Memcached | Serializer, MemcachedError | Config.ConfigError> = Layer
+  .fresh(Cache.layer).pipe(
     Layer.provideMerge(Memcached.layerConfig(memcachedEnvConfig)),
     Layer.provideMerge(Serializer.structured)
   )
