@@ -1,8 +1,9 @@
 /**
- * `tsx bench/client-cpu.ts [--against=<git revision>] [--work=mget16,get16,fget16,mgetseq,getseq,fgetseq,getmany]
- * [--rounds=N] [--size=BYTES] [--keys=N]`: the client's own CPU per operation, without the kernel or memcached. Each
- * library runs over a memjs client whose socket is a stand-in that answers GetK, GetKQ and no-op requests in
- * JavaScript on the next `setImmediate`, so what is left is our code, Effect and Node: the part of a full bench cell
+ * `tsx bench/client-cpu.ts [--against=<git revision>] [--work=mget16,get16,fget16,mgetseq,getseq,fgetseq,getmany,
+ * mset16,set16,fset16] [--serializer=NAME] [--rounds=N] [--size=BYTES] [--keys=N]`: the client's own CPU per
+ * operation, without the kernel or memcached. Each library runs over a memjs client whose socket is a stand-in that
+ * answers in JavaScript on the next `setImmediate` (every get hits with the value as that library's serializer wrote
+ * it; every other request succeeds), so what is left is our code, Effect and Node: the part of a full bench cell
  * that this repository can change, measured with far less noise than the full bench on a shared machine. It is not a
  * benchmark of memcached or of the network (`npm run bench` is).
  *
@@ -26,10 +27,13 @@ const args = new Map(
     return [match[1]!, match[2] ?? ""] as const
   })
 )
-const works = (args.get("work") ?? "mget16,get16,fget16,mgetseq,getseq,fgetseq,getmany").split(",")
-const isMemjsWork = (work: string) => work.startsWith("m")
+const works = (args.get("work") ?? "mget16,get16,fget16,mgetseq,getseq,fgetseq,getmany,mset16,set16,fset16").split(",")
+const isMemjsWork = (work: string) => work.startsWith("m") && work !== "getmany"
+// `structured` is what MemcachedLive and the facade use; the values are strings, except for `bytes`.
+const serializer = args.get("serializer") ?? "structured"
 const rounds = Number(args.get("rounds") ?? 10)
 const value = Buffer.alloc(Number(args.get("size") ?? 100), "x")
+const userValue = serializer === "bytes" ? value : value.toString("latin1")
 // More keys than the library's cache of encoded keys (4,096) by default, as `npm run bench` has (`--keys`).
 const keys = Array.from({ length: Number(args.get("keys") ?? 10_000) }, (_, i) => `bench:cpu:${i}`)
 /** getMany's batches: 100 distinct keys each, over the key space. */
@@ -37,7 +41,6 @@ const batches = Array.from(
   { length: Math.max(1, Math.floor(keys.length / 100)) },
   (_, b) => Array.from({ length: 100 }, (_, j) => keys[(b * 100 + j) % keys.length]!)
 )
-const flags = Buffer.alloc(4)
 
 /** Compiles `revision`'s src/ with this checkout's tsc into bench/.build/against-<revision>/dist. */
 const buildRevision = (revision: string): string => {
@@ -54,11 +57,17 @@ const buildRevision = (revision: string): string => {
   return path.join(dir, "dist", "index.js")
 }
 
+/** A stored value as a get's response carries it: its flags (4 bytes, as the extras) and its bytes. */
+interface Stored {
+  readonly flags: Buffer
+  readonly value: Uint8Array
+}
+
 /**
- * memcached's answers to a write of GetK, GetKQ and no-op requests: every get hits with `value` (a GetKQ is answered
- * as a GetK). A response has a request's layout, with the response magic and a status (0) where the vbucket was.
+ * memcached's answers to a write of requests: every get hits with `stored` (a GetKQ is answered as a GetK), anything
+ * else succeeds. A response has a request's layout, with the response magic and a status (0) where the vbucket was.
  */
-const answer = (requests: Buffer): Buffer => {
+const answer = (requests: Buffer, stored: Stored): Buffer => {
   const frames: Array<Buffer> = []
   for (let offset = 0; offset < requests.length; offset += 24 + requests.readUInt32BE(offset + 8)) {
     const opcode = requests[offset + 1]!
@@ -66,7 +75,7 @@ const answer = (requests: Buffer): Buffer => {
     const keyStart = offset + 24 + requests[offset + 4]!
     const key = requests.subarray(keyStart, keyStart + requests.readUInt16BE(offset + 2))
     const frame = opcode === Opcode.GetK || opcode === Opcode.GetKQ
-      ? encodeRequest(Opcode.GetK, opaque, key, flags, value)
+      ? encodeRequest(Opcode.GetK, opaque, key, stored.flags, stored.value)
       : encodeRequest(opcode, opaque)
     frame[0] = 0x81
     frames.push(frame)
@@ -81,8 +90,8 @@ interface Subject {
   readonly close: () => Promise<void>
 }
 
-/** A memjs client whose one server's socket is the stand-in. */
-const standInClient = () => {
+/** A memjs client whose one server's socket is the stand-in, answering gets with `stored`. */
+const standInClient = (stored: Stored) => {
   const client = memjs.Client.create("127.0.0.1:1", { logger: { log() {} }, retries: 0 })
   const server = client.servers[0] as unknown as {
     _socket: unknown
@@ -91,7 +100,7 @@ const standInClient = () => {
   }
   const socket = {
     write: (frame: Buffer, done?: () => void) => {
-      const chunk = answer(frame)
+      const chunk = answer(frame, stored)
       setImmediate(() => {
         server.responseHandler(chunk)
         done?.()
@@ -129,25 +138,35 @@ const cpuPerOp = async (work: string, millis: number, go: (inFlight: number, unt
 
 /** Raw memjs over its own stand-in: the baseline for the `m…` workloads (`mget16`, `mgetseq`). */
 const openMemjs = (): Subject => {
-  const client = standInClient()
+  const client = standInClient({ flags: Buffer.alloc(4), value })
   return {
     name: "raw memjs",
     run: (work, millis) =>
-      cpuPerOp(work, millis, (inFlight, until) => promiseLoops(inFlight, until, (key) => client.get(key))),
+      cpuPerOp(work, millis, (inFlight, until) =>
+        promiseLoops(
+          inFlight,
+          until,
+          work.startsWith("mset") ? (key) => client.set(key, value, { expires: 300 }) : (key) => client.get(key)
+        )),
     close: async () => client.close()
   }
 }
 
 const open = async (name: string, lib: Library): Promise<Subject> => {
-  const client = standInClient()
-  const { cacheLayer, facade } = overClient(lib, client)
+  const stored: { flags: Buffer; value: Uint8Array } = { flags: Buffer.alloc(4), value: new Uint8Array(0) }
+  const { cacheLayer, facade, serializer: service } = overClient(lib, standInClient(stored), serializer)
+  const item = Effect.runSync(service.encode("k", userValue))
+  stored.flags.writeUInt32BE(item.flags)
+  stored.value = item.value
   const runtime = ManagedRuntime.make(cacheLayer)
   const cache = await runtime.runPromise(lib.Cache)
   const run = (work: string, millis: number) =>
     cpuPerOp(work, millis, (inFlight, until) => {
+      if (work === "fset16") return promiseLoops(inFlight, until, (key) => facade.set(key, userValue))
       if (work.startsWith("f")) return promiseLoops(inFlight, until, (key) => facade.get(key))
       return runtime.runPromise(Effect.suspend(() => {
         let ops = 0
+        const op = work === "set16" ? (key: string) => cache.set(key, userValue) : (key: string) => cache.get(key)
         const loop = work === "getmany"
           ? Effect.gen(function*() {
             for (; performance.now() < until; ops++) yield* cache.getMany(batches[ops % batches.length]!)
@@ -155,7 +174,7 @@ const open = async (name: string, lib: Library): Promise<Subject> => {
           : Effect.all(
             Array.from({ length: inFlight }, (_, worker) =>
               Effect.gen(function*() {
-                for (let i = worker; performance.now() < until; i++, ops++) yield* cache.get(keys[i % keys.length]!)
+                for (let i = worker; performance.now() < until; i++, ops++) yield* op(keys[i % keys.length]!)
               })),
             { concurrency: "unbounded", discard: true }
           )
@@ -194,8 +213,8 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 console.log(
-  `client CPU µs per operation over a stand-in socket, ${rounds} rounds of 400 ms, ${value.length} B values, ` +
-    `${keys.length} keys`
+  `client CPU µs per operation over a stand-in socket, ${rounds} rounds of 400 ms, ${value.length} B values ` +
+    `(Serializer.${serializer}), ${keys.length} keys`
 )
 for (const work of works) {
   for (const subject of subjects) {
@@ -207,6 +226,20 @@ for (const work of works) {
       `${work.padEnd(8)} ${subject.name.padEnd(14)} median ${median.toFixed(2).padStart(7)}  lowest ${
         sorted[0]!.toFixed(2).padStart(7)
       }`
+    )
+  }
+}
+// With --against: this checkout's CPU over that revision's, round by round (they alternated), median and range.
+const [base, ours] = subjects.filter((subject) => subject.name !== "raw memjs")
+if (base && ours) {
+  console.log(`this checkout / ${base.name}, round by round: median (lowest–highest)`)
+  for (const work of worksOf(ours)) {
+    const a = samples.get(`${work}\t${base.name}`)!
+    const ratios = samples.get(`${work}\t${ours.name}`)!.map((cpu, round) => cpu / a[round]!).sort((x, y) => x - y)
+    console.log(
+      `${work.padEnd(8)} ${ratios[ratios.length >> 1]!.toFixed(2)}× (${ratios[0]!.toFixed(2)}–${
+        ratios[ratios.length - 1]!.toFixed(2)
+      })`
     )
   }
 }

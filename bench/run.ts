@@ -20,16 +20,20 @@ import { runRepetition, sliceCount, type Window } from "./support/repetition.js"
 import type { Cell } from "./support/report.js"
 import {
   checkTargets,
+  compareTls,
   judgedSides,
   markdownTable,
   rawMarkdown,
   summarize,
   targetsMarkdown,
   targetsText,
-  textTable
+  textTable,
+  tlsMarkdown,
+  tlsText
 } from "./support/report.js"
 import { type SideId, sideLabels } from "./support/sides.js"
 import { formatNumber } from "./support/stats.js"
+import { type BenchCertificate, makeCertificate } from "./support/tls.js"
 import { makeDataSets, workloads } from "./support/workloads.js"
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
@@ -63,13 +67,21 @@ const startAllocationSampling = async () => {
   }
 }
 
-/** Opens every side: each in a process of its own, started together, or (`--in-process`) here, one by one. */
-const openContestants = async (options: Options, address: string): Promise<Array<Contestant>> => {
+/**
+ * Opens every side: each in a process of its own, started together, or (`--in-process`) here, one by one. The TLS
+ * sides connect to `tls`.
+ */
+const openContestants = async (
+  options: Options,
+  address: string,
+  tls: SideOptions["tls"]
+): Promise<Array<Contestant>> => {
   const sideOptions: SideOptions = {
     address,
     serializer: options.serializer,
     buffers: options.buffers,
-    keys: options.keys
+    keys: options.keys,
+    tls
   }
   if (!options.inProcess) {
     if (
@@ -126,6 +138,12 @@ const describeSide = (side: SideId, serializer: string): string => {
       return `\`new MemcachedCache({ servers${chosen} })\`, promise API`
     case "defaults":
       return "`new MemcachedCache({ servers })`, promise API: the facade at its defaults"
+    case "cache-tls":
+      return `the \`Cache\` side over TLS, to the same memcached's TLS port (${
+        serializer === DEFAULTS ? "`MemcachedLive` with `MEMCACHED_TLS_CA_FILE`" : "`tls: { ca }`"
+      })`
+    case "facade-tls":
+      return "the facade side over TLS, `new MemcachedCache({ servers, tls: { ca } })`"
   }
 }
 
@@ -146,8 +164,15 @@ const runBench = async (options: Options) => {
       `(+ ${options.warmupMs} ms warm-up per workload and side)` +
       (options.inProcess && !gc ? "; no gc() between cells" : "")
   )
-  const server = await startMemcached({ reqsPerEvent: options.reqsPerEvent })
+  const certificate: BenchCertificate | undefined = options.tls ? makeCertificate() : undefined
+  const server = await startMemcached({ reqsPerEvent: options.reqsPerEvent, tls: certificate }).catch((error) => {
+    certificate?.remove()
+    throw error
+  })
   log(`bench: ${server.version} on ${server.address} (pid ${server.pid}): ${server.args.join(" ")}`)
+  const tls = certificate && server.tlsAddress
+    ? { address: server.tlsAddress, caFile: certificate.certFile }
+    : undefined
   const env = {
     ...environment(server),
     measured: options.fromSource
@@ -159,7 +184,7 @@ const runBench = async (options: Options) => {
   const windows: Array<Window> = []
   let contestants: Array<Contestant> = []
   try {
-    contestants = (await openContestants(options, server.address)).map((contestant) => withDeadlines(contestant))
+    contestants = (await openContestants(options, server.address, tls)).map((contestant) => withDeadlines(contestant))
     log(`bench: ${contestants.map((side) => side.label).join(", ")} connected, keys written (${elapsed(t0)})`)
 
     // One warm-up over a mixed workload per side first, so that the first workload does not pay for the JIT. Each
@@ -220,6 +245,7 @@ const runBench = async (options: Options) => {
     await allocation?.stop()
     const summaries = summarize(cells, selected, options.sides)
     const targets = checkTargets(cells, summaries, options.sides)
+    const tlsRows = compareTls(cells, selected, options.sides)
     const seconds = (performance.now() - t0) / 1000
     const busiest = Math.max(...cells.map((cell) => cell.otherCpuPct).filter((value) => !Number.isNaN(value)))
     const noisy = busiest > 10
@@ -248,6 +274,9 @@ const runBench = async (options: Options) => {
       `\n${textTable(summaries)}\n\nTargets of issue 20 (medians of ${options.reps} repetitions; ranges over them):\n${
         targetsText(targets)
       }\n\n` +
+        (tlsRows.length > 0
+          ? `TLS against plain (medians of ${options.reps} repetitions; ranges over them):\n${tlsText(tlsRows)}\n\n`
+          : "") +
         `${env.node}, effect ${env.effect}, memjs ${env.memjs}, memcache-client ${
           env["memcache-client"]
         }, memcache ${env.memcache}, ${env.memcached}, ${env.cpu}; measured ${env.measured}, ${mode}, serializer ${env.serializer}; ` +
@@ -295,6 +324,7 @@ const runBench = async (options: Options) => {
         "",
         targetsMarkdown(targets),
         "",
+        ...(tlsRows.length > 0 ? ["## TLS against plain", "", tlsMarkdown(tlsRows), ""] : []),
         "## Environment",
         "",
         ...Object.entries(env).map(([key, value]) => `- ${key}: ${value}`),
@@ -316,6 +346,7 @@ const runBench = async (options: Options) => {
   } finally {
     for (const contestant of contestants) await contestant.close().catch(() => {})
     await server.stop()
+    certificate?.remove()
   }
 }
 

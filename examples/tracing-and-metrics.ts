@@ -1,6 +1,6 @@
 /**
- * Spans and metrics: every `Memcached` operation is one client span (`memcached.<op>`) with OpenTelemetry database
- * attributes, and updates `CacheMetrics`. Here a small tracer prints each span as it ends; in production you would
+ * Spans and metrics: every `Memcached` operation is one client span, named by the operation (`get`, `set`, …), with
+ * OpenTelemetry's database attributes, and updates `CacheMetrics` (`db.client.operation.duration`, hits, misses). Here a small tracer prints each span as it ends; in production you would
  * provide `@effect/opentelemetry`'s `NodeSdk.layer` instead and export both.
  *
  *   npx tsx examples/tracing-and-metrics.ts                                # in-memory store
@@ -61,9 +61,10 @@ const report = Effect.gen(function*() {
     "misses",
     yield* count(CacheMetrics.missesOf("getMany"))
   )
-  yield* Console.log("  errors of get, reason InvalidKey:", yield* count(CacheMetrics.errorsOf("get", "InvalidKey")))
-  const latency = yield* Metric.value(CacheMetrics.latencyOf("set"))
-  yield* Console.log(`  set latency: ${latency.count} operation(s), max ${latency.max.toFixed(3)} ms`)
+  const invalid = yield* Metric.value(CacheMetrics.durationOf("get", { errorType: "InvalidKey" }))
+  yield* Console.log("  get failed with error.type InvalidKey:", invalid.count)
+  const duration = yield* Metric.value(CacheMetrics.durationOf("set"))
+  yield* Console.log(`  set duration: ${duration.count} operation(s), max ${(duration.max * 1000).toFixed(3)} ms`)
 })
 
 Effect.gen(function*() {

@@ -35,6 +35,7 @@ const paths = {
   "effect-memcached": [src("index.ts")],
   "effect-memcached/errors": [src("errors/index.ts")],
   "effect-memcached/KeyValueStore": [src("KeyValueStore.ts")],
+  "effect-memcached/MemcachedPersistence": [src("MemcachedPersistence.ts")],
   "effect-memcached/Observability": [src("Observability.ts")],
   ...Object.fromEntries(modules.map((name) => [`effect-memcached/${name}`, [src(`${name}.ts`)]]))
 }

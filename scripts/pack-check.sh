@@ -2,15 +2,17 @@
 # The package as a user gets it: npm pack, install the tarball into a fresh ESM TypeScript project next to
 # effect@^3.22 (no @effect/platform, no @types/memjs), type-check an Effect program and a facade-only program with
 # skipLibCheck false, run both against a real memcached started here (the Effect one also in memory), and require()
-# the package from CommonJS. Then add @effect/platform and check the KeyValueStore subpath the same way.
+# the package from CommonJS. Then add @effect/platform and check the KeyValueStore subpath the same way, and then
+# @effect/experimental for the MemcachedPersistence subpath.
 # Usage: scripts/pack-check.sh   (needs the memcached binary and the npm registry)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 fixtures="$root/scripts/pack-check"
 work=$(mktemp -d -t effect-memcached-pack.XXXXXX)
-memcached_pid=""
+# shellcheck source=pack-check/memcached.sh
+. "$fixtures/memcached.sh"
 cleanup() {
-  if [ -n "$memcached_pid" ]; then kill "$memcached_pid" 2>/dev/null || true; wait "$memcached_pid" 2>/dev/null || true; fi
+  stop_memcached
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -42,15 +44,7 @@ done
 step "tsc (skipLibCheck false, lib ES2022 without DOM): effect.ts and facade.ts"
 npx tsc -p tsconfig.json
 
-port=$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })')
-user=()
-[ "$(id -u)" = 0 ] && user=(-u nobody)
-memcached -l 127.0.0.1 -p "$port" -U 0 "${user[@]}" &
-memcached_pid=$!
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+start_memcached
 
 step "run: effect program in memory, then both programs against memcached on 127.0.0.1:$port"
 node out/effect.js
@@ -66,4 +60,10 @@ npm install --no-audit --no-fund --loglevel=error "@effect/platform@^0.97" >/dev
 npx tsc -p tsconfig.key-value-store.json
 MEMCACHED_SERVERS="127.0.0.1:$port" node out/key-value-store.js
 
-step "passed"
+step "MemcachedPersistence subpath with @effect/experimental@^0.61 added"
+cp "$fixtures"/persistence.ts "$fixtures"/tsconfig.persistence.json "$app/"
+npm install --no-audit --no-fund --loglevel=error "@effect/experimental@^0.61" >/dev/null
+npx tsc -p tsconfig.persistence.json
+MEMCACHED_SERVERS="127.0.0.1:$port" node out/persistence.js
+
+step "passed in $SECONDS s"

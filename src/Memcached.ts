@@ -53,6 +53,16 @@ export type {
 } from "./engine/servers.js"
 export type {
   /**
+   * The `tls` option: `true` to connect over TLS trusting Node's CAs, or Node's `tls.ConnectionOptions` (`ca`,
+   * `servername`, `cert` and `key` for mutual TLS, `rejectUnauthorized`, …); `false` for plain TCP.
+   *
+   * @since 1.1.0
+   * @category models
+   */
+  TlsOption
+} from "./engine/tls.js"
+export type {
+  /**
    * Options of `increment` and `decrement`.
    *
    * @since 1.0.0

@@ -71,6 +71,16 @@ export interface MemcachedCacheOptions
   readonly closeOnRelease?: boolean | undefined
   /** Run over any layer that provides `Cache` (e.g. `MemcachedTest`); the connection options are then unused. */
   readonly layer?: Layer.Layer<Cache, unknown> | undefined
+  /**
+   * A layer built into the facade's runtime for its spans, metrics or logs: a tracer layer such as
+   * `@effect/opentelemetry`'s `Tracer.layerGlobal` (over the global tracer provider) or `NodeSdk.layer(…)`. Without
+   * one, the facade's operations run under Effect's built-in tracer, which records no spans. With one, each
+   * operation's span has the OpenTelemetry span active where the method was called for its parent, so it joins the
+   * caller's trace.
+   *
+   * @since 1.1.0
+   */
+  readonly telemetry?: Layer.Layer<never, unknown> | undefined
 }
 
 /** What a `ConfigError` from the environment says, with the variable's name. */
@@ -217,11 +227,12 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
    */
   constructor(options: MemcachedCacheOptions = {}) {
     super()
-    const { client, closeOnRelease, defaultTtl, ejectFor, layer, password, serializer, timeout, ...rest } = options
+    const { client, closeOnRelease, defaultTtl, ejectFor, layer, password, serializer, telemetry, timeout, ...rest } =
+      options
     this.#serializer = serializer ?? MemcachedCache.defaultSerializer
     serializerOf(this.#serializer)
     if (layer) {
-      this.#layer = layer
+      this.#layer = telemetry ? Layer.merge(layer, telemetry) : layer
       return
     }
     const given: MemcachedOptions = definedOnly({
@@ -236,9 +247,10 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
       ? checkConnectionOptions(memcachedOptions)
       : Either.flatMap(checkServers(memcachedOptions.servers), () => checkConnectionOptions(memcachedOptions))
     if (Either.isLeft(checked)) throw new TypeError(`MemcachedCache: ${checked.left.message}`)
-    this.#layer = (client
+    const cache = (client
       ? Layer.provideMerge(Cache.layer, Memcached.layerClient(client, { ...memcachedOptions, closeOnRelease }))
       : Cache.layerMemcached(memcachedOptions)).pipe(Layer.provide(Serializer.structured))
+    this.#layer = telemetry ? Layer.merge(cache, telemetry) : cache
   }
 
   /**

@@ -10,8 +10,11 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { Cache } from "./Cache.js"
+import type { Protocol } from "./engine/dialect.js"
+import { checkProtocol } from "./engine/dialect.js"
 import { checkPrefix } from "./engine/keys.js"
 import { DEFAULT_SERVERS } from "./engine/servers.js"
+import { BadTls, tlsFromEnvironment } from "./engine/tls.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
 import { parseServers } from "./internal/servers.js"
 import { Memcached } from "./Memcached.js"
@@ -42,7 +45,9 @@ const optionalVar = <A>(config: Config.Config<A>) => Config.map(Config.option(co
 
 /**
  * Options read from `MEMCACHED_SERVERS`, `MEMCACHED_USERNAME`, `MEMCACHED_PASSWORD`, `MEMCACHED_TIMEOUT`,
- * `CACHE_DEFAULT_TTL`, `CACHE_KEY_PREFIX` and `CACHE_HASH_LONG_KEYS`. No other variable is read.
+ * `MEMCACHED_TLS` (`1` for TLS), `MEMCACHED_TLS_CA_FILE` (a PEM file of the CAs to trust instead of Node's; turns TLS
+ * on), `MEMCACHED_PROTOCOL` (`binary` or `meta`), `CACHE_DEFAULT_TTL`, `CACHE_KEY_PREFIX` and `CACHE_HASH_LONG_KEYS`.
+ * No other variable is read.
  *
  * @since 1.0.0
  * @category constructors
@@ -60,6 +65,18 @@ export const memcachedEnvConfig = Config.all({
   username: optionalVar(Config.string("MEMCACHED_USERNAME")),
   password: optionalVar(Config.redacted("MEMCACHED_PASSWORD")),
   timeout: durationVar("MEMCACHED_TIMEOUT", "1 second"),
+  tls: Config.all([optionalVar(Config.string("MEMCACHED_TLS")), optionalVar(Config.string("MEMCACHED_TLS_CA_FILE"))])
+    .pipe(Config.mapOrFail(([enabled, caFile]) => {
+      const tls = tlsFromEnvironment(enabled, caFile)
+      return tls instanceof BadTls ? Either.left(ConfigError.InvalidData([], tls.reason)) : Either.right(tls)
+    })),
+  protocol: Config.string("MEMCACHED_PROTOCOL").pipe(
+    Config.withDefault("binary"),
+    Config.mapOrFail((protocol) => {
+      const problem = checkProtocol(protocol)
+      return problem ? Either.left(invalid("MEMCACHED_PROTOCOL", problem)) : Either.right(protocol as Protocol)
+    })
+  ),
   defaultTtl: durationVar("CACHE_DEFAULT_TTL", "300 seconds"),
   keyPrefix: Config.string("CACHE_KEY_PREFIX").pipe(
     Config.withDefault(""),

@@ -43,7 +43,8 @@ interface ImmediateSerializer extends SerializerService {
 }
 
 /**
- * Flags that mark each format. `raw` and `bytes` write 0, as other languages' clients do for plain bytes.
+ * The item flags of each format: `structured` writes `text`, `integer`, 0 (bytes) or `structured`, `json` writes
+ * `json`, and `raw` and `bytes` write 0, as other languages' clients do for plain bytes.
  *
  * @since 1.0.0
  * @category models
@@ -76,9 +77,20 @@ const bytesService = service(serialization.formats.bytes)
  */
 export class Serializer extends Context.Tag("effect-memcached/Serializer")<Serializer, SerializerService>() {
   /**
-   * Node's structured serialization (`v8`), the counterpart of Python's pickle: Date, Map, Set, BigInt, typed arrays,
-   * RegExp, nested and cyclic objects round-trip. Class instances come back as plain objects; functions and symbols
-   * cannot be stored. Only Node reads it.
+   * The default. Strings, integers and bytes are stored as they are, marked by their flags as Python's pymemcache
+   * marks them, so other languages' clients read them and memcached's incr/decr counts on the integers:
+   *
+   * | value | stored as | flags |
+   * |---|---|---|
+   * | `string` | UTF-8 | `Flags.text` (16) |
+   * | safe integer (`number`, not -0) | decimal ASCII | `Flags.integer` (2) |
+   * | `Uint8Array` / `Buffer` | the bytes | 0 |
+   * | anything else | Node's structured serialization (`v8`) | `Flags.structured` (0x454d0001) |
+   *
+   * Structured serialization is the counterpart of Python's pickle: Date, Map, Set, BigInt, typed arrays, RegExp,
+   * nested and cyclic objects round-trip; class instances come back as plain objects; functions and symbols cannot be
+   * stored; only Node reads it. Values that effect-memcached 1.0 wrote, all in that form, still read back. Reads give
+   * bytes as a `Buffer` (its own copy), and an integer beyond `Number.MAX_SAFE_INTEGER` (a counter, say) as a `bigint`.
    *
    * @since 1.0.0
    * @category layers

@@ -1,8 +1,9 @@
 /**
  * effect-memcached: an Effect-native memcached cache.
  *
- * The root has everything but the `@effect/platform` `KeyValueStore` adapter, which lives on its own subpath,
- * `effect-memcached/KeyValueStore`, so that only its users need `@effect/platform` (an optional peer).
+ * The root has everything but the `@effect/platform` `KeyValueStore` adapter and the `@effect/experimental`
+ * Persistence backing, which live on their own subpaths, `effect-memcached/KeyValueStore` and
+ * `effect-memcached/MemcachedPersistence`, so that only their users need those packages (optional peers).
  *
  * @since 1.0.0
  */
@@ -42,6 +43,8 @@ export type {
   Ttl,
   WriteOptions
 } from "./Memcached.js"
+/** @since 1.1.0 */
+export type { TlsOption } from "./Memcached.js"
 /** @since 1.0.0 */
 export { CacheFacade, MemcachedCache, MemcachedCacheNamespace } from "./MemcachedCache.js"
 /** @since 1.0.0 */

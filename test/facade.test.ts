@@ -25,8 +25,11 @@ const PREFIX = "facade:"
 
 const scope = Effect.runSync(Scope.make())
 let server: RunningServer
+/** A server that speaks no binary (`-B ascii`), for the facade over the meta protocol. */
+let asciiServer: RunningServer
 beforeAll(async () => {
   server = await Effect.runPromise(Scope.extend(startMemcached(), scope))
+  asciiServer = await Effect.runPromise(Scope.extend(startMemcached({ extraArgs: ["-B", "ascii"] }), scope))
 })
 afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
 
@@ -34,9 +37,6 @@ const opened: Array<MemcachedCache> = []
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((cache) => cache.close()))
 })
-
-const metaTtl = (key: string) => metaTtlOf(server, `${PREFIX}${key}`)
-const assertTtl = (key: string, expected: number, slack = 1) => assertTtlOf(server, `${PREFIX}${key}`, expected, slack)
 
 /** curr_connections as the server counts them; the stats connection itself is one of them. */
 const connections = async (address: string) =>
@@ -79,6 +79,8 @@ const closedPort = (): Promise<number> =>
 interface Backend {
   readonly name: string
   readonly real: boolean
+  /** The real server it runs over, where TTLs are read back. */
+  readonly serverOf: () => RunningServer
   readonly make: (options?: MemcachedCacheOptions) => MemcachedCache
 }
 
@@ -86,11 +88,20 @@ const backends: ReadonlyArray<Backend> = [
   {
     name: "real memcached",
     real: true,
+    serverOf: () => server,
     make: (options = {}) => track(new MemcachedCache({ servers: server.address, keyPrefix: PREFIX, ...options }))
+  },
+  {
+    name: "real memcached over meta (-B ascii)",
+    real: true,
+    serverOf: () => asciiServer,
+    make: (options = {}) =>
+      track(new MemcachedCache({ servers: asciiServer.address, keyPrefix: PREFIX, protocol: "meta", ...options }))
   },
   {
     name: "MemcachedTest",
     real: false,
+    serverOf: () => server,
     make: (options = {}) => track(new MemcachedCache({ layer: MemcachedTest, ...options }))
   }
 ]
@@ -100,8 +111,11 @@ const track = (cache: MemcachedCache) => {
   return cache
 }
 
-describe.each(backends)("MemcachedCache over $name", ({ make, name, real }) => {
+describe.each(backends)("MemcachedCache over $name", ({ make, name, real, serverOf }) => {
   const key = (suffix: string) => `${real ? "r" : "m"}-${suffix}`
+  const metaTtl = (key: string) => metaTtlOf(serverOf(), `${PREFIX}${key}`)
+  const assertTtl = (key: string, expected: number, slack = 1) =>
+    assertTtlOf(serverOf(), `${PREFIX}${key}`, expected, slack)
 
   it("get(key, default?, fail?)", async () => {
     const rc = make()
@@ -461,7 +475,7 @@ describe("MemcachedCache against a real server only", () => {
     const later = track(new MemcachedCache({ servers: server.address, keyPrefix: PREFIX }))
     assert.strictEqual(later.serializer, "structured")
     await later.set("default-ser-2", "x")
-    assert.strictEqual((await asciiRead(`${PREFIX}default-ser-2`))?.flags, Flags.structured)
+    assert.strictEqual((await asciiRead(`${PREFIX}default-ser-2`))?.flags, Flags.text)
   })
 
   it("a client of your own is used, and left open on close() unless closeOnRelease", async () => {

@@ -50,8 +50,11 @@ const deadPort = Effect.async<number>((resume) => {
 
 const counter = (metric: Metric.Metric.Counter<number>) => Effect.map(Metric.value(metric), (state) => state.count)
 
+const pair = (tags: ReadonlyArray<{ readonly key: string; readonly value: string }>) =>
+  Object.fromEntries(tags.map((tag) => [tag.key, tag.value]))
+
 describe("tracing", () => {
-  it.effect("one client span per Memcached operation, named memcached.<op>, with OpenTelemetry attributes", () => {
+  it.effect("one client span per Memcached operation, named by it, with OpenTelemetry attributes", () => {
     const recording = makeRecording()
     return Effect.gen(function*() {
       const memcached = yield* Memcached
@@ -75,26 +78,26 @@ describe("tracing", () => {
       const caller = recording.spans.find((span) => span.name === "caller")!
       const spans = recording.memcachedSpans()
       assert.deepStrictEqual(spans.map((span) => span.name), [
-        "memcached.set",
-        "memcached.get",
-        "memcached.getMany",
-        "memcached.setMany",
-        "memcached.add",
-        "memcached.replace",
-        "memcached.touch",
-        "memcached.getAndTouch",
-        "memcached.increment",
-        "memcached.decrement",
-        "memcached.delete",
-        "memcached.deleteMany",
-        "memcached.version",
-        "memcached.flush"
+        "set",
+        "get",
+        "getMany",
+        "setMany",
+        "add",
+        "replace",
+        "touch",
+        "getAndTouch",
+        "increment",
+        "decrement",
+        "delete",
+        "deleteMany",
+        "version",
+        "flush"
       ])
       for (const span of spans) {
         assert.strictEqual(span.kind, "client")
         assert.strictEqual(attr(span, SpanAttributes.system), "memcached")
         assert.strictEqual(attr(span, "db.system.name"), "memcached")
-        assert.strictEqual(attr(span, "db.operation.name"), span.name.slice("memcached.".length))
+        assert.strictEqual(attr(span, "db.operation.name"), span.name)
         assert.strictEqual(attr(span, "peer.service"), "sessions")
         assert.isFalse(span.attributes.has(SpanAttributes.key), `${span.name} has no key`)
         assert.isFalse(span.attributes.has(SpanAttributes.keys), `${span.name} has no keys`)
@@ -102,10 +105,18 @@ describe("tracing", () => {
         assert.strictEqual(span.status._tag, "Ended")
       }
       const batch = (name: string) => attr(spans.find((span) => span.name === name)!, "db.operation.batch.size")
-      assert.strictEqual(batch("memcached.getMany"), 3)
-      assert.strictEqual(batch("memcached.setMany"), 2)
-      assert.strictEqual(batch("memcached.deleteMany"), 2)
-      assert.isUndefined(batch("memcached.get"))
+      assert.strictEqual(batch("getMany"), 3)
+      assert.strictEqual(batch("setMany"), 2)
+      assert.strictEqual(batch("deleteMany"), 2)
+      assert.isUndefined(batch("get"))
+      // Reads say what they found: a hit, and the rows of a batch.
+      const get = spans.find((span) => span.name === "get")!
+      assert.strictEqual(attr(get, SpanAttributes.hit), true)
+      assert.strictEqual(attr(get, "db.response.returned_rows"), 1)
+      assert.strictEqual(attr(spans.find((span) => span.name === "getMany")!, "db.response.returned_rows"), 1)
+      assert.strictEqual(attr(spans.find((span) => span.name === "getAndTouch")!, "memcached.hit"), true)
+      assert.isFalse(spans.find((span) => span.name === "set")!.attributes.has("memcached.hit"))
+      for (const span of spans) assert.isFalse(span.attributes.has("error.type"), `${span.name} did not fail`)
     }).pipe(Effect.provide(memory({ spanAttributes: { "peer.service": "sessions" } })), traced(recording))
   })
 
@@ -114,14 +125,16 @@ describe("tracing", () => {
     return Effect.gen(function*() {
       const cache = yield* Cache
       yield* cache.getOrSet("k", Effect.succeed(1))
-      assert.deepStrictEqual(recording.memcachedSpans().map((span) => span.name), ["memcached.get", "memcached.set"])
+      assert.deepStrictEqual(recording.memcachedSpans().map((span) => span.name), ["get", "set"])
       recording.clear()
       yield* cache.getOrSet("k", Effect.succeed(1))
       yield* cache.remove("k", "other")
-      assert.deepStrictEqual(recording.memcachedSpans().map((span) => span.name), [
-        "memcached.get",
-        "memcached.deleteMany"
-      ])
+      yield* cache.remove("k")
+      const spans = recording.memcachedSpans()
+      assert.deepStrictEqual(spans.map((span) => span.name), ["get", "deleteMany", "deleteMany"])
+      assert.strictEqual(spans[0]!.attributes.get("memcached.hit"), true)
+      assert.strictEqual(spans[1]!.attributes.get("db.operation.batch.size"), 2)
+      assert.isFalse(spans[2]!.attributes.has("db.operation.batch.size"), "a batch of one key is not a batch")
     }).pipe(Effect.provide(memory()), traced(recording))
   })
 
@@ -148,20 +161,22 @@ describe("tracing", () => {
       assert.notInclude(dump, KEY_MARKER)
       const spans = recording.memcachedSpans()
       const failedGet = spans.find((span) =>
-        span.name === "memcached.get" && span.status._tag === "Ended" &&
+        span.name === "get" && span.status._tag === "Ended" &&
         Exit.isFailure(span.status.exit)
       )!
       const recorded = failureOf(failedGet) as { readonly _tag: string; readonly message: string }
       assert.strictEqual(recorded._tag, "InvalidKey", "the span still says what failed")
+      assert.strictEqual(attr(failedGet, SpanAttributes.errorType), "InvalidKey")
       const failedSet = spans.find((span) =>
-        span.name === "memcached.set" && span.status._tag === "Ended" &&
+        span.name === "set" && span.status._tag === "Ended" &&
         Exit.isFailure(span.status.exit)
       )!
       assert.strictEqual((failureOf(failedSet) as { readonly _tag: string })._tag, "ValueTooLarge")
+      assert.strictEqual(attr(failedSet, "error.type"), "ValueTooLarge")
     }).pipe(Effect.provide(memory()), traced(recording))
   })
 
-  it.effect("spanKeys: true adds memcached.key and memcached.keys, never values", () => {
+  it.effect("spanKeys: true adds memcached.key and memcached.keys (a plain string), never values", () => {
     const recording = makeRecording()
     return Effect.gen(function*() {
       const cache = yield* Cache
@@ -173,7 +188,7 @@ describe("tracing", () => {
       const [set, getMany, get] = recording.memcachedSpans()
       assert.strictEqual(attr(set, SpanAttributes.key), "user:1")
       assert.strictEqual(attr(set, "memcached.key"), "user:1")
-      assert.deepStrictEqual(attr(getMany, "memcached.keys"), ["user:1", "user:2"])
+      assert.strictEqual(attr(getMany, "memcached.keys"), "user:1 user:2")
       assert.strictEqual(attr(getMany, "db.operation.batch.size"), 2)
       assert.strictEqual(attr(get, "memcached.key"), "bad key")
       assert.instanceOf(failureOf(get), InvalidKey)
@@ -217,22 +232,23 @@ describe("tracing", () => {
 
       const spans = recording.memcachedSpans()
       assert.deepStrictEqual(spans.map((span) => span.name), [
-        "memcached.set",
-        "memcached.get",
-        "memcached.getMany",
-        "memcached.get"
+        "set",
+        "get",
+        "getMany",
+        "get"
       ])
       for (const span of spans) {
         assert.strictEqual(span.kind, "client")
         assert.strictEqual(attr(span, "db.system.name"), "memcached")
         assert.strictEqual(attr(span, "peer.service"), "sessions")
       }
-      // Single-key operations name the server they went to (a store's hook, see `instrument`).
+      // Operations name the server they went to, batches too (a store's hook, see `instrument`).
       const [host, port] = server.address.split(":")
-      for (const span of [spans[0]!, spans[1]!, spans[3]!]) {
+      for (const span of spans) {
         assert.strictEqual(attr(span, SpanAttributes.serverAddress), host, `${span.name} names its server`)
         assert.strictEqual(attr(span, SpanAttributes.serverPort), Number(port), `${span.name} names its port`)
       }
+      assert.strictEqual(attr(spans[3]!, "error.type"), "Auth")
       const auth = failureOf(spans[3]) as { readonly _tag: string; readonly message: string }
       assert.strictEqual(auth._tag, "MemcachedError")
       assert.include(auth.message, "Auth")
@@ -243,6 +259,9 @@ describe("tracing", () => {
     }).pipe(Effect.scoped, traced(recording))
   })
 })
+
+const durationCount = (operation: string, series?: Parameters<typeof CacheMetrics.durationOf>[1]) =>
+  Effect.map(Metric.value(CacheMetrics.durationOf(operation, series)), (state) => state.count)
 
 describe("metrics", () => {
   it.effect("hits and misses of get, getMany and getAndTouch, by operation", () =>
@@ -269,39 +288,45 @@ describe("metrics", () => {
       assert.strictEqual((yield* counter(CacheMetrics.missesOf("getMany"))) - before.manyMisses, 1)
       assert.strictEqual((yield* counter(CacheMetrics.missesOf("getAndTouch"))) - before.gatMisses, 1)
 
-      // The same entries, read through the plain metrics and Metric.tagged, and listed by Metric.snapshot.
-      assert.strictEqual(
-        yield* counter(CacheMetrics.hits.pipe(Metric.tagged("operation", "get"))),
-        yield* counter(CacheMetrics.hitsOf("get"))
-      )
+      // The same series, listed by Metric.snapshot with the conventions' labels.
       const snapshot = yield* Metric.snapshot
-      assert.isTrue(snapshot.some((pair) =>
+      const hits = snapshot.find((pair) =>
         pair.metricKey.name === "memcached.hits" &&
-        pair.metricKey.tags.some((tag) => tag.key === "operation" && tag.value === "getMany")
-      ))
+        pair.metricKey.tags.some((tag) => tag.key === "db.operation.name" && tag.value === "getMany")
+      )!
+      assert.deepStrictEqual(pair(hits.metricKey.tags), {
+        "unit": "{key}",
+        "db.system.name": "memcached",
+        "db.operation.name": "getMany"
+      })
     }).pipe(Effect.provide(memory())))
 
-  it.effect("errors by operation and reason; the latency histogram counts every operation", () =>
+  it.effect("db.client.operation.duration, in seconds, counts every operation; failures by error.type", () =>
     Effect.gen(function*() {
       const memcached = yield* Memcached
       const before = {
-        invalid: yield* counter(CacheMetrics.errorsOf("get", "InvalidKey")),
-        tooLarge: yield* counter(CacheMetrics.errorsOf("set", "ValueTooLarge")),
-        setLatency: (yield* Metric.value(CacheMetrics.latencyOf("set"))).count
+        invalid: yield* durationCount("get", { errorType: "InvalidKey" }),
+        tooLarge: yield* durationCount("set", { errorType: "ValueTooLarge" }),
+        set: yield* durationCount("set")
       }
       yield* Effect.flip(memcached.get("bad key"))
       yield* Effect.flip(memcached.get(""))
       yield* Effect.flip(memcached.set("big", new Uint8Array(2 * 1024 * 1024)))
       yield* memcached.set("fine", bytes("x"))
 
-      assert.strictEqual((yield* counter(CacheMetrics.errorsOf("get", "InvalidKey"))) - before.invalid, 2)
-      assert.strictEqual((yield* counter(CacheMetrics.errorsOf("set", "ValueTooLarge"))) - before.tooLarge, 1)
-      const latency = yield* Metric.value(CacheMetrics.latencyOf("set"))
-      assert.strictEqual(latency.count - before.setLatency, 2)
-      assert.isAtLeast(latency.min, 0)
+      assert.strictEqual((yield* durationCount("get", { errorType: "InvalidKey" })) - before.invalid, 2)
+      assert.strictEqual((yield* durationCount("set", { errorType: "ValueTooLarge" })) - before.tooLarge, 1)
+      assert.strictEqual((yield* durationCount("set")) - before.set, 1)
+      const duration = yield* Metric.value(CacheMetrics.durationOf("set"))
+      assert.isAtLeast(duration.min, 0)
+      assert.isBelow(duration.max, 1, "seconds, not milliseconds")
+      assert.deepStrictEqual(
+        duration.buckets.map(([boundary]) => boundary),
+        [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, Number.POSITIVE_INFINITY]
+      )
     }).pipe(Effect.provide(memory())))
 
-  it.effect("latency is read from the Effect Clock in scope, so a custom clock measures it", () =>
+  it.effect("duration is read from the Effect Clock in scope, so a custom clock measures it", () =>
     Effect.gen(function*() {
       const memcached = yield* Memcached
       let nanos = 0n
@@ -313,36 +338,48 @@ describe("metrics", () => {
         currentTimeMillis: Effect.sync(() => Number(nanos / 1_000_000n)),
         sleep: () => Effect.void
       }
-      const before = (yield* Metric.value(CacheMetrics.latencyOf("touch"))).sum
+      const before = (yield* Metric.value(CacheMetrics.durationOf("touch"))).sum
       yield* memcached.touch("stepping-clock", "1 minute").pipe(Effect.withClock(stepping))
       // Two readings, one before and one after: 7 ms apart on this clock, whatever the real time took.
-      assert.strictEqual((yield* Metric.value(CacheMetrics.latencyOf("touch"))).sum - before, 7)
+      assert.closeTo((yield* Metric.value(CacheMetrics.durationOf("touch"))).sum - before, 0.007, 1e-9)
     }).pipe(Effect.provide(memory())))
 
-  it.live("a server that refuses connections counts as errors with reason Unavailable; latency is measured", () =>
+  it.live("real memcached: series by server; a refused connection counts as error.type Unavailable", () =>
     Effect.gen(function*() {
+      const server = yield* startMemcached()
+      yield* Effect.gen(function*() {
+        const memcached = yield* Memcached
+        const hitsBefore = yield* counter(CacheMetrics.hitsOf("getMany", { server: server.address }))
+        const setBefore = yield* durationCount("set", { server: server.address })
+        yield* memcached.set("by-server", bytes("1"))
+        yield* memcached.getMany(["by-server", "nope"])
+        assert.strictEqual((yield* durationCount("set", { server: server.address })) - setBefore, 1)
+        assert.strictEqual((yield* counter(CacheMetrics.hitsOf("getMany", { server: server.address }))) - hitsBefore, 1)
+      }).pipe(Effect.provide(Memcached.layer({ servers: server.address })))
+
       const port = yield* deadPort
-      const before = yield* counter(CacheMetrics.errorsOf("get", "Unavailable"))
+      const dead = `127.0.0.1:${port}`
       const error = yield* Effect.flip(
         Cache.get("k").pipe(
-          Effect.provide(
-            Cache.layerMemcached({ servers: `127.0.0.1:${port}` }).pipe(Layer.provide(Serializer.structured))
-          )
+          Effect.provide(Cache.layerMemcached({ servers: dead }).pipe(Layer.provide(Serializer.structured)))
         )
       )
       assert.instanceOf(error, MemcachedError)
       assert.strictEqual(error.reason, "Unavailable")
-      assert.strictEqual((yield* counter(CacheMetrics.errorsOf("get", "Unavailable"))) - before, 1)
-      assert.isAbove((yield* Metric.value(CacheMetrics.latencyOf("get"))).max, 0)
-    }))
+      assert.strictEqual(yield* durationCount("get", { server: dead, errorType: "Unavailable" }), 1)
+      assert.isAbove(
+        (yield* Metric.value(CacheMetrics.durationOf("get", { server: dead, errorType: "Unavailable" }))).max,
+        0
+      )
+    }).pipe(Effect.scoped))
 
   it.effect("metrics: false leaves them alone", () =>
     Effect.gen(function*() {
       const memcached = yield* Memcached
       const before = yield* counter(CacheMetrics.missesOf("get"))
-      const latencyBefore = (yield* Metric.value(CacheMetrics.latencyOf("get"))).count
+      const durationBefore = yield* durationCount("get")
       yield* memcached.get("nothing-here")
       assert.strictEqual(yield* counter(CacheMetrics.missesOf("get")), before)
-      assert.strictEqual((yield* Metric.value(CacheMetrics.latencyOf("get"))).count, latencyBefore)
+      assert.strictEqual(yield* durationCount("get"), durationBefore)
     }).pipe(Effect.provide(memory({ metrics: false }))))
 })

@@ -128,7 +128,7 @@ describe("spans", () => {
       const memcached = yield* Memcached
       const server = yield* MemcachedServer
       yield* memcached.get("span-server")
-      const span = recording.memcachedSpans().find((candidate) => candidate.name === "memcached.get")!
+      const span = recording.memcachedSpans().find((candidate) => candidate.name === "get")!
       assert.strictEqual(span.attributes.get("server.address"), server.host)
       assert.strictEqual(span.attributes.get("server.port"), server.port)
     }).pipe(

@@ -4,8 +4,7 @@
  * string is `InvalidKey` before its value is looked at, and our errors can be built from anything without throwing.
  */
 import { assert, describe, it } from "@effect/vitest"
-import type { Redacted } from "effect"
-import { Cause, ConfigError, ConfigProvider, Duration, Effect, Exit, Layer, Schema } from "effect"
+import { Cause, ConfigError, ConfigProvider, Duration, Effect, Exit, Layer, Redacted, Schema } from "effect"
 import type { Memcached } from "../src/index.js"
 import {
   Cache,
@@ -103,7 +102,9 @@ describe("layer options", () => {
         ["ejectFor", real({ ejectFor: Duration.infinity })],
         ["placement", real({ placement: "round-robin" as "modulo" })],
         ["username", real({ username: 5 as unknown as string })],
-        ["password", real({ password: "s3cret-pw" as unknown as Redacted.Redacted })]
+        ["password", real({ password: "s3cret-pw" as unknown as Redacted.Redacted })],
+        ["protocol", real({ protocol: "ascii" as "meta" })],
+        ["protocol", real({ protocol: "meta", username: "app", password: Redacted.make("s3cret-pw") })]
       ]
       for (const [option, layer] of cases) {
         const error = yield* configErrorOf(layer)
@@ -130,20 +131,27 @@ describe("the environment (MemcachedLive)", () => {
   const readConfig = (env: Record<string, string>) =>
     Effect.withConfigProvider(memcachedEnvConfig, ConfigProvider.fromMap(new Map(Object.entries(env))))
 
-  it.effect("MEMCACHED_TIMEOUT=0 and CACHE_DEFAULT_TTL=0 are ConfigErrors naming the variable", () =>
+  it.effect("MEMCACHED_TIMEOUT=0, CACHE_DEFAULT_TTL=0 and an unknown MEMCACHED_PROTOCOL are ConfigErrors naming the variable", () =>
     Effect.gen(function*() {
       for (
         const [name, value] of [
           ["MEMCACHED_TIMEOUT", "0"],
           ["MEMCACHED_TIMEOUT", "0 seconds"],
           ["MEMCACHED_TIMEOUT", "-5 seconds"],
-          ["CACHE_DEFAULT_TTL", "0"]
+          ["CACHE_DEFAULT_TTL", "0"],
+          ["MEMCACHED_PROTOCOL", "text"]
         ] as const
       ) {
         const error = yield* Effect.flip(readConfig({ [name]: value }))
         assert.isTrue(ConfigError.isConfigError(error))
         assert.include(String(error), name)
       }
+    }))
+
+  it.effect("MEMCACHED_PROTOCOL chooses the wire dialect, binary when unset", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* readConfig({})).protocol, "binary")
+      assert.strictEqual((yield* readConfig({ MEMCACHED_PROTOCOL: "meta" })).protocol, "meta")
     }))
 })
 

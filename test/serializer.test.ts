@@ -6,9 +6,11 @@
 import { assert, describe, it, layer, type Vitest } from "@effect/vitest"
 import { assertNone, assertSome } from "@effect/vitest/utils"
 import { Effect, Exit, Layer, Option } from "effect"
+import memjs from "memjs"
+import * as v8 from "node:v8"
 import type { Item, SerializerName } from "../src/index.js"
 import { Cache, Flags, Memcached, SerializationError, Serializer } from "../src/index.js"
-import { asciiGet, asciiSet } from "./support/asciiClient.js"
+import { asciiGet, asciiLine, asciiSet } from "./support/asciiClient.js"
 import { MemcachedServer } from "./support/MemcachedServer.js"
 
 const PREFIX = "ser:"
@@ -41,12 +43,10 @@ const structuredValues: ReadonlyArray<readonly [string, unknown]> = [
   ["set", new Set<unknown>([1, "two", 3n, null])],
   ["bigint", 2n ** 100n + 7n],
   ["negative bigint", -123_456_789_012_345_678_901_234_567_890n],
-  ["Uint8Array", new Uint8Array([0, 1, 254, 255])],
   ["Int16Array", new Int16Array([-32768, -1, 0, 32767])],
   ["Float64Array", new Float64Array([1.5, Number.NaN, -0, Infinity])],
   ["BigInt64Array", new BigInt64Array([-1n, 2n ** 62n])],
   ["Uint8ClampedArray", new Uint8ClampedArray([0, 128, 255])],
-  ["empty Uint8Array", new Uint8Array(0)],
   ["regexp", /a+(b|c)\d*$/giu],
   ["nested", { a: { b: { c: [1, { d: "e", f: [null, true, false] }] } }, list: [[1, [2, [3]]]] }],
   ["undefined", undefined],
@@ -54,7 +54,28 @@ const structuredValues: ReadonlyArray<readonly [string, unknown]> = [
   ["array with holes and undefined", [1, undefined, "x"]],
   ["null", null],
   ["numbers", [0, -0, Number.NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER, 5e-324]],
-  ["strings", ["", "héllo", "😀€中", "line\nbreak", "\u0000nul"]]
+  ["strings", ["", "héllo", "😀€中", "line\nbreak", "\u0000nul"]],
+  ["string", "héllo 😀"],
+  ["integer", -42],
+  ["unsafe integer", 2 ** 53],
+  ["float", 0.1],
+  ["-0", -0],
+  ["NaN", Number.NaN],
+  ["string with a lone surrogate", "lone \ud800 surrogate"]
+]
+
+/** What `structured` stores as it is: the value, its flags, and its bytes as another client sees them. */
+const nativeValues: ReadonlyArray<readonly [unknown, number, string]> = [
+  ["héllo wörld 😀", Flags.text, "héllo wörld 😀"],
+  ["", Flags.text, ""],
+  ["line\r\nEND\r\n", Flags.text, "line\r\nEND\r\n"],
+  [0, Flags.integer, "0"],
+  [42, Flags.integer, "42"],
+  [-7, Flags.integer, "-7"],
+  [Number.MAX_SAFE_INTEGER, Flags.integer, "9007199254740991"],
+  [Number.MIN_SAFE_INTEGER, Flags.integer, "-9007199254740991"],
+  [Buffer.from("bytes ✓"), 0, "bytes ✓"],
+  [new Uint8Array([0x62, 0x69, 0x6e]), 0, "bin"]
 ]
 
 describe("Serializer.formats (the services)", () => {
@@ -76,7 +97,7 @@ describe("Serializer.formats (the services)", () => {
     Effect.gen(function*() {
       for (const [name, value] of structuredValues) {
         const encoded = yield* structured.encode("k", value)
-        assert.strictEqual(encoded.flags, Flags.structured, name)
+        assert.include([Flags.text, Flags.integer, Flags.structured], encoded.flags, name)
         const decoded = yield* structured.decode("k", encoded)
         assert.deepStrictEqual(decoded, value, name)
       }
@@ -108,6 +129,51 @@ describe("Serializer.formats (the services)", () => {
         assert.strictEqual(error.direction, "encode")
         assert.strictEqual(error.key, "fn-key")
       }
+    }))
+
+  it.effect("structured stores strings, safe integers and bytes as they are, under pymemcache's flags", () =>
+    Effect.gen(function*() {
+      for (const [value, flags, text] of nativeValues) {
+        const encoded = yield* structured.encode("k", value)
+        assert.strictEqual(encoded.flags, flags, text)
+        assert.strictEqual(Buffer.from(encoded.value).toString("utf8"), text)
+        const decoded = yield* structured.decode("k", encoded)
+        if (value instanceof Uint8Array) {
+          assert.isTrue(Buffer.isBuffer(decoded), text)
+          assert.deepStrictEqual(Array.from(decoded as Buffer), Array.from(value), text)
+        } else {
+          assert.strictEqual(decoded, value, text)
+        }
+      }
+      // Everything else keeps structured serialization, which keeps its type.
+      for (const value of [0.5, -0, 2 ** 53, 1n, true, null, "lone \ud800", new Uint8ClampedArray(1), [1]]) {
+        assert.strictEqual((yield* structured.encode("k", value)).flags, Flags.structured, String(value))
+      }
+    }))
+
+  it.effect("structured reads what 1.0's structured serializer wrote, strings and bytes included", () =>
+    Effect.gen(function*() {
+      for (const value of ["text", 42, new Uint8Array([1, 2]), Buffer.from("b"), { a: [1, new Date(3)] }]) {
+        const written = { value: v8.serialize(value), flags: Flags.structured }
+        assert.deepStrictEqual(yield* structured.decode("k", written), value)
+      }
+    }))
+
+  it.effect("structured reads integers as other clients and memcached's counters leave them", () =>
+    Effect.gen(function*() {
+      const integer = (text: string) => structured.decode("k", { value: Buffer.from(text), flags: Flags.integer })
+      assert.strictEqual(yield* integer("9 "), 9) // a decr from 10 to 9, padded in place
+      assert.strictEqual(yield* integer("007"), 7)
+      assert.strictEqual(yield* integer("18446744073709551615"), 18446744073709551615n) // 2^64 - 1, not rounded
+      assert.strictEqual(yield* integer("-9007199254740993"), -9007199254740993n)
+      for (const bad of ["", "1.5", "12a", " 1", "0x10", "1e3", "--1"]) {
+        const error = yield* flipSerialization(integer(bad))
+        assert.strictEqual(error.direction, "decode", bad)
+      }
+      const text = yield* flipSerialization(structured.decode("k", { value: Buffer.from([0xc3, 0x28]), flags: 16 }))
+      assert.strictEqual(text.direction, "decode")
+      const pickle = yield* flipSerialization(structured.decode("k", { value: Buffer.from("x"), flags: 1 }))
+      assert.include(causeText(pickle), "0x1")
     }))
 
   it.effect("json round-trips JSON values and is plain UTF-8 JSON text", () =>
@@ -210,11 +276,11 @@ describe("Serializer.formats (the services)", () => {
         assert.include((yield* flipSerialization(reader.decode("mix-3", fromJson))).message, "json serializer")
       }
 
-      for (const reader of [structured, json]) {
-        const error = yield* flipSerialization(reader.decode("mix-4", fromRaw))
-        assert.strictEqual(error.direction, "decode")
-        assert.include(causeText(error), "0x0")
-      }
+      const error = yield* flipSerialization(json.decode("mix-4", fromRaw))
+      assert.strictEqual(error.direction, "decode")
+      assert.include(causeText(error), "0x0")
+      // Flags 0 are bytes to structured, as to pymemcache.
+      assert.isTrue(Buffer.from("{\"a\":1}").equals((yield* structured.decode("mix-4", fromRaw)) as Buffer))
     }))
 })
 
@@ -247,6 +313,15 @@ const cacheSuite = <X extends boolean>(it: Vitest.MethodsNonLive<Memcached, X>, 
       assert.isUndefined(Option.getOrThrow(got))
       assert.isTrue(yield* cache.has(k))
       assertNone(yield* cache.get(key("undefined-never-set")))
+    }))
+
+  it.effect("an integer the default wrote counts with Memcached.increment and reads back as a number", () =>
+    Effect.gen(function*() {
+      const cache = yield* cacheWith("structured")
+      const k = key("counter")
+      yield* cache.set(k, 41)
+      assertSome(yield* (yield* Memcached).increment(k, 1), 42n)
+      assertSome(yield* cache.get(k), 42)
     }))
 
   it.effect("json through the Cache: round-trip, and undefined / BigInt fail to encode without storing", () =>
@@ -355,9 +430,65 @@ layer(RealStore, { excludeTestServices: true })("Cache serializers over a real m
         Array.from(asBytes as Uint8Array),
         Array.from(Buffer.from("from another language ✓", "utf8"))
       )
-      // Structured refuses bytes it did not write.
-      const error = yield* flipSerialization((yield* cacheWith("structured")).get("interop-raw-in"))
-      assert.strictEqual(error.direction, "decode")
+      // The default reads flags 0 as bytes, as pymemcache does.
+      const asDefault = Option.getOrThrow(yield* (yield* cacheWith("structured")).get("interop-raw-in"))
+      assert.isTrue(Buffer.from("from another language ✓", "utf8").equals(asDefault as Buffer))
+    }))
+
+  it.effect("the default's strings, integers and bytes are plain to an ASCII client, and incr/decr count on integers", () =>
+    Effect.gen(function*() {
+      const { address } = yield* MemcachedServer
+      const cache = yield* cacheWith("structured")
+      for (const [i, [value, flags, text]] of nativeValues.entries()) {
+        yield* cache.set(`interop-native-${i}`, value)
+        const seen = Option.getOrThrow(yield* asciiGet(address, `${PREFIX}interop-native-${i}`))
+        assert.strictEqual(seen.flags, flags, text)
+        assert.isTrue(seen.bytes.equals(Buffer.from(text, "utf8")), text)
+      }
+      yield* cache.set("interop-counter", 41)
+      assert.strictEqual(yield* asciiLine(address, `incr ${PREFIX}interop-counter 1`), "42")
+      assertSome(yield* cache.get("interop-counter"), 42)
+      yield* cache.set("interop-down", 10)
+      assert.strictEqual(yield* asciiLine(address, `decr ${PREFIX}interop-down 1`), "9")
+      assertSome(yield* cache.get("interop-down"), 9) // memcached left "9 " in place
+      const memcached = yield* Memcached
+      assertSome(yield* memcached.increment("interop-counter", 2n ** 64n - 43n), 2n ** 64n - 1n)
+      assertSome(yield* cache.get("interop-counter"), 2n ** 64n - 1n)
+    }))
+
+  it.effect("raw memjs reads the default's strings and integers, counts on them, and its own values read as bytes", () =>
+    Effect.gen(function*() {
+      const { address } = yield* MemcachedServer
+      const client = yield* Effect.acquireRelease(
+        Effect.sync(() => memjs.Client.create(address, { logger: { log() {} } })),
+        (client) => Effect.sync(() => client.close())
+      )
+      const cache = yield* cacheWith("structured")
+      yield* cache.set("memjs-text", "for memjs ✓")
+      const text = yield* Effect.promise(() => client.get(`${PREFIX}memjs-text`))
+      assert.strictEqual(text.value?.toString("utf8"), "for memjs ✓")
+      assert.strictEqual(text.flags?.readUInt32BE(0), Flags.text)
+
+      yield* cache.set("memjs-counter", 99)
+      const counted = yield* Effect.promise(() => client.increment(`${PREFIX}memjs-counter`, 1))
+      assert.strictEqual(counted.value, 100)
+      assertSome(yield* cache.get("memjs-counter"), 100)
+
+      yield* Effect.promise(() => client.set(`${PREFIX}memjs-own`, "memjs wrote this", {}))
+      const own = Option.getOrThrow(yield* cache.get("memjs-own"))
+      assert.isTrue(Buffer.from("memjs wrote this").equals(own as Buffer))
+    }).pipe(Effect.scoped))
+
+  it.effect("text (flags 16) and integers (flags 2) written by an ASCII client read back as a string and a number", () =>
+    Effect.gen(function*() {
+      const { address } = yield* MemcachedServer
+      const cache = yield* cacheWith("structured")
+      yield* asciiSet(address, `${PREFIX}interop-text-in`, Flags.text, "from pymemcache ✓")
+      assertSome(yield* cache.get("interop-text-in"), "from pymemcache ✓")
+      yield* asciiSet(address, `${PREFIX}interop-int-in`, Flags.integer, "-1234")
+      assertSome(yield* cache.get("interop-int-in"), -1234)
+      // raw reads them too: they are plain text.
+      assertSome(yield* (yield* cacheWith("raw")).get("interop-int-in"), "-1234")
     }))
 
   it.effect("json written by us is plain JSON text for an ASCII client", () =>

@@ -5,7 +5,7 @@
  */
 import { constants, PerformanceObserver } from "node:perf_hooks"
 import type { Library } from "./library.js"
-import { makeSide, type Side, type SideId, sideInfo } from "./sides.js"
+import { makeSide, type Side, type SideId, sideInfo, type TlsTarget } from "./sides.js"
 import { Recorder } from "./stats.js"
 import type { Workers } from "./workers.js"
 import { type DataSet, makeDataSets, workloads } from "./workloads.js"
@@ -61,6 +61,8 @@ export interface SideOptions {
   readonly buffers: boolean
   /** Keys of 100 B values. */
   readonly keys: number
+  /** For the TLS sides (`--tls`). */
+  readonly tls?: TlsTarget | undefined
 }
 
 const PRELOAD_IN_FLIGHT = 64
@@ -126,7 +128,7 @@ export const openContestant = async (
   options: SideOptions,
   ownProcess: boolean
 ): Promise<Contestant> => {
-  const side = await makeSide(library, id, options.address, options.serializer)
+  const side = await makeSide(library, id, options.address, options.serializer, options.tls)
   const dataSets = makeDataSets(options.buffers, sideInfo[id].tag, options.keys)
   try {
     await preload(side, dataSets)

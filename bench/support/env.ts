@@ -6,7 +6,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
-import { allSides, type SideId } from "./sides.js"
+import { allSides, type SideId, tlsSides } from "./sides.js"
 import { DEFAULT_KEYS, workloads } from "./workloads.js"
 
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -35,6 +35,8 @@ export interface Options {
   readonly fromSource: boolean
   /** memcached's `-R`: requests it serves on one connection before it turns to the others; undefined: its default. */
   readonly reqsPerEvent: number | undefined
+  /** memcached also listens with TLS, for the TLS sides (`Cache·tls`, `facade·tls`). */
+  readonly tls: boolean
   /** Internal (bench/profile.ts): where to write the measured windows, as process.hrtime µs. */
   readonly windowsFile: string | undefined
 }
@@ -67,18 +69,25 @@ const USAGE = `npm run bench [-- options]
                      package users run); tsx's esbuild transform adds __name(…) wrappers (keepNames) that cost CPU
   --reqs-per-event=N start memcached with -R N (its default is 20: a 100-key getMany is then served in six turns,
                      each with its own send and event-loop pass). The targets are judged at the default
+  --tls              memcached also listens with TLS (a self-signed certificate made with openssl), and the sides
+                     are Cache and facade over plain TCP and over TLS (cache-tls, facade-tls), taking turns;
+                     the report adds TLS against plain: ops/s and CPU µs/op, repetition by repetition
   --no-write         do not write bench/results/*.md
 `
 
-/** The sides of a run without `--sides`: the peers and ours, and the facade at defaults if ours are not. */
-export const defaultSides = (serializer: string): ReadonlyArray<SideId> => [
-  "memjs",
-  "memcache-client",
-  "memcache",
-  "cache",
-  "facade",
-  ...(serializer === "default" ? [] : ["defaults" as const])
-]
+/**
+ * The sides of a run without `--sides`: the peers and ours, and the facade at defaults if ours are not; with `--tls`,
+ * each TLS side and its plain side.
+ */
+export const defaultSides = (serializer: string, tls = false): ReadonlyArray<SideId> =>
+  tls ? Object.entries(tlsSides).flatMap(([tlsSide, plain]) => [plain, tlsSide as SideId]) : [
+    "memjs",
+    "memcache-client",
+    "memcache",
+    "cache",
+    "facade",
+    ...(serializer === "default" ? [] : ["defaults" as const])
+  ]
 
 export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   const flags = new Map<string, string>()
@@ -107,6 +116,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     "in-process",
     "src",
     "reqs-per-event",
+    "tls",
     "no-write"
   ])
   for (const flag of flags.keys()) if (!known.has(flag)) throw new Error(`unknown option --${flag}\n\n${USAGE}`)
@@ -129,8 +139,10 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     if (!workloads.some((w) => w.id === id)) throw new Error(`unknown workload ${id}\n\n${USAGE}`)
   }
   const serializer = flags.get("serializer") || "default"
-  const sides = list("sides") ?? defaultSides(serializer)
+  const tls = flags.has("tls")
+  const sides = list("sides") ?? defaultSides(serializer, tls)
   for (const side of sides) if (!allSides.includes(side as SideId)) throw new Error(`unknown side ${side}\n\n${USAGE}`)
+  if (!tls && sides.some((side) => side in tlsSides)) throw new Error(`the TLS sides need --tls\n\n${USAGE}`)
   // Slices take turns in the order of `allSides` (peers first), rotated each slice.
   const ordered = allSides.filter((side) => sides.includes(side))
   return {
@@ -150,6 +162,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     inProcess: flags.has("in-process"),
     fromSource: flags.has("src"),
     reqsPerEvent: flags.has("reqs-per-event") ? count("reqs-per-event", 20) : undefined,
+    tls,
     windowsFile: process.env["BENCH_PROFILE_WINDOWS"]
   }
 }

@@ -7,7 +7,7 @@
 import { ConfigProvider, Layer } from "effect"
 import type * as Memjs from "memjs"
 import { spawnSync } from "node:child_process"
-import { existsSync, rmSync } from "node:fs"
+import { existsSync, readFileSync, rmSync } from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type * as Lib from "../../src/index.js"
@@ -38,23 +38,44 @@ const serializerOf = (lib: Library, name: string) => {
 
 /**
  * The `Cache` service over one server. At defaults (`serializer` = "default"): `MemcachedLive`, configured with
- * `MEMCACHED_SERVERS` and nothing else, which is what an application that reads its environment gets. Otherwise
- * `Cache.layerMemcached({ servers })` with that serializer.
+ * `MEMCACHED_SERVERS` and nothing else (and `MEMCACHED_TLS_CA_FILE` with `caFile`), which is what an application that
+ * reads its environment gets. Otherwise `Cache.layerMemcached({ servers })` with that serializer (and `tls`).
  */
-export const cacheLayer = (lib: Library, servers: string, serializer: string): Layer.Layer<Lib.Cache, unknown> =>
+export const cacheLayer = (
+  lib: Library,
+  servers: string,
+  serializer: string,
+  caFile?: string | undefined
+): Layer.Layer<Lib.Cache, unknown> =>
   serializer === DEFAULTS
     ? lib.MemcachedLive.pipe(
-      Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["MEMCACHED_SERVERS", servers]]))))
+      Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(
+        new Map<string, string>([
+          ["MEMCACHED_SERVERS", servers],
+          ...(caFile === undefined ? [] : [["MEMCACHED_TLS_CA_FILE", caFile] as const])
+        ])
+      )))
     )
-    : lib.Cache.layerMemcached({ servers }).pipe(
+    : lib.Cache.layerMemcached({ servers, ...tlsOption(caFile) }).pipe(
       Layer.provide(Layer.succeed(lib.Serializer, serializerOf(lib, serializer)))
     )
 
-/** The facade over one server: `new MemcachedCache({ servers })` at defaults, else with that serializer. */
-export const makeFacade = (lib: Library, servers: string, serializer: string): Lib.MemcachedCache =>
+/** `{ tls: { ca } }` trusting `caFile`, or nothing. */
+const tlsOption = (caFile: string | undefined) => caFile === undefined ? {} : { tls: { ca: readFileSync(caFile) } }
+
+/**
+ * The facade over one server: `new MemcachedCache({ servers })` at defaults, else with that serializer; over TLS
+ * trusting `caFile` when given.
+ */
+export const makeFacade = (
+  lib: Library,
+  servers: string,
+  serializer: string,
+  caFile?: string | undefined
+): Lib.MemcachedCache =>
   serializer === DEFAULTS
-    ? new lib.MemcachedCache({ servers })
-    : new lib.MemcachedCache({ servers, serializer: serializerOf(lib, serializer) })
+    ? new lib.MemcachedCache({ servers, ...tlsOption(caFile) })
+    : new lib.MemcachedCache({ servers, serializer: serializerOf(lib, serializer), ...tlsOption(caFile) })
 
 /**
  * `Cache` over a memjs client of one's own: `Cache.layer` over `Memcached.layerClient`, or, in a build from before
@@ -65,11 +86,15 @@ const cacheOverClient = (lib: Library, client: Memjs.Client) =>
     ? lib.Cache.layer.pipe(Layer.provideMerge(lib.Memcached.layerClient(client)))
     : lib.Memcached.layerClient(client) as unknown as ReturnType<typeof lib.Cache.layerMemcached>
 
-/** `bench:cpu`: `Cache` with `Serializer.bytes` and the facade, both over a memjs client of one's own. */
-export const overClient = (lib: Library, client: Memjs.Client) => ({
-  cacheLayer: cacheOverClient(lib, client).pipe(Layer.provideMerge(lib.Serializer.bytes)),
-  facade: new lib.MemcachedCache({ client, serializer: "bytes" })
-})
+/** `bench:cpu`: `Cache` and the facade with the named serializer, both over a memjs client of one's own. */
+export const overClient = (lib: Library, client: Memjs.Client, serializer: string) => {
+  const service = serializerOf(lib, serializer)
+  return {
+    serializer: service,
+    cacheLayer: cacheOverClient(lib, client).pipe(Layer.provideMerge(Layer.succeed(lib.Serializer, service))),
+    facade: new lib.MemcachedCache({ client, serializer: service })
+  }
+}
 
 export const distDir = path.join(benchDir, ".build", "dist")
 

@@ -12,6 +12,8 @@ const BIN = existsSync("/usr/bin/memcached") ? "/usr/bin/memcached" : "memcached
 
 export interface BenchServer {
   readonly address: string
+  /** With `tls`: the same memcached's TLS port, `127.0.0.1:<port>`. */
+  readonly tlsAddress: string | undefined
   readonly pid: number
   readonly version: string
   readonly args: ReadonlyArray<string>
@@ -49,8 +51,36 @@ const memcachedVersion = (): string => {
   return (result.stdout || result.stderr || "").trim() || "unknown"
 }
 
-const startOn = async (port: number, memoryMb: number, reqsPerEvent: number | undefined) => {
-  const args = ["-l", HOST, "-p", String(port), "-U", "0", "-t", "2", "-c", "4096", "-m", String(memoryMb)]
+/** A certificate and key for a TLS port (`--tls`). */
+export interface ServerCertificate {
+  readonly certFile: string
+  readonly keyFile: string
+}
+
+/**
+ * With `tls`, memcached (`-Z`) listens with TLS on `tlsPort` and without it (`notls:`) on `port`: one process, so that
+ * its CPU per operation compares plain and TLS sides alike.
+ */
+const listenArgs = (port: number, tls: { readonly cert: ServerCertificate; readonly port: number } | undefined) =>
+  tls === undefined
+    ? ["-l", HOST, "-p", String(port)]
+    : [
+      "-Z",
+      "-o",
+      `ssl_chain_cert=${tls.cert.certFile},ssl_key=${tls.cert.keyFile}`,
+      "-l",
+      `notls:${HOST}:${port}`,
+      "-l",
+      `${HOST}:${tls.port}`
+    ]
+
+const startOn = async (
+  port: number,
+  memoryMb: number,
+  reqsPerEvent: number | undefined,
+  tls: { readonly cert: ServerCertificate; readonly port: number } | undefined
+) => {
+  const args = [...listenArgs(port, tls), "-U", "0", "-t", "2", "-c", "4096", "-m", String(memoryMb)]
   if (reqsPerEvent !== undefined) args.push("-R", String(reqsPerEvent))
   // memcached refuses to run as root unless told which user to become.
   if (process.getuid?.() === 0) args.push("-u", "nobody")
@@ -82,14 +112,19 @@ const startOn = async (port: number, memoryMb: number, reqsPerEvent: number | un
   return { ok: false as const, stderr: stderr.trim() }
 }
 
-/** Starts memcached on a free loopback port; retries once on another port. */
+/** Starts memcached on a free loopback port (and with `tls`, a TLS one); retries once on other ports. */
 export const startMemcached = async (
-  options: { readonly memoryMb?: number; readonly reqsPerEvent?: number | undefined } = {}
+  options: {
+    readonly memoryMb?: number
+    readonly reqsPerEvent?: number | undefined
+    readonly tls?: ServerCertificate | undefined
+  } = {}
 ): Promise<BenchServer> => {
   const failures: Array<string> = []
   for (let attempt = 0; attempt < 2; attempt++) {
     const port = await freePort()
-    const started = await startOn(port, options.memoryMb ?? 1024, options.reqsPerEvent)
+    const tls = options.tls === undefined ? undefined : { cert: options.tls, port: await freePort() }
+    const started = await startOn(port, options.memoryMb ?? 1024, options.reqsPerEvent, tls)
     if (!started.ok) {
       failures.push(`port ${port}: ${started.stderr || "no output"}`)
       continue
@@ -117,6 +152,7 @@ export const startMemcached = async (
     process.once("SIGTERM", onSignal)
     return {
       address: `${HOST}:${port}`,
+      tlsAddress: tls === undefined ? undefined : `${HOST}:${tls.port}`,
       pid,
       version: memcachedVersion(),
       args: [BIN, ...args],

@@ -2,7 +2,7 @@
 import { Effect, ManagedRuntime, Option } from "effect"
 import { effectWorkers } from "./fiber-workers.js"
 import { cacheLayer, type CacheService, DEFAULTS, type Library, makeFacade, type MemcachedError } from "./library.js"
-import { lengthOf, operands, type PromiseOps, promiseSide, type Side, sideLabels } from "./sides.js"
+import { lengthOf, operands, type PromiseOps, promiseSide, type Side, sideLabels, type TlsTarget } from "./sides.js"
 import type { Recorder } from "./stats.js"
 import type { DataSet, Workload } from "./workloads.js"
 import { mixIsSet } from "./workloads.js"
@@ -29,8 +29,8 @@ const effectOp = (ops: EffectOps, workload: Workload, data: DataSet, recorder: R
   }
 }
 
-const cacheRuntime = async (lib: Library, address: string, serializer: string) => {
-  const runtime = ManagedRuntime.make(cacheLayer(lib, address, serializer))
+const cacheRuntime = async (lib: Library, address: string, serializer: string, caFile?: string) => {
+  const runtime = ManagedRuntime.make(cacheLayer(lib, address, serializer, caFile))
   const cache: CacheService = await runtime.runPromise(lib.Cache)
   return { runtime, cache }
 }
@@ -44,13 +44,19 @@ const cacheEffectOps = (cache: CacheService): EffectOps => ({
 const cacheProbe = (cache: CacheService, key: string) =>
   Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)
 
-/** `Cache`, Effect-native: the workers are fibers on the side's runtime. */
-const makeCacheSide = async (lib: Library, address: string, serializer: string): Promise<Side> => {
-  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
+/** `Cache`, Effect-native: the workers are fibers on the side's runtime; `Cache·tls` over TLS, trusting `caFile`. */
+const makeCacheSide = async (
+  lib: Library,
+  id: "cache" | "cache-tls",
+  address: string,
+  serializer: string,
+  caFile?: string
+): Promise<Side> => {
+  const { runtime, cache } = await cacheRuntime(lib, address, serializer, caFile)
   const ops = cacheEffectOps(cache)
   return {
-    id: "cache",
-    label: sideLabels.cache,
+    id,
+    label: sideLabels[id],
     start: (workload, data, recorder) =>
       effectWorkers(runtime, effectOp(ops, workload, data, recorder), workload.concurrency, recorder),
     preload: (key, value) => runtime.runPromise(cache.set(key, value, { ttl: null })),
@@ -83,11 +89,12 @@ const makeCacheRunPromiseSide = async (lib: Library, address: string, serializer
 
 const makeFacadeSide = async (
   lib: Library,
-  id: "facade" | "defaults",
+  id: "facade" | "defaults" | "facade-tls",
   address: string,
-  serializer: string
+  serializer: string,
+  caFile?: string
 ): Promise<Side> => {
-  const facade = makeFacade(lib, address, serializer)
+  const facade = makeFacade(lib, address, serializer, caFile)
   await facade.connect()
   const ops: PromiseOps = {
     get: (key) => facade.get(key).then((value) => value !== undefined),
@@ -101,16 +108,31 @@ const makeFacadeSide = async (
   })
 }
 
-/** One of our sides, by id. */
+/** The TLS target of a TLS side; the run must have started one (`--tls`). */
+const tlsOf = (id: string, tls: TlsTarget | undefined): TlsTarget => {
+  if (tls === undefined) throw new Error(`side ${id} runs over TLS: run the bench with --tls`)
+  return tls
+}
+
+/** One of our sides, by id; the TLS ones connect to `tls`. */
 export const makeOurSide = (
   lib: Library,
-  id: "cache" | "cache-rp" | "facade" | "defaults",
+  id: "cache" | "cache-rp" | "facade" | "defaults" | "cache-tls" | "facade-tls",
   address: string,
-  serializer: string
+  serializer: string,
+  tls?: TlsTarget | undefined
 ): Promise<Side> => {
   switch (id) {
     case "cache":
-      return makeCacheSide(lib, address, serializer)
+      return makeCacheSide(lib, "cache", address, serializer)
+    case "cache-tls": {
+      const { address, caFile } = tlsOf(id, tls)
+      return makeCacheSide(lib, id, address, serializer, caFile)
+    }
+    case "facade-tls": {
+      const { address, caFile } = tlsOf(id, tls)
+      return makeFacadeSide(lib, id, address, serializer, caFile)
+    }
     case "cache-rp":
       return makeCacheRunPromiseSide(lib, address, serializer)
     case "facade":

@@ -1,8 +1,8 @@
 /**
  * Aggregation (medians over repetitions, ratios to memjs and to the best peer), the stdout table, the targets of
- * issue 20 and the Markdown report.
+ * issue 20, TLS against plain (`--tls`) and the Markdown report.
  */
-import { type SideId, sideInfo, sideLabels } from "./sides.js"
+import { type SideId, sideInfo, sideLabels, tlsSides } from "./sides.js"
 import { formatNumber, formatPercent, formatRatio, median } from "./stats.js"
 import type { Workload } from "./workloads.js"
 
@@ -220,6 +220,67 @@ export const markdownTable = (summaries: ReadonlyArray<Summary>): string => {
   }
   return out.join("\n")
 }
+
+/** A TLS side against its plain side in one workload: ops/s and CPU per operation, repetition by repetition. */
+export interface TlsComparison {
+  readonly workload: Workload
+  readonly tls: SideId
+  readonly plain: SideId
+  readonly ops: Ratio
+  readonly cpu: Ratio
+  /** Medians of the CPU per operation, µs. */
+  readonly plainCpuUs: number
+  readonly tlsCpuUs: number
+}
+
+/** Each TLS side that ran against its plain side (`--tls`), workload by workload. */
+export const compareTls = (
+  cells: ReadonlyArray<Cell>,
+  workloads: ReadonlyArray<Workload>,
+  sides: ReadonlyArray<SideId>
+): Array<TlsComparison> =>
+  workloads.flatMap((workload) =>
+    Object.entries(tlsSides).flatMap(([tls, plain]) => {
+      if (!sides.includes(tls as SideId) || !sides.includes(plain)) return []
+      const mine = cellsOf(cells, workload, tls as SideId)
+      const theirs = cellsOf(cells, workload, plain)
+      const ops = ratioByRep(mine, theirs, (cell) => cell.opsPerSec)
+      const cpu = ratioByRep(mine, theirs, (cell) => cell.cpuPerOpUs)
+      if (ops === undefined || cpu === undefined) return []
+      return [{
+        workload,
+        tls: tls as SideId,
+        plain,
+        ops,
+        cpu,
+        plainCpuUs: median(theirs.map((cell) => cell.cpuPerOpUs)),
+        tlsCpuUs: median(mine.map((cell) => cell.cpuPerOpUs))
+      }]
+    })
+  )
+
+const TLS_HEADERS = ["workload", "side", "ops/s × plain (range)", "CPU µs/op plain → TLS", "CPU × plain (range)"]
+
+const tlsRow = (row: TlsComparison): Array<string> => [
+  row.workload.id,
+  `${sideLabels[row.tls]} vs ${sideLabels[row.plain]}`,
+  formatRange(row.ops),
+  `${formatNumber(row.plainCpuUs)} → ${formatNumber(row.tlsCpuUs)}`,
+  formatRange(row.cpu)
+]
+
+export const tlsText = (rows: ReadonlyArray<TlsComparison>): string => {
+  const cells = rows.map(tlsRow)
+  const { line, rule } = textLines(TLS_HEADERS, cells, new Set([2, 3, 4]))
+  return [line(TLS_HEADERS), rule, ...cells.map(line)].join("\n")
+}
+
+export const tlsMarkdown = (rows: ReadonlyArray<TlsComparison>): string =>
+  [
+    `| ${TLS_HEADERS.join(" | ")} |`,
+    `|---|---|---:|---:|---:|`,
+    ...rows.map((row) => `| ${tlsRow(row).join(" | ")} |`)
+  ].join("\n")
 
 /** One target, checked on each of our sides. */
 export interface TargetResult {

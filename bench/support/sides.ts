@@ -18,6 +18,8 @@
  * - `facade`:   `new MemcachedCache({ servers })` (with `serializer` when one is chosen), promise API.
  * - `defaults`: `new MemcachedCache({ servers })` whatever `--serializer` says; full runs add it when the other sides
  *               run with a chosen serializer, so that every full run measures what users get.
+ * - `Cache·tls`, `facade·tls` (`--tls`): `Cache` and the facade over TLS to the same memcached's TLS port, trusting
+ *               its certificate (at defaults: `MemcachedLive` with `MEMCACHED_TLS_CA_FILE`; the facade with `tls`).
  */
 import { Memcache } from "memcache"
 import { MemcacheClient, type MultiRetrievalResponse } from "memcache-client"
@@ -37,6 +39,8 @@ export type SideId =
   | "cache-rp"
   | "facade"
   | "defaults"
+  | "cache-tls"
+  | "facade-tls"
 
 export interface SideInfo {
   readonly label: string
@@ -56,8 +60,15 @@ export const sideInfo: Record<SideId, SideInfo> = {
   cache: { label: "Cache", tag: "ca", peer: false, nativeMultiGet: false },
   "cache-rp": { label: "Cache·rp", tag: "cr", peer: false, nativeMultiGet: false },
   facade: { label: "facade", tag: "fa", peer: false, nativeMultiGet: false },
-  defaults: { label: "defaults", tag: "df", peer: false, nativeMultiGet: false }
+  defaults: { label: "defaults", tag: "df", peer: false, nativeMultiGet: false },
+  "cache-tls": { label: "Cache·tls", tag: "ct", peer: false, nativeMultiGet: false },
+  "facade-tls": { label: "facade·tls", tag: "ft", peer: false, nativeMultiGet: false }
 }
+
+/** The TLS sides, each with the plain side it is measured against. */
+export const tlsSides = { "cache-tls": "cache", "facade-tls": "facade" } as const satisfies Partial<
+  Record<SideId, SideId>
+>
 
 /** Every side, in the order slices take turns (rotated each slice). */
 export const allSides: ReadonlyArray<SideId> = [
@@ -68,7 +79,9 @@ export const allSides: ReadonlyArray<SideId> = [
   "cache",
   "cache-rp",
   "facade",
-  "defaults"
+  "defaults",
+  "cache-tls",
+  "facade-tls"
 ]
 
 export const sideLabels: Record<SideId, string> = Object.fromEntries(
@@ -230,15 +243,23 @@ const makeMemcacheSide = async (address: string): Promise<Side> => {
   })
 }
 
+/** Where the TLS sides connect (`--tls`): memcached's TLS port, and the certificate they trust. */
+export interface TlsTarget {
+  readonly address: string
+  readonly caFile: string
+}
+
 /**
- * Opens a side's client. `serializer` is for our sides: "default", or a name from `Serializer.formats`. Our sides, and
- * so Effect and the library, are loaded only when one is opened: a peer's process never loads them.
+ * Opens a side's client. `serializer` is for our sides: "default", or a name from `Serializer.formats`; `tls` for the
+ * TLS sides. Our sides, and so Effect and the library, are loaded only when one is opened: a peer's process never
+ * loads them.
  */
 export const makeSide = async (
   library: () => Promise<Library>,
   id: SideId,
   address: string,
-  serializer: string
+  serializer: string,
+  tls?: TlsTarget | undefined
 ): Promise<Side> => {
   switch (id) {
     case "memjs":
@@ -250,7 +271,7 @@ export const makeSide = async (
       return await makeMemcacheSide(address)
     default: {
       const { makeOurSide } = await import("./our-sides.js")
-      return makeOurSide(await library(), id, address, serializer)
+      return makeOurSide(await library(), id, address, serializer, tls)
     }
   }
 }

@@ -5,6 +5,13 @@ import { DEFAULTS, type Library, loadLibrary, serializerNames } from "../support
 import { type BenchServer, startMemcached } from "../support/memcached.js"
 import { spawnContestant } from "../support/remote.js"
 import type { SideId } from "../support/sides.js"
+import { makeCertificate } from "../support/tls.js"
+
+const assertRejects = async (promise: Promise<unknown>, pattern: RegExp) => {
+  const error = await promise.then(() => undefined, (error: unknown) => error)
+  assert.instanceOf(error, Error)
+  assert.match((error as Error).message, pattern)
+}
 
 /**
  * Every side against a real memcached: each writes its own keys with its own client and serializer and reads them back
@@ -83,6 +90,33 @@ describe("bench sides", () => {
       }
     } finally {
       for (const contestant of opened) await contestant.close()
+    }
+  })
+
+  it("--tls: the TLS sides run over memcached's TLS port, at defaults and with a serializer; without it they refuse", async () => {
+    const certificate = makeCertificate()
+    const tlsServer = await startMemcached({ memoryMb: 64, tls: certificate })
+    try {
+      const tls = { address: tlsServer.tlsAddress!, caFile: certificate.certFile }
+      for (const serializer of [DEFAULTS, "json"]) {
+        for (const id of ["cache-tls", "facade-tls"] as const) {
+          const contestant = await openContestant(library, id, { ...options(serializer), tls }, false)
+          try {
+            const { get, set, afterGetMany } = await exercise(contestant)
+            assert.isAbove(get.ops + set.ops, 0, id)
+            assert.strictEqual(afterGetMany.misses, 0, id)
+          } finally {
+            await contestant.close()
+          }
+        }
+      }
+      // The plain port of the same memcached is not the TLS one.
+      const wrong = { address: tlsServer.address, caFile: certificate.certFile }
+      await assertRejects(openContestant(library, "cache-tls", { ...options(DEFAULTS), tls: wrong }, false), /TLS/)
+      await assertRejects(openContestant(library, "facade-tls", options(DEFAULTS), false), /--tls/)
+    } finally {
+      await tlsServer.stop()
+      certificate.remove()
     }
   })
 

@@ -68,6 +68,9 @@ describe("Effect 4 line vs Effect 3 line", () => {
     const values: ReadonlyArray<readonly [SerializerName, unknown]> = [
       ["structured", { when: new Date(5), tags: new Set(["a"]), big: 2n ** 70n, map: new Map([[1, [2, 3]]]) }],
       ["structured", undefined],
+      ["structured", "héllo 😀"],
+      ["structured", 2 ** 40],
+      ["structured", Buffer.from([0xff, 0x00])],
       ["json", { list: [1, "two", null, true], nested: { x: -0.5 } }],
       ["raw", "héllo 😀"],
       ["raw", new Uint8Array([0xff, 0x00, 0x80])],

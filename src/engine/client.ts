@@ -9,7 +9,7 @@
  *
  * @internal
  */
-import type { Connection, Interpret } from "./connection.js"
+import type { Connection, Interpret, Wire, WireServer } from "./connection.js"
 import { makeConnection } from "./connection.js"
 import type { EjectionOptions } from "./ejection.js"
 import { makeHealth } from "./ejection.js"
@@ -17,11 +17,10 @@ import type { Done } from "./failure.js"
 import { EngineFailure } from "./failure.js"
 import type { WriteMode } from "./item.js"
 import { CasItem, Item } from "./item.js"
-import type { TooLarge } from "./itemSize.js"
-import { tooLarge } from "./itemSize.js"
+import { TooLarge, tooLarge } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
-import type { MemjsClient } from "./memjs.js"
-import { nextOpaque, nextOpaques } from "./memjs.js"
+import type { MemjsClient, MemjsServer } from "./memjs.js"
+import { memjsWire, nextOpaque, nextOpaques } from "./memjs.js"
 import type { Placement } from "./placement.js"
 import type { Response } from "./protocol.js"
 import {
@@ -39,9 +38,8 @@ import type { ServerAddress } from "./servers.js"
 import type { Expiry } from "./ttl.js"
 import { toExpirationField } from "./ttl.js"
 
-/** @internal */
-export interface EngineClientOptions {
-  readonly client: MemjsClient
+/** @internal How a pool is run, whatever its wire: servers, deadlines, placement, ejection and failover. */
+export interface PoolEngineOptions {
   readonly addresses: ReadonlyArray<ServerAddress>
   /** Each request's deadline, connecting included. */
   readonly deadlineMillis: number
@@ -52,6 +50,11 @@ export interface EngineClientOptions {
   readonly failover: boolean
   /** Let idle sockets not hold the process: for a client the caller owns here, never for one brought from outside. */
   readonly unrefIdle: boolean
+}
+
+/** @internal The binary client's options: the pool's, over a memjs client's servers. */
+export interface EngineClientOptions extends PoolEngineOptions {
+  readonly client: MemjsClient
 }
 
 /**
@@ -73,7 +76,11 @@ export interface EngineClient {
     context: D
   ) => ServerAddress | undefined
   /** Each key's item, or `undefined` for a miss, in the order of `keys`. */
-  readonly getMany: <D>(keys: ReadonlyArray<WireKey>, done: Done<Array<Item | undefined>, D>, context: D) => void
+  readonly getMany: <D>(
+    keys: ReadonlyArray<WireKey>,
+    done: Done<Array<Item | undefined>, D>,
+    context: D
+  ) => ServerAddress | undefined
   /** `false` when `add` found the key, `replace` did not, or `cas` no longer matches the item. */
   readonly write: <D>(
     mode: WriteMode,
@@ -98,11 +105,11 @@ export interface EngineClient {
     expiry: Expiry,
     done: Done<undefined | TooLarge, D>,
     context: D
-  ) => void
+  ) => ServerAddress | undefined
   /** `false` when the key did not exist. */
   readonly delete: <D>(key: WireKey, done: Done<boolean, D>, context: D) => ServerAddress | undefined
   /** How many of the keys existed. */
-  readonly deleteMany: <D>(keys: ReadonlyArray<WireKey>, done: Done<number, D>, context: D) => void
+  readonly deleteMany: <D>(keys: ReadonlyArray<WireKey>, done: Done<number, D>, context: D) => ServerAddress | undefined
   /** `false` when the key did not exist. */
   readonly touch: <D>(key: WireKey, expiry: Expiry, done: Done<boolean, D>, context: D) => ServerAddress | undefined
   /** The counter's new value; `undefined`: the key is missing and `initial` was not given. */
@@ -116,11 +123,14 @@ export interface EngineClient {
     context: D
   ) => ServerAddress | undefined
   /** Each server's statistics, by `host:port`. */
-  readonly stats: <D>(done: Done<ReadonlyMap<string, Readonly<Record<string, string>>>, D>, context: D) => void
+  readonly stats: <D>(
+    done: Done<ReadonlyMap<string, Readonly<Record<string, string>>>, D>,
+    context: D
+  ) => ServerAddress | undefined
   /** Drops every item on every server. */
-  readonly flush: <D>(done: Done<undefined, D>, context: D) => void
+  readonly flush: <D>(done: Done<undefined, D>, context: D) => ServerAddress | undefined
   /** Each server's version, by `host:port`. */
-  readonly version: <D>(done: Done<ReadonlyMap<string, string>, D>, context: D) => void
+  readonly version: <D>(done: Done<ReadonlyMap<string, string>, D>, context: D) => ServerAddress | undefined
   /**
    * Refuses new requests (they fail as `Unavailable`, `closed`), lets in-flight ones settle for up to `graceMillis`,
    * then, if `destroy`, fails what is left and closes the sockets.
@@ -236,11 +246,149 @@ class QuietGroup<I> {
   constructor(readonly gather: Gather<any, any>, readonly items: ReadonlyArray<I>) {}
 }
 
-/** @internal */
-export const makeEngineClient = (options: EngineClientOptions): EngineClient => {
-  const { addresses, client, deadlineMillis, maxItemSize, placement } = options
+/**
+ * @internal The half of a client that no dialect changes: its connections (over `wire`'s server objects), each key's
+ * server, a batch's requests grouped by server, and requests to every server.
+ */
+export interface Router<R> {
+  readonly connections: ReadonlyArray<Connection<R>>
+  /**
+   * The key's server, or its ring successor when it is ejected and `failover` is on. This only looks at the servers'
+   * health: an ejected server's trial is taken by the request the connection sends (see `Health`).
+   */
+  readonly route: (key: WireKey, at?: number) => Connection<R> | EngineFailure
+  /**
+   * Quiet requests to each item's server, one write per server: `encode` frames a server's items, with the opaques
+   * `firstOpaque`, `firstOpaque + 1`, …, and the final no-op (opaque `firstOpaque + items.length`); `onQuiet` says
+   * what failure an answer of a quiet request is, if it is one, and `finish` what the response that ends a server's
+   * batch means (see `Connection.batch`). `done` gets `result()` once every server answered. Returns the server,
+   * when every item went to one.
+   */
+  readonly pipelined: <I, A, D>(
+    items: ReadonlyArray<I>,
+    keyOf: (item: I) => WireKey,
+    encode: (items: ReadonlyArray<I>, firstOpaque: number) => ReadonlyArray<Buffer>,
+    onQuiet: (connection: Connection<R>, item: I, response: R) => EngineFailure | TooLarge | undefined,
+    done: Done<A, D>,
+    context: D,
+    result: () => A,
+    finish?: (connection: Connection<R>, response: R, items: ReadonlyArray<I>) => undefined | EngineFailure | TooLarge
+  ) => ServerAddress | undefined
+  /**
+   * One request to every server (`ask`), which answers with that server's value; `done` gets `result(values)`.
+   * Returns the server, when there is one.
+   */
+  readonly eachServer: <V, A, D>(
+    ask: (connection: Connection<R>, answer: Done<V, number>, index: number) => void,
+    result: (values: ReadonlyArray<V>) => A,
+    done: Done<A, D>,
+    context: D
+  ) => ServerAddress | undefined
+  /** The servers' values (one per connection, in order) by `host:port`. */
+  readonly byServer: <V>(values: ReadonlyArray<V>) => ReadonlyMap<string, V>
+}
+
+/**
+ * @internal The router of a pool over `wire`'s server objects; `opaques(count)` allocates `count` consecutive request
+ * ids and returns the first.
+ */
+export const makeRouter = <S extends WireServer, R extends { readonly opaque: number }>(
+  options: PoolEngineOptions,
+  wire: Wire<S>,
+  opaques: (count: number) => number
+): Router<R> => {
+  const { addresses, deadlineMillis, maxItemSize, placement } = options
   const connections = addresses.map((address, index) =>
-    makeConnection(client, index, address, deadlineMillis, maxItemSize, makeHealth(options.ejection), options.unrefIdle)
+    makeConnection<S, R>(
+      wire,
+      index,
+      address,
+      deadlineMillis,
+      maxItemSize,
+      makeHealth(options.ejection),
+      options.unrefIdle
+    )
+  )
+
+  const route = (key: WireKey, at = Date.now()): Connection<R> | EngineFailure => {
+    const home = connections[connections.length === 1 ? 0 : placement.locate(key.text)] ?? connections[0]!
+    if (home.health.available(at)) return home
+    if (!options.failover) return home.ejected(at)
+    const next = placement.locateAlive(key.text, (index) => connections[index]!.health.available(at))
+    return next >= 0 ? connections[next]! : home.ejected(at)
+  }
+
+  /** The items by server, in their order; a key that has no server fails the whole batch. */
+  const groupByConnection = <I>(items: ReadonlyArray<I>, keyOf: (item: I) => WireKey) => {
+    const groups: Array<readonly [Connection<R>, Array<I>]> = []
+    const at = Date.now()
+    for (const item of items) {
+      const connection = route(keyOf(item), at)
+      if (connection instanceof EngineFailure) return connection
+      let g = 0
+      while (g < groups.length && groups[g]![0] !== connection) g++
+      if (g === groups.length) groups.push([connection, []])
+      groups[g]![1].push(item)
+    }
+    return groups
+  }
+
+  const pipelined: Router<R>["pipelined"] = (items, keyOf, encode, onQuiet, done, context, result, finish) => {
+    const groups = groupByConnection(items, keyOf)
+    if (groups instanceof EngineFailure) return void done(context, groups)
+    if (groups.length === 0) return void done(context, result())
+    const gather = new Gather(groups.length, done, context, result)
+    for (const [connection, group] of groups) {
+      if (gather.settled) break
+      const quiet = new QuietGroup(gather, group)
+      const firstOpaque = opaques(group.length + 1)
+      connection.batch(
+        encode(group, firstOpaque),
+        firstOpaque,
+        group.length,
+        (i, response) => {
+          quiet.failure ??= onQuiet(connection, quiet.items[i]!, response)
+        },
+        batchDone,
+        quiet,
+        finish && ((connection, response) => {
+          const failure = finish(connection, response, group)
+          if (failure instanceof TooLarge) {
+            quiet.failure ??= failure
+            return undefined
+          }
+          return failure
+        })
+      )
+    }
+    return groups.length === 1 ? groups[0]![0].address : undefined
+  }
+
+  const eachServer: Router<R>["eachServer"] = (ask, result, done, context) => {
+    const values = new Array(connections.length)
+    const gather = new Gather(connections.length, done, context, () => result(values))
+    const answer = (index: number, value: unknown, report?: number) => {
+      if (value instanceof EngineFailure) return gather.part(value, report)
+      values[index] = value
+      gather.part(undefined)
+    }
+    for (let i = 0; i < connections.length && !gather.settled; i++) ask(connections[i]!, answer, i)
+    return connections.length === 1 ? connections[0]!.address : undefined
+  }
+
+  const byServer = <V>(values: ReadonlyArray<V>): ReadonlyMap<string, V> =>
+    new Map(values.map((value, i) => [connections[i]!.address.label, value] as const))
+
+  return { connections, route, pipelined, eachServer, byServer }
+}
+
+/** @internal The binary client: memcached's binary protocol over memjs's servers. */
+export const makeEngineClient = (options: EngineClientOptions): EngineClient => {
+  const { client, maxItemSize } = options
+  const { byServer, connections, eachServer, pipelined, route } = makeRouter<MemjsServer, Response>(
+    options,
+    memjsWire(client),
+    (count) => nextOpaques(client, count)
   )
   // memcached reads absolute expirations against the wall clock.
   const expiration = (expiry: Expiry) => toExpirationField(expiry, Date.now())
@@ -259,18 +407,6 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
       default:
         return unexpected(connection, response, write.key)
     }
-  }
-
-  /**
-   * The key's server, or its ring successor when it is ejected and `failover` is on. This only looks at the servers'
-   * health: an ejected server's trial is taken by the request the connection sends (see `Health`).
-   */
-  const route = (key: WireKey, at = Date.now()): Connection | EngineFailure => {
-    const home = connections[connections.length === 1 ? 0 : placement.locate(key.text)] ?? connections[0]!
-    if (home.health.available(at)) return home
-    if (!options.failover) return home.ejected(at)
-    const next = placement.locateAlive(key.text, (index) => connections[index]!.health.available(at))
-    return next >= 0 ? connections[next]! : home.ejected(at)
   }
 
   /** One request to the key's server; `interpret` with `context` turns its response into the answer. */
@@ -294,73 +430,6 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
     const frame = encodeRequest(opcode, opaque, key.bytes, extras, value, cas)
     connection.send(frame, opaque, interpret, context, done, doneContext)
     return connection.address
-  }
-
-  /** The items by server, in their order; a key that has no server fails the whole batch. */
-  const groupByConnection = <I>(items: ReadonlyArray<I>, keyOf: (item: I) => WireKey) => {
-    const groups: Array<readonly [Connection, Array<I>]> = []
-    const at = Date.now()
-    for (const item of items) {
-      const connection = route(keyOf(item), at)
-      if (connection instanceof EngineFailure) return connection
-      let g = 0
-      while (g < groups.length && groups[g]![0] !== connection) g++
-      if (g === groups.length) groups.push([connection, []])
-      groups[g]![1].push(item)
-    }
-    return groups
-  }
-
-  /**
-   * Quiet requests to each item's server, one write per server: `encode` frames a server's items, with the opaques
-   * `firstOpaque`, `firstOpaque + 1`, …, and the final no-op (opaque `firstOpaque + items.length`); `onQuiet` says
-   * what failure an answer of a quiet request is, if it is one. `done` gets `result()` once every server answered.
-   */
-  const pipelined = <I, A, D>(
-    items: ReadonlyArray<I>,
-    keyOf: (item: I) => WireKey,
-    encode: (items: ReadonlyArray<I>, firstOpaque: number) => ReadonlyArray<Buffer>,
-    onQuiet: (connection: Connection, item: I, response: Response) => EngineFailure | TooLarge | undefined,
-    done: Done<A, D>,
-    context: D,
-    result: () => A
-  ): void => {
-    const groups = groupByConnection(items, keyOf)
-    if (groups instanceof EngineFailure) return done(context, groups)
-    if (groups.length === 0) return done(context, result())
-    const gather = new Gather(groups.length, done, context, result)
-    for (const [connection, group] of groups) {
-      if (gather.settled) return
-      const quiet = new QuietGroup(gather, group)
-      const firstOpaque = nextOpaques(client, group.length + 1)
-      connection.batch(
-        encode(group, firstOpaque),
-        firstOpaque,
-        group.length,
-        (i, response) => {
-          quiet.failure ??= onQuiet(connection, quiet.items[i]!, response)
-        },
-        batchDone,
-        quiet
-      )
-    }
-  }
-
-  /** One request to every server (`ask`), which answers with that server's value; `done` gets `result(values)`. */
-  const eachServer = <V, A, D>(
-    ask: (connection: Connection, answer: Done<V, number>, index: number) => void,
-    result: (values: ReadonlyArray<V>) => A,
-    done: Done<A, D>,
-    context: D
-  ): void => {
-    const values = new Array<V>(connections.length)
-    const gather = new Gather(connections.length, done, context, () => result(values))
-    const answer = (index: number, value: V | EngineFailure, report?: number) => {
-      if (value instanceof EngineFailure) return gather.part(value, report)
-      values[index] = value
-      gather.part(undefined)
-    }
-    for (let i = 0; i < connections.length && !gather.settled; i++) ask(connections[i]!, answer, i)
   }
 
   /** A request without a key to one server. */
@@ -387,9 +456,6 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
       index
     )
   }
-  const byServer = <V>(values: ReadonlyArray<V>) =>
-    new Map(values.map((value, i) => [connections[i]!.address.label, value] as const))
-
   return {
     maxItemSize,
     get: (key, done, context) => request(key, Opcode.GetK, readItem, key, done, context),
@@ -399,7 +465,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
     getMany: (keys, done, context) => {
       const found = new Array<Item | undefined>(keys.length)
       // The items are the keys' indices, so that each hit lands at its key's place, whatever its server.
-      pipelined(
+      return pipelined(
         keys.map((_, i) => i),
         (i) => keys[i]!,
         (group, firstOpaque) => [encodeKeyRequests(Opcode.GetKQ, firstOpaque, group.map((i) => keys[i]!.bytes))],
@@ -441,7 +507,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
       ),
     writeMany: (entries, expiry, done, context) => {
       const field = expiration(expiry)
-      pipelined(
+      return pipelined(
         entries,
         ([key]) => key,
         // The frames go to the connection as they are: large ones are written without another copy.
@@ -463,7 +529,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
     delete: (key, done, context) => request(key, Opcode.Delete, existed, key, done, context),
     deleteMany: (keys, done, context) => {
       let missing = 0
-      pipelined(
+      return pipelined(
         keys,
         (key) => key,
         (group, firstOpaque) => [encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group.map((key) => key.bytes))],

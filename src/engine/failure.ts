@@ -8,7 +8,8 @@ import { ConnectionClosed, ProtocolViolation } from "./framing.js"
 
 /**
  * @internal `Unavailable` (refused, reset, closed, ejected), `Timeout` (no answer within the deadline), `Auth` (SASL
- * rejected) or `Protocol` (a status or a frame the request did not expect).
+ * rejected, or a TLS certificate rejected by either side) or `Protocol` (a status or a frame the request did not
+ * expect, or a TLS handshake that failed).
  */
 export type FailureReason = "Unavailable" | "Timeout" | "Auth" | "Protocol"
 
@@ -33,6 +34,16 @@ export class EngineFailure {
 }
 
 /**
+ * @internal A socket's failure that the dialer (`dial.ts`) recognised: its reason, and a sentence that says what
+ * happened (a certificate rejected, a server that does not speak TLS, …); `original` is what Node reported.
+ */
+export class DialFailure extends Error {
+  constructor(readonly reason: FailureReason, message: string, readonly original: unknown) {
+    super(message)
+  }
+}
+
+/**
  * @internal How an engine operation answers, exactly once: `done(context, result, report)`, where `context` is the
  * caller's own, passed with the call (a function made once and a context cost no closure per request), and `result`
  * the answer or an `EngineFailure`. `report` comes with a transport failure (refused, reset, closed, a missed
@@ -45,6 +56,7 @@ export type Done<A, C> = (context: C, result: A | EngineFailure, report?: number
 export const toEngineFailure = (cause: unknown, server: string): EngineFailure => {
   if (cause instanceof EngineFailure) return cause
   if (cause instanceof ProtocolViolation) return new EngineFailure("Protocol", server, cause.message)
+  if (cause instanceof DialFailure) return new EngineFailure(cause.reason, server, cause.message, cause.original)
   if (cause instanceof ConnectionClosed) return new EngineFailure("Unavailable", server, cause.message)
   if (typeof cause === "string") {
     return cause.includes("authentication")

@@ -6,11 +6,15 @@
  *
  * @internal
  */
+import type { Protocol } from "./dialect.js"
+import { checkProtocol } from "./dialect.js"
 import { DEFAULT_MAX_ITEM_SIZE } from "./itemSize.js"
 import { checkPrefix } from "./keys.js"
 import type { ServerAddress } from "./servers.js"
 import { BadServers, parseServers } from "./servers.js"
 import { textOf } from "./text.js"
+import type { TlsSettings } from "./tls.js"
+import { BadTls, checkTls } from "./tls.js"
 import type { Expiry } from "./ttl.js"
 import { expiryFromMillis } from "./ttl.js"
 
@@ -128,6 +132,10 @@ export interface CheckedConnectionOptions extends CheckedLayerOptions {
   readonly ejectAfter: number
   /** How long an ejected server is skipped. */
   readonly deadMillis: number
+  /** TLS, when the servers are dialed over it. */
+  readonly tls: TlsSettings | undefined
+  /** The wire dialect. */
+  readonly protocol: Protocol
 }
 
 /** @internal The connection options, as given. */
@@ -138,13 +146,15 @@ export interface ConnectionOptionsInput extends LayerOptionsInput {
   readonly ejectFor?: unknown
   readonly username?: unknown
   readonly password?: unknown
+  readonly tls?: unknown
+  readonly protocol?: unknown
 }
 
 const placements = new Set<unknown>(["ketama", "ketama-hashring", "modulo"])
 
 /**
  * @internal The options of the layers over a memjs client: every layer's, `timeout`, the pool's (`placement`,
- * `ejectAfter`, `ejectFor`) and the credentials.
+ * `ejectAfter`, `ejectFor`), the credentials, `tls` and `protocol`.
  */
 export const checkConnectionOptions = (
   options: ConnectionOptionsInput,
@@ -174,7 +184,15 @@ export const checkConnectionOptions = (
   if (!(options.password === undefined || readers.isRedacted(options.password))) {
     return bad("password", "must be a Redacted string (Redacted.make(password))")
   }
-  return { ...common, deadlineMillis: Math.ceil(timeoutMillis), ejectAfter, deadMillis }
+  const tls = checkTls(options.tls)
+  if (tls instanceof BadTls) return new BadOption("tls", tls.reason)
+  const protocolProblem = checkProtocol(options.protocol)
+  if (protocolProblem) return bad("protocol", protocolProblem)
+  const protocol = options.protocol === "meta" ? "meta" : "binary"
+  if (protocol === "meta" && (options.username || options.password !== undefined)) {
+    return bad("protocol", `"meta" has no SASL: leave out username and password, or use "binary"`)
+  }
+  return { ...common, deadlineMillis: Math.ceil(timeoutMillis), ejectAfter, deadMillis, tls, protocol }
 }
 
 /** @internal The `servers` option, parsed. */

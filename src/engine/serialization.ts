@@ -10,9 +10,16 @@ import * as v8 from "node:v8"
 import { Item } from "./item.js"
 import { hasLoneSurrogate } from "./keys.js"
 
-/** @internal Flags that mark each format. `raw` and `bytes` write 0, as other languages' clients do for plain bytes. */
+/**
+ * @internal The item flags of each format. `structured` stores strings, integers and bytes natively under pymemcache's
+ * serde flags (`text`, `integer`, and 0 for bytes), readable by other languages' clients and, for integers, by
+ * memcached's incr/decr; everything else as Node's structured serialization under its own mark, `structured`. `raw`
+ * and `bytes` write 0, as other languages' clients do for plain bytes.
+ */
 export const Flags = {
   raw: 0,
+  integer: 0x2,
+  text: 0x10,
   structured: 0x454d_0001,
   json: 0x454d_0002
 } as const
@@ -72,13 +79,6 @@ const marked = (
   }
 })
 
-const structured = marked(
-  "structured",
-  Flags.structured,
-  (value) => v8.serialize(value),
-  (bytes) => v8.deserialize(bytes)
-)
-
 const json = marked("json", Flags.json, (value) => {
   const text = JSON.stringify(value)
   if (text === undefined) throw new TypeError(`${typeof value} has no JSON form`)
@@ -105,6 +105,63 @@ const foreign = (name: FormatName, decode: (bytes: Buffer) => unknown): Format =
 })
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
+const clone = (value: unknown): Item | FormatFailure => {
+  try {
+    return new Item(v8.serialize(value), Flags.structured)
+  } catch (cause) {
+    return new FormatFailure(cause)
+  }
+}
+
+/** What `structured` reads as an integer: decimal digits, and the spaces memcached pads a shrunk decr result with. */
+const decimal = /^-?\d+ *$/
+
+/**
+ * Strings (without a lone surrogate, which UTF-8 cannot carry), safe integers (but -0) and bytes (`Uint8Array` and
+ * `Buffer`) as they are, each under its own flags; anything else, or values written before it stored them natively,
+ * as Node's structured serialization. Integers beyond the safe range read back as a `bigint` (memcached's counters go
+ * up to 2^64 - 1), never rounded.
+ */
+const structured: Format = {
+  name: "structured",
+  encode: (value) => {
+    if (typeof value === "string") {
+      return hasLoneSurrogate(value) ? clone(value) : new Item(Buffer.from(value, "utf8"), Flags.text)
+    }
+    if (typeof value === "number") {
+      return Number.isSafeInteger(value) && !Object.is(value, -0)
+        ? new Item(Buffer.from(String(value), "latin1"), Flags.integer)
+        : clone(value)
+    }
+    if (value instanceof Uint8Array && (value.constructor === Uint8Array || Buffer.isBuffer(value))) {
+      return new Item(value, Flags.raw)
+    }
+    return clone(value)
+  },
+  decode: (item) => {
+    try {
+      switch (item.flags) {
+        case Flags.text:
+          return strictUtf8.decode(item.value)
+        case Flags.integer: {
+          const text = asBuffer(item.value).toString("latin1")
+          if (!decimal.test(text)) return new FormatFailure(`the integer's bytes are not a decimal number`)
+          const number = Number(text)
+          return Number.isSafeInteger(number) ? number : BigInt(text.trimEnd())
+        }
+        case Flags.raw:
+          return Buffer.from(item.value)
+        case Flags.structured:
+          return v8.deserialize(asBuffer(item.value))
+        default:
+          return mismatch(item.flags, "structured")
+      }
+    } catch (cause) {
+      return new FormatFailure(cause)
+    }
+  }
+}
 
 const raw = foreign("raw", (bytes) => {
   try {

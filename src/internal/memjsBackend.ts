@@ -1,23 +1,22 @@
 /**
  * The real backend: the engine's client of memcached servers (`engine/client.ts`), each of its callbacks resumed as an
  * `Effect.async`. Its failures become `MemcachedError`s here (`engineFailure.ts`), a value the server finds too large
- * `ValueTooLarge`, and each request's server goes on the caller's span.
+ * `ValueTooLarge`, and each request's server is told to its observed call (`observability.ts`).
  *
  * @internal
  */
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import type { EngineClientOptions } from "../engine/client.js"
-import { makeEngineClient } from "../engine/client.js"
+import type { EngineClient } from "../engine/client.js"
 import { EngineFailure } from "../engine/failure.js"
 import type { Item } from "../engine/item.js"
 import { TooLarge } from "../engine/itemSize.js"
 import type { ServerAddress } from "../engine/servers.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import { SpanAttributes } from "../Observability.js"
 import type { Backend } from "./backend.js"
 import { failWith } from "./engineFailure.js"
+import { callOf } from "./observability.js"
 
 /** @internal The backend, and how its layer releases it. */
 export interface MemjsBackend extends Backend {
@@ -32,17 +31,15 @@ export interface MemjsBackend extends Backend {
 type Resume = (effect: Effect.Effect<any, any>) => void
 
 /**
- * Puts the request's server on the current fiber's span, if there is one. It runs inside `Effect.async`'s register,
- * where the fiber that runs it is the current one: no `withFiberRuntime` step for a look that usually finds no span.
+ * Sends a request from the caller's async context, and tells the fiber's observed call, if any, which server it went
+ * to (see `Call`). It runs inside `Effect.async`'s register, where the fiber that runs it is the current one.
  */
-const annotateServer = (server: ServerAddress | undefined): void => {
-  if (server === undefined) return
+const send = (request: () => ServerAddress | undefined): void => {
   const fiber = Fiber.getCurrentFiber()
-  if (Option.isNone(fiber)) return
-  const span = fiber.value.currentSpan
-  if (span?._tag !== "Span") return
-  span.attribute(SpanAttributes.serverAddress, server.host)
-  span.attribute(SpanAttributes.serverPort, server.port)
+  const call = Option.isSome(fiber) ? callOf(fiber.value) : undefined
+  if (call === undefined) return void request()
+  const server = call.scope === undefined ? request() : call.scope.runInAsyncScope(request)
+  if (server !== undefined) call.sent(server)
 }
 
 /** Resumes with the engine's answer as it is. */
@@ -67,31 +64,29 @@ const resumeOption = (resume: Resume, result: Item | undefined | EngineFailure, 
       : Effect.succeed(Option.some(result))
   )
 
-/** @internal */
-export const makeMemjsBackend = (options: EngineClientOptions): MemjsBackend => {
-  const client = makeEngineClient(options)
+/** @internal The backend over an engine client of either wire dialect (see `engine/dialect.ts`). */
+export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
   return {
     maxItemSize: client.maxItemSize,
-    get: (key) => Effect.async((resume) => annotateServer(client.get(key, resumeOption, resume))),
-    getMany: (keys) => Effect.async((resume) => client.getMany(keys, resumeValue, resume)),
+    get: (key) => Effect.async((resume) => send(() => client.get(key, resumeOption, resume))),
+    getMany: (keys) => Effect.async((resume) => send(() => client.getMany(keys, resumeValue, resume))),
     write: (mode, key, item, expiry, cas) =>
-      Effect.async((resume) => annotateServer(client.write(mode, key, item, expiry, cas, resumeValue, resume))),
-    getWithCas: (key) => Effect.async((resume) => annotateServer(client.getWithCas(key, resumeOption, resume))),
+      Effect.async((resume) => send(() => client.write(mode, key, item, expiry, cas, resumeValue, resume))),
+    getWithCas: (key) => Effect.async((resume) => send(() => client.getWithCas(key, resumeOption, resume))),
     concat: (side, key, value) =>
-      Effect.async((resume) => annotateServer(client.concat(side, key, value, resumeValue, resume))),
-    stats: Effect.async((resume) => client.stats(resumeValue, resume)),
-    writeMany: (entries, expiry) => Effect.async((resume) => client.writeMany(entries, expiry, resumeValue, resume)),
-    delete: (key) => Effect.async((resume) => annotateServer(client.delete(key, resumeValue, resume))),
-    deleteMany: (keys) => Effect.async((resume) => client.deleteMany(keys, resumeValue, resume)),
-    touch: (key, expiry) => Effect.async((resume) => annotateServer(client.touch(key, expiry, resumeValue, resume))),
+      Effect.async((resume) => send(() => client.concat(side, key, value, resumeValue, resume))),
+    stats: Effect.async((resume) => send(() => client.stats(resumeValue, resume))),
+    writeMany: (entries, expiry) =>
+      Effect.async((resume) => send(() => client.writeMany(entries, expiry, resumeValue, resume))),
+    delete: (key) => Effect.async((resume) => send(() => client.delete(key, resumeValue, resume))),
+    deleteMany: (keys) => Effect.async((resume) => send(() => client.deleteMany(keys, resumeValue, resume))),
+    touch: (key, expiry) => Effect.async((resume) => send(() => client.touch(key, expiry, resumeValue, resume))),
     getAndTouch: (key, expiry) =>
-      Effect.async((resume) => annotateServer(client.getAndTouch(key, expiry, resumeOption, resume))),
+      Effect.async((resume) => send(() => client.getAndTouch(key, expiry, resumeOption, resume))),
     counter: (direction, key, delta, initial, expiry) =>
-      Effect.async((resume) =>
-        annotateServer(client.counter(direction, key, delta, initial, expiry, resumeValue, resume))
-      ),
-    flush: Effect.async((resume) => client.flush(resumeValue, resume)),
-    version: Effect.async((resume) => client.version(resumeValue, resume)),
+      Effect.async((resume) => send(() => client.counter(direction, key, delta, initial, expiry, resumeValue, resume))),
+    flush: Effect.async((resume) => send(() => client.flush(resumeValue, resume))),
+    version: Effect.async((resume) => send(() => client.version(resumeValue, resume))),
     close: (graceMillis, destroy) => Effect.promise(() => client.close(graceMillis, destroy))
   }
 }

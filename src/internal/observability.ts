@@ -1,10 +1,11 @@
 /**
- * Spans and metrics around every public `Memcached` operation. The checked service applies this once, on top of the
- * shared rules, so the memjs backend and the in-memory fake are traced and measured alike.
+ * Spans and metrics around every public `Memcached` operation, named as `engine/telemetry.ts` says. The checked service
+ * applies this once, on top of the shared rules, so the memjs backend and the in-memory fake are traced and measured
+ * alike.
  *
- * Hook for backends: a backend's work runs inside the operation's span, so a backend that knows the server of a
- * request puts it there as `SpanAttributes.serverAddress` (and `serverPort`), as `memjsBackend.ts` does. With
- * `tracing: false` there is no span of ours, and such attributes land on the caller's span, if any.
+ * Hook for backends: each call has a `Call` (`callOf(fiber)`), which a backend that knows the server of a request
+ * tells it (`Call.sent`), as `memjsBackend.ts` does: the server goes on the span and labels the metrics. A backend
+ * also sends its request from `Call.scope`, the caller's async context (see `Call`).
  *
  * Spans cost nothing when nobody collects them: under Effect's built-in tracer, which records spans nowhere (no
  * `Effect.withTracer`, no OpenTelemetry layer), or with `Effect.withTracerEnabled(false)`, no span is made at all.
@@ -20,15 +21,16 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
-import type * as Metric from "effect/Metric"
 import type * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
-import type { ErrorReason, ObservabilityOptions } from "../Observability.js"
-import { CacheMetrics, SpanAttributes } from "../Observability.js"
+import { AsyncResource } from "node:async_hooks"
+import type { ServerAddress } from "../engine/servers.js"
+import { Attribute, batchSizeOf, DB_SYSTEM_NAME, errorTypeOf, spanKeysOf, spanName } from "../engine/telemetry.js"
+import type { ObservabilityOptions } from "../Observability.js"
+import { seriesOf } from "../Observability.js"
 
 type Shape = "key" | "keys" | "entries" | "none"
 
@@ -47,6 +49,39 @@ const known: Readonly<Record<string, OpInfo>> = {
   deleteMany: { shape: "keys" }
 }
 
+/**
+ * One observed call, while it runs: its span, if one is made, and the server its request went to, which a backend
+ * reports with `sent`.
+ *
+ * `scope` is the async context the caller was in, made before the call's span is: a backend sends its request from
+ * there (`memjsBackend.ts`), so the caller resumes there when the answer comes. Inside the span, a tracer that keeps an
+ * async context of its own (`@effect/opentelemetry`'s, over OpenTelemetry's AsyncLocalStorage context manager) has
+ * made the span the active one, and resuming in that context would make the ended span the parent of whatever span
+ * the caller starts next without an Effect parent. Resumed in the caller's context, a memcached call leaves the
+ * caller's async context as any other asynchronous Effect does (`Effect.sleep`, `Effect.promise`).
+ *
+ * @internal
+ */
+export class Call {
+  span: Tracer.Span | undefined = undefined
+  server: ServerAddress | undefined = undefined
+  constructor(readonly scope: AsyncResource | undefined) {}
+
+  /** The request went to `server`. */
+  sent(server: ServerAddress): void {
+    this.server = server
+    if (this.span === undefined) return
+    this.span.attribute(Attribute.serverAddress, server.host)
+    this.span.attribute(Attribute.serverPort, server.port)
+  }
+}
+
+/** Each fiber's observed call, while it runs (a fiber runs one operation at a time). */
+const calls = new WeakMap<Fiber.RuntimeFiber<unknown, unknown>, Call>()
+
+/** @internal The observed call `fiber` is running, if any. */
+export const callOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Call | undefined => calls.get(fiber)
+
 /** Effect's built-in tracer: its spans go nowhere, so making them is pure cost. */
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
@@ -56,24 +91,7 @@ const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
  * (a `TestClock`, a custom one) is read through the `Clock` service as usual.
  */
 const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
-const monotonicMillis = () => performance.now()
-
-/** How many keys of a batch go into `memcached.keys` (with `spanKeys`). */
-const MAX_SPAN_KEYS = 32
-
-const reasonOf = (error: unknown): ErrorReason | undefined => {
-  if (typeof error !== "object" || error === null || !("_tag" in error)) return undefined
-  switch (error._tag) {
-    case "MemcachedError":
-      return (error as unknown as { readonly reason: ErrorReason }).reason
-    case "InvalidKey":
-    case "InvalidArgument":
-    case "ValueTooLarge":
-      return error._tag
-    default:
-      return undefined
-  }
-}
+const monotonicSeconds = () => performance.now() / 1000
 
 /**
  * What a span records of a failure when keys are kept out of spans: the error's tag, reason and server, never its
@@ -97,16 +115,28 @@ class SpanSafeError extends Error {
 const hideFailure = (error: unknown) => new SpanSafeError(error)
 const unhideFailure = (error: unknown) => error instanceof SpanSafeError ? error.original : error
 
+/** `error.type` of a failed call's cause: its first failure's, `_OTHER` for a defect. */
+const errorTypeOfCause = (cause: Cause.Cause<unknown>): string => {
+  const failure = Cause.failureOption(cause)
+  return Option.isSome(failure) ? errorTypeOf(failure.value) : "_OTHER"
+}
+
+type Series = ReturnType<typeof seriesOf>
+
 interface Op {
   readonly name: string
   readonly info: OpInfo
   readonly spanName: string
   readonly attributes: Readonly<Record<string, unknown>>
-  readonly latency: Metric.Metric.Histogram<number>
-  readonly hits: Metric.Metric.Counter<number>
-  readonly misses: Metric.Metric.Counter<number>
-  readonly errors: Map<ErrorReason, Metric.Metric.Counter<number>>
+  /** The metrics of each series, made when first updated: by server (`""` for none), and by error type. */
+  readonly series: Map<string, Series>
 }
+
+/** How many keys a read found, from its result. */
+const foundOf = (info: OpInfo, value: unknown): number =>
+  info.read === "one"
+    ? Option.isSome(value as Option.Option<unknown>) ? 1 : 0
+    : (value as ReadonlyMap<string, unknown>).size
 
 /**
  * Wraps every member of a service (functions returning Effects, and Effects) in a span and metrics. Returns the
@@ -119,111 +149,131 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
   const metrics = options.metrics ?? true
   if (!tracing && !metrics) return service
   const spanKeys = options.spanKeys ?? false
-  const base = { ...options.spanAttributes, [SpanAttributes.system]: "memcached" }
+  const base = { ...options.spanAttributes, [Attribute.system]: DB_SYSTEM_NAME }
 
   const opOf = (name: string, info: OpInfo): Op => ({
     name,
     info,
-    spanName: `memcached.${name}`,
-    attributes: { ...base, [SpanAttributes.operation]: name },
-    latency: CacheMetrics.latencyOf(name),
-    hits: CacheMetrics.hitsOf(name),
-    misses: CacheMetrics.missesOf(name),
-    errors: new Map()
+    spanName: spanName(name),
+    attributes: { ...base, [Attribute.operation]: name },
+    series: new Map()
   })
 
-  const errorMetric = (op: Op, reason: ErrorReason) => {
-    let metric = op.errors.get(reason)
-    if (!metric) {
-      metric = CacheMetrics.errorsOf(op.name, reason)
-      op.errors.set(reason, metric)
+  const seriesFor = (op: Op, server: ServerAddress | undefined, errorType: string | undefined): Series => {
+    const id = errorType === undefined ? server?.label ?? "" : `${server?.label ?? ""} ${errorType}`
+    let series = op.series.get(id)
+    if (series === undefined) {
+      series = seriesOf(op.name, server, errorType)
+      op.series.set(id, series)
     }
-    return metric
+    return series
   }
 
   /** Plain updates with the labels read once from the fiber (`Effect.tagMetrics`): no effect per metric. */
   const record = (
     op: Op,
-    exit: Exit.Exit<unknown, unknown>,
-    millis: number,
+    call: Call,
+    value: unknown,
+    cause: Cause.Cause<unknown> | undefined,
+    seconds: number,
     batch: ReadonlyArray<string> | undefined,
     labels: ReadonlyArray<MetricLabel.MetricLabel>
   ) => {
-    op.latency.unsafeUpdate(millis, labels)
-    if (Exit.isSuccess(exit)) {
-      if (op.info.read === "one") {
-        const found = Option.isSome(exit.value as Option.Option<unknown>)
-        if (found) op.hits.unsafeUpdate(1, labels)
-        else op.misses.unsafeUpdate(1, labels)
-      } else if (op.info.read === "many") {
-        const found = (exit.value as ReadonlyMap<string, unknown>).size
-        op.hits.unsafeUpdate(found, labels)
-        // All hit when as many were found as asked for: the distinct keys need counting only otherwise.
-        const misses = batch === undefined || found === batch.length ? 0 : new Set(batch).size - found
-        op.misses.unsafeUpdate(Math.max(0, misses), labels)
-      }
-      return
+    if (cause !== undefined) {
+      return seriesFor(op, call.server, errorTypeOfCause(cause)).duration.unsafeUpdate(seconds, labels)
     }
-    const failure = Cause.failureOption(exit.cause)
-    const reason = Option.isSome(failure) ? reasonOf(failure.value) : undefined
-    if (reason) errorMetric(op, reason).unsafeUpdate(1, labels)
+    const series = seriesFor(op, call.server, undefined)
+    series.duration.unsafeUpdate(seconds, labels)
+    if (op.info.read === undefined) return
+    const found = foundOf(op.info, value)
+    series.hits.unsafeUpdate(found, labels)
+    // All hit when as many were found as asked for: the distinct keys need counting only otherwise.
+    const asked = batch === undefined ? 1 : found === batch.length ? found : new Set(batch).size
+    series.misses.unsafeUpdate(Math.max(0, asked - found), labels)
   }
 
   /**
-   * The metrics, updated when the operation succeeds or fails. (An interrupted operation is not counted: it neither
-   * hit, missed nor failed. `Effect.onExit` would count it, at several times the cost on every operation.)
+   * Ends a call: the fiber's call is forgotten and, with metrics on, the metrics are updated, when the operation
+   * succeeds or fails. (An interrupted operation is not counted: it neither hit, missed nor failed. `Effect.onExit`
+   * would count it, at several times the cost on every operation.)
    *
    * A `flatMap` for success and a `catchAllCause` for failure, rather than one `matchCauseEffect`: over real
    * memcached the single frame with handlers made per call cost about 2 µs more per sequential get (interleaved
    * A/B, 20 rounds, three runs), and no less CPU per get with 16 or 256 in flight.
    */
-  const measure = <A, E, R>(
+  const complete = <A, E, R>(
     fiber: Fiber.RuntimeFiber<unknown, unknown>,
     op: Op,
+    call: Call,
     effect: Effect.Effect<A, E, R>,
     batch: ReadonlyArray<string> | undefined
   ) => {
-    const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-    const labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
-    const now = clock === liveClock ? monotonicMillis : () => Number(clock.unsafeCurrentTimeNanos()) / 1e6
-    const start = now()
+    let now: (() => number) | undefined
+    let start = 0
+    let labels: ReadonlyArray<MetricLabel.MetricLabel> = []
+    if (metrics) {
+      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+      labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
+      now = clock === liveClock ? monotonicSeconds : () => Number(clock.unsafeCurrentTimeNanos()) / 1e9
+      start = now()
+    }
+    const end = (value: unknown, cause: Cause.Cause<unknown> | undefined) => {
+      if (calls.get(fiber) === call) calls.delete(fiber)
+      if (now !== undefined) record(op, call, value, cause, now() - start, batch, labels)
+    }
     return Effect.catchAllCause(
       Effect.flatMap(effect, (value) => {
-        const exit = Exit.succeed(value)
-        record(op, exit, now() - start, batch, labels)
-        return exit
+        end(value, undefined)
+        return Effect.succeed(value)
       }),
       (cause) => {
-        const exit = Exit.failCause(cause)
-        record(op, exit, now() - start, batch, labels)
-        return exit
+        end(undefined, cause)
+        return Effect.failCause(cause)
       }
     )
   }
 
+  /** The span's attributes of what the call found and of how it failed, set before it ends. */
+  const annotate = <A, E, R>(op: Op, span: Tracer.Span, effect: Effect.Effect<A, E, R>) =>
+    Effect.catchAllCause(
+      Effect.flatMap(effect, (value) => {
+        if (op.info.read !== undefined) {
+          const found = foundOf(op.info, value)
+          span.attribute(Attribute.returnedRows, found)
+          if (op.info.read === "one") span.attribute(Attribute.hit, found === 1)
+        }
+        return Effect.succeed(value)
+      }),
+      (cause) => {
+        span.attribute(Attribute.errorType, errorTypeOfCause(cause))
+        return Effect.failCause(cause)
+      }
+    )
+
   const trace = <A, E, R>(
     op: Op,
+    call: Call,
     effect: Effect.Effect<A, E, R>,
     args: ReadonlyArray<unknown>,
     batch: ReadonlyArray<string> | undefined
-  ) => {
+  ): Effect.Effect<A, E, R> => {
     let attributes = op.attributes
-    if (batch !== undefined || spanKeys) {
+    const batchSize = batch === undefined ? undefined : batchSizeOf(batch.length)
+    if (batchSize !== undefined || spanKeys) {
       const extra: Record<string, unknown> = { ...attributes }
-      if (batch !== undefined) {
-        extra[SpanAttributes.batchSize] = batch.length
-        if (spanKeys) extra[SpanAttributes.keys] = batch.slice(0, MAX_SPAN_KEYS)
-      } else if (spanKeys && typeof args[0] === "string") {
-        extra[SpanAttributes.key] = args[0]
-      }
+      if (batchSize !== undefined) extra[Attribute.batchSize] = batchSize
+      if (spanKeys && batch !== undefined) extra[Attribute.keys] = spanKeysOf(batch)
+      else if (spanKeys && typeof args[0] === "string") extra[Attribute.key] = args[0]
       attributes = extra
     }
     const spanOptions = { kind: "client", captureStackTrace: false, attributes } as const
-    if (spanKeys) return Effect.withSpan(effect, op.spanName, spanOptions)
-    return Effect.mapError(
-      Effect.withSpan(Effect.mapError(effect, hideFailure), op.spanName, spanOptions),
-      unhideFailure
-    ) as Effect.Effect<A, E, R>
+    const inSpan = (span: Tracer.Span): Effect.Effect<A, unknown, R> => {
+      call.span = span
+      const annotated = annotate(op, span, effect)
+      return spanKeys ? annotated : Effect.mapError(annotated, hideFailure)
+    }
+    const traced = Effect.useSpan(op.spanName, spanOptions, inSpan)
+    return (spanKeys ? traced : Effect.mapError(traced, unhideFailure)) as Effect.Effect<A, E, R>
   }
 
   /** One fiber look-up decides both: metrics when on, a span when on and some tracer collects it. */
@@ -234,12 +284,10 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     batch: ReadonlyArray<string> | undefined
   ): Effect.Effect<A, E, R> =>
     Effect.withFiberRuntime((fiber) => {
-      let observed = effect
-      if (metrics) {
-        observed = measure(fiber, op, observed, batch)
-      }
-      if (tracing && fiber.currentTracer !== nativeTracer) observed = trace(op, observed, args, batch)
-      return observed
+      const traced = tracing && fiber.currentTracer !== nativeTracer
+      const call = new Call(traced ? new AsyncResource("effect-memcached.caller") : undefined)
+      calls.set(fiber, call)
+      return complete(fiber, op, call, traced ? trace(op, call, effect, args, batch) : effect, batch)
     })
 
   const wrapped: Record<string, unknown> = {}

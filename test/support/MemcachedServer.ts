@@ -27,6 +27,17 @@ export interface MemcachedServerOptions {
   readonly sasl?: { readonly username: string; readonly password: string } | undefined
   /** Extra command-line arguments appended to the memcached invocation. */
   readonly extraArgs?: ReadonlyArray<string> | undefined
+  /** When given, memcached speaks only TLS (`-Z`) on its port, with this certificate. */
+  readonly tls?: MemcachedTlsOptions | undefined
+}
+
+/** A TLS memcached's certificate and, for mutual TLS, the CA it trusts for client certificates. */
+export interface MemcachedTlsOptions {
+  /** PEM files, readable by `nobody` when the tests run as root. */
+  readonly certFile: string
+  readonly keyFile: string
+  /** With `clientCaFile`, clients must present a certificate signed by it (`ssl_verify_mode=2`). */
+  readonly clientCaFile?: string | undefined
 }
 
 /** A running memcached process, as handed out by {@link startMemcached}. */
@@ -137,6 +148,11 @@ const memcachedArgs = (port: number, options: MemcachedServerOptions): Array<str
   // memcached refuses to run as root unless told which user to drop to.
   if (isRoot()) args.push("-u", "nobody")
   if (options.sasl !== undefined) args.push("-S")
+  if (options.tls !== undefined) {
+    const { certFile, clientCaFile, keyFile } = options.tls
+    const client = clientCaFile === undefined ? "" : `,ssl_ca_cert=${clientCaFile},ssl_verify_mode=2`
+    args.push("-Z", "-o", `ssl_chain_cert=${certFile},ssl_key=${keyFile}${client}`)
+  }
   if (options.extraArgs !== undefined) args.push(...options.extraArgs)
   return args
 }
@@ -417,13 +433,27 @@ export const startMemcached = (
 /**
  * The memcached test server as a service. `MemcachedServer.layer` starts a plain
  * server; `MemcachedServer.layerSasl(user, pass)` starts one that requires SASL
- * PLAIN authentication (binary protocol only).
+ * PLAIN authentication (binary protocol only); `MemcachedServer.layerTls(tls)` one
+ * that speaks only TLS.
  */
 export class MemcachedServer extends Context.Tag("test/MemcachedServer")<MemcachedServer, RunningServer>() {
   /** A plain (no auth) memcached, alive for the lifetime of the layer. */
   static readonly layer: Layer.Layer<MemcachedServer> = Layer.scoped(MemcachedServer, startMemcached())
 
+  /**
+   * A memcached that speaks only the text and meta protocols (`-B ascii`): a binary request gets no answer but a
+   * closed connection, so a client that says it speaks meta cannot quietly speak binary to it.
+   */
+  static readonly layerAscii: Layer.Layer<MemcachedServer> = Layer.scoped(
+    MemcachedServer,
+    startMemcached({ extraArgs: ["-B", "ascii"] })
+  )
+
   /** A SASL-enabled memcached with a single user, alive for the lifetime of the layer. */
   static readonly layerSasl = (username: string, password: string): Layer.Layer<MemcachedServer> =>
     Layer.scoped(MemcachedServer, startMemcached({ sasl: { username, password } }))
+
+  /** A memcached that speaks only TLS, alive for the lifetime of the layer. */
+  static readonly layerTls = (tls: MemcachedTlsOptions): Layer.Layer<MemcachedServer> =>
+    Layer.scoped(MemcachedServer, startMemcached({ tls }))
 }

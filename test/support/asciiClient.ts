@@ -152,6 +152,16 @@ export const asciiSet = (
   })
 }
 
+/**
+ * A one-line command over the ASCII protocol (`incr <key> <n>`, `decr <key> <n>`, …): its first reply line, whatever
+ * it says.
+ */
+export const asciiLine = (address: string, command: string): Effect.Effect<string> =>
+  exchange(address, Buffer.from(`${command}\r\n`, "latin1"), (buf): Parse<string> => {
+    const eol = buf.indexOf(CRLF)
+    return eol < 0 ? more : { _tag: "Done", value: buf.subarray(0, eol).toString("latin1") }
+  })
+
 /** `stats` over the ASCII protocol: every `STAT <name> <value>` line until `END`. */
 export const asciiStats = (address: string): Effect.Effect<Record<string, string>> =>
   exchange(address, Buffer.from("stats\r\n", "latin1"), (buf): Parse<Record<string, string>> => {

@@ -12,7 +12,7 @@ export interface RecordedSpan extends Tracer.Span {
 export interface Recording {
   readonly tracer: Tracer.Tracer
   readonly spans: Array<RecordedSpan>
-  /** Spans whose name starts with `memcached.`. */
+  /** Spans of memcached operations (`db.system.name: "memcached"`). */
   readonly memcachedSpans: () => Array<RecordedSpan>
   /** Everything a span holds that an exporter could send, as text: names, attributes, events and the exit's cause. */
   readonly dump: () => string
@@ -65,7 +65,7 @@ export const makeRecording = (): Recording => {
   return {
     tracer,
     spans,
-    memcachedSpans: () => spans.filter((span) => span.name.startsWith("memcached.")),
+    memcachedSpans: () => spans.filter((span) => span.attributes.get("db.system.name") === "memcached"),
     dump: () => spans.map(describe).join("\n"),
     clear: () => {
       spans.length = 0

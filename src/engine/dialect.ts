@@ -1,0 +1,39 @@
+/**
+ * The wire dialects a pool can speak, and the client of each: memcached's binary protocol over memjs's servers (with
+ * SASL), or its meta protocol (`metaClient.ts`), the one memcached's proxy and mcrouter speak. Both answer the same
+ * operations the same way (`EngineClient`).
+ *
+ * @internal
+ */
+import type { EngineClient, PoolEngineOptions } from "./client.js"
+import { makeEngineClient } from "./client.js"
+import { makeMemjsClient } from "./memjs.js"
+import { makeMetaEngineClient } from "./metaClient.js"
+import type { TlsSettings } from "./tls.js"
+
+/** @internal A wire dialect. */
+export type Protocol = "binary" | "meta"
+
+/** @internal What is wrong with a `protocol` option, as a phrase to follow its name; `undefined` when nothing is. */
+export const checkProtocol = (protocol: unknown): string | undefined =>
+  protocol === undefined || protocol === "binary" || protocol === "meta"
+    ? undefined
+    : `must be "binary" or "meta", got ${typeof protocol === "string" ? JSON.stringify(protocol) : typeof protocol}`
+
+/**
+ * @internal A client of the pool in `protocol` (binary when left out); `username` and `password` turn SASL on, which
+ * only the binary protocol has; `tls` dials the servers over TLS.
+ */
+export const makeClient = (
+  protocol: Protocol | undefined,
+  options: PoolEngineOptions,
+  username: string | undefined,
+  password: string | undefined,
+  tls: TlsSettings | undefined
+): EngineClient =>
+  protocol === "meta"
+    ? makeMetaEngineClient({ ...options, tls })
+    : makeEngineClient({
+      ...options,
+      client: makeMemjsClient(options.addresses, username, password, options.deadlineMillis, tls)
+    })

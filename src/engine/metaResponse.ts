@@ -1,0 +1,279 @@
+/**
+ * memcached's meta protocol, its answers: one response per line (`HD O12`, `EN`, `VA 5 f3 O13 kkey` and its value,
+ * `MN`, the error lines) as a `MetaResponse`, read in place from the bytes it came in, and `MetaReader`, which cuts a
+ * socket's chunks into responses. A response that cannot be an answer of ours fails the server (`ProtocolViolation`).
+ *
+ * @internal
+ */
+import { IN_ORDER } from "./connection.js"
+import { ProtocolViolation } from "./framing.js"
+
+/** @internal What a response says, by its first word. */
+export const MetaCode = {
+  /** `VA`: a value follows. */
+  Value: 1,
+  /** `HD`: done, with no value. */
+  Done: 2,
+  /** `EN`: a miss. */
+  Miss: 3,
+  /** `NF`: not found. */
+  NotFound: 4,
+  /** `NS`: not stored. */
+  NotStored: 5,
+  /** `EX`: the CAS token no longer matches. */
+  Exists: 6,
+  /** `MN`: the end of a batch. */
+  NoOp: 7,
+  /** `OK`, to `flush_all`. */
+  Ok: 8,
+  /** `VERSION …`, to `version`. */
+  Version: 9,
+  /** `STAT …` lines up to `END`, to `stats`. */
+  Stats: 10,
+  /** `ERROR`: an unknown command. */
+  Error: 11,
+  /** `CLIENT_ERROR …` */
+  ClientError: 12,
+  /** `SERVER_ERROR …` */
+  ServerError: 13
+} as const
+
+const twoLetterCodes: Record<string, number> = {
+  HD: MetaCode.Done,
+  EN: MetaCode.Miss,
+  NF: MetaCode.NotFound,
+  NS: MetaCode.NotStored,
+  EX: MetaCode.Exists,
+  MN: MetaCode.NoOp,
+  OK: MetaCode.Ok
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * @internal One response. `opaque` is the `O` token it echoed, or `IN_ORDER` when it carries none (`MN`, the error
+ * lines, the text commands' answers); `key` the `k` token's bytes, `flags` the `f` token, `cas` the `c` token.
+ */
+export class MetaResponse {
+  opaque = IN_ORDER
+  flags = 0
+  cas: bigint | undefined = undefined
+  key: Buffer | undefined = undefined
+  /** A value's bytes (`VA`), its announced `size` first. */
+  value: Buffer = EMPTY
+  size = 0
+  /** The rest of a `VERSION` or error line. */
+  text = ""
+  stats: Record<string, string> | undefined = undefined
+  constructor(readonly code: number) {}
+
+  /** Whether the response echoed the key `key` (its `k` token). */
+  hasKey(key: Uint8Array): boolean {
+    const echoed = this.key
+    return echoed !== undefined && echoed.length === key.length && echoed.compare(key) === 0
+  }
+
+  /** The response as a phrase, for an error. */
+  describe(): string {
+    const word = Object.entries(MetaCode).find(([, code]) => code === this.code)?.[0] ?? "?"
+    return this.text === "" ? `unexpected answer ${word}` : this.text
+  }
+}
+
+/** The longest response line accepted: a 250-byte key and every flag fit many times over. */
+const MAX_LINE = 4096
+
+const isDigits = (text: string) => /^\d+$/.test(text)
+
+/**
+ * @internal Reads one socket's responses: `read` takes each chunk as it comes and hands each whole response to
+ * `deliver`, reading a value that lies within one chunk in place and copying one spread over chunks once, into a
+ * buffer of the length its line announced. `deliver` returns `false` when the response failed the connection, and
+ * reading stops; a response that cannot be an answer of ours goes to `fail`, and reading stops too.
+ */
+export class MetaReader {
+  /** A line begun in an earlier chunk. */
+  #carry: Buffer | undefined = undefined
+  /** A value spread over chunks, its bytes and trailing CRLF filled up to `#filled`. */
+  #pending: MetaResponse | undefined = undefined
+  #body: Buffer = EMPTY
+  #filled = 0
+  /** A `stats` answer's lines so far. */
+  #stats: Record<string, string> | undefined = undefined
+
+  constructor(
+    /** The largest value a response may announce. */
+    public maxValue: number,
+    readonly deliver: (response: MetaResponse) => boolean,
+    readonly fail: (violation: ProtocolViolation) => void
+  ) {}
+
+  /** Whether a response was cut short: some of its bytes came, not all. */
+  get midResponse(): boolean {
+    return this.#carry !== undefined || this.#pending !== undefined || this.#stats !== undefined
+  }
+
+  read(chunk: Buffer): void {
+    let bytes = chunk
+    let offset = 0
+    if (this.#pending !== undefined) {
+      const copied = chunk.copy(this.#body, this.#filled)
+      this.#filled += copied
+      if (this.#filled < this.#body.length) return
+      const response = this.#pending
+      this.#pending = undefined
+      if (!this.#value(response, this.#body, 0)) return
+      offset = copied
+    }
+    if (this.#carry !== undefined) {
+      bytes = Buffer.concat([this.#carry, chunk.subarray(offset)])
+      offset = 0
+      this.#carry = undefined
+    }
+    while (offset < bytes.length) {
+      const newline = bytes.indexOf(10, offset)
+      if (newline < 0 || newline - offset > MAX_LINE) {
+        if (bytes.length - offset > MAX_LINE) return this.#violation("a response line longer than 4096 bytes")
+        this.#carry = Buffer.from(bytes.subarray(offset))
+        return
+      }
+      if (newline === offset || bytes[newline - 1] !== 13) return this.#violation("a response line not ended by CRLF")
+      const response = this.#line(bytes, offset, newline - 1)
+      offset = newline + 1
+      if (response === false) return
+      if (response === undefined) continue
+      if (response.code !== MetaCode.Value) {
+        if (!this.deliver(response)) return
+        continue
+      }
+      const end = offset + response.size + 2
+      if (end <= bytes.length) {
+        if (!this.#value(response, bytes, offset)) return
+        offset = end
+        continue
+      }
+      this.#pending = response
+      this.#body = Buffer.allocUnsafe(response.size + 2)
+      this.#filled = bytes.copy(this.#body, 0, offset)
+      return
+    }
+  }
+
+  /** Drops what was read of a response: the next chunk comes from a new socket. */
+  reset(): void {
+    this.#carry = this.#pending = this.#stats = undefined
+    this.#body = EMPTY
+  }
+
+  /** Hands on a value whose bytes start at `start` of `bytes`, once its trailing CRLF is checked. */
+  #value(response: MetaResponse, bytes: Buffer, start: number): boolean {
+    const end = start + response.size
+    if (bytes[end] !== 13 || bytes[end + 1] !== 10) {
+      this.#violation("a value not followed by CRLF")
+      return false
+    }
+    response.value = bytes.subarray(start, end)
+    return this.deliver(response)
+  }
+
+  #violation(what: string): void {
+    this.reset()
+    this.fail(new ProtocolViolation(what))
+  }
+
+  /**
+   * The response of the line from `start` up to `end` (its CR) of `bytes`; `undefined` for a `STAT` line, which
+   * belongs to the response its `END` ends; `false` after failing the server.
+   */
+  #line(bytes: Buffer, start: number, end: number): MetaResponse | undefined | false {
+    const line = bytes.toString("latin1", start, end)
+    const space = line.indexOf(" ")
+    const word = space < 0 ? line : line.slice(0, space)
+    const rest = space < 0 ? "" : line.slice(space + 1)
+    if (this.#stats !== undefined || word === "STAT" || word === "END") return this.#statLine(word, rest)
+    if (word === "VA") return this.#flags(new MetaResponse(MetaCode.Value), rest, bytes, start + 3, true)
+    const code = twoLetterCodes[word]
+    if (code !== undefined) return this.#flags(new MetaResponse(code), rest, bytes, start + word.length + 1, false)
+    const text = word === "VERSION"
+      ? MetaCode.Version
+      : word === "ERROR"
+      ? MetaCode.Error
+      : word === "CLIENT_ERROR"
+      ? MetaCode.ClientError
+      : word === "SERVER_ERROR"
+      ? MetaCode.ServerError
+      : undefined
+    if (text === undefined) {
+      this.#violation(`a response line started with ${JSON.stringify(line.slice(0, 24))}`)
+      return false
+    }
+    const response = new MetaResponse(text)
+    response.text = text === MetaCode.Error ? "unknown command" : rest
+    return response
+  }
+
+  #statLine(word: string, rest: string): MetaResponse | undefined | false {
+    if (word === "END") {
+      const response = new MetaResponse(MetaCode.Stats)
+      response.stats = this.#stats ?? {}
+      this.#stats = undefined
+      return response
+    }
+    if (word !== "STAT") {
+      this.#violation(`a stats answer held the line ${JSON.stringify(`${word} ${rest}`.slice(0, 24))}`)
+      return false
+    }
+    const space = rest.indexOf(" ")
+    this.#stats ??= {}
+    this.#stats[space < 0 ? rest : rest.slice(0, space)] = space < 0 ? "" : rest.slice(space + 1)
+    return undefined
+  }
+
+  /**
+   * Reads the tokens of a response's line (`rest`, whose first byte is at `at` of `bytes`): a value's size first, if
+   * `sized`, then its flags.
+   */
+  #flags(
+    response: MetaResponse,
+    rest: string,
+    bytes: Buffer,
+    at: number,
+    sized: boolean
+  ): MetaResponse | false {
+    const tokens = rest === "" ? [] : rest.split(" ")
+    let offset = at
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i]!
+      const value = token.slice(1)
+      if (sized && i === 0) {
+        const size = Number(token)
+        if (!isDigits(token) || size > this.maxValue) {
+          this.#violation(`a value announced as ${JSON.stringify(token)} bytes, over the ${this.maxValue} allowed`)
+          return false
+        }
+        response.size = size
+      } else {
+        switch (token[0]) {
+          case "O":
+            if (!isDigits(value)) {
+              this.#violation(`an opaque ${JSON.stringify(value)} that is not one of ours`)
+              return false
+            }
+            response.opaque = Number(value)
+            break
+          case "f":
+            response.flags = Number(value) >>> 0
+            break
+          case "c":
+            if (isDigits(value)) response.cas = BigInt(value)
+            break
+          case "k":
+            response.key = bytes.subarray(offset + 1, offset + token.length)
+            break
+        }
+      }
+      offset += token.length + 1
+    }
+    return response
+  }
+}
