@@ -1,18 +1,33 @@
 /**
- * `Cache.cached` (the seed's `r_cache` decorator) and the facade's `rc.cached`, on the in-memory fake.
+ * `Cache.cached` (the seed's `r_cache` decorator) and the facade's `rc.cached`, on the in-memory fake. Shared by both
+ * Effect lines through `#line` (see `support/contract.ts`); `effect4/test/cached.test.ts` runs it on Effect 4.
  */
-import { assert, describe, it } from "@effect/vitest"
-import { assertNone, assertSome } from "@effect/vitest/utils"
-import { Cause, Data, Deferred, Effect, Exit, Fiber, Layer, Option, Schema, TestClock } from "effect"
 import {
+  assert,
+  assertNone,
+  assertSome,
   Cache,
+  type CacheService,
+  Data,
+  Deferred,
+  describe,
+  Effect,
+  Exit,
+  Fiber,
+  fork,
   InvalidKey,
+  isDefect,
+  it,
+  Layer,
   Memcached,
   MemcachedCache,
   MemcachedTest,
+  NumberFromString,
   SerializationError,
-  Serializer
-} from "../src/index.js"
+  Serializer,
+  TestClock,
+  yieldNow
+} from "#line"
 
 class Boom extends Data.TaggedError("Boom")<{ readonly n: number }> {}
 
@@ -73,7 +88,7 @@ describe("Cache.cached", () => {
       assert.strictEqual(yield* fn(new Date(0)), 5)
       assertSome(yield* cache.get(`q:[Date(0)]`), 5)
       const defect = yield* Effect.exit(fn(() => 1))
-      assert.isTrue(Exit.isFailure(defect) && Cause.isDie(defect.cause), "a function argument has no key")
+      assert.isTrue(Exit.isFailure(defect) && isDefect(defect.cause), "a function argument has no key")
     }).pipe(Effect.provide(MemcachedTest)))
 
   it.effect("concurrent calls with one key compute once; their failure is shared and not stored", () =>
@@ -82,11 +97,11 @@ describe("Cache.cached", () => {
       const gate = yield* Deferred.make<void>()
       let calls = 0
       const slow = cache.cached(
-        (id: number) => Effect.zipRight(Effect.sync(() => calls++), Effect.as(Deferred.await(gate), `v${id}`)),
+        (id: number) => Effect.andThen(Effect.sync(() => calls++), Effect.as(Deferred.await(gate), `v${id}`)),
         { key: "slow" }
       )
-      const fibers = yield* Effect.forEach([1, 1, 1, 1], (id) => Effect.fork(slow(id)))
-      yield* Effect.yieldNow()
+      const fibers = yield* Effect.forEach([1, 1, 1, 1], (id) => fork(slow(id)))
+      yield* yieldNow
       yield* Deferred.succeed(gate, undefined)
       assert.deepStrictEqual(yield* Fiber.joinAll(fibers), ["v1", "v1", "v1", "v1"])
       assert.strictEqual(calls, 1)
@@ -127,7 +142,7 @@ describe("Cache.cached", () => {
       assertNone(yield* memcached.get("double:[21]:lease"))
 
       const cache = yield* Cache
-      const numbers = cache.typed(Schema.NumberFromString)
+      const numbers = cache.typed(NumberFromString)
       const half = numbers.cached((n: number) => Effect.succeed(n / 2), { key: "half" })
       assert.strictEqual(yield* half(5), 2.5)
       assertSome(yield* cache.get("half:[5]"), "2.5")
@@ -137,7 +152,7 @@ describe("Cache.cached", () => {
 
   it.effect("arguments too long for a key fail with InvalidKey, unless hashLongKeys", () =>
     Effect.gen(function*() {
-      const fn = (cache: Cache["Type"]) => cache.cached((s: string) => Effect.succeed(s.length), { key: "len" })
+      const fn = (cache: CacheService) => cache.cached((s: string) => Effect.succeed(s.length), { key: "len" })
       const long = "x".repeat(300)
       const error = yield* Effect.flip(Effect.flatMap(Cache, (cache) => fn(cache)(long)))
       assert.instanceOf(error, InvalidKey)
@@ -181,6 +196,6 @@ describe("MemcachedCache.cached", () => {
     assert.instanceOf(error, RangeError)
     assert.isUndefined(await rc.get("failing"))
     assert.strictEqual(await failing(), "second")
-    assert.isTrue(Option.isNone(Option.fromNullable(await rc.get("failing:lease"))))
+    assert.isUndefined(await rc.get("failing:lease"))
   })
 })

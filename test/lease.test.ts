@@ -1,13 +1,27 @@
 /**
  * Cross-process stampede protection (`getOrSet(key, compute, { lease })`) against one real memcached, with several
  * independent runtimes: each has its own `Memcached.layer`, memjs client and single-flight map, as separate processes
- * would. Computations are counted in a counter shared by the test.
+ * would. Computations are counted in a counter shared by the test. Shared by both Effect lines: everything
+ * line-specific comes from `#line` (see `support/contract.ts`); `effect4/test/lease.test.ts` runs it on Effect 4.
  */
-import { assert, describe, it } from "@effect/vitest"
-import { assertNone } from "@effect/vitest/utils"
-import { Data, Effect, Exit, Layer, ManagedRuntime } from "effect"
-import { Cache, type LeaseOptions, Memcached, MemcachedTest, Serializer } from "../src/index.js"
-import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
+import {
+  assert,
+  assertNone,
+  Cache,
+  Data,
+  describe,
+  Effect,
+  Exit,
+  it,
+  Layer,
+  type LeaseOptions,
+  ManagedRuntime,
+  Memcached,
+  MemcachedTest,
+  type RunningServer,
+  Serializer,
+  startMemcached
+} from "#line"
 
 class Boom extends Data.TaggedError("Boom")<{}> {}
 
@@ -52,7 +66,7 @@ describe("getOrSet with a lease (real memcached, independent runtimes)", () => {
       const all = yield* runtimes(server)
       let computations = 0
       const compute = () =>
-        Effect.sync(() => ++computations).pipe(Effect.zipLeft(Effect.sleep("300 millis")), Effect.as("expensive"))
+        Effect.sync(() => ++computations).pipe(Effect.tap(() => Effect.sleep("300 millis")), Effect.as("expensive"))
       const results = yield* stampede(all, "report", compute, {
         ttl: "5 seconds",
         wait: "3 seconds",
@@ -71,7 +85,7 @@ describe("getOrSet with a lease (real memcached, independent runtimes)", () => {
       const all = yield* runtimes(server)
       let computations = 0
       const compute = () =>
-        Effect.sync(() => ++computations).pipe(Effect.zipLeft(Effect.sleep("300 millis")), Effect.as("expensive"))
+        Effect.sync(() => ++computations).pipe(Effect.tap(() => Effect.sleep("300 millis")), Effect.as("expensive"))
       yield* stampede(all, "report", compute, undefined)
       assert.isAbove(computations, 1)
     }).pipe(Effect.scoped))
@@ -134,7 +148,7 @@ describe("getOrSet with a lease (real memcached, independent runtimes)", () => {
       const compute = () =>
         Effect.suspend(() =>
           ++computations === 1
-            ? Effect.zipRight(Effect.sleep("200 millis"), Effect.fail(new Boom()))
+            ? Effect.andThen(Effect.sleep("200 millis"), Effect.fail(new Boom()))
             : Effect.as(Effect.sleep("200 millis"), "second try")
         )
       const results = yield* stampede(all, "fails", compute, { wait: "5 seconds", poll: "20 millis" })

@@ -1,13 +1,31 @@
 /**
  * Namespaces: `cache.namespace(name)` keeps its keys under `<name>:<version>:`, and `clear()` moves it to a new
  * version with one atomic increment, touching nothing else (no flush_all). On the in-memory fake (TestClock), with two
- * caches over one store standing in for two processes, and on a real memcached with two independent layers.
+ * caches over one store standing in for two processes, and on a real memcached with two independent layers. Shared
+ * by both Effect lines through `#line` (see `support/contract.ts`); `effect4/test/namespace.test.ts` runs it on Effect 4.
  */
-import { assert, describe, it } from "@effect/vitest"
-import { assertNone, assertSome } from "@effect/vitest/utils"
-import { Context, Duration, Effect, Layer, Option, Schema, TestClock } from "effect"
-import { Cache, CacheNotFound, InvalidKey, Memcached, MemcachedCache, MemcachedTest, Serializer } from "../src/index.js"
-import { startMemcached } from "./support/MemcachedServer.js"
+import {
+  assert,
+  assertNone,
+  assertSome,
+  Cache,
+  CacheNotFound,
+  Context,
+  describe,
+  Duration,
+  Effect,
+  InvalidKey,
+  it,
+  Layer,
+  Memcached,
+  MemcachedCache,
+  MemcachedTest,
+  Option,
+  Schema,
+  Serializer,
+  startMemcached,
+  TestClock
+} from "#line"
 
 const text = (item: Option.Option<{ readonly value: Uint8Array }>) =>
   Option.map(item, (i) => new TextDecoder().decode(i.value))

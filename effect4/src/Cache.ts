@@ -378,7 +378,9 @@ export class Cache extends Context.Service<Cache, CacheService>()("effect-memcac
 
   /**
    * `Cache.layer` over `Memcached.layer(options)`, in one line: provides both `Cache` and `Memcached`, and needs a
-   * `Serializer`. A bad option fails the layer with a `ConfigError` naming it.
+   * `Serializer`. A bad option fails the layer with a `ConfigError` naming it. Its `Cache` is its own (`Layer.fresh`):
+   * Effect 4 shares a layer already built by an enclosing `Effect.provide`, and `Cache.layer` over another `Memcached`
+   * must not be that one.
    *
    * @since 2.0.0
    * @category layers
@@ -386,7 +388,7 @@ export class Cache extends Context.Service<Cache, CacheService>()("effect-memcac
   static readonly layerMemcached = (
     options?: MemcachedOptions
   ): Layer.Layer<Cache | Memcached, MemcachedError | Config.ConfigError, Serializer> =>
-    Layer.provideMerge(Cache.layer, Memcached.layer(options))
+    Layer.provideMerge(Layer.fresh(Cache.layer), Memcached.layer(options))
 
   /**
    * `Cache.layer` over the in-memory fake, `Memcached.layerMemory(options)`: provides both `Cache` and `Memcached`, and
@@ -398,7 +400,7 @@ export class Cache extends Context.Service<Cache, CacheService>()("effect-memcac
   static readonly layerMemory = (
     options?: LayerOptions
   ): Layer.Layer<Cache | Memcached, Config.ConfigError, Serializer> =>
-    Layer.provideMerge(Cache.layer, Memcached.layerMemory(options))
+    Layer.provideMerge(Layer.fresh(Cache.layer), Memcached.layerMemory(options))
   /** @since 2.0.0 @category accessors */
   static readonly get = (key: string) => Effect.flatMap(Cache, (cache) => cache.get(key))
   /** @since 2.0.0 @category accessors */

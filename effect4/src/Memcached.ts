@@ -47,6 +47,16 @@ export type {
 } from "../../src/engine/servers.js"
 export type {
   /**
+   * The `tls` option: `true` to connect over TLS trusting Node's CAs, or Node's `tls.ConnectionOptions` (`ca`,
+   * `servername`, `cert` and `key` for mutual TLS, `rejectUnauthorized`, …); `false` for plain TCP.
+   *
+   * @since 2.0.0
+   * @category models
+   */
+  TlsOption
+} from "../../src/engine/tls.js"
+export type {
+  /**
    * Options of `increment` and `decrement`.
    *
    * @since 2.0.0

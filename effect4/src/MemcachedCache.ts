@@ -73,6 +73,14 @@ export interface MemcachedCacheOptions
   readonly closeOnRelease?: boolean | undefined
   /** Run over any layer that provides `Cache` (e.g. `MemcachedTest`); the connection options are then unused. */
   readonly layer?: Layer.Layer<Cache, unknown> | undefined
+  /**
+   * A layer built into the facade's runtime for its spans, metrics or logs: a tracer layer such as
+   * `@effect/opentelemetry`'s `NodeSdk.layer(…)`. Without
+   * one, the facade's operations run under Effect's built-in tracer, which records no spans.
+   *
+   * @since 2.0.0
+   */
+  readonly telemetry?: Layer.Layer<never, unknown> | undefined
 }
 
 /** What a `ConfigError` from the environment says, with the variable's name. */
@@ -220,11 +228,12 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
    */
   constructor(options: MemcachedCacheOptions = {}) {
     super()
-    const { client, closeOnRelease, defaultTtl, ejectFor, layer, password, serializer, timeout, ...rest } = options
+    const { client, closeOnRelease, defaultTtl, ejectFor, layer, password, serializer, telemetry, timeout, ...rest } =
+      options
     this.#serializer = serializer ?? MemcachedCache.defaultSerializer
     serializerOf(this.#serializer)
     if (layer) {
-      this.#layer = layer
+      this.#layer = telemetry ? Layer.merge(layer, telemetry) : layer
       return
     }
     const given: MemcachedOptions = definedOnly({
@@ -238,9 +247,10 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     const servers = client ? undefined : checkServers(memcachedOptions.servers)
     const checked = servers instanceof BadOption ? servers : checkConnectionOptions(memcachedOptions)
     if (checked instanceof BadOption) throw new TypeError(`MemcachedCache: ${checked.message}`)
-    this.#layer = (client
+    const cache = (client
       ? Layer.provideMerge(Cache.layer, Memcached.layerClient(client, { ...memcachedOptions, closeOnRelease }))
       : Cache.layerMemcached(memcachedOptions)).pipe(Layer.provide(Serializer.structured))
+    this.#layer = telemetry ? Layer.merge(cache, telemetry) : cache
   }
 
   /**

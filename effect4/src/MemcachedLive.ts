@@ -9,8 +9,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type { Protocol } from "../../src/engine/dialect.js"
+import { checkProtocol } from "../../src/engine/dialect.js"
 import { checkPrefix } from "../../src/engine/keys.js"
 import { BadServers, DEFAULT_SERVERS, parseServers } from "../../src/engine/servers.js"
+import { BadTls, tlsFromEnvironment } from "../../src/engine/tls.js"
 import { Cache } from "./Cache.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
 import { Memcached } from "./Memcached.js"
@@ -41,7 +44,9 @@ const optionalVar = <A>(config: Config.Config<A>) => Config.map(Config.option(co
 
 /**
  * Options read from `MEMCACHED_SERVERS`, `MEMCACHED_USERNAME`, `MEMCACHED_PASSWORD`, `MEMCACHED_TIMEOUT`,
- * `CACHE_DEFAULT_TTL`, `CACHE_KEY_PREFIX` and `CACHE_HASH_LONG_KEYS`. No other variable is read.
+ * `MEMCACHED_TLS` (`1` for TLS), `MEMCACHED_TLS_CA_FILE` (a PEM file of the CAs to trust instead of Node's; turns TLS
+ * on), `MEMCACHED_PROTOCOL` (`binary` or `meta`), `CACHE_DEFAULT_TTL`, `CACHE_KEY_PREFIX` and `CACHE_HASH_LONG_KEYS`.
+ * No other variable is read.
  *
  * @since 2.0.0
  * @category constructors
@@ -57,6 +62,20 @@ export const memcachedEnvConfig = Config.all({
   username: optionalVar(Config.String("MEMCACHED_USERNAME")),
   password: optionalVar(Config.Redacted("MEMCACHED_PASSWORD")),
   timeout: durationVar("MEMCACHED_TIMEOUT", "1 second"),
+  tls: Config.all([optionalVar(Config.String("MEMCACHED_TLS")), optionalVar(Config.String("MEMCACHED_TLS_CA_FILE"))])
+    .pipe(Config.mapEffect(([enabled, caFile]) => {
+      const tls = tlsFromEnvironment(enabled, caFile)
+      return tls instanceof BadTls
+        ? Effect.fail(new Config.ConfigError(new ConfigProvider.SourceError({ message: tls.reason })))
+        : Effect.succeed(tls)
+    })),
+  protocol: Config.String("MEMCACHED_PROTOCOL").pipe(
+    Config.withDefault("binary"),
+    Config.mapEffect((protocol) => {
+      const problem = checkProtocol(protocol)
+      return problem ? invalid("MEMCACHED_PROTOCOL", problem) : Effect.succeed(protocol as Protocol)
+    })
+  ),
   defaultTtl: durationVar("CACHE_DEFAULT_TTL", "300 seconds"),
   keyPrefix: Config.String("CACHE_KEY_PREFIX").pipe(
     Config.withDefault(""),
@@ -75,8 +94,8 @@ export const memcachedEnvConfig = Config.all({
  * @since 2.0.0
  * @category layers
  */
-export const MemcachedLive: Layer.Layer<Cache | Memcached | Serializer, MemcachedError | Config.ConfigError> = Cache
-  .layer.pipe(
+export const MemcachedLive: Layer.Layer<Cache | Memcached | Serializer, MemcachedError | Config.ConfigError> = Layer
+  .fresh(Cache.layer).pipe(
     Layer.provideMerge(Memcached.layerConfig(memcachedEnvConfig)),
     Layer.provideMerge(Serializer.structured)
   )

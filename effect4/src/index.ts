@@ -37,6 +37,7 @@ export type {
   PlacementOption,
   PoolOptions,
   ServerSpec,
+  TlsOption,
   Ttl,
   WriteOptions
 } from "./Memcached.js"

@@ -8,9 +8,9 @@ import { Cache, Serializer } from "../src/index.js"
 import { MemcachedServer } from "./support/MemcachedServer.js"
 
 /** `Cache.layerMemcached` over this file's own server; the server lives as long as the returned layer. */
-const liveLayer = (keyPrefix: string, serializer: Layer.Layer<Serializer>) =>
+const liveLayer = (keyPrefix: string, serializer: Layer.Layer<Serializer>, protocol: "binary" | "meta" = "binary") =>
   Layer.unwrap(
-    Effect.map(MemcachedServer, (server) => Cache.layerMemcached({ servers: server.address, keyPrefix }))
+    Effect.map(MemcachedServer, (server) => Cache.layerMemcached({ servers: server.address, keyPrefix, protocol }))
   ).pipe(
     Layer.provide(serializer),
     Layer.provideMerge(MemcachedServer.layer)
@@ -27,3 +27,13 @@ cacheContract("MemcachedLive (Effect 4, real memcached, json)", liveLayer("J:", 
   keyPrefix: "J:",
   sleeps: false
 })
+
+cacheContract(
+  "MemcachedLive (Effect 4, real memcached, meta protocol)",
+  liveLayer("M:", Serializer.structured, "meta"),
+  {
+    live: true,
+    keyPrefix: "M:",
+    sleeps: false
+  }
+)

@@ -60,6 +60,12 @@ describe("Memcached (Effect 4) over a real memcached", () => {
         }).pipe(Effect.provide(Memcached.layer({ servers: server.address, checkOnStart: true })))
       }))
 
+    it.effect("protocol: \"meta\": the same operations over memcached's meta protocol", () =>
+      Effect.gen(function*() {
+        const server = yield* MemcachedServer
+        yield* roundTrip.pipe(Effect.provide(Memcached.layer({ servers: server.address, protocol: "meta" })))
+      }))
+
     it.effect("Memcached.layerConfig reads its options from a Config", () =>
       Effect.gen(function*() {
         const server = yield* MemcachedServer
@@ -114,7 +120,9 @@ describe("Memcached (Effect 4): a server that is down, bad options", () => {
         [{ defaultTtl: Duration.zero }, "defaultTtl is zero or negative"],
         [{ keyPrefix: "has space" }, "keyPrefix"],
         [{ ejectAfter: 0 }, "ejectAfter must be a number of failures"],
-        [{ password: "secret" as never }, "password must be a Redacted string"]
+        [{ password: "secret" as never }, "password must be a Redacted string"],
+        [{ protocol: "ascii" as never }, "protocol"],
+        [{ tls: "yes" as never }, "tls"]
       ]
       for (const [options, expected] of cases) {
         const error = yield* Effect.flip(Layer.build(Memcached.layer(options)))

@@ -4,23 +4,42 @@
  * twin is `effect4/test/support/line.ts`; `#line` resolves to one or the other (tsconfig `paths`, vitest `alias`).
  */
 import type { Duration } from "effect"
-import { Effect, Fiber, FiberStatus, Schema } from "effect"
+import { Cause, Effect, Fiber, FiberStatus, Schema } from "effect"
 
-export { assert, layer as layerSuite } from "@effect/vitest"
+export { assert, describe, it, layer as layerSuite } from "@effect/vitest"
 export { assertNone, assertSome } from "@effect/vitest/utils"
-export { Data, Deferred, Duration, Effect, Fiber, Option, Ref, Schema, TestClock } from "effect"
-export type { Layer } from "effect"
+export {
+  Context,
+  Data,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  ManagedRuntime,
+  Option,
+  Ref,
+  Schema,
+  TestClock
+} from "effect"
 export {
   Cache,
   CacheNotFound,
+  type CacheService,
   InvalidArgument,
   InvalidKey,
+  type LeaseOptions,
   Memcached,
+  MemcachedCache,
   MemcachedError,
+  MemcachedTest,
   SerializationError,
+  Serializer,
   type Ttl,
   ValueTooLarge
 } from "../../src/index.js"
+export { type RunningServer, startMemcached } from "./MemcachedServer.js"
 
 /** A duration as this line's `Duration` module takes it. */
 export type DurationInput = Duration.DurationInput
@@ -31,6 +50,15 @@ export const fork = Effect.fork
 /** Whether `fiber` is waiting (suspended), neither running nor done. */
 export const isWaiting = <A, E>(fiber: Fiber.RuntimeFiber<A, E>): Effect.Effect<boolean> =>
   Effect.map(Fiber.status(fiber), FiberStatus.isSuspended)
+
+/** Lets other fibers run. */
+export const yieldNow: Effect.Effect<void> = Effect.yieldNow()
+
+/** Whether a failure is a defect (a die). */
+export const isDefect = <E>(cause: Cause.Cause<E>): boolean => Cause.isDie(cause)
+
+/** Numbers written as decimal strings; a string that is not one fails to decode. */
+export const NumberFromString = Schema.NumberFromString
 
 /** A number schema that refuses zero and below. */
 export const PositiveNumber = Schema.Number.pipe(Schema.positive())

@@ -10,8 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
-import type { EngineClientOptions } from "../../../src/engine/client.js"
-import { makeEngineClient } from "../../../src/engine/client.js"
+import type { EngineClient } from "../../../src/engine/client.js"
 import { EngineFailure } from "../../../src/engine/failure.js"
 import type { Item } from "../../../src/engine/item.js"
 import { TooLarge } from "../../../src/engine/itemSize.js"
@@ -69,9 +68,8 @@ const resumeOption = (resume: Resume, result: Item | undefined | EngineFailure, 
       : Effect.succeed(Option.some(result))
   )
 
-/** @internal */
-export const makeMemjsBackend = (options: EngineClientOptions): MemjsBackend => {
-  const client = makeEngineClient(options)
+/** @internal The backend over an engine client of either wire dialect (see `engine/dialect.ts`). */
+export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
   return {
     maxItemSize: client.maxItemSize,
     get: (key) => Effect.callback((resume) => annotateServer(client.get(key, resumeOption, resume))),

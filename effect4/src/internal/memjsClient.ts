@@ -8,8 +8,10 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import type { EngineClient, PoolEngineOptions } from "../../../src/engine/client.js"
+import { makeEngineClient } from "../../../src/engine/client.js"
+import { makeClient } from "../../../src/engine/dialect.js"
 import type { MemjsClient } from "../../../src/engine/memjs.js"
-import { makeMemjsClient } from "../../../src/engine/memjs.js"
 import { placementOf } from "../../../src/engine/placementChoice.js"
 import type { ServerAddress } from "../../../src/engine/servers.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
@@ -34,7 +36,7 @@ const RELEASE_GRACE_MILLIS = 250
  * the process.
  */
 const acquire = (
-  client: MemjsClient,
+  makeEngine: (options: PoolEngineOptions) => EngineClient,
   addresses: ReadonlyArray<ServerAddress>,
   options: LayerOptions & PoolOptions & { readonly checkOnStart?: boolean | undefined },
   checkedOptions: CheckedConnectionOptions,
@@ -46,8 +48,7 @@ const acquire = (
     const { deadMillis, deadlineMillis, defaultExpiry, ejectAfter, maxItemSize } = checkedOptions
     const backend = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        makeMemjsBackend({
-          client,
+        makeMemjsBackend(makeEngine({
           addresses,
           deadlineMillis,
           maxItemSize,
@@ -55,7 +56,7 @@ const acquire = (
           ejection: { ejectAfter, deadMillis },
           failover: options.failover ?? false,
           unrefIdle: owned
-        })
+        }))
       ),
       (backend) => backend.close(RELEASE_GRACE_MILLIS, closeSockets)
     )
@@ -65,9 +66,9 @@ const acquire = (
   })
 
 /**
- * @internal The service over a memjs client of its own (`engine/memjs.ts`), built from the (checked) options: its
- * requests are framed by the engine, so memjs's own retries, failover and logger are off. Its sockets close with the
- * scope.
+ * @internal The service over a client of its own in the `protocol` the options ask for (`engine/dialect.ts`; memjs's
+ * servers for binary), built from the (checked) options: its requests are framed by the engine, so memjs's own
+ * retries, failover and logger are off. Its sockets close with the scope.
  */
 export const openClient = (
   addresses: ReadonlyArray<ServerAddress>,
@@ -77,8 +78,9 @@ export const openClient = (
   Effect.suspend(() => {
     const username = options.username || undefined
     const password = options.password === undefined ? undefined : Redacted.value(options.password) || undefined
-    const client = makeMemjsClient(addresses, username, password, checkedOptions.deadlineMillis)
-    return acquire(client, addresses, options, checkedOptions, true, true)
+    const makeEngine = (pool: PoolEngineOptions) =>
+      makeClient(checkedOptions.protocol, pool, username, password, checkedOptions.tls)
+    return acquire(makeEngine, addresses, options, checkedOptions, true, true)
   })
 
 /**
@@ -99,7 +101,7 @@ export const openBroughtClient = (
       label: `${server.host}:${server.port}`
     }))
     return acquire(
-      client,
+      (pool) => makeEngineClient({ ...pool, client }),
       addresses,
       options,
       checkedOptions,

@@ -22,6 +22,7 @@ import {
 } from "../../../src/engine/options.js"
 import type { PlacementOption } from "../../../src/engine/placementChoice.js"
 import type { ServerSpec } from "../../../src/engine/servers.js"
+import type { TlsOption } from "../../../src/engine/tls.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import type { ObservabilityOptions } from "../Observability.js"
 import type { DurationWithUnits, Ttl } from "./ttl.js"
@@ -79,7 +80,7 @@ export interface MemcachedOptions extends LayerOptions, PoolOptions {
    * `ServerSpec`s. @default "localhost:11211"
    */
   readonly servers?: string | ReadonlyArray<string | ServerSpec> | undefined
-  /** SASL user; with `password`, turns SASL PLAIN on. memjs has no TLS: credentials travel in clear. */
+  /** SASL user; with `password`, turns SASL PLAIN on (in clear text, unless `tls`). */
   readonly username?: string | undefined
   /** SASL password. */
   readonly password?: Redacted.Redacted | undefined
@@ -87,6 +88,20 @@ export interface MemcachedOptions extends LayerOptions, PoolOptions {
   readonly timeout?: DurationWithUnits | undefined
   /** Ask every server for its version when the layer is built, and fail the layer if one does not answer. @default false */
   readonly checkOnStart?: boolean | undefined
+  /**
+   * Connect over TLS (memcached `-Z`, managed memcached with in-transit encryption): `true` trusts Node's CAs, or give
+   * Node's `tls.ConnectionOptions` (`ca` for a private CA, `servername`, `cert` and `key` for mutual TLS, …). SASL
+   * then travels encrypted. A certificate either side rejects is a `MemcachedError` `Auth`.
+   * @default false
+   */
+  readonly tls?: TlsOption | undefined
+  /**
+   * The wire dialect: `"binary"` (memjs's servers, with SASL) or `"meta"`, memcached's meta protocol, the one
+   * memcached's proxy and mcrouter speak and the one memcached still develops (binary is deprecated since 1.6.0).
+   * Both give the same answers to the same operations; SASL (`username`/`password`) is binary-only.
+   * @default "binary"
+   */
+  readonly protocol?: "binary" | "meta" | undefined
 }
 
 /**

@@ -4,6 +4,7 @@
  * the test process exits). The Effect 3 line's richer harness (stop, restart, SASL) is `../../test/support`.
  */
 import { Context, Effect, Layer } from "effect"
+import type { Scope } from "effect"
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import * as net from "node:net"
@@ -80,10 +81,14 @@ const start = async (): Promise<RunningServer & { readonly stop: () => Promise<v
   return { host: HOST, port, address: `${HOST}:${port}`, stop }
 }
 
+/** A memcached alive for the rest of the scope. */
+export const startMemcached = (): Effect.Effect<RunningServer, never, Scope.Scope> =>
+  Effect.acquireRelease(Effect.promise(start), (server) => Effect.promise(server.stop))
+
 /** The memcached test server as a service, alive for the lifetime of `MemcachedServer.layer`. */
 export class MemcachedServer extends Context.Service<MemcachedServer, RunningServer>()("test/MemcachedServer") {
   static readonly layer: Layer.Layer<MemcachedServer> = Layer.effect(
     MemcachedServer,
-    Effect.acquireRelease(Effect.promise(start), (server) => Effect.promise(server.stop))
+    startMemcached()
   )
 }

@@ -5,24 +5,42 @@
  * `alias`).
  */
 import type { Duration, Fiber } from "effect"
-import { Effect, Schema } from "effect"
+import { Cause, Effect, Schema } from "effect"
 
-export { assert, layer as layerSuite } from "@effect/vitest"
+export { assert, describe, it, layer as layerSuite } from "@effect/vitest"
 export { assertNone, assertSome } from "@effect/vitest/utils"
-export { Data, Deferred, Duration, Effect, Fiber, Option, Ref, Schema } from "effect"
-export type { Layer } from "effect"
+export {
+  Context,
+  Data,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  ManagedRuntime,
+  Option,
+  Ref,
+  Schema
+} from "effect"
 export { TestClock } from "effect/testing"
 export {
   Cache,
   CacheNotFound,
+  type CacheService,
   InvalidArgument,
   InvalidKey,
+  type LeaseOptions,
   Memcached,
+  MemcachedCache,
   MemcachedError,
+  MemcachedTest,
   SerializationError,
+  Serializer,
   type Ttl,
   ValueTooLarge
 } from "../../src/index.js"
+export { type RunningServer, startMemcached } from "./MemcachedServer.js"
 
 /** A duration as this line's `Duration` module takes it. */
 export type DurationInput = Duration.Input
@@ -33,6 +51,15 @@ export const fork = Effect.forkChild
 /** Whether `fiber` is waiting: not done yet (Effect 4 has no fiber status; a fiber that is not done is suspended here). */
 export const isWaiting = <A, E>(fiber: Fiber.Fiber<A, E>): Effect.Effect<boolean> =>
   Effect.sync(() => fiber.pollUnsafe() === undefined)
+
+/** Lets other fibers run. */
+export const yieldNow: Effect.Effect<void> = Effect.yieldNow
+
+/** Whether a failure is a defect (a die). */
+export const isDefect = <E>(cause: Cause.Cause<E>): boolean => Cause.hasDies(cause)
+
+/** Numbers written as decimal strings; a string that is not one fails to decode. */
+export const NumberFromString = Schema.FiniteFromString
 
 /** A number schema that refuses zero and below. */
 export const PositiveNumber = Schema.Number.check(Schema.isGreaterThan(0))
