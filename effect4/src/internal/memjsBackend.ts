@@ -75,16 +75,17 @@ export const makeMemjsBackend = (options: EngineClientOptions): MemjsBackend => 
   return {
     maxItemSize: client.maxItemSize,
     get: (key) => Effect.callback((resume) => annotateServer(client.get(key, resumeOption, resume))),
-    getMany: (keys) => Effect.callback((resume) => client.getMany(keys, resumeValue, resume)),
+    getMany: (keys) => Effect.callback((resume) => annotateServer(client.getMany(keys, resumeValue, resume))),
     write: (mode, key, item, expiry, cas) =>
       Effect.callback((resume) => annotateServer(client.write(mode, key, item, expiry, cas, resumeValue, resume))),
     getWithCas: (key) => Effect.callback((resume) => annotateServer(client.getWithCas(key, resumeOption, resume))),
     concat: (side, key, value) =>
       Effect.callback((resume) => annotateServer(client.concat(side, key, value, resumeValue, resume))),
-    stats: Effect.callback((resume) => client.stats(resumeValue, resume)),
-    writeMany: (entries, expiry) => Effect.callback((resume) => client.writeMany(entries, expiry, resumeValue, resume)),
+    stats: Effect.callback((resume) => annotateServer(client.stats(resumeValue, resume))),
+    writeMany: (entries, expiry) =>
+      Effect.callback((resume) => annotateServer(client.writeMany(entries, expiry, resumeValue, resume))),
     delete: (key) => Effect.callback((resume) => annotateServer(client.delete(key, resumeValue, resume))),
-    deleteMany: (keys) => Effect.callback((resume) => client.deleteMany(keys, resumeValue, resume)),
+    deleteMany: (keys) => Effect.callback((resume) => annotateServer(client.deleteMany(keys, resumeValue, resume))),
     touch: (key, expiry) => Effect.callback((resume) => annotateServer(client.touch(key, expiry, resumeValue, resume))),
     getAndTouch: (key, expiry) =>
       Effect.callback((resume) => annotateServer(client.getAndTouch(key, expiry, resumeOption, resume))),
@@ -92,8 +93,8 @@ export const makeMemjsBackend = (options: EngineClientOptions): MemjsBackend => 
       Effect.callback((resume) =>
         annotateServer(client.counter(direction, key, delta, initial, expiry, resumeValue, resume))
       ),
-    flush: Effect.callback((resume) => client.flush(resumeValue, resume)),
-    version: Effect.callback((resume) => client.version(resumeValue, resume)),
+    flush: Effect.callback((resume) => annotateServer(client.flush(resumeValue, resume))),
+    version: Effect.callback((resume) => annotateServer(client.version(resumeValue, resume))),
     close: (graceMillis, destroy) => Effect.promise(() => client.close(graceMillis, destroy))
   }
 }
