@@ -3,12 +3,14 @@
  * call gets a fresh connection: an opaque no request carries, another key, a line that is no meta answer, a value
  * larger than any item; a value spread over many chunks is read whole. memcached itself does none of these, so a
  * fake server on loopback does. And against a real memcached that speaks no binary: a value the server finds too
- * large is `ValueTooLarge`, alone or in a batch, and the connection goes on.
+ * large is `ValueTooLarge`, alone or in a batch, and the connection goes on; and its text-protocol authentication.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Option } from "effect"
+import { Effect, Exit, Layer, Option, Redacted } from "effect"
 import * as Net from "node:net"
+import * as Util from "node:util"
 import { Cache, MemcachedError, type MemcachedOptions, Serializer, ValueTooLarge } from "../src/index.js"
+import { asciiGet } from "./support/asciiClient.js"
 import { startMemcached } from "./support/MemcachedServer.js"
 import { elapsed, failureOf } from "./support/outcomes.js"
 import { build } from "./support/services.js"
@@ -94,7 +96,7 @@ describe("meta answers that cannot be ours", () => {
     ))
 
   it.scopedLive("a line that is no meta answer: Protocol at once", () =>
-    protocolAtOnce((_, socket) => socket.write("STORED\r\n"), "STORED"))
+    protocolAtOnce((_, socket) => socket.write("NOT_STORED\r\n"), "NOT_STORED"))
 
   it.scopedLive("a value larger than any item: Protocol at once, before it is read", () =>
     protocolAtOnce(
@@ -163,5 +165,43 @@ describe("a real memcached that speaks no binary", () => {
       const after = Option.getOrThrow(yield* memcached.get("after"))
       assert.strictEqual(Buffer.from(after.value).toString(), "fine")
       assert.isTrue(Exit.isSuccess(yield* Effect.exit(memcached.get("big"))))
+    }))
+})
+
+describe("text-protocol authentication (memcached -Y)", () => {
+  const username = "app"
+  const password = "pa55-w0rd-that-must-not-leak"
+
+  it.scopedLive("the right credentials work; wrong or none are Auth, never leak, and eject nothing", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached({ authFile: { username, password } })
+      const right = yield* open({ servers: server.address, username, password: Redacted.make(password) })
+      yield* right.memcached.set("authed", Buffer.from("in"))
+      const read = Option.getOrThrow(yield* right.memcached.get("authed"))
+      assert.strictEqual(Buffer.from(read.value).toString(), "in")
+
+      const wrong = yield* open({
+        servers: server.address,
+        username,
+        password: Redacted.make("wrong-pw"),
+        ejectAfter: 1
+      })
+      const none = yield* open({ servers: server.address, ejectAfter: 1 })
+      for (const { memcached } of [wrong, none, wrong, none]) {
+        const error = failureOf(yield* Effect.exit(memcached.increment("authed-counter", 1)))
+        assert.instanceOf(error, MemcachedError)
+        assert.strictEqual(error.reason, "Auth", error.message)
+        assert.notInclude(error.message, "wrong-pw")
+        assert.notInclude(Util.inspect(error, { depth: 10 }), "wrong-pw")
+      }
+    }))
+
+  it.scopedLive("credentials sent to a server without an auth file are never readable there", () =>
+    Effect.gen(function*() {
+      const server = yield* startMemcached({ extraArgs: ["-B", "ascii"] })
+      const { memcached } = yield* open({ servers: server.address, username, password: Redacted.make(password) })
+      yield* memcached.set("plain", Buffer.from("ok"))
+      assert.isTrue(Option.isSome(yield* memcached.get("plain")))
+      assert.isTrue(Option.isNone(yield* asciiGet(server.address, "auth")))
     }))
 })

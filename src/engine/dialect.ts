@@ -20,8 +20,8 @@ export const checkProtocol = (protocol: unknown): string | undefined =>
     : `must be "binary" or "meta", got ${typeof protocol === "string" ? JSON.stringify(protocol) : typeof protocol}`
 
 /**
- * @internal A client of the pool in `protocol` (binary when left out); `username` and `password` turn SASL on, which
- * only the binary protocol has.
+ * @internal A client of the pool in `protocol` (binary when left out); `username` and `password` turn authentication
+ * on: SASL PLAIN over binary, memcached's text-protocol authentication (`-Y` auth file) over meta.
  */
 export const makeClient = (
   protocol: Protocol | undefined,
@@ -30,7 +30,7 @@ export const makeClient = (
   password: string | undefined
 ): EngineClient =>
   protocol === "meta"
-    ? makeMetaEngineClient(options)
+    ? makeMetaEngineClient({ ...options, username, password })
     : makeEngineClient({
       ...options,
       client: makeMemjsClient(options.addresses, username, password, options.deadlineMillis)
