@@ -168,6 +168,28 @@ describe("a real memcached that speaks no binary", () => {
     }))
 })
 
+describe("the text commands a meta pool sends", () => {
+  it.scopedLive("version, stats and flush answer for every server", () =>
+    Effect.gen(function*() {
+      const servers = [
+        yield* startMemcached({ extraArgs: ["-B", "ascii"] }),
+        yield* startMemcached({ extraArgs: ["-B", "ascii"] })
+      ]
+      const { memcached } = yield* open({ servers: servers.map((server) => server.address) })
+      const versions = yield* memcached.version
+      assert.deepStrictEqual([...versions.keys()], servers.map((server) => server.address))
+      for (const version of versions.values()) assert.match(version, /^\d+\.\d+\.\d+/)
+      yield* memcached.setMany(["a", "b", "c", "d"].map((key) => [key, item(key)]))
+      const stats = yield* memcached.stats
+      assert.deepStrictEqual(
+        servers.map((server) => Number(stats.get(server.address)?.pid)),
+        servers.map((server) => server.pid)
+      )
+      yield* memcached.flush
+      assert.strictEqual((yield* memcached.getMany(["a", "b", "c", "d"])).size, 0)
+    }))
+})
+
 describe("text-protocol authentication (memcached -Y)", () => {
   const username = "app"
   const password = "pa55-w0rd-that-must-not-leak"
