@@ -1,5 +1,6 @@
 /**
- * memcached's own operations on the bytes-level service, against the in-memory fake and a real server alike:
+ * memcached's own operations on the bytes-level service, against the in-memory fake and a real server (over binary
+ * and over meta) alike:
  * append and prepend (in the right order), CAS and `update`, stats; and the server of a request on its span.
  */
 import { assert, describe, it, layer } from "@effect/vitest"
@@ -118,8 +119,16 @@ const suite = (name: string, memcachedLayer: Layer.Layer<Memcached, unknown>) =>
       }))
   })
 
+const meta = Layer.unwrapEffect(
+  Effect.map(
+    MemcachedServer,
+    (server) => Memcached.layer({ servers: server.address, keyPrefix: "ops:", protocol: "meta" })
+  )
+).pipe(Layer.provide(MemcachedServer.layerAscii))
+
 suite("memjs operations on the in-memory fake", Memcached.layerMemory())
 suite("memjs operations on real memcached", live)
+suite("memcached's operations over meta (memcached -B ascii)", meta)
 
 describe("spans", () => {
   it.scopedLive("a request's span carries the server it went to", () => {

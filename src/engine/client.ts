@@ -202,8 +202,8 @@ const existed: Interpret<boolean, WireKey> = (connection, response, key) => onKe
 const counterValue: Interpret<bigint | undefined, WireKey> = (connection, response, key) =>
   onKey(connection, response, key, counterOf, undefined)
 
-/** A write's key and value size, for its answer (`written`). */
-class Write {
+/** @internal A write's key and value size, for its answer (`written`). */
+export class Write {
   constructor(readonly key: WireKey, readonly size: number) {}
 }
 
@@ -251,7 +251,6 @@ class QuietGroup<I> {
  * server, a batch's requests grouped by server, and requests to every server.
  */
 export interface Router<R> {
-  readonly connections: ReadonlyArray<Connection<R>>
   /**
    * The key's server, or its ring successor when it is ejected and `failover` is on. This only looks at the servers'
    * health: an ejected server's trial is taken by the request the connection sends (see `Health`).
@@ -286,6 +285,8 @@ export interface Router<R> {
   ) => ServerAddress | undefined
   /** The servers' values (one per connection, in order) by `host:port`. */
   readonly byServer: <V>(values: ReadonlyArray<V>) => ReadonlyMap<string, V>
+  /** Closes every connection (see `EngineClient.close`). */
+  readonly close: (graceMillis: number, destroy: boolean) => Promise<void>
 }
 
 /**
@@ -379,13 +380,16 @@ export const makeRouter = <S extends WireServer, R extends { readonly opaque: nu
   const byServer = <V>(values: ReadonlyArray<V>): ReadonlyMap<string, V> =>
     new Map(values.map((value, i) => [connections[i]!.address.label, value] as const))
 
-  return { connections, route, pipelined, eachServer, byServer }
+  const close = async (graceMillis: number, destroy: boolean) => {
+    await Promise.all(connections.map((connection) => connection.close(graceMillis, destroy)))
+  }
+  return { route, pipelined, eachServer, byServer, close }
 }
 
 /** @internal The binary client: memcached's binary protocol over memjs's servers. */
 export const makeEngineClient = (options: EngineClientOptions): EngineClient => {
   const { client, maxItemSize } = options
-  const { byServer, connections, eachServer, pipelined, route } = makeRouter<MemjsServer, Response>(
+  const { byServer, close, eachServer, pipelined, route } = makeRouter<MemjsServer, Response>(
     options,
     memjsWire(client),
     (count) => nextOpaques(client, count)
@@ -558,8 +562,6 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
     stats: (done, context) => eachServer(askStats, byServer, done, context),
     flush: (done, context) => eachServer(askFlush, () => undefined, done, context),
     version: (done, context) => eachServer(askVersion, byServer, done, context),
-    close: async (graceMillis, destroy) => {
-      await Promise.all(connections.map((connection) => connection.close(graceMillis, destroy)))
-    }
+    close
   }
 }

@@ -295,8 +295,11 @@ export interface Connection<R = Response> {
   ) => void
   /** The failure of a request refused because the server is ejected (see `Health`), at `now` (epoch ms). */
   readonly ejected: (now: number) => EngineFailure
-  /** Tears down the current socket (failing its in-flight requests) so the next request starts afresh. */
-  readonly reset: (reason: string) => void
+  /**
+   * Tears down the current socket (failing its in-flight requests) so the next request starts afresh; it counts
+   * towards ejection unless `ejectable` is `false` (the server is up, but refused our credentials).
+   */
+  readonly reset: (reason: string, ejectable?: boolean) => void
   /**
    * Refuses new requests (they fail as `Unavailable`, `closed`), lets in-flight ones settle for up to `graceMillis`,
    * then, if `destroy`, fails what is left and closes the socket.
@@ -594,7 +597,7 @@ export const makeConnection = <S extends WireServer, R extends Answer = Response
     if (destroy) recycle(servers[index]!, closedError())
   }
 
-  const reset = (reason: string) => recycle(servers[index]!, new Error(reason))
+  const reset = (reason: string, ejectable?: boolean) => recycle(servers[index]!, new Error(reason), ejectable)
 
   awaitingOn(servers[index]!)
 

@@ -21,8 +21,9 @@ export const checkProtocol = (protocol: unknown): string | undefined =>
     : `must be "binary" or "meta", got ${typeof protocol === "string" ? JSON.stringify(protocol) : typeof protocol}`
 
 /**
- * @internal A client of the pool in `protocol` (binary when left out); `username` and `password` turn SASL on, which
- * only the binary protocol has; `tls` dials the servers over TLS.
+ * @internal A client of the pool in `protocol` (binary when left out); `username` and `password` turn authentication
+ * on: SASL PLAIN over binary, memcached's text-protocol authentication (`-Y` auth file) over meta; `tls` dials the
+ * servers over TLS.
  */
 export const makeClient = (
   protocol: Protocol | undefined,
@@ -32,7 +33,7 @@ export const makeClient = (
   tls: TlsSettings | undefined
 ): EngineClient =>
   protocol === "meta"
-    ? makeMetaEngineClient({ ...options, tls })
+    ? makeMetaEngineClient({ ...options, username, password, tls })
     : makeEngineClient({
       ...options,
       client: makeMemjsClient(options.addresses, username, password, options.deadlineMillis, tls)

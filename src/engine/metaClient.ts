@@ -11,7 +11,7 @@
  * @internal
  */
 import type { EngineClient, PoolEngineOptions } from "./client.js"
-import { makeRouter } from "./client.js"
+import { makeRouter, Write } from "./client.js"
 import type { Connection, Interpret } from "./connection.js"
 import { IN_ORDER } from "./connection.js"
 import { EngineFailure } from "./failure.js"
@@ -21,7 +21,7 @@ import type { TooLarge } from "./itemSize.js"
 import { tooLarge } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
 import { MetaCode, type MetaResponse } from "./metaResponse.js"
-import { MetaServer, metaWire } from "./metaServer.js"
+import { authFrame, MetaServer, metaWire } from "./metaServer.js"
 import type { TlsSettings } from "./tls.js"
 import type { Expiry } from "./ttl.js"
 import { toExpirationField } from "./ttl.js"
@@ -71,14 +71,18 @@ const NON_NUMERIC = "non-numeric"
 const unexpected = (connection: MetaConnection, response: MetaResponse, key?: WireKey): EngineFailure => {
   const code = response.code
   if (code === MetaCode.Error || (code === MetaCode.ClientError && !response.text.includes(NON_NUMERIC))) {
-    connection.reset(`the server refused a command: ${response.describe()}`)
+    // a server that refuses us for want of credentials is up: it is not ejected
+    connection.reset(`the server refused a command: ${response.describe()}`, !unauthenticated(response))
   }
   return failureOf(connection, response, key)
 }
 
+/** memcached with an auth file (`-Y`) answers so every command of a connection that has not authenticated. */
+const unauthenticated = (response: MetaResponse) => response.text === "unauthenticated"
+
 const failureOf = (connection: MetaConnection, response: MetaResponse, key?: WireKey): EngineFailure =>
   new EngineFailure(
-    "Protocol",
+    unauthenticated(response) ? "Auth" : "Protocol",
     connection.address.label,
     `${response.describe()}${key ? ` (key ${JSON.stringify(key.key)})` : ""}`
   )
@@ -132,19 +136,19 @@ const versionOf: Interpret<string, undefined, MetaResponse> = (connection, respo
 const statsOf: Interpret<Record<string, string>, undefined, MetaResponse> = (connection, response) =>
   response.stats ?? unexpected(connection, response)
 
-/** A write's key and value size, for its answer. */
-class Write {
-  constructor(readonly key: WireKey, readonly size: number) {}
-}
-
 /** Whether memcached refused a value for its size (`SERVER_ERROR object too large for cache`). */
 const refusedAsTooLarge = (response: MetaResponse) =>
   response.code === MetaCode.ServerError && response.text.includes("too large")
 
-/** @internal The meta client's options: the pool's, and TLS. */
+/**
+ * @internal The meta client's options: the pool's, TLS, and the credentials of memcached's text-protocol
+ * authentication (an auth file, `-Y`), sent first on every connection when given.
+ */
 export interface MetaClientOptions extends PoolEngineOptions {
   /** Dial the servers over TLS. */
   readonly tls?: TlsSettings | undefined
+  readonly username?: string | undefined
+  readonly password?: string | undefined
 }
 
 /** @internal The meta client: memcached's meta protocol over sockets of its own (`metaServer.ts`). */
@@ -157,8 +161,10 @@ export const makeMetaEngineClient = (options: MetaClientOptions): EngineClient =
     seq += count
     return first
   }
-  const servers = options.addresses.map((address) => new MetaServer(address.host, address.port, options.tls))
-  const { byServer, connections, eachServer, pipelined, route } = makeRouter<MetaServer, MetaResponse>(
+  const { password, username } = options
+  const auth = username !== undefined && password !== undefined ? authFrame(username, password) : undefined
+  const servers = options.addresses.map((address) => new MetaServer(address.host, address.port, options.tls, auth))
+  const { byServer, close, eachServer, pipelined, route } = makeRouter<MetaServer, MetaResponse>(
     options,
     metaWire(servers),
     opaques
@@ -344,8 +350,6 @@ export const makeMetaEngineClient = (options: MetaClientOptions): EngineClient =
     stats: (done, context) => eachServer(simple(STATS, statsOf), byServer, done, context),
     flush: (done, context) => eachServer(simple(FLUSH, flushed), () => undefined, done, context),
     version: (done, context) => eachServer(simple(VERSION, versionOf), byServer, done, context),
-    close: async (graceMillis, destroy) => {
-      await Promise.all(connections.map((connection) => connection.close(graceMillis, destroy)))
-    }
+    close
   }
 }

@@ -35,7 +35,9 @@ export const MetaCode = {
   /** `CLIENT_ERROR …` */
   ClientError: 12,
   /** `SERVER_ERROR …` */
-  ServerError: 13
+  ServerError: 13,
+  /** `STORED`, to the `set` that authenticates a connection. */
+  Stored: 14
 } as const
 
 const twoLetterCodes: Record<string, number> = {
@@ -45,7 +47,8 @@ const twoLetterCodes: Record<string, number> = {
   NS: MetaCode.NotStored,
   EX: MetaCode.Exists,
   MN: MetaCode.NoOp,
-  OK: MetaCode.Ok
+  OK: MetaCode.Ok,
+  STORED: MetaCode.Stored
 }
 
 const EMPTY = Buffer.alloc(0)

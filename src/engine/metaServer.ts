@@ -9,10 +9,20 @@ import type * as Net from "node:net"
 import type { Wire, WireServer } from "./connection.js"
 import { IN_ORDER } from "./connection.js"
 import { dial } from "./dial.js"
+import { EngineFailure } from "./failure.js"
 import { ConnectionClosed, ProtocolViolation } from "./framing.js"
 import type { MetaResponse } from "./metaResponse.js"
-import { MetaReader } from "./metaResponse.js"
+import { MetaCode, MetaReader } from "./metaResponse.js"
 import type { TlsSettings } from "./tls.js"
+
+/**
+ * @internal What authenticates a connection to a memcached started with an auth file (`-Y`): a `set` whose value is
+ * `username password`. Its TTL is -1, so that a server without an auth file, which stores it, never lets it be read.
+ */
+export const authFrame = (username: string, password: string): Buffer => {
+  const value = Buffer.from(`${username} ${password}`, "utf8")
+  return Buffer.concat([Buffer.from(`set auth 0 -1 ${value.length}\r\n`, "latin1"), value, Buffer.from("\r\n")])
+}
 
 /** @internal One server of the meta wire, and its current socket. */
 export class MetaServer implements WireServer {
@@ -23,9 +33,12 @@ export class MetaServer implements WireServer {
   readonly responseCallbacks: Record<number, unknown> = {}
   /** What waits for the socket to connect. */
   #waiting: Array<(socket: Net.Socket) => void> = []
+  /** Whether the current socket's first answer is still to come: the one to `#auth`. */
+  #authenticating = false
   readonly #reader = new MetaReader(
     0,
     (response) => {
+      if (this.#authenticating) return this.#authenticated(response)
       const socket = this._socket
       if (this.respond(response) === false) {
         this.error(
@@ -41,8 +54,41 @@ export class MetaServer implements WireServer {
     (violation) => this.error(violation)
   )
 
+  /**
+   * `auth`, when given, is written first on every socket (see `authFrame`); requests follow at once, and a refusal
+   * fails them all as `Auth`. It is a private field, so that inspecting the server never shows it.
+   */
+  readonly #auth: Buffer | undefined
   /** `tls`: its sockets are dialed over TLS. */
-  constructor(readonly host: string, readonly port: number, readonly tls: TlsSettings | undefined) {}
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly tls: TlsSettings | undefined,
+    auth: Buffer | undefined
+  ) {
+    this.#auth = auth
+  }
+
+  /** A fresh server object for the same server, with the same TLS settings and credentials. */
+  fresh(): MetaServer {
+    return new MetaServer(this.host, this.port, this.tls, this.#auth)
+  }
+
+  /** The answer to the credentials: `STORED`, or a refusal that fails the server. */
+  #authenticated(response: MetaResponse): boolean {
+    if (response.code === MetaCode.Stored) {
+      this.#authenticating = false
+      return true
+    }
+    this.error(
+      new EngineFailure(
+        "Auth",
+        `${this.host.includes(":") ? `[${this.host}]` : this.host}:${this.port}`,
+        `the server refused the username and password (${response.describe()})`
+      )
+    )
+    return false
+  }
 
   /** Raises the largest value a response may announce to `maxItemSize` bytes. */
   accept(maxItemSize: number): void {
@@ -67,6 +113,10 @@ export class MetaServer implements WireServer {
     const socket = dial(this, this.tls, () => {
       if (this._socket !== socket) return
       this.connected = true
+      if (this.#auth !== undefined) {
+        this.#authenticating = true
+        socket.write(this.#auth)
+      }
       const waiting = this.#waiting
       this.#waiting = []
       for (const next of waiting) next(socket)
@@ -99,6 +149,7 @@ export class MetaServer implements WireServer {
     const socket = this._socket
     this._socket = undefined
     this.connected = false
+    this.#authenticating = false
     this.#waiting = []
     this.#reader.reset()
     socket?.destroy()
@@ -110,6 +161,6 @@ export class MetaServer implements WireServer {
 /** @internal The meta wire over `servers`, one per address, which connections replace when they fail. */
 export const metaWire = (servers: Array<MetaServer>): Wire<MetaServer> => ({
   servers,
-  replace: (failed) => new MetaServer(failed.host, failed.port, failed.tls),
+  replace: (failed) => failed.fresh(),
   install: (server, maxItemSize) => server.accept(maxItemSize)
 })

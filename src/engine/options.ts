@@ -189,9 +189,6 @@ export const checkConnectionOptions = (
   const protocolProblem = checkProtocol(options.protocol)
   if (protocolProblem) return bad("protocol", protocolProblem)
   const protocol = options.protocol === "meta" ? "meta" : "binary"
-  if (protocol === "meta" && (options.username || options.password !== undefined)) {
-    return bad("protocol", `"meta" has no SASL: leave out username and password, or use "binary"`)
-  }
   return { ...common, deadlineMillis: Math.ceil(timeoutMillis), ejectAfter, deadMillis, tls, protocol }
 }
 

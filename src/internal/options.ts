@@ -82,9 +82,12 @@ export interface MemcachedOptions extends LayerOptions, PoolOptions {
    * `ServerSpec`s. @default "localhost:11211"
    */
   readonly servers?: string | ReadonlyArray<string | ServerSpec> | undefined
-  /** SASL user; with `password`, turns SASL PLAIN on (in clear text, unless `tls`). */
+  /**
+   * With `password`, turns authentication on: SASL PLAIN over binary, the auth file's (`-Y`) over meta. Credentials
+   * travel in clear, unless `tls`.
+   */
   readonly username?: string | undefined
-  /** SASL password. */
+  /** The password of `username`. */
   readonly password?: Redacted.Redacted | undefined
   /** Deadline of each operation, connecting included. @default "1 second" */
   readonly timeout?: DurationWithUnits | undefined
@@ -100,7 +103,8 @@ export interface MemcachedOptions extends LayerOptions, PoolOptions {
   /**
    * The wire dialect: `"binary"` (memjs's servers, with SASL) or `"meta"`, memcached's meta protocol, the one
    * memcached's proxy and mcrouter speak and the one memcached still develops (binary is deprecated since 1.6.0).
-   * Both give the same answers to the same operations; SASL (`username`/`password`) is binary-only.
+   * Both give the same answers to the same operations. `username`/`password` are SASL PLAIN over binary, and
+   * memcached's text-protocol authentication (an auth file, `memcached -Y`) over meta.
    * @default "binary"
    */
   readonly protocol?: "binary" | "meta" | undefined

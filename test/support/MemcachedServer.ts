@@ -25,6 +25,11 @@ export interface MemcachedServerOptions {
    * protocol only) and a private sasldb holding exactly this one user.
    */
   readonly sasl?: { readonly username: string; readonly password: string } | undefined
+  /**
+   * When given, memcached is started with text-protocol authentication (`-Y`): an auth file holding exactly this
+   * one user. It speaks no binary then (`-B ascii`).
+   */
+  readonly authFile?: { readonly username: string; readonly password: string } | undefined
   /** Extra command-line arguments appended to the memcached invocation. */
   readonly extraArgs?: ReadonlyArray<string> | undefined
   /** When given, memcached speaks only TLS (`-Z`) on its port, with this certificate. */
@@ -143,7 +148,7 @@ const canConnect = (port: number): Effect.Effect<boolean> =>
     })
   })
 
-const memcachedArgs = (port: number, options: MemcachedServerOptions): Array<string> => {
+const memcachedArgs = (port: number, options: MemcachedServerOptions, authDir?: string): Array<string> => {
   const args = ["-l", HOST, "-p", String(port), "-U", "0", "-t", "2", "-c", "4096"]
   // memcached refuses to run as root unless told which user to drop to.
   if (isRoot()) args.push("-u", "nobody")
@@ -153,6 +158,7 @@ const memcachedArgs = (port: number, options: MemcachedServerOptions): Array<str
     const client = clientCaFile === undefined ? "" : `,ssl_ca_cert=${clientCaFile},ssl_verify_mode=2`
     args.push("-Z", "-o", `ssl_chain_cert=${certFile},ssl_key=${keyFile}${client}`)
   }
+  if (authDir !== undefined) args.push("-B", "ascii", "-Y", path.join(authDir, "auth"))
   if (options.extraArgs !== undefined) args.push(...options.extraArgs)
   return args
 }
@@ -165,8 +171,8 @@ const spawnMemcached = (
 ): Effect.Effect<Proc> =>
   Effect.sync(() => {
     const env: NodeJS.ProcessEnv = { ...process.env }
-    if (saslDir !== undefined) env["SASL_CONF_PATH"] = saslDir
-    const child = spawn(MEMCACHED_BIN, memcachedArgs(port, options), {
+    if (saslDir !== undefined && options.sasl !== undefined) env["SASL_CONF_PATH"] = saslDir
+    const child = spawn(MEMCACHED_BIN, memcachedArgs(port, options, options.authFile ? saslDir : undefined), {
       stdio: ["ignore", "ignore", "pipe"],
       env
     })
@@ -300,6 +306,16 @@ const makeSaslDir = (username: string, password: string): Effect.Effect<string> 
     catch: (err) => new Error(`SASL setup for memcached failed: ${String(err instanceof Error ? err.message : err)}`)
   }).pipe(Effect.orDie)
 
+/** Creates a private dir with an auth file (`auth`, for `-Y`) holding one user, readable by the user memcached runs as. */
+const makeAuthDir = (username: string, password: string): Effect.Effect<string> =>
+  Effect.promise(async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "memcached-auth-"))
+    await writeFile(path.join(dir, "auth"), `${username}:${password}\n`)
+    await chmod(dir, 0o755)
+    await chmod(path.join(dir, "auth"), 0o644)
+    return dir
+  })
+
 const runSaslpasswd2 = (args: ReadonlyArray<string>, password: string): Promise<void> =>
   new Promise<void>((resolve, reject) => {
     const child = spawn(SASLPASSWD2_BIN, args, { stdio: ["pipe", "ignore", "pipe"] })
@@ -334,8 +350,11 @@ const describeArgs = (options: MemcachedServerOptions): string =>
 
 const acquire = (options: MemcachedServerOptions) =>
   Effect.gen(function*() {
+    // the private dir of the SASL config, or of the auth file
     const saslDir = options.sasl !== undefined
       ? yield* makeSaslDir(options.sasl.username, options.sasl.password)
+      : options.authFile !== undefined
+      ? yield* makeAuthDir(options.authFile.username, options.authFile.password)
       : undefined
     const cleanupDir = Effect.promise(() =>
       saslDir !== undefined ? rm(saslDir, { recursive: true, force: true }) : Promise.resolve()
