@@ -1,11 +1,15 @@
 /**
  * `tsx bench/client-cpu.ts [--against=<git revision>] [--work=mget16,get16,fget16,mgetseq,getseq,fgetseq,getmany,
- * mset16,set16,fset16] [--serializer=NAME] [--rounds=N] [--size=BYTES] [--keys=N]`: the client's own CPU per
- * operation, without the kernel or memcached. Each library runs over a memjs client whose socket is a stand-in that
- * answers in JavaScript on the next `setImmediate` (every get hits with the value as that library's serializer wrote
+ * mset16,set16,fset16] [--serializer=NAME] [--tracing[=MODE,MODE]] [--rounds=N] [--size=BYTES] [--keys=N]`: the
+ * client's own CPU per operation, without the kernel or memcached. Each library runs over a memjs client whose socket
+ * is a stand-in that answers in JavaScript on the next `setImmediate` (every get hits with the value as that library's serializer wrote
  * it; every other request succeeds), so what is left is our code, Effect and Node: the part of a full bench cell
  * that this repository can change, measured with far less noise than the full bench on a shared machine. It is not a
  * benchmark of memcached or of the network (`npm run bench` is).
+ *
+ * With `--tracing=MODE,…` (`none`, `otel`, `sampled0`, `disabled`: see `support/tracing.ts`; bare `--tracing`: all
+ * four), this checkout runs once per mode, all in this process, so that the AsyncLocalStorage context manager is
+ * registered for every mode alike, and each mode after the first is also reported against the first, round by round.
  *
  * With `--against`, that revision's `src/` is compiled too (into bench/.build/against-<revision>/), and the two
  * libraries alternate round by round in one process, so that drift hits both alike. Reports the median and the lowest
@@ -17,7 +21,7 @@ import { execFileSync, spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, rmSync } from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
-import { benchDir, repoDir } from "./support/env.js"
+import { benchDir, repoDir, tracingList, type TracingMode } from "./support/env.js"
 import { encodeRequest, type Library, loadLibrary, Opcode, overClient } from "./support/library.js"
 
 const args = new Map(
@@ -31,6 +35,8 @@ const works = (args.get("work") ?? "mget16,get16,fget16,mgetseq,getseq,fgetseq,g
 const isMemjsWork = (work: string) => work.startsWith("m") && work !== "getmany"
 // `structured` is what MemcachedLive and the facade use; the values are strings, except for `bytes`.
 const serializer = args.get("serializer") ?? "structured"
+const tracing = args.get("tracing")
+const modes = tracing === undefined ? ["none" as const] : tracingList(tracing)
 const rounds = Number(args.get("rounds") ?? 10)
 const value = Buffer.alloc(Number(args.get("size") ?? 100), "x")
 const userValue = serializer === "bytes" ? value : value.toString("latin1")
@@ -152,9 +158,9 @@ const openMemjs = (): Subject => {
   }
 }
 
-const open = async (name: string, lib: Library): Promise<Subject> => {
+const open = async (name: string, lib: Library, tracing: TracingMode = "none"): Promise<Subject> => {
   const stored: { flags: Buffer; value: Uint8Array } = { flags: Buffer.alloc(4), value: new Uint8Array(0) }
-  const { cacheLayer, facade, serializer: service } = overClient(lib, standInClient(stored), serializer)
+  const { cacheLayer, facade, serializer: service } = overClient(lib, standInClient(stored), { serializer, tracing })
   const item = Effect.runSync(service.encode("k", userValue))
   stored.flags.writeUInt32BE(item.flags)
   stored.value = item.value
@@ -192,7 +198,11 @@ const open = async (name: string, lib: Library): Promise<Subject> => {
 }
 
 const log = (line: string) => console.error(line)
-const subjects = [await open("this checkout", await loadLibrary(false, log))]
+const library = await loadLibrary(false, log)
+const subjects: Array<Subject> = []
+for (const mode of modes) {
+  subjects.push(await open(tracing === undefined ? "this checkout" : `tracing ${mode}`, library, mode))
+}
 const against = args.get("against")
 if (against) {
   log(`client-cpu: compiling ${against}'s src/`)
@@ -214,7 +224,7 @@ for (let round = 0; round < rounds; round++) {
 }
 console.log(
   `client CPU µs per operation over a stand-in socket, ${rounds} rounds of 400 ms, ${value.length} B values ` +
-    `(Serializer.${serializer}), ${keys.length} keys`
+    `(Serializer.${serializer}), ${keys.length} keys${tracing === undefined ? "" : `, tracing ${modes.join(", ")}`}`
 )
 for (const work of works) {
   for (const subject of subjects) {
@@ -223,19 +233,20 @@ for (const work of works) {
     const sorted = [...measured].sort((a, b) => a - b)
     const median = sorted[sorted.length >> 1]!
     console.log(
-      `${work.padEnd(8)} ${subject.name.padEnd(14)} median ${median.toFixed(2).padStart(7)}  lowest ${
+      `${work.padEnd(8)} ${subject.name.padEnd(17)} median ${median.toFixed(2).padStart(7)}  lowest ${
         sorted[0]!.toFixed(2).padStart(7)
       }`
     )
   }
 }
-// With --against: this checkout's CPU over that revision's, round by round (they alternated), median and range.
-const [base, ours] = subjects.filter((subject) => subject.name !== "raw memjs")
-if (base && ours) {
-  console.log(`this checkout / ${base.name}, round by round: median (lowest–highest)`)
-  for (const work of worksOf(ours)) {
-    const a = samples.get(`${work}\t${base.name}`)!
-    const ratios = samples.get(`${work}\t${ours.name}`)!.map((cpu, round) => cpu / a[round]!).sort((x, y) => x - y)
+// With --against or several tracing modes: every other subject's CPU over the first one's (--against's revision, or
+// the first mode), round by round (they alternated), median and range.
+const [base, ...others] = subjects.filter((subject) => subject.name !== "raw memjs")
+for (const other of others) {
+  console.log(`${other.name} / ${base!.name}, round by round: median (lowest–highest)`)
+  for (const work of worksOf(other)) {
+    const a = samples.get(`${work}\t${base!.name}`)!
+    const ratios = samples.get(`${work}\t${other.name}`)!.map((cpu, round) => cpu / a[round]!).sort((x, y) => x - y)
     console.log(
       `${work.padEnd(8)} ${ratios[ratios.length >> 1]!.toFixed(2)}× (${ratios[0]!.toFixed(2)}–${
         ratios[ratios.length - 1]!.toFixed(2)

@@ -79,6 +79,7 @@ const openContestants = async (
   const sideOptions: SideOptions = {
     address,
     serializer: options.serializer,
+    tracing: options.tracing,
     buffers: options.buffers,
     keys: options.keys,
     tls
@@ -179,7 +180,8 @@ const runBench = async (options: Options) => {
       ? "src/ through tsx (esbuild, keepNames; --src)"
       : "src/ compiled by tsc (bench/.build/dist)",
     mode,
-    serializer: options.serializer === DEFAULTS ? "defaults (what users get)" : options.serializer
+    serializer: options.serializer === DEFAULTS ? "defaults (what users get)" : options.serializer,
+    tracing: options.tracing
   }
   const windows: Array<Window> = []
   let contestants: Array<Contestant> = []
@@ -268,6 +270,12 @@ const runBench = async (options: Options) => {
           } ran with serializer ${options.serializer}; the targets are judged at defaults` +
           (options.sides.includes("defaults") ? " (the defaults side)." : ".")
         ]),
+      ...(options.tracing === "none"
+        ? []
+        : [
+          `NOTE: our sides ran traced (--tracing=${options.tracing}: see bench/support/tracing.ts); the targets are ` +
+          "judged untraced."
+        ]),
       ...(options.inProcess ? ["NOTE: every side ran in one process (--in-process)."] : [])
     ].map((line) => `${line}\n`).join("")
     // The targets are ratios to the peers: a run without peers (`--tls` alone) has none to judge.
@@ -284,7 +292,7 @@ const runBench = async (options: Options) => {
           : "") +
         `${env.node}, effect ${env.effect}, memjs ${env.memjs}, memcache-client ${
           env["memcache-client"]
-        }, memcache ${env.memcache}, ${env.memcached}, ${env.cpu}; measured ${env.measured}, ${mode}, serializer ${env.serializer}; ` +
+        }, memcache ${env.memcache}, ${env.memcached}, ${env.cpu}; measured ${env.measured}, ${mode}, serializer ${env.serializer}, tracing ${env.tracing}; ` +
         `load average ${env.loadavg} at the start; ${seconds.toFixed(0)} s\n` +
         noisy + notes
     )

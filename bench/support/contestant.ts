@@ -5,7 +5,7 @@
  */
 import { constants, PerformanceObserver } from "node:perf_hooks"
 import type { Library } from "./library.js"
-import { makeSide, type Side, type SideId, sideInfo, type TlsTarget } from "./sides.js"
+import { makeSide, type OurSideOptions, type Side, type SideId, sideInfo } from "./sides.js"
 import { Recorder } from "./stats.js"
 import type { Workers } from "./workers.js"
 import { type DataSet, makeDataSets, workloads } from "./workloads.js"
@@ -54,15 +54,12 @@ export interface Contestant {
   readonly close: () => Promise<void>
 }
 
-export interface SideOptions {
+/** A side's server, data, and (`OurSideOptions`) how our sides are built. */
+export interface SideOptions extends OurSideOptions {
   readonly address: string
-  /** For our sides: "default" or a serializer's name. */
-  readonly serializer: string
   readonly buffers: boolean
   /** Keys of 100 B values. */
   readonly keys: number
-  /** For the TLS sides (`--tls`). */
-  readonly tls?: TlsTarget | undefined
 }
 
 const PRELOAD_IN_FLIGHT = 64
@@ -128,7 +125,7 @@ export const openContestant = async (
   options: SideOptions,
   ownProcess: boolean
 ): Promise<Contestant> => {
-  const side = await makeSide(library, id, options.address, options.serializer, options.tls)
+  const side = await makeSide(library, id, options.address, options)
   const dataSets = makeDataSets(options.buffers, sideInfo[id].tag, options.keys)
   try {
     await preload(side, dataSets)

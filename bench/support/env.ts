@@ -12,6 +12,19 @@ import { DEFAULT_KEYS, workloads } from "./workloads.js"
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 export const repoDir = path.resolve(benchDir, "..")
 
+/** `--tracing`: how our sides are traced (see tracing.ts, which builds each mode's tracer). */
+export const tracingModes = ["none", "otel", "sampled0", "disabled"] as const
+export type TracingMode = (typeof tracingModes)[number]
+
+const isTracingMode = (mode: string): mode is TracingMode => (tracingModes as ReadonlyArray<string>).includes(mode)
+
+/** `bench:cpu`'s `--tracing=MODE,MODE`, in that order; empty (a bare `--tracing`): every mode. */
+export const tracingList = (list: string): ReadonlyArray<TracingMode> =>
+  list === "" ? tracingModes : list.split(",").map((mode) => {
+    if (!isTracingMode(mode)) throw new Error(`unknown tracing mode ${mode}: one of ${tracingModes.join(", ")}`)
+    return mode
+  })
+
 export interface Options {
   readonly quick: boolean
   readonly heap: boolean
@@ -29,6 +42,8 @@ export interface Options {
   readonly keys: number
   /** Our sides' serializer: "default" (what users get) or a name from `Serializer.formats`. */
   readonly serializer: string
+  /** How our sides are traced (see tracing.ts). */
+  readonly tracing: TracingMode
   /** Every side in the coordinator's process, instead of one process per side. */
   readonly inProcess: boolean
   /** Measure src/ through tsx instead of src/ compiled by tsc into bench/.build/dist. */
@@ -65,6 +80,10 @@ const USAGE = `npm run bench [-- options]
   --serializer=NAME  the Cache and facade sides' serializer: default (what users get: MemcachedLive's and
                      new MemcachedCache({ servers })'s), or one of Serializer.formats: bytes (Buffers back, as
                      raw memjs gives), raw (strings back: V8 builds a string per read), json, structured, …
+  --tracing=MODE     how our sides are traced: none (no tracer installed: no spans made; the default), otel
+                     (@effect/opentelemetry over the OTel SDK with the AsyncLocalStorage context manager, spans
+                     batched to an exporter that drops them), sampled0 (the same, sampler AlwaysOff), disabled
+                     (the same tracer, layer option tracing: false)
   --src              measure src/ as tsx runs it, instead of src/ compiled by tsc into bench/.build/dist (what
                      package users run); tsx's esbuild transform adds __name(…) wrappers (keepNames) that cost CPU
   --reqs-per-event=N start memcached with -R N (its default is 20: a 100-key getMany is then served in six turns,
@@ -113,6 +132,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     "buffers",
     "keys",
     "serializer",
+    "tracing",
     "in-process",
     "src",
     "reqs-per-event",
@@ -139,6 +159,8 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     if (!workloads.some((w) => w.id === id)) throw new Error(`unknown workload ${id}\n\n${USAGE}`)
   }
   const serializer = flags.get("serializer") || "default"
+  const tracing = flags.get("tracing") || "none"
+  if (!isTracingMode(tracing)) throw new Error(`unknown tracing mode ${tracing}\n\n${USAGE}`)
   const tls = flags.has("tls")
   const sides = list("sides") ?? defaultSides(serializer, tls)
   for (const side of sides) if (!allSides.includes(side as SideId)) throw new Error(`unknown side ${side}\n\n${USAGE}`)
@@ -159,6 +181,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     buffers: flags.has("buffers"),
     keys: count("keys", DEFAULT_KEYS),
     serializer,
+    tracing,
     inProcess: flags.has("in-process"),
     fromSource: flags.has("src"),
     reqsPerEvent: flags.has("reqs-per-event") ? count("reqs-per-event", 20) : undefined,

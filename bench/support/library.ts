@@ -11,7 +11,8 @@ import { existsSync, readFileSync, rmSync } from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type * as Lib from "../../src/index.js"
-import { benchDir, repoDir } from "./env.js"
+import { benchDir, repoDir, type TracingMode } from "./env.js"
+import { tracingOf } from "./tracing.js"
 
 // Every import of the library by the bench goes through this file, so that a change of src/'s layout or layers is
 // adapted here alone.
@@ -37,17 +38,29 @@ const serializerOf = (lib: Library, name: string) => {
 }
 
 /**
- * The `Cache` service over one server. At defaults (`serializer` = "default"): `MemcachedLive`, configured with
- * `MEMCACHED_SERVERS` and nothing else (and `MEMCACHED_TLS_CA_FILE` with `caFile`), which is what an application that
- * reads its environment gets. Otherwise `Cache.layerMemcached({ servers })` with that serializer (and `tls`).
+ * How one of our sides is built: its serializer ("default", or a name from `Serializer.formats`), the CA file it
+ * trusts when it runs over TLS, and how it is traced (`none` when left out; see tracing.ts).
+ */
+export interface OurOptions {
+  readonly serializer: string
+  readonly caFile?: string | undefined
+  readonly tracing?: TracingMode | undefined
+}
+
+/**
+ * The `Cache` service over one server. At defaults (`serializer` = "default", not `tracing: false`): `MemcachedLive`,
+ * configured with `MEMCACHED_SERVERS` and nothing else (and `MEMCACHED_TLS_CA_FILE` with `caFile`), which is what an
+ * application that reads its environment gets. Otherwise `Cache.layerMemcached({ servers })` with that serializer
+ * (the default one for `tracing: false`, which the environment cannot say), `tls` and the tracing options. The mode's
+ * tracer, if any, is merged in.
  */
 export const cacheLayer = (
   lib: Library,
   servers: string,
-  serializer: string,
-  caFile?: string | undefined
-): Layer.Layer<Lib.Cache, unknown> =>
-  serializer === DEFAULTS
+  { caFile, serializer, tracing = "none" }: OurOptions
+): Layer.Layer<Lib.Cache, unknown> => {
+  const traced = tracingOf(tracing)
+  const cache = serializer === DEFAULTS && traced.options.tracing === undefined
     ? lib.MemcachedLive.pipe(
       Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(
         new Map<string, string>([
@@ -56,43 +69,69 @@ export const cacheLayer = (
         ])
       )))
     )
-    : lib.Cache.layerMemcached({ servers, ...tlsOption(caFile) }).pipe(
-      Layer.provide(Layer.succeed(lib.Serializer, serializerOf(lib, serializer)))
+    : lib.Cache.layerMemcached({ servers, ...tlsOption(caFile), ...traced.options }).pipe(
+      Layer.provide(
+        Layer.succeed(lib.Serializer, serializerOf(lib, serializer === DEFAULTS ? defaultName(lib) : serializer))
+      )
     )
+  return traced.layer === undefined ? cache : Layer.merge(cache, traced.layer)
+}
+
+/** The name of the serializer users get (`tracing: false` needs `Cache.layerMemcached`, which takes no default). */
+const defaultName = (lib: Library): string => {
+  const serializer = lib.MemcachedCache.defaultSerializer
+  if (typeof serializer !== "string") throw new Error("MemcachedCache.defaultSerializer is not a name")
+  return serializer
+}
 
 /** `{ tls: { ca } }` trusting `caFile`, or nothing. */
 const tlsOption = (caFile: string | undefined) => caFile === undefined ? {} : { tls: { ca: readFileSync(caFile) } }
 
+/** The facade's options for a tracing mode (see `tracingOf`): its layer options, and its tracer as `telemetry`. */
+const facadeTracing = ({ layer, options }: ReturnType<typeof tracingOf>) => ({
+  ...options,
+  ...(layer ? { telemetry: layer } : {})
+})
+
 /**
  * The facade over one server: `new MemcachedCache({ servers })` at defaults, else with that serializer; over TLS
- * trusting `caFile` when given.
+ * trusting `caFile` when given; traced as `tracing` says.
  */
 export const makeFacade = (
   lib: Library,
   servers: string,
-  serializer: string,
-  caFile?: string | undefined
+  { caFile, serializer, tracing = "none" }: OurOptions
 ): Lib.MemcachedCache =>
-  serializer === DEFAULTS
-    ? new lib.MemcachedCache({ servers, ...tlsOption(caFile) })
-    : new lib.MemcachedCache({ servers, serializer: serializerOf(lib, serializer), ...tlsOption(caFile) })
+  new lib.MemcachedCache({
+    servers,
+    ...(serializer === DEFAULTS ? {} : { serializer: serializerOf(lib, serializer) }),
+    ...tlsOption(caFile),
+    ...facadeTracing(tracingOf(tracing))
+  })
 
 /**
  * `Cache` over a memjs client of one's own: `Cache.layer` over `Memcached.layerClient`, or, in a build from before
  * `Cache.layer` existed (`bench:cpu --against` an older commit), `Memcached.layerClient`, which then built `Cache` too.
  */
-const cacheOverClient = (lib: Library, client: Memjs.Client) =>
+const cacheOverClient = (lib: Library, client: Memjs.Client, options: { readonly tracing?: boolean }) =>
   "layer" in lib.Cache
-    ? lib.Cache.layer.pipe(Layer.provideMerge(lib.Memcached.layerClient(client)))
-    : lib.Memcached.layerClient(client) as unknown as ReturnType<typeof lib.Cache.layerMemcached>
+    ? lib.Cache.layer.pipe(Layer.provideMerge(lib.Memcached.layerClient(client, options)))
+    : lib.Memcached.layerClient(client, options) as unknown as ReturnType<typeof lib.Cache.layerMemcached>
 
-/** `bench:cpu`: `Cache` and the facade with the named serializer, both over a memjs client of one's own. */
-export const overClient = (lib: Library, client: Memjs.Client, serializer: string) => {
+/**
+ * `bench:cpu`: `Cache` and the facade with the named serializer, both over a memjs client of one's own, traced as
+ * `tracing` says.
+ */
+export const overClient = (lib: Library, client: Memjs.Client, { serializer, tracing = "none" }: OurOptions) => {
   const service = serializerOf(lib, serializer)
+  const traced = tracingOf(tracing)
+  const cache = cacheOverClient(lib, client, traced.options).pipe(
+    Layer.provideMerge(Layer.succeed(lib.Serializer, service))
+  )
   return {
     serializer: service,
-    cacheLayer: cacheOverClient(lib, client).pipe(Layer.provideMerge(Layer.succeed(lib.Serializer, service))),
-    facade: new lib.MemcachedCache({ client, serializer: service })
+    cacheLayer: traced.layer === undefined ? cache : Layer.merge(cache, traced.layer),
+    facade: new lib.MemcachedCache({ client, serializer: service, ...facadeTracing(traced) })
   }
 }
 

@@ -1,8 +1,26 @@
 /** Our sides: the `Cache` service (fibers or `runPromise`) and the `MemcachedCache` facade (see sides.ts). */
 import { Effect, ManagedRuntime, Option } from "effect"
 import { effectWorkers } from "./fiber-workers.js"
-import { cacheLayer, type CacheService, DEFAULTS, type Library, makeFacade, type MemcachedError } from "./library.js"
-import { lengthOf, operands, type PromiseOps, promiseSide, type Side, sideLabels, type TlsTarget } from "./sides.js"
+import {
+  cacheLayer,
+  type CacheService,
+  DEFAULTS,
+  type Library,
+  makeFacade,
+  type MemcachedError,
+  type OurOptions
+} from "./library.js"
+import {
+  lengthOf,
+  operands,
+  type OurSideOptions,
+  type PromiseOps,
+  promiseSide,
+  type Side,
+  type SideId,
+  sideLabels,
+  type TlsTarget
+} from "./sides.js"
 import type { Recorder } from "./stats.js"
 import type { DataSet, Workload } from "./workloads.js"
 import { mixIsSet } from "./workloads.js"
@@ -29,8 +47,8 @@ const effectOp = (ops: EffectOps, workload: Workload, data: DataSet, recorder: R
   }
 }
 
-const cacheRuntime = async (lib: Library, address: string, serializer: string, caFile?: string) => {
-  const runtime = ManagedRuntime.make(cacheLayer(lib, address, serializer, caFile))
+const cacheRuntime = async (lib: Library, address: string, options: OurOptions) => {
+  const runtime = ManagedRuntime.make(cacheLayer(lib, address, options))
   const cache: CacheService = await runtime.runPromise(lib.Cache)
   return { runtime, cache }
 }
@@ -44,15 +62,12 @@ const cacheEffectOps = (cache: CacheService): EffectOps => ({
 const cacheProbe = (cache: CacheService, key: string) =>
   Effect.map(cache.get(key), (found) => Option.isSome(found) ? lengthOf(found.value) : undefined)
 
+/** Opens one of our sides over one server, built as `options` says. */
+type MakeSide<Id extends SideId> = (lib: Library, id: Id, address: string, options: OurOptions) => Promise<Side>
+
 /** `Cache`, Effect-native: the workers are fibers on the side's runtime; `Cache·tls` over TLS, trusting `caFile`. */
-const makeCacheSide = async (
-  lib: Library,
-  id: "cache" | "cache-tls",
-  address: string,
-  serializer: string,
-  caFile?: string
-): Promise<Side> => {
-  const { runtime, cache } = await cacheRuntime(lib, address, serializer, caFile)
+const makeCacheSide: MakeSide<"cache" | "cache-tls"> = async (lib, id, address, options) => {
+  const { runtime, cache } = await cacheRuntime(lib, address, options)
   const ops = cacheEffectOps(cache)
   return {
     id,
@@ -67,34 +82,28 @@ const makeCacheSide = async (
 
 /** Exposed for the heap check, which drives `Cache` directly. */
 export const openCache = async (lib: Library, address: string, serializer: string) => {
-  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
+  const { runtime, cache } = await cacheRuntime(lib, address, { serializer })
   return { runtime, cache, ops: cacheEffectOps(cache) }
 }
 
 /** `Cache`, one `runtime.runPromise` per operation, driven from async code. */
-const makeCacheRunPromiseSide = async (lib: Library, address: string, serializer: string): Promise<Side> => {
-  const { runtime, cache } = await cacheRuntime(lib, address, serializer)
+const makeCacheRunPromiseSide: MakeSide<"cache-rp"> = async (lib, id, address, options) => {
+  const { runtime, cache } = await cacheRuntime(lib, address, options)
   const run = <A>(effect: Effect.Effect<A, MemcachedError | unknown>) => runtime.runPromise(effect)
   const ops: PromiseOps = {
     get: (key) => run(Effect.map(cache.get(key), Option.isSome)),
     set: (key, value) => run(cache.set(key, value)),
     getMany: (keys) => run(Effect.map(cache.getMany(keys), (found) => found.size))
   }
-  return promiseSide("cache-rp", ops, {
+  return promiseSide(id, ops, {
     preload: (key, value) => run(cache.set(key, value, { ttl: null })),
     probe: (key) => run(cacheProbe(cache, key)),
     close: () => runtime.dispose()
   })
 }
 
-const makeFacadeSide = async (
-  lib: Library,
-  id: "facade" | "defaults" | "facade-tls",
-  address: string,
-  serializer: string,
-  caFile?: string
-): Promise<Side> => {
-  const facade = makeFacade(lib, address, serializer, caFile)
+const makeFacadeSide: MakeSide<"facade" | "defaults" | "facade-tls"> = async (lib, id, address, options) => {
+  const facade = makeFacade(lib, address, options)
   await facade.connect()
   const ops: PromiseOps = {
     get: (key) => facade.get(key).then((value) => value !== undefined),
@@ -114,30 +123,30 @@ const tlsOf = (id: string, tls: TlsTarget | undefined): TlsTarget => {
   return tls
 }
 
-/** One of our sides, by id; the TLS ones connect to `tls`. */
+/** One of our sides, by id, built as `ours` says; the TLS ones connect to `ours.tls`. */
 export const makeOurSide = (
   lib: Library,
   id: "cache" | "cache-rp" | "facade" | "defaults" | "cache-tls" | "facade-tls",
   address: string,
-  serializer: string,
-  tls?: TlsTarget | undefined
+  { serializer, tls, tracing }: OurSideOptions
 ): Promise<Side> => {
+  const options: OurOptions = { serializer, tracing }
   switch (id) {
     case "cache":
-      return makeCacheSide(lib, "cache", address, serializer)
+      return makeCacheSide(lib, id, address, options)
     case "cache-tls": {
       const { address, caFile } = tlsOf(id, tls)
-      return makeCacheSide(lib, id, address, serializer, caFile)
+      return makeCacheSide(lib, id, address, { ...options, caFile })
     }
     case "facade-tls": {
       const { address, caFile } = tlsOf(id, tls)
-      return makeFacadeSide(lib, id, address, serializer, caFile)
+      return makeFacadeSide(lib, id, address, { ...options, caFile })
     }
     case "cache-rp":
-      return makeCacheRunPromiseSide(lib, address, serializer)
+      return makeCacheRunPromiseSide(lib, id, address, options)
     case "facade":
-      return makeFacadeSide(lib, "facade", address, serializer)
+      return makeFacadeSide(lib, id, address, options)
     case "defaults":
-      return makeFacadeSide(lib, "defaults", address, DEFAULTS)
+      return makeFacadeSide(lib, id, address, { ...options, serializer: DEFAULTS })
   }
 }

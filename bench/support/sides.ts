@@ -24,6 +24,7 @@
 import { Memcache } from "memcache"
 import { MemcacheClient, type MultiRetrievalResponse } from "memcache-client"
 import * as Memjs from "memjs"
+import type { TracingMode } from "./env.js"
 import type { Library } from "./library.js"
 import type { Recorder } from "./stats.js"
 import { promiseWorkers, type Workers } from "./workers.js"
@@ -249,17 +250,25 @@ export interface TlsTarget {
   readonly caFile: string
 }
 
+/** How our sides are built: their serializer and tracing mode, and for the TLS sides where they connect. */
+export interface OurSideOptions {
+  /** "default", or a name from `Serializer.formats`. */
+  readonly serializer: string
+  /** `none` when left out (see tracing.ts). */
+  readonly tracing?: TracingMode | undefined
+  /** For the TLS sides (`--tls`). */
+  readonly tls?: TlsTarget | undefined
+}
+
 /**
- * Opens a side's client. `serializer` is for our sides: "default", or a name from `Serializer.formats`; `tls` for the
- * TLS sides. Our sides, and so Effect and the library, are loaded only when one is opened: a peer's process never
- * loads them.
+ * Opens a side's client; `ours` is for our sides. Our sides, and so Effect and the library, are loaded only when one
+ * is opened: a peer's process never loads them.
  */
 export const makeSide = async (
   library: () => Promise<Library>,
   id: SideId,
   address: string,
-  serializer: string,
-  tls?: TlsTarget | undefined
+  ours: OurSideOptions
 ): Promise<Side> => {
   switch (id) {
     case "memjs":
@@ -271,7 +280,7 @@ export const makeSide = async (
       return await makeMemcacheSide(address)
     default: {
       const { makeOurSide } = await import("./our-sides.js")
-      return makeOurSide(await library(), id, address, serializer, tls)
+      return makeOurSide(await library(), id, address, ours)
     }
   }
 }

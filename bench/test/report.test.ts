@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { gcWithin } from "../support/contestant.js"
-import { defaultSides, parseOptions } from "../support/env.js"
+import { defaultSides, parseOptions, tracingList, tracingModes } from "../support/env.js"
 import { toCell } from "../support/repetition.js"
 import { bestPeer, type Cell, checkTargets, peersOf, ratioByRep, summarize } from "../support/report.js"
 import type { SideId } from "../support/sides.js"
@@ -154,5 +154,17 @@ describe("bench options", () => {
     assert.isTrue(parseOptions(["--in-process"]).inProcess)
     assert.strictEqual(parseOptions(["--keys=500"]).keys, 500)
     assert.throws(() => parseOptions(["--sides=memjs,nope"]), /unknown side nope/)
+  })
+
+  it("--tracing: untraced unless told, one mode for the bench, a list (or every mode) for bench:cpu", () => {
+    assert.strictEqual(parseOptions([]).tracing, "none")
+    assert.strictEqual(parseOptions(["--tracing"]).tracing, "none")
+    for (const mode of tracingModes) assert.strictEqual(parseOptions([`--tracing=${mode}`]).tracing, mode)
+    assert.strictEqual(parseOptions(["--tls", "--serializer=json", "--tracing=disabled"]).tracing, "disabled")
+    assert.throws(() => parseOptions(["--tracing=on"]), /unknown tracing mode on/)
+    assert.throws(() => parseOptions(["--tracing=otel,none"]), /unknown tracing mode otel,none/)
+    assert.deepStrictEqual(tracingList(""), ["none", "otel", "sampled0", "disabled"])
+    assert.deepStrictEqual(tracingList("otel,none"), ["otel", "none"])
+    assert.throws(() => tracingList("none,off"), /unknown tracing mode off: one of none, otel, sampled0, disabled/)
   })
 })

@@ -6,6 +6,7 @@ import { type BenchServer, startMemcached } from "../support/memcached.js"
 import { spawnContestant } from "../support/remote.js"
 import type { SideId } from "../support/sides.js"
 import { makeCertificate } from "../support/tls.js"
+import { flushSpans } from "../support/tracing.js"
 
 const assertRejects = async (promise: Promise<unknown>, pattern: RegExp) => {
   const error = await promise.then(() => undefined, (error: unknown) => error)
@@ -114,6 +115,36 @@ describe("bench sides", () => {
       const wrong = { address: tlsServer.address, caFile: certificate.certFile }
       await assertRejects(openContestant(library, "cache-tls", { ...options(DEFAULTS), tls: wrong }, false), /TLS/)
       await assertRejects(openContestant(library, "facade-tls", options(DEFAULTS), false), /--tls/)
+    } finally {
+      await tlsServer.stop()
+      certificate.remove()
+    }
+  })
+
+  it("--tracing: our sides, plain and over TLS, make spans under otel only, and read back what they wrote", async () => {
+    const certificate = makeCertificate()
+    const tlsServer = await startMemcached({ memoryMb: 64, tls: certificate })
+    try {
+      const tls = { address: tlsServer.tlsAddress!, caFile: certificate.certFile }
+      for (const tracing of ["none", "otel", "sampled0", "disabled"] as const) {
+        for (
+          const [id, serializer] of [["cache-tls", DEFAULTS], ["facade-tls", "json"], ["cache", DEFAULTS]] as const
+        ) {
+          const before = await flushSpans()
+          const contestant = await openContestant(library, id, { ...options(serializer), tls, tracing }, false)
+          try {
+            const { get, afterGetMany } = await exercise(contestant)
+            assert.isAbove(get.ops, 0, `${id} ${tracing}`)
+            assert.strictEqual(afterGetMany.misses, 0, `${id} ${tracing}`)
+          } finally {
+            await contestant.close()
+          }
+          // One span per operation under otel (200 preloads, 200 sanity reads and the slices'); none otherwise.
+          const spans = (await flushSpans()) - before
+          if (tracing === "otel") assert.isAbove(spans, 400, id)
+          else assert.strictEqual(spans, 0, `${id} ${tracing}`)
+        }
+      }
     } finally {
       await tlsServer.stop()
       certificate.remove()
