@@ -34,6 +34,7 @@ import {
 import { type SideId, sideInfo, sideLabels } from "./support/sides.js"
 import { formatNumber } from "./support/stats.js"
 import { type BenchCertificate, makeCertificate } from "./support/tls.js"
+import { compileV4Library, describeV4Line, isV4Side } from "./support/v4-line.js"
 import { makeDataSets, workloads } from "./support/workloads.js"
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
@@ -91,6 +92,7 @@ const openContestants = async (
     ) {
       compileLibrary(options.fromSource, log)
     }
+    if (options.sides.some(isV4Side)) compileV4Library(options.fromSource, log)
     const opened = await Promise.allSettled(
       options.sides.map((id) => spawnContestant({ ...sideOptions, id, fromSource: options.fromSource }))
     )
@@ -144,6 +146,10 @@ const describeSide = (side: SideId, serializer: string): string => {
       })`
     case "facade-tls":
       return "the facade side over TLS, `new MemcachedCache({ servers, tls: { ca } })`"
+    case "cache-v4":
+    case "facade-v4":
+    case "defaults-v4":
+      return `the Effect 4 line's (effect4/) counterpart of ${describeSide(side.slice(0, -3) as SideId, serializer)}`
   }
 }
 
@@ -268,7 +274,8 @@ const runBench = async (options: Options) => {
           } ran with serializer ${options.serializer}; the targets are judged at defaults` +
           (options.sides.includes("defaults") ? " (the defaults side)." : ".")
         ]),
-      ...(options.inProcess ? ["NOTE: every side ran in one process (--in-process)."] : [])
+      ...(options.inProcess ? ["NOTE: every side ran in one process (--in-process)."] : []),
+      ...(options.sides.some(isV4Side) ? [`NOTE: ${describeV4Line(options.fromSource)}.`] : [])
     ].map((line) => `${line}\n`).join("")
     // The targets are ratios to the peers: a run without peers (`--tls` alone) has none to judge.
     const judged = options.sides.some((side) => sideInfo[side].peer)

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { allSides, type SideId, tlsSides } from "./sides.js"
+import { v4DefaultSides } from "./v4-line.js"
 import { DEFAULT_KEYS, workloads } from "./workloads.js"
 
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -51,6 +52,8 @@ const USAGE = `npm run bench [-- options]
                      (default: memjs, memcache-client, memcache, cache, facade, and defaults when --serializer
                      names one). memjs-aa is a second raw memjs side, an A/A control for the method's own noise;
                      cache-rp runs Cache with one runPromise per operation; defaults is the facade at its defaults
+                     (cache-v4, facade-v4, defaults-v4: the same three on the Effect 4 line, effect4/, on Node
+                     >= 22.19, effect4's Node 24 when this one is older; runs without --sides add them too)
   --in-process       every side in this one process (gc between slices, CPU counted within each slice), instead
                      of one process per side (CPU over each repetition, as a user's process pays it)
   --reps=N           repetitions per workload and side (default 3)
@@ -86,7 +89,8 @@ export const defaultSides = (serializer: string, tls = false): ReadonlyArray<Sid
     "memcache",
     "cache",
     "facade",
-    ...(serializer === "default" ? [] : ["defaults" as const])
+    ...(serializer === "default" ? [] : ["defaults" as const]),
+    ...v4DefaultSides(serializer)
   ]
 
 export const parseOptions = (argv: ReadonlyArray<string>): Options => {
