@@ -275,7 +275,7 @@ const runBench = async (options: Options) => {
           (options.sides.includes("defaults") ? " (the defaults side)." : ".")
         ]),
       ...(options.inProcess ? ["NOTE: every side ran in one process (--in-process)."] : []),
-      ...(options.sides.some(isV4Side) ? [`NOTE: ${describeV4Line(options.fromSource)}.`] : [])
+      ...(options.sides.some(isV4Side) ? [`NOTE: ${describeV4Line(options.fromSource || options.inProcess)}.`] : [])
     ].map((line) => `${line}\n`).join("")
     // The targets are ratios to the peers: a run without peers (`--tls` alone) has none to judge.
     const judged = options.sides.some((side) => sideInfo[side].peer)

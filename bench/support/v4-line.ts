@@ -33,11 +33,14 @@ export const v4SideInfo: Record<V4SideId, SideInfo> = {
   "defaults-v4": { label: "defaults·v4", tag: "d4", peer: false, nativeMultiGet: false }
 }
 
-/** The v4 sides a run without `--sides` adds beside their v3 counterparts, when the v4 line can run here. */
-export const v4DefaultSides = (serializer: string): ReadonlyArray<V4SideId> =>
-  v4Unavailable() === undefined
-    ? ["cache-v4", "facade-v4", ...(serializer === "default" ? [] : ["defaults-v4" as const])]
-    : []
+/**
+ * The v4 sides a run without `--sides` adds beside their v3 counterparts: none with `--in-process` (the bench's own
+ * Node may be older than the v4 line needs) or when the v4 line cannot run here.
+ */
+export const v4DefaultSides = (serializer: string, inProcess: boolean): ReadonlyArray<V4SideId> =>
+  inProcess || v4Unavailable() !== undefined
+    ? []
+    : ["cache-v4", "facade-v4", ...(serializer === "default" ? [] : ["defaults-v4" as const])]
 
 /** The environment variable that tells a v4 side's process which build of the v4 line to import. */
 export const V4_LIBRARY_ENV = "BENCH_V4_LIBRARY"
@@ -89,7 +92,7 @@ export const effect4Version = (): string => {
   }
 }
 
-/** One line for the report: what the v4 sides ran on and what they measured. */
+/** One line for the report: what the v4 sides ran on and what they measured (in-process: effect4/src, as `fromSource`). */
 export const describeV4Line = (fromSource: boolean): string => {
   const node = v4Node()
   const version = node === undefined

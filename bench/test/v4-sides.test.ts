@@ -80,7 +80,7 @@ describe.skipIf(v4Unavailable() !== undefined)("the v4 sides", () => {
     assert.match(outcome, /Cache·v4 needs Node >= 22\.19/)
   })
 
-  it("are in a run without --sides, beside their v3 counterparts", () => {
+  it("are in a run without --sides, beside their v3 counterparts, unless --in-process", () => {
     assert.deepStrictEqual(parseOptions([]).sides, [
       "memjs",
       "memcache-client",
@@ -92,5 +92,6 @@ describe.skipIf(v4Unavailable() !== undefined)("the v4 sides", () => {
     ])
     assert.includeMembers([...parseOptions(["--serializer=json"]).sides], ["defaults", "defaults-v4"])
     assert.deepStrictEqual(parseOptions(["--sides=facade-v4,memjs"]).sides, ["memjs", "facade-v4"])
+    assert.notInclude([...parseOptions(["--in-process"]).sides], "cache-v4")
   })
 })
