@@ -75,8 +75,10 @@ export interface MemcachedCacheOptions
   readonly layer?: Layer.Layer<Cache, unknown> | undefined
   /**
    * A layer built into the facade's runtime for its spans, metrics or logs: a tracer layer such as
-   * `@effect/opentelemetry`'s `NodeSdk.layer(…)`. Without
-   * one, the facade's operations run under Effect's built-in tracer, which records no spans.
+   * `@effect/opentelemetry`'s `OtelTracer.layerGlobal` (over the global tracer provider) or `NodeSdk.layer(…)`.
+   * Without one, the facade's operations run under Effect's built-in tracer, which records no spans. With one, each
+   * operation's span has the OpenTelemetry span active where the method was called for its parent, so it joins the
+   * caller's trace.
    *
    * @since 2.0.0
    */
