@@ -31,15 +31,13 @@ export interface MemjsBackend extends Backend {
 type Resume = (effect: Effect.Effect<any, any>) => void
 
 /**
- * Sends a request from the caller's async context, and tells the fiber's observed call, if any, which server it went
- * to (see `Call`). It runs inside `Effect.callback`'s register, where the fiber that runs it is the current one.
+ * Tells the fiber's observed call, if any, which server its request went to (see `Call`). It runs inside
+ * `Effect.callback`'s register, where the fiber that runs it is the current one: no `withFiber` step.
  */
-const send = (request: () => ServerAddress | undefined): void => {
+const sentTo = (server: ServerAddress | undefined): void => {
+  if (server === undefined) return
   const fiber = Fiber.getCurrent()
-  const call = fiber === undefined ? undefined : callOf(fiber)
-  if (call === undefined) return void request()
-  const server = call.scope === undefined ? request() : call.scope.runInAsyncScope(request)
-  if (server !== undefined) call.sent(server)
+  if (fiber !== undefined) callOf(fiber)?.sent(server)
 }
 
 /** Resumes with the engine's answer as it is. */
@@ -68,27 +66,25 @@ const resumeOption = (resume: Resume, result: Item | undefined | EngineFailure, 
 export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
   return {
     maxItemSize: client.maxItemSize,
-    get: (key) => Effect.callback((resume) => send(() => client.get(key, resumeOption, resume))),
-    getMany: (keys) => Effect.callback((resume) => send(() => client.getMany(keys, resumeValue, resume))),
+    get: (key) => Effect.callback((resume) => sentTo(client.get(key, resumeOption, resume))),
+    getMany: (keys) => Effect.callback((resume) => sentTo(client.getMany(keys, resumeValue, resume))),
     write: (mode, key, item, expiry, cas) =>
-      Effect.callback((resume) => send(() => client.write(mode, key, item, expiry, cas, resumeValue, resume))),
-    getWithCas: (key) => Effect.callback((resume) => send(() => client.getWithCas(key, resumeOption, resume))),
+      Effect.callback((resume) => sentTo(client.write(mode, key, item, expiry, cas, resumeValue, resume))),
+    getWithCas: (key) => Effect.callback((resume) => sentTo(client.getWithCas(key, resumeOption, resume))),
     concat: (side, key, value) =>
-      Effect.callback((resume) => send(() => client.concat(side, key, value, resumeValue, resume))),
-    stats: Effect.callback((resume) => send(() => client.stats(resumeValue, resume))),
+      Effect.callback((resume) => sentTo(client.concat(side, key, value, resumeValue, resume))),
+    stats: Effect.callback((resume) => sentTo(client.stats(resumeValue, resume))),
     writeMany: (entries, expiry) =>
-      Effect.callback((resume) => send(() => client.writeMany(entries, expiry, resumeValue, resume))),
-    delete: (key) => Effect.callback((resume) => send(() => client.delete(key, resumeValue, resume))),
-    deleteMany: (keys) => Effect.callback((resume) => send(() => client.deleteMany(keys, resumeValue, resume))),
-    touch: (key, expiry) => Effect.callback((resume) => send(() => client.touch(key, expiry, resumeValue, resume))),
+      Effect.callback((resume) => sentTo(client.writeMany(entries, expiry, resumeValue, resume))),
+    delete: (key) => Effect.callback((resume) => sentTo(client.delete(key, resumeValue, resume))),
+    deleteMany: (keys) => Effect.callback((resume) => sentTo(client.deleteMany(keys, resumeValue, resume))),
+    touch: (key, expiry) => Effect.callback((resume) => sentTo(client.touch(key, expiry, resumeValue, resume))),
     getAndTouch: (key, expiry) =>
-      Effect.callback((resume) => send(() => client.getAndTouch(key, expiry, resumeOption, resume))),
+      Effect.callback((resume) => sentTo(client.getAndTouch(key, expiry, resumeOption, resume))),
     counter: (direction, key, delta, initial, expiry) =>
-      Effect.callback((resume) =>
-        send(() => client.counter(direction, key, delta, initial, expiry, resumeValue, resume))
-      ),
-    flush: Effect.callback((resume) => send(() => client.flush(resumeValue, resume))),
-    version: Effect.callback((resume) => send(() => client.version(resumeValue, resume))),
+      Effect.callback((resume) => sentTo(client.counter(direction, key, delta, initial, expiry, resumeValue, resume))),
+    flush: Effect.callback((resume) => sentTo(client.flush(resumeValue, resume))),
+    version: Effect.callback((resume) => sentTo(client.version(resumeValue, resume))),
     close: (graceMillis, destroy) => Effect.promise(() => client.close(graceMillis, destroy))
   }
 }

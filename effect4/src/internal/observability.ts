@@ -4,8 +4,13 @@
  * fake are traced and measured alike.
  *
  * Hook for backends: each call has a `Call` (`callOf(fiber)`), which a backend that knows the server of a request
- * tells it (`Call.sent`), as `memjsBackend.ts` does: the server goes on the span and labels the metrics. A backend
- * also sends its request from `Call.scope`, the caller's async context (see `Call`).
+ * tells it (`Call.sent`), as `memjsBackend.ts` does: the server goes on the span and labels the metrics.
+ *
+ * Async context: an Effect 4 fiber resumes in the async context it suspended in (`FiberImpl.evaluate` keeps an
+ * `AsyncResource`), whichever context the engine answers from, and the span is made with `Effect.useSpan`, so it is
+ * never the current span of the caller's fiber: after a memcached call, the caller's OpenTelemetry context is the one
+ * it had, as after `Effect.sleep` (`observability.otel.test.ts`). The 1.x line needs `Call.scope` for that; this line
+ * does not.
  *
  * Spans cost nothing when nobody collects them: under Effect's built-in tracer, which records spans nowhere (no
  * tracer layer, no OpenTelemetry layer), or with `Effect.withTracerEnabled(false)`, no span is made at all.
@@ -23,7 +28,6 @@ import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
-import { AsyncResource } from "node:async_hooks"
 import type { ServerAddress } from "../../../src/engine/servers.js"
 import {
   Attribute,
@@ -57,19 +61,11 @@ const known: Readonly<Record<string, OpInfo>> = {
  * One observed call, while it runs: its span, if one is made, and the server its request went to, which a backend
  * reports with `sent`.
  *
- * `scope` is the async context the caller was in, made before the call's span is: a backend sends its request from
- * there (`memjsBackend.ts`), so the caller resumes there when the answer comes (the engine resumes each request in
- * the context it was sent from). Inside the span, `@effect/opentelemetry`'s tracer (over OpenTelemetry's
- * AsyncLocalStorage context manager) has made the span the active one, and resuming in that context would make the
- * ended span the parent of whatever OpenTelemetry span the caller starts next. Resumed in the caller's context, a
- * memcached call leaves the caller's async context as any other asynchronous Effect does (`Effect.sleep`).
- *
  * @internal
  */
 export class Call {
   span: Tracer.Span | undefined = undefined
   server: ServerAddress | undefined = undefined
-  constructor(readonly scope: AsyncResource | undefined) {}
 
   /** The request went to `server`. */
   sent(server: ServerAddress): void {
@@ -284,7 +280,7 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
   ): Effect.Effect<A, E, R> =>
     Effect.withFiber((fiber) => {
       const traced = tracing && fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
-      const call = new Call(traced ? new AsyncResource("effect-memcached.caller") : undefined)
+      const call = new Call()
       calls.set(fiber, call)
       return complete(fiber, op, call, traced ? trace(op, call, effect, args, batch) : effect, batch)
     })
