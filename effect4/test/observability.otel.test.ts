@@ -19,9 +19,8 @@ import {
   SimpleSpanProcessor
 } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer, ManagedRuntime } from "effect"
-import * as net from "node:net"
 import { Cache, Memcached, MemcachedCache, Serializer } from "../src/index.js"
-import { startMemcached } from "./support/MemcachedServer.js"
+import { closedPort, startMemcached } from "./support/MemcachedServer.js"
 
 const exporter = new InMemorySpanExporter()
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
@@ -179,16 +178,6 @@ class CollectingReader extends MetricReader {
     return Promise.resolve()
   }
 }
-
-/** A loopback port with nothing listening. */
-const closedPort = Effect.callback<number>((resume) => {
-  const server = net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 describe("the database conventions, as the OpenTelemetry SDK exports them, on real memcached", () => {
   it.live("spans named by the operation, with server, batch size, hit and error.type", () =>

@@ -6,7 +6,6 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Clock, Effect, Exit, Layer, Metric, Option, Tracer } from "effect"
-import * as net from "node:net"
 import { inspect } from "node:util"
 import {
   Cache,
@@ -19,7 +18,7 @@ import {
   SpanAttributes,
   ValueTooLarge
 } from "../src/index.js"
-import { startMemcached } from "./support/MemcachedServer.js"
+import { closedPort, startMemcached } from "./support/MemcachedServer.js"
 
 /** A tracer that keeps every span it makes. */
 const recording = () => {
@@ -64,16 +63,6 @@ const failureOf = (span: Tracer.NativeSpan): unknown => {
   assert.isTrue(Exit.isFailure(exit), `${span.name} should have failed`)
   return Option.getOrUndefined(Cause.findErrorOption((exit as Exit.Failure<unknown, unknown>).cause))
 }
-
-/** A loopback port with nothing listening. */
-const closedPort = Effect.callback<number>((resume) => {
-  const server = net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 const counter = (metric: Metric.Counter<number>) => Effect.map(Metric.value(metric), (state) => state.count)
 

@@ -108,6 +108,9 @@ const start = async (options: ServerOptions): Promise<RunningServer & { readonly
   }
 }
 
+/** A loopback port with nothing listening. */
+export const closedPort: Effect.Effect<number> = Effect.promise(freePort)
+
 /** A memcached alive for the rest of the scope. */
 export const startMemcached = (options: ServerOptions = {}): Effect.Effect<RunningServer, never, Scope.Scope> =>
   Effect.acquireRelease(Effect.promise(() => start(options)), (server) => Effect.promise(server.stop))
