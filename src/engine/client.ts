@@ -19,6 +19,7 @@ import type { WriteMode } from "./item.js"
 import { CasItem, Item } from "./item.js"
 import { TooLarge, tooLarge } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
+import type { LeaseAnswer } from "./lease.js"
 import type { MemjsClient, MemjsServer } from "./memjs.js"
 import { memjsWire, nextOpaque, nextOpaques } from "./memjs.js"
 import type { Placement } from "./placement.js"
@@ -131,6 +132,21 @@ export interface EngineClient {
   readonly flush: <D>(done: Done<undefined, D>, context: D) => ServerAddress | undefined
   /** Each server's version, by `host:port`. */
   readonly version: <D>(done: Done<ReadonlyMap<string, string>, D>, context: D) => ServerAddress | undefined
+  /**
+   * Meta only: reads the key for a lease, creating a placeholder that lives for `expiry` on a miss (see
+   * `LeaseAnswer`). A dialect without it leases with a key of its own (`leaseKeyOf`).
+   */
+  readonly lease?: <D>(
+    key: WireKey,
+    expiry: Expiry,
+    done: Done<LeaseAnswer, D>,
+    context: D
+  ) => ServerAddress | undefined
+  /**
+   * Meta only: marks the item stale (`md <key> I`) instead of deleting it, and hands its recomputation to the next
+   * read; it expires when it would have. `false` when the key did not exist.
+   */
+  readonly invalidate?: <D>(key: WireKey, done: Done<boolean, D>, context: D) => ServerAddress | undefined
   /**
    * Refuses new requests (they fail as `Unavailable`, `closed`), lets in-flight ones settle for up to `graceMillis`,
    * then, if `destroy`, fails what is left and closes the sockets.

@@ -1,10 +1,12 @@
 /**
- * The lease rules of `getOrSet` (stampede protection), shared by both Effect lines: the lease of `key` is the key
- * `<key>:lease`, taken with memcached's atomic `add`, and its options are checked here. Each line's
+ * The lease rules of `getOrSet` (stampede protection), shared by both Effect lines: over binary, the lease of `key` is
+ * the key `<key>:lease`, taken with memcached's atomic `add`; over meta, memcached keeps it on the key itself (a read
+ * that misses creates a placeholder and wins, `LeaseAnswer`). Its options are checked here. Each line's
  * `internal/cache/lease.ts` runs the lease.
  *
  * @internal
  */
+import type { Item } from "./item.js"
 import type { OptionReaders } from "./options.js"
 import { BadDuration, readWithUnits } from "./options.js"
 
@@ -13,6 +15,8 @@ export interface Lease {
   readonly ttlMillis: number
   readonly waitMillis: number
   readonly pollMillis: number
+  /** Over meta, whether a stale value is returned at once while one caller recomputes it. */
+  readonly staleWhileRevalidate: boolean
 }
 
 /** @internal An argument of a lease that it cannot use: its name (`lease.wait`, …) and what is wrong with it. */
@@ -54,14 +58,31 @@ export const checkLease = (
   if (lease !== true && (typeof lease !== "object" || lease === null)) {
     return new BadLease("lease", "must be true, false or LeaseOptions")
   }
-  const options: { readonly ttl?: unknown; readonly wait?: unknown; readonly poll?: unknown } = lease === true
-    ? {}
-    : lease
+  const options: {
+    readonly ttl?: unknown
+    readonly wait?: unknown
+    readonly poll?: unknown
+    readonly staleWhileRevalidate?: unknown
+  } = lease === true ? {} : lease
   const ttlMillis = leaseMillis(millis, "ttl", options.ttl, 5000, false)
   if (ttlMillis instanceof BadLease) return ttlMillis
   const waitMillis = leaseMillis(millis, "wait", options.wait, 2000, true)
   if (waitMillis instanceof BadLease) return waitMillis
   const pollMillis = leaseMillis(millis, "poll", options.poll, 50, false)
   if (pollMillis instanceof BadLease) return pollMillis
-  return { ttlMillis, waitMillis, pollMillis }
+  const staleWhileRevalidate = options.staleWhileRevalidate ?? false
+  if (typeof staleWhileRevalidate !== "boolean") {
+    return new BadLease("lease.staleWhileRevalidate", "must be true or false")
+  }
+  return { ttlMillis, waitMillis, pollMillis, staleWhileRevalidate }
+}
+
+/**
+ * @internal memcached's answer to a lease read over meta (`mg <key> v f k N<ttl>`): the item, unless the key holds
+ * only the placeholder that the read (or an earlier one) created on a miss; whether this read won the right to compute
+ * the value (`W`); whether the item is stale (`X`, invalidated by `md <key> I`). Neither an item nor a win: another
+ * caller is computing it (`Z`).
+ */
+export class LeaseAnswer {
+  constructor(readonly item: Item | undefined, readonly win: boolean, readonly stale: boolean) {}
 }

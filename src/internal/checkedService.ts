@@ -15,6 +15,7 @@ import type { WriteMode } from "../engine/item.js"
 import { Item } from "../engine/item.js"
 import { maxValueBytes } from "../engine/itemSize.js"
 import type { KeyRules, WireKey } from "../engine/keys.js"
+import type { LeaseAnswer } from "../engine/lease.js"
 import type { Expiry } from "../engine/ttl.js"
 import { InvalidArgument } from "../errors/InvalidArgument.js"
 import type { InvalidKey } from "../errors/InvalidKey.js"
@@ -26,6 +27,7 @@ import { failedAsClosed, mayHaveBeenApplied } from "./engineFailure.js"
 import { valueTooLarge } from "./itemSize.js"
 import { makeKeyEncoder } from "./keys.js"
 import type { CounterOptions, MemcachedService, WriteOptions } from "./memcachedService.js"
+import { serverLeases } from "./memcachedService.js"
 import { instrument } from "./observability.js"
 import { decodeTtl } from "./ttl.js"
 
@@ -256,5 +258,18 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
     flush: idempotent(backend.flush),
     version: idempotent(backend.version)
   }
-  return instrument(service, options)
+  const instrumented = instrument(service, options)
+  const { invalidate, lease } = backend
+  if (lease && invalidate) {
+    serverLeases.set(instrumented, {
+      // A lease read that may have won is never sent again: its second read would wait for its own placeholder.
+      read: (key, ttl) =>
+        withKey(key, (wire): Effect.Effect<LeaseAnswer, InvalidArgument | MemcachedError> => {
+          const expiry = expiryOf(ttl, key)
+          return Either.isLeft(expiry) ? Effect.fail(expiry.left) : once(lease(wire, expiry.right))
+        }),
+      invalidate: (key) => withKey(key, (wire) => idempotent(invalidate(wire)))
+    })
+  }
+  return instrumented
 }
