@@ -3,16 +3,34 @@
  * and lets memcached's win (`W`), already-won (`Z`) and stale (`X`) flags decide who computes, with no `<key>:lease`
  * key; `invalidate` marks a key stale (`md … I`), and `staleWhileRevalidate` returns the stale value at once while
  * exactly one caller refreshes it. Against a real memcached that speaks no binary (`-B ascii`), with several
- * independent runtimes (each its own layer, sockets and single-flight map, as separate processes would have).
+ * independent runtimes (each its own layer, sockets and single-flight map, as separate processes would have). Shared
+ * by both Effect lines through `#line`; `effect4/test/metaLease.test.ts` runs it on Effect 4.
  */
-import { assert, describe, it } from "@effect/vitest"
-import { assertNone, assertSome } from "@effect/vitest/utils"
-import { Data, Effect, Exit, Layer, ManagedRuntime, Option } from "effect"
+import {
+  assert,
+  assertNone,
+  assertSome,
+  Cache,
+  Data,
+  describe,
+  Effect,
+  Exit,
+  Fiber,
+  fork,
+  InvalidArgument,
+  it,
+  Layer,
+  type LeaseOptions,
+  ManagedRuntime,
+  Memcached,
+  MemcachedCache,
+  MemcachedTest,
+  type RunningServer,
+  Serializer,
+  startMemcached,
+  type Ttl
+} from "#line"
 import * as net from "node:net"
-import type { LeaseOptions, Ttl } from "../src/index.js"
-import { Cache, InvalidArgument, Memcached, MemcachedTest, Serializer } from "../src/index.js"
-import type { RunningServer } from "./support/MemcachedServer.js"
-import { startMemcached } from "./support/MemcachedServer.js"
 
 class Boom extends Data.TaggedError("Boom")<{}> {}
 
@@ -62,23 +80,25 @@ const valueOf = <A>(exit: Exit.Exit<A, unknown>): A => {
 
 /** One raw meta request on a socket of its own: its first line. */
 const rawLine = (server: RunningServer, request: string) =>
-  Effect.async<string>((resume) => {
-    const socket = net.connect(server.port, server.host, () => socket.write(`${request}\r\n`))
-    let received = ""
-    socket.on("data", (chunk) => {
-      received += chunk.toString("latin1")
-      const end = received.indexOf("\r\n")
-      if (end >= 0) {
-        socket.destroy()
-        resume(Effect.succeed(received.slice(0, end)))
-      }
+  Effect.promise(() =>
+    new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.port, server.host, () => socket.write(`${request}\r\n`))
+      let received = ""
+      socket.on("error", reject)
+      socket.on("data", (chunk) => {
+        received += chunk.toString("latin1")
+        const end = received.indexOf("\r\n")
+        if (end >= 0) {
+          socket.destroy()
+          resolve(received.slice(0, end))
+        }
+      })
     })
-    return Effect.sync(() => socket.destroy())
-  })
+  )
 
 /** A computation that counts its runs in `counter` and takes `millis`. */
 const counted = (counter: { runs: number }, value: string, millis = 300) =>
-  Effect.sync(() => ++counter.runs).pipe(Effect.zipRight(Effect.sleep(millis)), Effect.as(value))
+  Effect.sync(() => ++counter.runs).pipe(Effect.andThen(Effect.sleep(millis)), Effect.as(value))
 
 describe("getOrSet with a lease over meta (real memcached -B ascii, independent runtimes)", () => {
   it.live(`${N} runtimes missing one key compute it once, with one write and no lease key; a hit is one read`, () =>
@@ -131,13 +151,13 @@ describe("getOrSet with a lease over meta (real memcached -B ascii, independent 
     Effect.gen(function*() {
       const server = yield* ascii
       const [first, second] = yield* runtimes(server, 2)
-      const fiber = yield* Effect.fork(
+      const fiber = yield* fork(
         run(first!, Cache.getOrSet("slow", Effect.as(Effect.sleep("500 millis"), "done"), { lease: true }))
       )
       yield* Effect.sleep("150 millis")
       assertNone(yield* run(second!, Cache.get("slow")))
       assert.deepStrictEqual(yield* run(second!, Cache.getMany(["slow"])), new Map())
-      assert.strictEqual(yield* Effect.flatMap(Effect.fromFiber(fiber), Effect.succeed), "done")
+      assert.strictEqual(yield* Fiber.join(fiber), "done")
       assertSome(yield* run(second!, Cache.get("slow")), "done")
     }).pipe(Effect.scoped))
 
@@ -234,6 +254,31 @@ describe("getOrSet with a lease over meta (real memcached -B ascii, independent 
       assert.strictEqual(yield* run(second!, Cache.getOrSet("rates", Effect.succeed("fresh"), { lease })), "fresh")
       assertSome(yield* run(first!, Cache.get("rates")), "fresh")
     }).pipe(Effect.scoped))
+
+  it.live("the facade: invalidate, and cached with staleWhileRevalidate across two instances", () =>
+    Effect.gen(function*() {
+      const server = yield* ascii
+      const [first, second] = [0, 1].map(() =>
+        new MemcachedCache({ servers: server.address, protocol: "meta", serializer: "json" })
+      )
+      yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all([first!.close(), second!.close()])))
+      let runs = 0
+      const quote = (rc: MemcachedCache) =>
+        rc.cached(async () => {
+          runs++
+          await new Promise((resolve) => setTimeout(resolve, 600))
+          return "new"
+        }, { key: "quote", lease: { staleWhileRevalidate: true } })
+      yield* Effect.promise(() => first!.set("quote", "old"))
+      assert.isTrue(yield* Effect.promise(() => first!.invalidate("quote")))
+      const refreshing = quote(first!)()
+      yield* Effect.sleep("150 millis")
+      const started = Date.now()
+      assert.strictEqual(yield* Effect.promise(() => quote(second!)()), "old")
+      assert.isBelow(Date.now() - started, 450, "the stale value did not wait for the refresh")
+      assert.strictEqual(yield* Effect.promise(() => refreshing), "new")
+      assert.strictEqual(runs, 1)
+    }).pipe(Effect.scoped))
 })
 
 describe("invalidate and staleWhileRevalidate elsewhere", () => {
@@ -266,7 +311,7 @@ describe("invalidate and staleWhileRevalidate elsewhere", () => {
       yield* Effect.addFinalizer(() => Effect.promise(() => runtime.dispose()))
       yield* Effect.promise(() => runtime.runPromise(Cache.set("b", "old")))
       assert.isTrue(yield* Effect.promise(() => runtime.runPromise(Cache.invalidate("b"))))
-      assert.isTrue(Option.isNone(yield* Effect.promise(() => runtime.runPromise(Cache.get("b")))))
+      assertNone(yield* Effect.promise(() => runtime.runPromise(Cache.get("b"))))
       const value = yield* Effect.promise(() =>
         runtime.runPromise(Cache.getOrSet("b", Effect.succeed("new"), { lease: { staleWhileRevalidate: true } }))
       )

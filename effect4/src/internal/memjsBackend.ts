@@ -70,6 +70,7 @@ const resumeOption = (resume: Resume, result: Item | undefined | EngineFailure, 
 
 /** @internal The backend over an engine client of either wire dialect (see `engine/dialect.ts`). */
 export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
+  const { invalidate, lease } = client
   return {
     maxItemSize: client.maxItemSize,
     get: (key) => Effect.callback((resume) => annotateServer(client.get(key, resumeOption, resume))),
@@ -93,6 +94,10 @@ export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
       ),
     flush: Effect.callback((resume) => annotateServer(client.flush(resumeValue, resume))),
     version: Effect.callback((resume) => annotateServer(client.version(resumeValue, resume))),
+    lease: lease &&
+      ((key, expiry) => Effect.callback((resume) => annotateServer(lease(key, expiry, resumeValue, resume)))),
+    invalidate: invalidate &&
+      ((key) => Effect.callback((resume) => annotateServer(invalidate(key, resumeValue, resume)))),
     close: (graceMillis, destroy) => Effect.promise(() => client.close(graceMillis, destroy))
   }
 }

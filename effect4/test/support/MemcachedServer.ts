@@ -55,9 +55,11 @@ const canConnect = (port: number): Promise<boolean> =>
   })
 
 /** Starts memcached and waits until it accepts connections; `stop` kills it and waits for its exit. */
-const start = async (): Promise<RunningServer & { readonly stop: () => Promise<void> }> => {
+const start = async (
+  extraArgs: ReadonlyArray<string>
+): Promise<RunningServer & { readonly stop: () => Promise<void> }> => {
   const port = await freePort()
-  const args = ["-l", HOST, "-p", String(port), "-U", "0", "-t", "2", "-c", "4096"]
+  const args = ["-l", HOST, "-p", String(port), "-U", "0", "-t", "2", "-c", "4096", ...extraArgs]
   if (process.getuid?.() === 0) args.push("-u", "nobody")
   const child = spawn(MEMCACHED_BIN, args, { stdio: "ignore" })
   const exited = new Promise<void>((resolve) => {
@@ -81,9 +83,11 @@ const start = async (): Promise<RunningServer & { readonly stop: () => Promise<v
   return { host: HOST, port, address: `${HOST}:${port}`, stop }
 }
 
-/** A memcached alive for the rest of the scope. */
-export const startMemcached = (): Effect.Effect<RunningServer, never, Scope.Scope> =>
-  Effect.acquireRelease(Effect.promise(start), (server) => Effect.promise(server.stop))
+/** A memcached alive for the rest of the scope; `extraArgs` go on its command line (`["-B", "ascii"]`). */
+export const startMemcached = (
+  options: { readonly extraArgs?: ReadonlyArray<string> | undefined } = {}
+): Effect.Effect<RunningServer, never, Scope.Scope> =>
+  Effect.acquireRelease(Effect.promise(() => start(options.extraArgs ?? [])), (server) => Effect.promise(server.stop))
 
 /** The memcached test server as a service, alive for the lifetime of `MemcachedServer.layer`. */
 export class MemcachedServer extends Context.Service<MemcachedServer, RunningServer>()("test/MemcachedServer") {
