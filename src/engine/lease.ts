@@ -1,12 +1,11 @@
 /**
  * The lease rules of `getOrSet` (stampede protection), shared by both Effect lines: over binary, the lease of `key` is
  * the key `<key>:lease`, taken with memcached's atomic `add`; over meta, memcached keeps it on the key itself (a read
- * that misses creates a placeholder and wins, `LeaseAnswer`). Its options are checked here. Each line's
+ * that misses creates a placeholder and wins, `LeaseAnswer` in `item.ts`). Its options are checked here. Each line's
  * `internal/cache/lease.ts` runs the lease.
  *
  * @internal
  */
-import type { Item } from "./item.js"
 import type { OptionReaders } from "./options.js"
 import { BadDuration, readWithUnits } from "./options.js"
 
@@ -75,14 +74,4 @@ export const checkLease = (
     return new BadLease("lease.staleWhileRevalidate", "must be true or false")
   }
   return { ttlMillis, waitMillis, pollMillis, staleWhileRevalidate }
-}
-
-/**
- * @internal memcached's answer to a lease read over meta (`mg <key> v f k N<ttl>`): the item, unless the key holds
- * only the placeholder that the read (or an earlier one) created on a miss; whether this read won the right to compute
- * the value (`W`); whether the item is stale (`X`, invalidated by `md <key> I`). Neither an item nor a win: another
- * caller is computing it (`Z`).
- */
-export class LeaseAnswer {
-  constructor(readonly item: Item | undefined, readonly win: boolean, readonly stale: boolean) {}
 }

@@ -7,9 +7,8 @@
  */
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type { CasItem, Item, WriteMode } from "../engine/item.js"
+import type { CasItem, Item, LeaseAnswer, WriteMode } from "../engine/item.js"
 import type { WireKey } from "../engine/keys.js"
-import type { LeaseAnswer } from "../engine/lease.js"
 import type { Expiry } from "../engine/ttl.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import type { ValueTooLarge } from "../errors/ValueTooLarge.js"

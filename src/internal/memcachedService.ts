@@ -7,8 +7,7 @@
  */
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type { CasItem, Item } from "../engine/item.js"
-import type { LeaseAnswer } from "../engine/lease.js"
+import type { CasItem, Item, LeaseAnswer } from "../engine/item.js"
 import type { InvalidArgument } from "../errors/InvalidArgument.js"
 import type { InvalidKey } from "../errors/InvalidKey.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"

@@ -7,9 +7,8 @@
  */
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type { CasItem, Item, WriteMode } from "../../../src/engine/item.js"
+import type { CasItem, Item, LeaseAnswer, WriteMode } from "../../../src/engine/item.js"
 import type { WireKey } from "../../../src/engine/keys.js"
-import type { LeaseAnswer } from "../../../src/engine/lease.js"
 import type { Expiry } from "../../../src/engine/ttl.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
