@@ -11,7 +11,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { toUnsigned64 } from "../engine/counter.js"
-import type { WriteMode } from "../engine/item.js"
+import type { LeaseAnswer, WriteMode } from "../engine/item.js"
 import { Item } from "../engine/item.js"
 import { maxValueBytes } from "../engine/itemSize.js"
 import type { KeyRules, WireKey } from "../engine/keys.js"
@@ -26,6 +26,7 @@ import { failedAsClosed, mayHaveBeenApplied } from "./engineFailure.js"
 import { valueTooLarge } from "./itemSize.js"
 import { makeKeyEncoder } from "./keys.js"
 import type { CounterOptions, MemcachedService, WriteOptions } from "./memcachedService.js"
+import { serverLeases } from "./memcachedService.js"
 import { instrument } from "./observability.js"
 import { decodeTtl } from "./ttl.js"
 
@@ -256,5 +257,18 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
     flush: idempotent(backend.flush),
     version: idempotent(backend.version)
   }
-  return instrument(service, options)
+  const instrumented = instrument(service, options)
+  const { invalidate, lease } = backend
+  if (lease && invalidate) {
+    serverLeases.set(instrumented, {
+      // A lease read that may have won is never sent again: its second read would wait for its own placeholder.
+      read: (key, ttl) =>
+        withKey(key, (wire): Effect.Effect<LeaseAnswer, InvalidArgument | MemcachedError> => {
+          const expiry = expiryOf(ttl, key)
+          return Either.isLeft(expiry) ? Effect.fail(expiry.left) : once(lease(wire, expiry.right))
+        }),
+      invalidate: (key) => withKey(key, (wire) => idempotent(invalidate(wire)))
+    })
+  }
+  return instrumented
 }

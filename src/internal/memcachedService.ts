@@ -7,7 +7,7 @@
  */
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type { CasItem, Item } from "../engine/item.js"
+import type { CasItem, Item, LeaseAnswer } from "../engine/item.js"
 import type { InvalidArgument } from "../errors/InvalidArgument.js"
 import type { InvalidKey } from "../errors/InvalidKey.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
@@ -140,3 +140,19 @@ export type MemcachedView = Pick<
   MemcachedService,
   "get" | "getMany" | "set" | "setMany" | "add" | "delete" | "deleteMany" | "getAndTouch" | "increment"
 >
+
+/**
+ * @internal The lease operations of a service over meta (see `engine/lease.ts`): a lease read, which creates a
+ * placeholder living for `ttl` on a miss, and `invalidate`, which marks an item stale and hands its recomputation to
+ * the next read.
+ */
+export interface ServerLease {
+  readonly read: (key: string, ttl: Ttl) => Effect.Effect<LeaseAnswer, InvalidKey | InvalidArgument | MemcachedError>
+  readonly invalidate: (key: string) => Effect.Effect<boolean, InvalidKey | MemcachedError>
+}
+
+/**
+ * @internal The lease operations of each service whose backend speaks meta; a service not here (binary, the
+ * in-memory fake, a namespace) leases with a key of its own.
+ */
+export const serverLeases = new WeakMap<object, ServerLease>()

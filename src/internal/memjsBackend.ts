@@ -66,6 +66,7 @@ const resumeOption = (resume: Resume, result: Item | undefined | EngineFailure, 
 
 /** @internal The backend over an engine client of either wire dialect (see `engine/dialect.ts`). */
 export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
+  const { invalidate, lease } = client
   return {
     maxItemSize: client.maxItemSize,
     get: (key) => Effect.async((resume) => send(() => client.get(key, resumeOption, resume))),
@@ -87,6 +88,10 @@ export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
       Effect.async((resume) => send(() => client.counter(direction, key, delta, initial, expiry, resumeValue, resume))),
     flush: Effect.async((resume) => send(() => client.flush(resumeValue, resume))),
     version: Effect.async((resume) => send(() => client.version(resumeValue, resume))),
+    lease: lease &&
+      ((key, expiry) => Effect.async((resume) => send(() => lease(key, expiry, resumeValue, resume)))),
+    invalidate: invalidate &&
+      ((key) => Effect.async((resume) => send(() => invalidate(key, resumeValue, resume)))),
     close: (graceMillis, destroy) => Effect.promise(() => client.close(graceMillis, destroy))
   }
 }

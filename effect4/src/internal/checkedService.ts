@@ -11,7 +11,7 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import { toUnsigned64 } from "../../../src/engine/counter.js"
-import type { WriteMode } from "../../../src/engine/item.js"
+import type { LeaseAnswer, WriteMode } from "../../../src/engine/item.js"
 import { Item } from "../../../src/engine/item.js"
 import { maxValueBytes, tooLarge as tooLargeItem } from "../../../src/engine/itemSize.js"
 import type { KeyRules, WireKey } from "../../../src/engine/keys.js"
@@ -25,6 +25,7 @@ import type { Backend } from "./backend.js"
 import { failedAsClosed, mayHaveBeenApplied } from "./engineFailure.js"
 import { makeKeyEncoder } from "./keys.js"
 import type { CounterOptions, MemcachedService, WriteOptions } from "./memcachedService.js"
+import { serverLeases } from "./memcachedService.js"
 import { instrument } from "./observability.js"
 import { decodeTtl } from "./ttl.js"
 
@@ -257,5 +258,18 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
     flush: idempotent(backend.flush),
     version: idempotent(backend.version)
   }
-  return instrument(service, options)
+  const instrumented = instrument(service, options)
+  const { invalidate, lease } = backend
+  if (lease && invalidate) {
+    serverLeases.set(instrumented, {
+      // A lease read that may have won is never sent again: its second read would wait for its own placeholder.
+      read: (key, ttl) =>
+        withKey(key, (wire): Effect.Effect<LeaseAnswer, InvalidArgument | MemcachedError> => {
+          const expiry = expiryOf(ttl, key)
+          return Result.isFailure(expiry) ? Effect.fail(expiry.failure) : once(lease(wire, expiry.success))
+        }),
+      invalidate: (key) => withKey(key, (wire) => idempotent(invalidate(wire)))
+    })
+  }
+  return instrumented
 }

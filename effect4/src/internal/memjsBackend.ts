@@ -64,6 +64,7 @@ const resumeOption = (resume: Resume, result: Item | undefined | EngineFailure, 
 
 /** @internal The backend over an engine client of either wire dialect (see `engine/dialect.ts`). */
 export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
+  const { invalidate, lease } = client
   return {
     maxItemSize: client.maxItemSize,
     get: (key) => Effect.callback((resume) => sentTo(client.get(key, resumeOption, resume))),
@@ -85,6 +86,8 @@ export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
       Effect.callback((resume) => sentTo(client.counter(direction, key, delta, initial, expiry, resumeValue, resume))),
     flush: Effect.callback((resume) => sentTo(client.flush(resumeValue, resume))),
     version: Effect.callback((resume) => sentTo(client.version(resumeValue, resume))),
+    lease: lease && ((key, expiry) => Effect.callback((resume) => sentTo(lease(key, expiry, resumeValue, resume)))),
+    invalidate: invalidate && ((key) => Effect.callback((resume) => sentTo(invalidate(key, resumeValue, resume)))),
     close: (graceMillis, destroy) => Effect.promise(() => client.close(graceMillis, destroy))
   }
 }

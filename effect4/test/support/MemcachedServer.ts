@@ -28,6 +28,8 @@ export interface RunningServer {
 export interface ServerOptions {
   /** Speak only TLS (`-Z`) with this certificate (PEM files readable by `nobody` when the tests run as root). */
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined
+  /** More arguments for its command line (`["-B", "ascii"]`). */
+  readonly extraArgs?: ReadonlyArray<string> | undefined
 }
 
 const owned = new Set<number>()
@@ -68,6 +70,7 @@ const spawnOn = async (port: number, options: ServerOptions) => {
   const args = ["-l", HOST, "-p", String(port), "-U", "0", "-t", "2", "-c", "4096"]
   if (process.getuid?.() === 0) args.push("-u", "nobody")
   if (options.tls) args.push("-Z", "-o", `ssl_chain_cert=${options.tls.certFile},ssl_key=${options.tls.keyFile}`)
+  if (options.extraArgs) args.push(...options.extraArgs)
   const child = spawn(MEMCACHED_BIN, args, { stdio: "ignore" })
   const exited = new Promise<void>((resolve) => {
     child.once("exit", () => resolve())
