@@ -11,10 +11,10 @@ import * as Result from "effect/Result"
 import type { Item } from "../../../../src/engine/item.js"
 import type { Lease } from "../../../../src/engine/lease.js"
 import { BadLease, checkLease, LEASE_VALUE, leaseKeyOf } from "../../../../src/engine/lease.js"
+import type { MemcachedView } from "../../../../src/internal/memcachedService.js"
 import type { CacheError } from "../../errors/index.js"
 import { InvalidArgument } from "../../errors/InvalidArgument.js"
 import type { SerializationError } from "../../errors/SerializationError.js"
-import type { MemcachedView } from "../memcachedService.js"
 import { readers } from "../options.js"
 
 /**

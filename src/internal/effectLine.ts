@@ -1,0 +1,55 @@
+/**
+ * The Effect 3 line's side of the glue both lines share (`#effect-line`, mapped by tsconfig `paths`, vitest's alias
+ * and package.json `imports`): the Effect modules, errors and types that a shared module uses, and the few spellings
+ * that differ between Effect 3 and Effect 4. The Effect 4 line's twin is `effect4/src/internal/effectLine.ts`, with
+ * the same exports; a shared module (it imports `#effect-line`) imports nothing else but the engine and other shared
+ * modules.
+ *
+ * @internal
+ */
+import type * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Schema from "effect/Schema"
+import { decodeWithUnits } from "./ttl.js"
+
+export * as Deferred from "effect/Deferred"
+export * as Duration from "effect/Duration"
+export * as Effect from "effect/Effect"
+export * as Exit from "effect/Exit"
+export * as Option from "effect/Option"
+export * as Schema from "effect/Schema"
+export type { InvalidArgument } from "../errors/InvalidArgument.js"
+export type { InvalidKey } from "../errors/InvalidKey.js"
+export type { MemcachedError } from "../errors/MemcachedError.js"
+export { SerializationError } from "../errors/SerializationError.js"
+export type { ValueTooLarge } from "../errors/ValueTooLarge.js"
+export type { SerializerService } from "../Serializer.js"
+export type { DurationWithUnits, Ttl } from "./ttl.js"
+
+/** @internal The clock's time in milliseconds, read at once. */
+export const currentTimeMillis = (clock: Clock.Clock): number => clock.unsafeCurrentTimeMillis()
+
+/** @internal A duration given with its unit, or the reason it is not one (`ttl.ts`). */
+export const durationOrReason = (input: unknown): Duration.Duration | string =>
+  Either.getOrElse(decodeWithUnits(input), (reason) => reason)
+
+/** @internal Whether an exit was interrupted. */
+export const isInterrupted: <A, E>(exit: Exit.Exit<A, E>) => boolean = Exit.isInterrupted
+
+/** @internal A new deferred, made outside of a fiber. */
+export const makeDeferred = <A, E>(): Deferred.Deferred<A, E> => Deferred.unsafeMake<A, E>(FiberId.none)
+
+/** @internal A schema with no requirements, as a typed cache view takes it. */
+export type SchemaOf<A, I> = Schema.Schema<A, I, never>
+
+/** @internal Encodes with `schema`; a failure is the schema's error. */
+export const encoder: <A, I>(schema: SchemaOf<A, I>) => (value: A) => Effect.Effect<I, unknown> = Schema.encode
+
+/** @internal Decodes anything with `schema`; a failure is the schema's error. */
+export const decoder: <A, I>(schema: SchemaOf<A, I>) => (value: unknown) => Effect.Effect<A, unknown> =
+  Schema.decodeUnknown
