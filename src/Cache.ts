@@ -279,7 +279,7 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
     ): Effect.Effect<A, E | CacheError, R> => {
       if (typeof key !== "string") return Effect.fail(notAStringKey(key))
       const lease = leaseOf(key, options?.lease)
-      if (Either.isLeft(lease)) return Effect.fail(lease.left)
+      if (lease instanceof InvalidArgument) return Effect.fail(lease)
       const ttlError = badTtl(key, options?.ttl)
       if (ttlError) return Effect.fail(ttlError)
       return Effect.flatMap(
@@ -290,8 +290,8 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
             const computeAndStore = Effect.tap(compute, (value) => set(key, value, options))
             return flights(
               key,
-              lease.right
-                ? leased({ memcached, key, lease: lease.right, get, decode: items.decode, computeAndStore })
+              lease
+                ? leased({ memcached, key, lease, get, decode: items.decode, computeAndStore })
                 : computeAndStore
             )
           }

@@ -16,6 +16,7 @@ import type * as Schema from "effect/Schema"
 import { argsKey } from "../../src/engine/argsKey.js"
 import type { Codec } from "../../src/internal/cache/codec.js"
 import { flatMapNow, identity, makeItemCodec, mapNow, schemaCodec } from "../../src/internal/cache/codec.js"
+import { leased, leaseOf } from "../../src/internal/cache/lease.js"
 import { namespaced } from "../../src/internal/cache/namespace.js"
 import { makeSingleFlight } from "../../src/internal/cache/singleFlight.js"
 import type { MemcachedView } from "../../src/internal/memcachedService.js"
@@ -26,7 +27,6 @@ import { InvalidArgument } from "./errors/InvalidArgument.js"
 import type { InvalidKey } from "./errors/InvalidKey.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
 import type { SerializationError } from "./errors/SerializationError.js"
-import { leased, leaseOf } from "./internal/cache/lease.js"
 import { notAStringKey } from "./internal/keys.js"
 import { decodeWithUnits } from "./internal/ttl.js"
 import type { DurationWithUnits, Item, LayerOptions, MemcachedOptions, Ttl } from "./Memcached.js"
@@ -279,7 +279,7 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
     ): Effect.Effect<A, E | CacheError, R> => {
       if (typeof key !== "string") return Effect.fail(notAStringKey(key))
       const lease = leaseOf(key, options?.lease)
-      if (Result.isFailure(lease)) return Effect.fail(lease.failure)
+      if (lease instanceof InvalidArgument) return Effect.fail(lease)
       const ttlError = badTtl(key, options?.ttl)
       if (ttlError) return Effect.fail(ttlError)
       return Effect.flatMap(
@@ -290,8 +290,8 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
             const computeAndStore = Effect.tap(compute, (value) => set(key, value, options))
             return flights(
               key,
-              lease.success
-                ? leased({ memcached, key, lease: lease.success, get, decode: items.decode, computeAndStore })
+              lease
+                ? leased({ memcached, key, lease, get, decode: items.decode, computeAndStore })
                 : computeAndStore
             )
           }

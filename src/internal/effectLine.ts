@@ -14,21 +14,27 @@ import type * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { decodeWithUnits } from "./ttl.js"
 
+export * as Clock from "effect/Clock"
 export * as Deferred from "effect/Deferred"
 export * as Duration from "effect/Duration"
 export * as Effect from "effect/Effect"
 export * as Exit from "effect/Exit"
 export * as Option from "effect/Option"
 export * as Schema from "effect/Schema"
-export type { InvalidArgument } from "../errors/InvalidArgument.js"
+export type { CacheError } from "../errors/index.js"
+export { InvalidArgument } from "../errors/InvalidArgument.js"
 export type { InvalidKey } from "../errors/InvalidKey.js"
 export type { MemcachedError } from "../errors/MemcachedError.js"
 export { SerializationError } from "../errors/SerializationError.js"
 export type { ValueTooLarge } from "../errors/ValueTooLarge.js"
 export type { SerializerService } from "../Serializer.js"
+export type { Backend } from "./backend.js"
+export { toMemcachedError } from "./engineFailure.js"
+export { readers } from "./options.js"
 export type { DurationWithUnits, Ttl } from "./ttl.js"
 
 /** @internal The clock's time in milliseconds, read at once. */
@@ -37,6 +43,9 @@ export const currentTimeMillis = (clock: Clock.Clock): number => clock.unsafeCur
 /** @internal A duration given with its unit, or the reason it is not one (`ttl.ts`). */
 export const durationOrReason = (input: unknown): Duration.Duration | string =>
   Either.getOrElse(decodeWithUnits(input), (reason) => reason)
+
+/** @internal `Option.some` of a value, `Option.none` of `null` or `undefined`. */
+export const optionOf: <A>(value: A | null | undefined) => Option.Option<A> = Option.fromNullable
 
 /** @internal Whether an exit was interrupted. */
 export const isInterrupted: <A, E>(exit: Exit.Exit<A, E>) => boolean = Exit.isInterrupted
