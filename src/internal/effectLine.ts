@@ -7,33 +7,44 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import type { MemcachedError } from "../errors/MemcachedError.js"
 import { decodeWithUnits } from "./ttl.js"
 
+export { valueTooLarge } from "./itemSize.js"
+export { decodeTtl } from "./ttl.js"
+
+export * as Cause from "effect/Cause"
 export * as Clock from "effect/Clock"
 export * as Deferred from "effect/Deferred"
 export * as Duration from "effect/Duration"
 export * as Effect from "effect/Effect"
 export * as Exit from "effect/Exit"
 export * as Option from "effect/Option"
+export * as Schedule from "effect/Schedule"
 export * as Schema from "effect/Schema"
 export type { CacheError } from "../errors/index.js"
 export { InvalidArgument } from "../errors/InvalidArgument.js"
 export type { InvalidKey } from "../errors/InvalidKey.js"
-export type { MemcachedError } from "../errors/MemcachedError.js"
+export { MemcachedError } from "../errors/MemcachedError.js"
 export { SerializationError } from "../errors/SerializationError.js"
 export type { ValueTooLarge } from "../errors/ValueTooLarge.js"
+export type { ObservabilityOptions } from "../Observability.js"
 export type { SerializerService } from "../Serializer.js"
 export type { Backend } from "./backend.js"
-export { toMemcachedError } from "./engineFailure.js"
+export { failedAsClosed, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
+export { makeKeyEncoder } from "./keys.js"
+export { instrument } from "./observability.js"
 export { readers } from "./options.js"
 export type { DurationWithUnits, Ttl } from "./ttl.js"
 
@@ -62,3 +73,39 @@ export const encoder: <A, I>(schema: SchemaOf<A, I>) => (value: A) => Effect.Eff
 /** @internal Decodes anything with `schema`; a failure is the schema's error. */
 export const decoder: <A, I>(schema: SchemaOf<A, I>) => (value: unknown) => Effect.Effect<A, unknown> =
   Schema.decodeUnknown
+
+/** @internal A check's outcome: `Either` here, `Result` on the Effect 4 line. */
+export type Outcome<A, E> = Either.Either<A, E>
+
+/** @internal Whether an outcome failed. */
+export const isFailure: <A, E>(outcome: Outcome<A, E>) => outcome is Either.Left<E, A> = Either.isLeft
+
+/** @internal The error of a failed outcome. */
+export const failureOf = <A, E>(outcome: Either.Left<E, A>): E => outcome.left
+
+/** @internal The value of a successful outcome. */
+export const successOf = <A, E>(outcome: Either.Right<E, A>): A => outcome.right
+
+/** @internal A successful outcome. */
+export const succeed: <A>(value: A) => Outcome<A, never> = Either.right
+
+/** @internal An outcome with its error mapped. */
+export const mapFailure: typeof Either.mapLeft = Either.mapLeft
+
+/** @internal The first failure of a cause, if it has one. */
+export const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined =>
+  Option.getOrUndefined(Cause.failureOption(cause))
+
+/** @internal Handles every cause of failure. */
+export const catchAllCause = Effect.catchAllCause
+
+/** @internal The layer's retry when the caller gives none: once more, at once, when the connection was refused, reset or closed. */
+export const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule.recurs(1).pipe(
+  Schedule.intersect(Schedule.recurWhile((error: MemcachedError) => error.reason === "Unavailable"))
+)
+
+/** @internal A schedule's steps: each takes a failure and succeeds while the schedule goes on (sleeping first). */
+export const stepper = <E>(
+  schedule: Schedule.Schedule<unknown, E>
+): Effect.Effect<(input: E) => Effect.Effect<unknown, unknown>> =>
+  Effect.map(Schedule.driver(schedule), (driver) => (input) => driver.next(input))

@@ -14,9 +14,9 @@ import { makeClient } from "../../../src/engine/dialect.js"
 import type { MemjsClient } from "../../../src/engine/memjs.js"
 import { placementOf } from "../../../src/engine/placementChoice.js"
 import type { ServerAddress } from "../../../src/engine/servers.js"
+import { makeCheckedService } from "../../../src/internal/checkedService.js"
 import type { MemcachedService } from "../../../src/internal/memcachedService.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
-import { makeCheckedService } from "./checkedService.js"
 import { makeMemjsBackend } from "./memjsBackend.js"
 import type {
   CheckedConnectionOptions,
