@@ -31,8 +31,10 @@ export * as Duration from "effect/Duration"
 export * as Effect from "effect/Effect"
 export * as Exit from "effect/Exit"
 export * as Option from "effect/Option"
+export * as Redacted from "effect/Redacted"
 export * as Schedule from "effect/Schedule"
 export * as Schema from "effect/Schema"
+export * as Scope from "effect/Scope"
 export type { CacheError } from "../errors/index.js"
 export { InvalidArgument } from "../errors/InvalidArgument.js"
 export type { InvalidKey } from "../errors/InvalidKey.js"
@@ -44,7 +46,16 @@ export type { SerializerService } from "../Serializer.js"
 export type { Backend } from "./backend.js"
 export { failedAsClosed, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
 export { makeKeyEncoder } from "./keys.js"
+export { makeMemjsBackend } from "./memjsBackend.js"
 export { instrument } from "./observability.js"
+export type {
+  CheckedConnectionOptions,
+  ClientLayerOptions,
+  LayerOptions,
+  MemcachedOptions,
+  MemjsClientLike,
+  PoolOptions
+} from "./options.js"
 export { readers } from "./options.js"
 export type { DurationWithUnits, Ttl } from "./ttl.js"
 
