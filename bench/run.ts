@@ -34,6 +34,7 @@ import {
 import { type SideId, sideInfo, sideLabels } from "./support/sides.js"
 import { formatNumber } from "./support/stats.js"
 import { type BenchCertificate, makeCertificate } from "./support/tls.js"
+import { compileV4Library, describeV4Line, isV4Side } from "./support/v4-line.js"
 import { makeDataSets, workloads } from "./support/workloads.js"
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
@@ -92,6 +93,7 @@ const openContestants = async (
     ) {
       compileLibrary(options.fromSource, log)
     }
+    if (options.sides.some(isV4Side)) compileV4Library(options.fromSource, log)
     const opened = await Promise.allSettled(
       options.sides.map((id) => spawnContestant({ ...sideOptions, id, fromSource: options.fromSource }))
     )
@@ -145,6 +147,10 @@ const describeSide = (side: SideId, serializer: string): string => {
       })`
     case "facade-tls":
       return "the facade side over TLS, `new MemcachedCache({ servers, tls: { ca } })`"
+    case "cache-v4":
+    case "facade-v4":
+    case "defaults-v4":
+      return `the Effect 4 line's (effect4/) counterpart of ${describeSide(side.slice(0, -3) as SideId, serializer)}`
   }
 }
 
@@ -276,7 +282,8 @@ const runBench = async (options: Options) => {
           `NOTE: our sides ran traced (--tracing=${options.tracing}: see bench/support/tracing.ts); the targets are ` +
           "judged untraced."
         ]),
-      ...(options.inProcess ? ["NOTE: every side ran in one process (--in-process)."] : [])
+      ...(options.inProcess ? ["NOTE: every side ran in one process (--in-process)."] : []),
+      ...(options.sides.some(isV4Side) ? [`NOTE: ${describeV4Line(options.fromSource || options.inProcess)}.`] : [])
     ].map((line) => `${line}\n`).join("")
     // The targets are ratios to the peers: a run without peers (`--tls` alone) has none to judge.
     const judged = options.sides.some((side) => sideInfo[side].peer)

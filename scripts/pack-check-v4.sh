@@ -66,7 +66,7 @@ const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.p
 const files = fs.readdirSync(`${pkgDir}/dist`, { recursive: true }).filter((f) => /\.(js|d\.ts)$/.test(f))
 for (const file of files) {
   const text = fs.readFileSync(path.join(pkgDir, "dist", file), "utf8")
-  for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)) {
+  for (const [, spec] of text.matchAll(/(?<![.\w])(?:from|import)\s*\(?\s*"([^"]+)"/g)) {
     if (spec.startsWith(".")) {
       const target = path.resolve(pkgDir, "dist", path.dirname(file), spec)
       const exists = fs.existsSync(target) || fs.existsSync(target.replace(/\.js$/, ".d.ts"))

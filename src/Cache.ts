@@ -22,12 +22,12 @@ import type { MemcachedError } from "./errors/MemcachedError.js"
 import type { SerializationError } from "./errors/SerializationError.js"
 import type { Codec } from "./internal/cache/codec.js"
 import { flatMapNow, identity, makeItemCodec, mapNow, schemaCodec } from "./internal/cache/codec.js"
-import { leased, leaseOf } from "./internal/cache/lease.js"
+import { leased, leaseOf, serverLeased } from "./internal/cache/lease.js"
 import { namespaced } from "./internal/cache/namespace.js"
 import { makeSingleFlight } from "./internal/cache/singleFlight.js"
 import { notAStringKey } from "./internal/keys.js"
 import type { MemcachedView } from "./internal/memcachedService.js"
-import { WriteRecord } from "./internal/memcachedService.js"
+import { serverLeases, WriteRecord } from "./internal/memcachedService.js"
 import { decodeWithUnits } from "./internal/ttl.js"
 import type { DurationWithUnits, Item, LayerOptions, MemcachedOptions, Ttl } from "./Memcached.js"
 import { Memcached } from "./Memcached.js"
@@ -51,6 +51,11 @@ export interface SetOptions {
  * for the value every `poll` for up to `wait`, then compute it themselves. A holder that dies leaves the lease to
  * expire after `ttl`.
  *
+ * With `protocol: "meta"`, memcached keeps the lease on the key itself, in one round trip when the value is there: a
+ * read that misses leaves a placeholder for `ttl` and wins; the others see it is taken and poll as above. A value
+ * marked stale by `invalidate` goes to one caller to recompute (see `staleWhileRevalidate`). Namespaced caches lease
+ * with a key, as over binary.
+ *
  * @since 1.0.0
  * @category models
  */
@@ -64,6 +69,15 @@ export interface LeaseOptions {
   readonly wait?: DurationWithUnits | undefined
   /** How often a waiting caller looks for the value. @default "50 millis" */
   readonly poll?: DurationWithUnits | undefined
+  /**
+   * Over meta, a value marked stale by `invalidate` is returned at once to every caller but one, which recomputes and
+   * stores it; without it, they wait for the new value as on a miss. Over binary and in the fake, `invalidate`
+   * deletes, so there is no stale value to return.
+   *
+   * @default false
+   * @since 1.1.0
+   */
+  readonly staleWhileRevalidate?: boolean | undefined
 }
 
 /**
@@ -126,6 +140,13 @@ export interface TypedCache<A> {
   readonly set: (key: string, value: A, options?: SetOptions) => Effect.Effect<void, CacheError>
   /** Removes keys; `true` only if every key existed. All are removed either way, in one batch per server. */
   readonly remove: (...keys: ReadonlyArray<string>) => Effect.Effect<boolean, CacheError>
+  /**
+   * Marks a key stale instead of deleting it (meta's `md <key> I`): plain reads miss it, and `getOrSet` with a lease
+   * hands its recomputation to one caller, the others waiting for the new value or, with `staleWhileRevalidate`,
+   * getting the stale one at once. Over binary, in the fake and in namespaces, it deletes the key. `true` if the key
+   * existed. @since 1.1.0
+   */
+  readonly invalidate: (key: string) => Effect.Effect<boolean, CacheError>
   /** Gives a key a new TTL from now and returns its value, in one round trip; `CacheNotFound` on a miss. */
   readonly updateTimeout: (key: string, ttl?: Ttl) => Effect.Effect<A, CacheNotFound | CacheError>
   /**
@@ -282,19 +303,24 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
       if (lease instanceof InvalidArgument) return Effect.fail(lease)
       const ttlError = badTtl(key, options?.ttl)
       if (ttlError) return Effect.fail(ttlError)
+      const computeAndStore = () => Effect.tap(compute, (value) => set(key, value, options))
+      const server = lease && serverLeases.get(memcached)
+      if (lease && server) {
+        // over meta, the lease read is the read: one round trip when the value is there
+        const decode = items.decode
+        return flights(key, serverLeased({ memcached, server, key, lease, decode, computeAndStore }))
+      }
       return Effect.flatMap(
         get(key),
         Option.match({
           onSome: (value) => Effect.succeed(value),
-          onNone: () => {
-            const computeAndStore = Effect.tap(compute, (value) => set(key, value, options))
-            return flights(
+          onNone: () =>
+            flights(
               key,
               lease
-                ? leased({ memcached, key, lease, get, decode: items.decode, computeAndStore })
-                : computeAndStore
+                ? leased({ memcached, key, lease, get, decode: items.decode, computeAndStore: computeAndStore() })
+                : computeAndStore()
             )
-          }
         })
       )
     }
@@ -311,6 +337,7 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
       getOrElse: (key, orElse) => getOr(key, () => Effect.succeed(orElse())),
       getOrFail,
       set,
+      invalidate: (key) => serverLeases.get(memcached)?.invalidate(key) ?? memcached.delete(key),
       remove: (...keys) => Effect.map(memcached.deleteMany(keys), (existed) => existed === new Set(keys).size),
       updateTimeout: (key, ttl) =>
         Effect.flatMap(
@@ -411,6 +438,8 @@ export class Cache extends Context.Tag("effect-memcached/Cache")<Cache, CacheSer
     Effect.flatMap(Cache, (cache) => cache.set(key, value, options))
   /** @since 1.0.0 @category accessors */
   static readonly remove = (...keys: ReadonlyArray<string>) => Effect.flatMap(Cache, (cache) => cache.remove(...keys))
+  /** @since 1.1.0 @category accessors */
+  static readonly invalidate = (key: string) => Effect.flatMap(Cache, (cache) => cache.invalidate(key))
   /** @since 1.0.0 @category accessors */
   static readonly updateTimeout = (key: string, ttl?: Ttl) =>
     Effect.flatMap(Cache, (cache) => cache.updateTimeout(key, ttl))

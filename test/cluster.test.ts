@@ -125,7 +125,7 @@ for (const protocol of ["binary", "meta"] as const) {
           assert.strictEqual(error.reason, "Unavailable")
           assert.strictEqual(error.server, servers[1]!.address)
           assert.include(error.message, "ejected")
-          assert.isBelow(performance.now() - started, 20)
+          assert.isBelow(performance.now() - started, 100) // nothing is sent: well under the 300 ms timeout, even on a loaded machine
 
           for (const key of onLive.slice(0, 50)) assert.deepStrictEqual(yield* cache.get(key), Option.some(key))
           yield* cache.set(onLive[0]!, "still writable")

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { allSides, type SideId, tlsSides } from "./sides.js"
+import { v4DefaultSides } from "./v4-line.js"
 import { DEFAULT_KEYS, workloads } from "./workloads.js"
 
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -66,6 +67,9 @@ const USAGE = `npm run bench [-- options]
                      (default: memjs, memcache-client, memcache, cache, facade, and defaults when --serializer
                      names one). memjs-aa is a second raw memjs side, an A/A control for the method's own noise;
                      cache-rp runs Cache with one runPromise per operation; defaults is the facade at its defaults
+                     (cache-v4, facade-v4, defaults-v4: the same three on the Effect 4 line, effect4/, on Node
+                     >= 22.19, effect4's Node 24 when this one is older; runs without --sides add them unless
+                     --in-process)
   --in-process       every side in this one process (gc between slices, CPU counted within each slice), instead
                      of one process per side (CPU over each repetition, as a user's process pays it)
   --reps=N           repetitions per workload and side (default 3)
@@ -98,14 +102,15 @@ const USAGE = `npm run bench [-- options]
  * The sides of a run without `--sides`: the peers and ours, and the facade at defaults if ours are not; with `--tls`,
  * each TLS side and its plain side.
  */
-export const defaultSides = (serializer: string, tls = false): ReadonlyArray<SideId> =>
+export const defaultSides = (serializer: string, tls = false, inProcess = false): ReadonlyArray<SideId> =>
   tls ? Object.entries(tlsSides).flatMap(([tlsSide, plain]) => [plain, tlsSide as SideId]) : [
     "memjs",
     "memcache-client",
     "memcache",
     "cache",
     "facade",
-    ...(serializer === "default" ? [] : ["defaults" as const])
+    ...(serializer === "default" ? [] : ["defaults" as const]),
+    ...v4DefaultSides(serializer, inProcess)
   ]
 
 export const parseOptions = (argv: ReadonlyArray<string>): Options => {
@@ -162,7 +167,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   const tracing = flags.get("tracing") || "none"
   if (!isTracingMode(tracing)) throw new Error(`unknown tracing mode ${tracing}\n\n${USAGE}`)
   const tls = flags.has("tls")
-  const sides = list("sides") ?? defaultSides(serializer, tls)
+  const sides = list("sides") ?? defaultSides(serializer, tls, flags.has("in-process"))
   for (const side of sides) if (!allSides.includes(side as SideId)) throw new Error(`unknown side ${side}\n\n${USAGE}`)
   if (!tls && sides.some((side) => side in tlsSides)) throw new Error(`the TLS sides need --tls\n\n${USAGE}`)
   // Slices take turns in the order of `allSides` (peers first), rotated each slice.

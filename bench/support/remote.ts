@@ -9,6 +9,7 @@ import * as path from "node:path"
 import type { Contestant, SideOptions } from "./contestant.js"
 import { benchDir, repoDir } from "./env.js"
 import { type SideId, sideLabels } from "./sides.js"
+import { v4ForkOptions } from "./v4-line.js"
 
 /** What a side's process is started with (as JSON in its first argument). */
 export interface SideInit extends SideOptions {
@@ -36,7 +37,8 @@ export const spawnContestant = (init: SideInit): Promise<Contestant> => {
   const child: ChildProcess = fork(entry, [JSON.stringify(init)], {
     cwd: repoDir,
     execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"]
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    ...v4ForkOptions(init.id, init.fromSource)
   })
   const label = sideLabels[init.id]
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()

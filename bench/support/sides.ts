@@ -27,6 +27,7 @@ import * as Memjs from "memjs"
 import type { TracingMode } from "./env.js"
 import type { Library } from "./library.js"
 import type { Recorder } from "./stats.js"
+import { isV4Side, type V4SideId, v4SideIds, v4SideInfo } from "./v4-line.js"
 import { promiseWorkers, type Workers } from "./workers.js"
 import type { DataSet, Workload } from "./workloads.js"
 import { mixIsSet } from "./workloads.js"
@@ -42,6 +43,7 @@ export type SideId =
   | "defaults"
   | "cache-tls"
   | "facade-tls"
+  | V4SideId
 
 export interface SideInfo {
   readonly label: string
@@ -63,7 +65,8 @@ export const sideInfo: Record<SideId, SideInfo> = {
   facade: { label: "facade", tag: "fa", peer: false, nativeMultiGet: false },
   defaults: { label: "defaults", tag: "df", peer: false, nativeMultiGet: false },
   "cache-tls": { label: "Cache·tls", tag: "ct", peer: false, nativeMultiGet: false },
-  "facade-tls": { label: "facade·tls", tag: "ft", peer: false, nativeMultiGet: false }
+  "facade-tls": { label: "facade·tls", tag: "ft", peer: false, nativeMultiGet: false },
+  ...v4SideInfo
 }
 
 /** The TLS sides, each with the plain side it is measured against. */
@@ -82,7 +85,8 @@ export const allSides: ReadonlyArray<SideId> = [
   "facade",
   "defaults",
   "cache-tls",
-  "facade-tls"
+  "facade-tls",
+  ...v4SideIds
 ]
 
 export const sideLabels: Record<SideId, string> = Object.fromEntries(
@@ -270,6 +274,7 @@ export const makeSide = async (
   address: string,
   ours: OurSideOptions
 ): Promise<Side> => {
+  if (isV4Side(id)) return (await import("./v4-sides.js")).makeV4Side(id, address, ours.serializer)
   switch (id) {
     case "memjs":
     case "memjs-aa":

@@ -4,6 +4,7 @@ import { defaultSides, parseOptions, tracingList, tracingModes } from "../suppor
 import { toCell } from "../support/repetition.js"
 import { bestPeer, type Cell, checkTargets, peersOf, ratioByRep, summarize } from "../support/report.js"
 import type { SideId } from "../support/sides.js"
+import { isV4Side } from "../support/v4-line.js"
 import { workloads } from "../support/workloads.js"
 
 const workload = (id: string) => workloads.find((w) => w.id === id)!
@@ -148,9 +149,16 @@ describe("bench options", () => {
     const options = parseOptions([])
     assert.strictEqual(options.serializer, "default")
     assert.isFalse(options.inProcess)
-    assert.deepStrictEqual(options.sides, ["memjs", "memcache-client", "memcache", "cache", "facade"])
-    assert.deepStrictEqual(defaultSides("structured").at(-1), "defaults")
-    assert.deepStrictEqual(parseOptions(["--serializer=bytes"]).sides.at(-1), "defaults")
+    // The v4 sides, when the v4 line can run here, come after these (v4-sides.test.ts).
+    assert.deepStrictEqual(options.sides.filter((side) => !isV4Side(side)), [
+      "memjs",
+      "memcache-client",
+      "memcache",
+      "cache",
+      "facade"
+    ])
+    assert.include(defaultSides("structured"), "defaults")
+    assert.include(parseOptions(["--serializer=bytes"]).sides, "defaults")
     assert.isTrue(parseOptions(["--in-process"]).inProcess)
     assert.strictEqual(parseOptions(["--keys=500"]).keys, 500)
     assert.throws(() => parseOptions(["--sides=memjs,nope"]), /unknown side nope/)

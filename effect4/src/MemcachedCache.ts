@@ -75,8 +75,10 @@ export interface MemcachedCacheOptions
   readonly layer?: Layer.Layer<Cache, unknown> | undefined
   /**
    * A layer built into the facade's runtime for its spans, metrics or logs: a tracer layer such as
-   * `@effect/opentelemetry`'s `NodeSdk.layer(…)`. Without
-   * one, the facade's operations run under Effect's built-in tracer, which records no spans.
+   * `@effect/opentelemetry`'s `OtelTracer.layerGlobal` (over the global tracer provider) or `NodeSdk.layer(…)`.
+   * Without one, the facade's operations run under Effect's built-in tracer, which records no spans. With one, each
+   * operation's span has the OpenTelemetry span active where the method was called for its parent, so it joins the
+   * caller's trace.
    *
    * @since 2.0.0
    */
@@ -217,6 +219,13 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   #runtime: ManagedRuntime.ManagedRuntime<Cache, unknown> | undefined
   /** @internal Runs calls on parked fibers once the runtime is built (see `promiseRunner`). */
   #runner: PromiseRunner<Cache> | undefined
+  /**
+   * @internal How many fibers the runner keeps parked: none with a `telemetry` layer, so that each call forks its own
+   * fiber in its caller's async context. An Effect 4 fiber resumes in the async context it parked in, so a parked
+   * fiber would run every later call in the context of the call it first served: their spans would join that
+   * caller's OpenTelemetry trace.
+   */
+  readonly #maxParked: number | undefined
   /** @internal */
   #starting = false
   /** @internal */
@@ -231,6 +240,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     const { client, closeOnRelease, defaultTtl, ejectFor, layer, password, serializer, telemetry, timeout, ...rest } =
       options
     this.#serializer = serializer ?? MemcachedCache.defaultSerializer
+    this.#maxParked = telemetry ? 0 : undefined
     serializerOf(this.#serializer)
     if (layer) {
       this.#layer = telemetry ? Layer.merge(layer, telemetry) : layer
@@ -363,7 +373,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     if (!this.#starting) {
       this.#starting = true
       runtime.context().then((built) => {
-        if (this.#runtime === runtime) this.#runner = makePromiseRunner(built)
+        if (this.#runtime === runtime) this.#runner = makePromiseRunner(built, this.#maxParked)
       }, () => this.#starting = false)
     }
     return new Promise<A>((resolve, reject) => {

@@ -15,7 +15,7 @@ import type { EjectionOptions } from "./ejection.js"
 import { makeHealth } from "./ejection.js"
 import type { Done } from "./failure.js"
 import { EngineFailure } from "./failure.js"
-import type { WriteMode } from "./item.js"
+import type { LeaseAnswer, WriteMode } from "./item.js"
 import { CasItem, Item } from "./item.js"
 import { TooLarge, tooLarge } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
@@ -131,6 +131,21 @@ export interface EngineClient {
   readonly flush: <D>(done: Done<undefined, D>, context: D) => ServerAddress | undefined
   /** Each server's version, by `host:port`. */
   readonly version: <D>(done: Done<ReadonlyMap<string, string>, D>, context: D) => ServerAddress | undefined
+  /**
+   * Meta only: reads the key for a lease, creating a placeholder that lives for `expiry` on a miss (see
+   * `LeaseAnswer`). A dialect without it leases with a key of its own (`leaseKeyOf`).
+   */
+  readonly lease?: <D>(
+    key: WireKey,
+    expiry: Expiry,
+    done: Done<LeaseAnswer, D>,
+    context: D
+  ) => ServerAddress | undefined
+  /**
+   * Meta only: marks the item stale (`md <key> I`) instead of deleting it, and hands its recomputation to the next
+   * read; it expires when it would have. `false` when the key did not exist.
+   */
+  readonly invalidate?: <D>(key: WireKey, done: Done<boolean, D>, context: D) => ServerAddress | undefined
   /**
    * Refuses new requests (they fail as `Unavailable`, `closed`), lets in-flight ones settle for up to `graceMillis`,
    * then, if `destroy`, fails what is left and closes the sockets.

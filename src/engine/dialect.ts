@@ -9,16 +9,8 @@ import type { EngineClient, PoolEngineOptions } from "./client.js"
 import { makeEngineClient } from "./client.js"
 import { makeMemjsClient } from "./memjs.js"
 import { makeMetaEngineClient } from "./metaClient.js"
+import type { Protocol } from "./options.js"
 import type { TlsSettings } from "./tls.js"
-
-/** @internal A wire dialect. */
-export type Protocol = "binary" | "meta"
-
-/** @internal What is wrong with a `protocol` option, as a phrase to follow its name; `undefined` when nothing is. */
-export const checkProtocol = (protocol: unknown): string | undefined =>
-  protocol === undefined || protocol === "binary" || protocol === "meta"
-    ? undefined
-    : `must be "binary" or "meta", got ${typeof protocol === "string" ? JSON.stringify(protocol) : typeof protocol}`
 
 /**
  * @internal A client of the pool in `protocol` (binary when left out); `username` and `password` turn authentication

@@ -18,6 +18,8 @@ export interface LeaseFacadeOptionsOf<D> {
   readonly wait?: SecondsOr<D> | undefined
   /** How often a waiting caller looks for the value. @default 0.05 */
   readonly poll?: SecondsOr<D> | undefined
+  /** Over meta, return a value marked stale by `invalidate` at once while one caller refreshes it. @default false */
+  readonly staleWhileRevalidate?: boolean | undefined
 }
 
 /** @internal Options of `MemcachedCache.cached`. */
@@ -42,6 +44,7 @@ export interface FacadeCache {
   getOrElse(key: string, orElse: () => unknown): unknown
   set(key: string, value: unknown, options: { readonly ttl: unknown }): unknown
   remove(...keys: ReadonlyArray<string>): unknown
+  invalidate(key: string): unknown
   updateTimeout(key: string, ttl: unknown): unknown
   getOrSet(key: string, compute: unknown, options: { readonly ttl: unknown }): unknown
   has(key: string): unknown
@@ -85,7 +88,8 @@ const leaseOf = (line: FacadeLine, lease: unknown): unknown =>
     ? definedOnly({
       ttl: secondsOf(line, "lease.ttl", (lease as LeaseFacadeOptionsOf<unknown>).ttl),
       wait: secondsOf(line, "lease.wait", (lease as LeaseFacadeOptionsOf<unknown>).wait),
-      poll: secondsOf(line, "lease.poll", (lease as LeaseFacadeOptionsOf<unknown>).poll)
+      poll: secondsOf(line, "lease.poll", (lease as LeaseFacadeOptionsOf<unknown>).poll),
+      staleWhileRevalidate: (lease as LeaseFacadeOptionsOf<unknown>).staleWhileRevalidate
     })
     : lease
 
@@ -121,6 +125,14 @@ export abstract class CacheFacadeCore<D, N> {
   /** Removes keys; `true` only if every one existed. */
   remove(...keys: ReadonlyArray<string>): Promise<boolean> {
     return this.withCache((cache) => cache.remove(...keys)) as Promise<boolean>
+  }
+
+  /**
+   * Marks a key stale instead of deleting it (over meta; elsewhere it deletes): see `Cache.invalidate`. `true` if it
+   * existed.
+   */
+  invalidate(key: string): Promise<boolean> {
+    return this.withCache((cache) => cache.invalidate(key)) as Promise<boolean>
   }
 
   /**

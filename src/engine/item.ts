@@ -29,3 +29,13 @@ export class CasItem extends Item {
 
 /** @internal How a write treats a key that exists: `set` overwrites, `add` only creates, `replace` only overwrites. */
 export type WriteMode = "set" | "add" | "replace"
+
+/**
+ * @internal memcached's answer to a lease read over meta (`mg <key> v f k N<ttl>`): the item, unless the key holds
+ * only the placeholder that the read (or an earlier one) created on a miss; whether this read won the right to compute
+ * the value (`W`); whether the item is stale (`X`, invalidated by `md <key> I`). Neither an item nor a win: another
+ * caller is computing it (`Z`).
+ */
+export class LeaseAnswer {
+  constructor(readonly item: Item | undefined, readonly win: boolean, readonly stale: boolean) {}
+}

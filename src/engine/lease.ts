@@ -1,6 +1,7 @@
 /**
- * The lease rules of `getOrSet` (stampede protection), shared by both Effect lines: the lease of `key` is the key
- * `<key>:lease`, taken with memcached's atomic `add`, and its options are checked here. Each line's
+ * The lease rules of `getOrSet` (stampede protection), shared by both Effect lines: over binary, the lease of `key` is
+ * the key `<key>:lease`, taken with memcached's atomic `add`; over meta, memcached keeps it on the key itself (a read
+ * that misses creates a placeholder and wins, `LeaseAnswer` in `item.ts`). Its options are checked here. Each line's
  * `internal/cache/lease.ts` runs the lease.
  *
  * @internal
@@ -13,6 +14,8 @@ export interface Lease {
   readonly ttlMillis: number
   readonly waitMillis: number
   readonly pollMillis: number
+  /** Over meta, whether a stale value is returned at once while one caller recomputes it. */
+  readonly staleWhileRevalidate: boolean
 }
 
 /** @internal An argument of a lease that it cannot use: its name (`lease.wait`, …) and what is wrong with it. */
@@ -54,14 +57,21 @@ export const checkLease = (
   if (lease !== true && (typeof lease !== "object" || lease === null)) {
     return new BadLease("lease", "must be true, false or LeaseOptions")
   }
-  const options: { readonly ttl?: unknown; readonly wait?: unknown; readonly poll?: unknown } = lease === true
-    ? {}
-    : lease
+  const options: {
+    readonly ttl?: unknown
+    readonly wait?: unknown
+    readonly poll?: unknown
+    readonly staleWhileRevalidate?: unknown
+  } = lease === true ? {} : lease
   const ttlMillis = leaseMillis(millis, "ttl", options.ttl, 5000, false)
   if (ttlMillis instanceof BadLease) return ttlMillis
   const waitMillis = leaseMillis(millis, "wait", options.wait, 2000, true)
   if (waitMillis instanceof BadLease) return waitMillis
   const pollMillis = leaseMillis(millis, "poll", options.poll, 50, false)
   if (pollMillis instanceof BadLease) return pollMillis
-  return { ttlMillis, waitMillis, pollMillis }
+  const staleWhileRevalidate = options.staleWhileRevalidate ?? false
+  if (typeof staleWhileRevalidate !== "boolean") {
+    return new BadLease("lease.staleWhileRevalidate", "must be true or false")
+  }
+  return { ttlMillis, waitMillis, pollMillis, staleWhileRevalidate }
 }

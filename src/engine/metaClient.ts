@@ -16,7 +16,7 @@ import type { Connection, Interpret } from "./connection.js"
 import { IN_ORDER } from "./connection.js"
 import { EngineFailure } from "./failure.js"
 import type { WriteMode } from "./item.js"
-import { CasItem, Item } from "./item.js"
+import { CasItem, Item, LeaseAnswer } from "./item.js"
 import type { TooLarge } from "./itemSize.js"
 import { tooLarge } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
@@ -93,19 +93,8 @@ const mismatched = (connection: MetaConnection): EngineFailure => {
   return new EngineFailure("Protocol", connection.address.label, "mismatched response")
 }
 
-const readItem: Interpret<Item | undefined, WireKey, MetaResponse> = (connection, response, key) => {
-  if (response.code === MetaCode.Miss) return undefined
-  if (response.code !== MetaCode.Value) return unexpected(connection, response, key)
-  return response.hasKey(key.bytes) ? new Item(response.value, response.flags) : mismatched(connection)
-}
-
-const readCasItem: Interpret<CasItem | undefined, WireKey, MetaResponse> = (connection, response, key) => {
-  if (response.code === MetaCode.Miss) return undefined
-  if (response.code !== MetaCode.Value || response.cas === undefined) return unexpected(connection, response, key)
-  return response.hasKey(key.bytes)
-    ? new CasItem(response.value, response.flags, response.cas)
-    : mismatched(connection)
-}
+/** The callback of a request whose answer nobody waits for. */
+const ignore = () => {}
 
 /** The answer of a request that succeeds on an existing key and says "not found" (or a miss) otherwise. */
 const existed: Interpret<boolean, WireKey, MetaResponse> = (connection, response, key) => {
@@ -118,6 +107,21 @@ const existed: Interpret<boolean, WireKey, MetaResponse> = (connection, response
     default:
       return unexpected(connection, response, key)
   }
+}
+
+/**
+ * A lease read's answer: with `N`, memcached answers every read with a value; a value marked won (`W`) or claimed
+ * (`Z`) but not stale is the placeholder of a miss.
+ */
+const readLease: Interpret<LeaseAnswer, WireKey, MetaResponse> = (connection, response, key) => {
+  if (response.code !== MetaCode.Value) return unexpected(connection, response, key)
+  if (!response.hasKey(key.bytes)) return mismatched(connection)
+  const placeholder = (response.win || response.claimed) && !response.stale
+  return new LeaseAnswer(
+    placeholder ? undefined : new Item(response.value, response.flags),
+    response.win,
+    response.stale
+  )
 }
 
 const counterValue: Interpret<bigint | undefined, WireKey, MetaResponse> = (connection, response, key) => {
@@ -171,6 +175,33 @@ export const makeMetaEngineClient = (options: MetaClientOptions): EngineClient =
   )
   // memcached reads absolute expirations against the wall clock.
   const expiration = (expiry: Expiry) => Math.min(toExpirationField(expiry, Date.now()), MAX_TEXT_EXPIRATION)
+
+  /**
+   * Whether a plain read's answer is a lease's (`engine/lease.ts`), which it counts as a miss: the placeholder of a
+   * value being computed (`W`, `Z`), or a stale value (`X`). memcached gives the recomputation of a stale value to
+   * whichever read comes first (`W`), a plain one too: a plain read hands it back with `md <key> I`, so that a lease
+   * read wins it.
+   */
+  const leased = (response: MetaResponse, key: WireKey): boolean => {
+    if (response.win && response.stale) {
+      queueMicrotask(() => request("md", key, "I", existed, key, ignore, undefined))
+    }
+    return response.win || response.claimed || response.stale
+  }
+
+  const readItem: Interpret<Item | undefined, WireKey, MetaResponse> = (connection, response, key) => {
+    if (response.code === MetaCode.Miss) return undefined
+    if (response.code !== MetaCode.Value) return unexpected(connection, response, key)
+    if (!response.hasKey(key.bytes)) return mismatched(connection)
+    return leased(response, key) ? undefined : new Item(response.value, response.flags)
+  }
+
+  const readCasItem: Interpret<CasItem | undefined, WireKey, MetaResponse> = (connection, response, key) => {
+    if (response.code === MetaCode.Miss) return undefined
+    if (response.code !== MetaCode.Value || response.cas === undefined) return unexpected(connection, response, key)
+    if (!response.hasKey(key.bytes)) return mismatched(connection)
+    return leased(response, key) ? undefined : new CasItem(response.value, response.flags, response.cas)
+  }
 
   const written: Interpret<boolean | TooLarge, Write, MetaResponse> = (connection, response, write) => {
     switch (response.code) {
@@ -317,6 +348,9 @@ export const makeMetaEngineClient = (options: MetaClientOptions): EngineClient =
       )
     },
     delete: (key, done, context) => request("md", key, "", existed, key, done, context),
+    lease: (key, expiry, done, context) =>
+      request("mg", key, `v f k N${expiration(expiry)}`, readLease, key, done, context),
+    invalidate: (key, done, context) => request("md", key, "I", existed, key, done, context),
     deleteMany: (keys, done, context) => {
       let missing = 0
       return pipelined(

@@ -68,6 +68,12 @@ export class MetaResponse {
   /** The rest of a `VERSION` or error line. */
   text = ""
   stats: Record<string, string> | undefined = undefined
+  /** `W`: this request won the right to recompute the item (see `engine/lease.ts`). */
+  win = false
+  /** `Z`: another request already won it. */
+  claimed = false
+  /** `X`: the item was invalidated (`md … I`) and is stale. */
+  stale = false
   constructor(readonly code: number) {}
 
   /** Whether the response echoed the key `key` (its `k` token). */
@@ -272,6 +278,15 @@ export class MetaReader {
             break
           case "k":
             response.key = bytes.subarray(offset + 1, offset + token.length)
+            break
+          case "W":
+            response.win = true
+            break
+          case "Z":
+            response.claimed = true
+            break
+          case "X":
+            response.stale = true
             break
         }
       }

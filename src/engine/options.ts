@@ -6,8 +6,6 @@
  *
  * @internal
  */
-import type { Protocol } from "./dialect.js"
-import { checkProtocol } from "./dialect.js"
 import { DEFAULT_MAX_ITEM_SIZE } from "./itemSize.js"
 import { checkPrefix } from "./keys.js"
 import type { ServerAddress } from "./servers.js"
@@ -124,6 +122,15 @@ export const checkLayerOptions = (
   }
   return { defaultExpiry, maxItemSize }
 }
+
+/** @internal A wire dialect. */
+export type Protocol = "binary" | "meta"
+
+/** @internal What is wrong with a `protocol` option, as a phrase to follow its name; `undefined` when nothing is. */
+export const checkProtocol = (protocol: unknown): string | undefined =>
+  protocol === undefined || protocol === "binary" || protocol === "meta"
+    ? undefined
+    : `must be "binary" or "meta", got ${typeof protocol === "string" ? JSON.stringify(protocol) : typeof protocol}`
 
 /** @internal The connection options, checked. */
 export interface CheckedConnectionOptions extends CheckedLayerOptions {

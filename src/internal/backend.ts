@@ -7,7 +7,7 @@
  */
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type { CasItem, Item, WriteMode } from "../engine/item.js"
+import type { CasItem, Item, LeaseAnswer, WriteMode } from "../engine/item.js"
 import type { WireKey } from "../engine/keys.js"
 import type { Expiry } from "../engine/ttl.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
@@ -64,4 +64,17 @@ export interface Backend {
   readonly version: Effect.Effect<ReadonlyMap<string, string>, MemcachedError>
   /** The largest item the servers accept, key and overhead included. */
   readonly maxItemSize: number
+  /** Meta only: a lease read, which creates a placeholder living for `expiry` on a miss (see `LeaseAnswer`). */
+  readonly lease?: ((key: WireKey, expiry: Expiry) => Effect.Effect<LeaseAnswer, MemcachedError>) | undefined
+  /** Meta only: marks the item stale instead of deleting it; `false` if it did not exist. */
+  readonly invalidate?: ((key: WireKey) => Effect.Effect<boolean, MemcachedError>) | undefined
+}
+
+/** @internal The backend, and how its layer releases it. */
+export interface MemjsBackend extends Backend {
+  /**
+   * Refuses new requests (they fail as `Unavailable`), lets in-flight ones settle for up to `graceMillis`, then, if
+   * `destroy`, fails what is left and closes the sockets.
+   */
+  readonly close: (graceMillis: number, destroy: boolean) => Effect.Effect<void>
 }

@@ -30,12 +30,13 @@ import {
   valueTooLarge
 } from "#effect-line"
 import { toUnsigned64 } from "../engine/counter.js"
-import type { WriteMode } from "../engine/item.js"
+import type { LeaseAnswer, WriteMode } from "../engine/item.js"
 import { Item } from "../engine/item.js"
 import { maxValueBytes } from "../engine/itemSize.js"
 import type { KeyRules, WireKey } from "../engine/keys.js"
 import type { Expiry } from "../engine/ttl.js"
 import type { CounterOptions, MemcachedService, WriteOptions } from "./memcachedService.js"
+import { serverLeases } from "./memcachedService.js"
 
 /** @internal */
 export interface CheckedServiceOptions extends KeyRules, ObservabilityOptions {
@@ -260,5 +261,18 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
     flush: idempotent(backend.flush),
     version: idempotent(backend.version)
   }
-  return instrument(service, options)
+  const instrumented = instrument(service, options)
+  const { invalidate, lease } = backend
+  if (lease && invalidate) {
+    serverLeases.set(instrumented, {
+      // A lease read that may have won is never sent again: its second read would wait for its own placeholder.
+      read: (key, ttl) =>
+        withKey(key, (wire): Effect.Effect<LeaseAnswer, InvalidArgument | MemcachedError> => {
+          const expiry = expiryOf(ttl, key)
+          return isFailure(expiry) ? Effect.fail(failureOf(expiry)) : once(lease(wire, successOf(expiry)))
+        }),
+      invalidate: (key) => withKey(key, (wire) => idempotent(invalidate(wire)))
+    })
+  }
+  return instrumented
 }

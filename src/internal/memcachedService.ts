@@ -6,7 +6,7 @@
  * @internal
  */
 import type { Effect, InvalidArgument, InvalidKey, MemcachedError, Option, Ttl, ValueTooLarge } from "#effect-line"
-import type { CasItem, Item } from "../engine/item.js"
+import type { CasItem, Item, LeaseAnswer } from "../engine/item.js"
 
 /**
  * Per-write options. `ttl` left out means the layer's `defaultTtl`.
@@ -134,3 +134,19 @@ export type MemcachedView = Pick<
   MemcachedService,
   "get" | "getMany" | "set" | "setMany" | "add" | "delete" | "deleteMany" | "getAndTouch" | "increment"
 >
+
+/**
+ * @internal The lease operations of a service over meta (see `engine/lease.ts`): a lease read, which creates a
+ * placeholder living for `ttl` on a miss, and `invalidate`, which marks an item stale and hands its recomputation to
+ * the next read.
+ */
+export interface ServerLease {
+  readonly read: (key: string, ttl: Ttl) => Effect.Effect<LeaseAnswer, InvalidKey | InvalidArgument | MemcachedError>
+  readonly invalidate: (key: string) => Effect.Effect<boolean, InvalidKey | MemcachedError>
+}
+
+/**
+ * @internal The lease operations of each service whose backend speaks meta; a service not here (binary, the
+ * in-memory fake, a namespace) leases with a key of its own.
+ */
+export const serverLeases = new WeakMap<object, ServerLease>()

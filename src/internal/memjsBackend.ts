@@ -14,18 +14,9 @@ import type { Item } from "../engine/item.js"
 import { TooLarge } from "../engine/itemSize.js"
 import type { ServerAddress } from "../engine/servers.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import type { Backend } from "./backend.js"
+import type { MemjsBackend } from "./backend.js"
 import { failWith } from "./engineFailure.js"
 import { callOf } from "./observability.js"
-
-/** @internal The backend, and how its layer releases it. */
-export interface MemjsBackend extends Backend {
-  /**
-   * Refuses new requests (they fail as `Unavailable`), lets in-flight ones settle for up to `graceMillis`, then, if
-   * `destroy`, fails what is left and closes the sockets.
-   */
-  readonly close: (graceMillis: number, destroy: boolean) => Effect.Effect<void>
-}
 
 /** An `Effect.async` resume; each operation's own type (see `Backend`) says what it resumes with. */
 type Resume = (effect: Effect.Effect<any, any>) => void
@@ -66,6 +57,7 @@ const resumeOption = (resume: Resume, result: Item | undefined | EngineFailure, 
 
 /** @internal The backend over an engine client of either wire dialect (see `engine/dialect.ts`). */
 export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
+  const { invalidate, lease } = client
   return {
     maxItemSize: client.maxItemSize,
     get: (key) => Effect.async((resume) => send(() => client.get(key, resumeOption, resume))),
@@ -87,6 +79,10 @@ export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
       Effect.async((resume) => send(() => client.counter(direction, key, delta, initial, expiry, resumeValue, resume))),
     flush: Effect.async((resume) => send(() => client.flush(resumeValue, resume))),
     version: Effect.async((resume) => send(() => client.version(resumeValue, resume))),
+    lease: lease &&
+      ((key, expiry) => Effect.async((resume) => send(() => lease(key, expiry, resumeValue, resume)))),
+    invalidate: invalidate &&
+      ((key) => Effect.async((resume) => send(() => invalidate(key, resumeValue, resume)))),
     close: (graceMillis, destroy) => Effect.promise(() => client.close(graceMillis, destroy))
   }
 }

@@ -109,7 +109,7 @@ export const faultSuites = (protocol: "binary" | "meta"): void => {
         const error = failureOf(exit)
         assert.instanceOf(error, MemcachedError)
         assert.strictEqual(error.reason, "Timeout")
-        assert.isBelow(millis, 400)
+        assert.isBelow(millis, 600) // the 200 ms deadline, not memjs's own (seconds); slack for a loaded machine
       }))
   })
 

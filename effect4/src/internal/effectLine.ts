@@ -16,10 +16,13 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import type { EngineClient } from "../../../src/engine/client.js"
 import { tooLarge } from "../../../src/engine/itemSize.js"
 import type { WireKey } from "../../../src/engine/keys.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
+import type { MemjsBackend } from "./backend.js"
+import { makeMemjsBackend as memjsBackendOf } from "./memjsBackend.js"
 import { decodeWithUnits } from "./ttl.js"
 
 export { decodeTtl } from "./ttl.js"
@@ -46,7 +49,6 @@ export type { SerializerService } from "../Serializer.js"
 export type { Backend } from "./backend.js"
 export { failedAsClosed, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
 export { makeKeyEncoder } from "./keys.js"
-export { makeMemjsBackend } from "./memjsBackend.js"
 export { instrument } from "./observability.js"
 export type {
   CheckedConnectionOptions,
@@ -123,3 +125,10 @@ export const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule
 export const stepper = <E>(
   schedule: Schedule.Schedule<unknown, E>
 ): Effect.Effect<(input: E) => Effect.Effect<unknown, unknown>> => Schedule.toStepWithSleep(schedule)
+
+/**
+ * @internal The real backend over the engine's client (`memjsBackend.ts`), its client typed `unknown` here so that the
+ * published declarations, which reach this module, do not reach the engine client's and memjs's (pack-check: tsc
+ * without @types/memjs). The shared caller passes an `EngineClient`.
+ */
+export const makeMemjsBackend = (client: unknown): MemjsBackend => memjsBackendOf(client as EngineClient)

@@ -1,15 +1,16 @@
 /**
- * The cross-process lease of `getOrSet` (stampede protection): on a miss, memcached's atomic `add` of `<key>:lease`
- * decides which process computes the value; the others poll for it. See `LeaseOptions` in `Cache.ts`.
+ * The cross-process lease of `getOrSet` (stampede protection): over binary (and in the fake), on a miss, memcached's
+ * atomic `add` of `<key>:lease` decides which process computes the value; over meta, memcached decides on the key
+ * itself (`serverLeased`). The others poll for it. See `LeaseOptions` in `Cache.ts`.
  *
  * @internal
  */
 import type { CacheError, SerializationError } from "#effect-line"
 import { currentTimeMillis, Duration, Effect, InvalidArgument, Option, readers } from "#effect-line"
-import type { Item } from "../../engine/item.js"
+import type { Item, LeaseAnswer } from "../../engine/item.js"
 import type { Lease } from "../../engine/lease.js"
 import { BadLease, checkLease, LEASE_VALUE, leaseKeyOf } from "../../engine/lease.js"
-import type { MemcachedView } from "../memcachedService.js"
+import type { MemcachedView, ServerLease } from "../memcachedService.js"
 
 /**
  * @internal The lease of a `getOrSet` (`undefined`: none), or `InvalidArgument` for options it cannot use (the
@@ -71,4 +72,41 @@ export const leased = <A, E, R>(options: {
     if (won) return asHolder
     return Effect.flatMap(currentMillis, (now) => waitFor(now + lease.waitMillis))
   })
+}
+
+/**
+ * @internal `computeAndStore` under memcached's own lease (meta, `engine/lease.ts`), in one round trip when the value
+ * is there: the read answers with the value, or makes this caller the one that computes it (a miss leaves a
+ * placeholder for `ttl`; a stale value goes to one reader), or says another caller computes it: then this one reads
+ * again every `poll` for up to `wait`, then computes itself. With `staleWhileRevalidate`, a stale value is returned
+ * at once to all but the one that recomputes it. A winner that fails hands the computation on: its placeholder is
+ * deleted, or its stale value marked stale again, so that the next read wins.
+ */
+export const serverLeased = <A, E, R>(options: {
+  readonly memcached: MemcachedView
+  readonly server: ServerLease
+  readonly key: string
+  readonly lease: Lease
+  /** Decodes an item read at a key. */
+  readonly decode: (key: string, item: Item) => Effect.Effect<A, SerializationError>
+  readonly computeAndStore: () => Effect.Effect<A, E | CacheError, R>
+}): Effect.Effect<A, E | CacheError, R> => {
+  const { computeAndStore, decode, key, lease, memcached, server } = options
+  const read = server.read(key, Duration.millis(lease.ttlMillis))
+  const answer = (deadline: number | undefined) => (found: LeaseAnswer): Effect.Effect<A, E | CacheError, R> => {
+    if (found.win) {
+      return Effect.onError(
+        computeAndStore(),
+        () => Effect.ignore(found.item === undefined ? memcached.delete(key) : server.invalidate(key))
+      )
+    }
+    if (found.item !== undefined && (!found.stale || lease.staleWhileRevalidate)) return decode(key, found.item)
+    return Effect.flatMap(currentMillis, (now) => {
+      const until = deadline ?? now + lease.waitMillis
+      return now >= until
+        ? computeAndStore()
+        : Effect.andThen(Effect.sleep(Duration.millis(lease.pollMillis)), Effect.flatMap(read, answer(until)))
+    })
+  }
+  return Effect.flatMap(read, answer(undefined))
 }
