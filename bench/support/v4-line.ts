@@ -80,10 +80,14 @@ export const v4ForkOptions = (
   if (!isV4Side(id)) return {}
   const problem = v4Unavailable()
   if (problem !== undefined) throw new Error(`${v4SideInfo[id].label}: ${problem}`)
-  // Through tsx (`--src`), effect4/'s tsconfig maps the shared glue's `#effect-line` to the v4 line's adapter; the
-  // compiled copy has its own package.json for that (compileV4Library).
-  const env = { ...process.env, [V4_LIBRARY_ENV]: v4LibraryPath(fromSource) }
-  return { execPath: v4Node()!, env: fromSource ? { ...env, TSX_TSCONFIG_PATH: v4Tsconfig } : env }
+  // The shared glue's `#effect-line` must reach the v4 line's adapter, not the root tsconfig's (the v3 one, which tsx
+  // would apply): through tsx (`--src`), effect4/'s tsconfig maps it; the compiled copy's tsconfig has no `paths`, so
+  // its package.json maps it (compileV4Library).
+  const tsconfig = fromSource ? v4Tsconfig : path.join(v4BuildDir, "runtime.tsconfig.json")
+  return {
+    execPath: v4Node()!,
+    env: { ...process.env, [V4_LIBRARY_ENV]: v4LibraryPath(fromSource), TSX_TSCONFIG_PATH: tsconfig }
+  }
 }
 
 /** effect 4's version, for the report. */
@@ -125,12 +129,14 @@ export const compileV4Library = (fromSource: boolean, log: (line: string) => voi
   if (!existsSync(modules)) symlinkSync(path.relative(v4BuildDir, path.join(effect4Dir, "node_modules")), modules)
   const config = path.join(v4BuildDir, "tsconfig.json")
   const relative = (to: string) => path.relative(v4BuildDir, to).split(path.sep).join("/")
-  // The glue both lines share (src/internal/) imports `#effect-line`: the nearest package.json points it at this line's.
+  // The glue both lines share (src/internal/) imports `#effect-line`: the nearest package.json points it at this line's
+  // adapter; the v4 sides run tsx with runtime.tsconfig.json, which has no `paths` to map it otherwise.
+  writeFileSync(path.join(v4BuildDir, "runtime.tsconfig.json"), JSON.stringify({ compilerOptions: {} }))
   writeFileSync(
     path.join(v4BuildDir, "package.json"),
     JSON.stringify({
       type: "module",
-      imports: { "#effect-line": `./${relative(path.join(effect4Dir, "src", "internal", "effectLine.js"))}` }
+      imports: { "#effect-line": "./effect4/src/internal/effectLine.js" }
     })
   )
   writeFileSync(
