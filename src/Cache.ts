@@ -300,15 +300,15 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
     ): Effect.Effect<A, E | CacheError, R> => {
       if (typeof key !== "string") return Effect.fail(notAStringKey(key))
       const lease = leaseOf(key, options?.lease)
-      if (Either.isLeft(lease)) return Effect.fail(lease.left)
+      if (lease instanceof InvalidArgument) return Effect.fail(lease)
       const ttlError = badTtl(key, options?.ttl)
       if (ttlError) return Effect.fail(ttlError)
       const computeAndStore = () => Effect.tap(compute, (value) => set(key, value, options))
-      const server = lease.right && serverLeases.get(memcached)
-      if (lease.right && server) {
+      const server = lease && serverLeases.get(memcached)
+      if (lease && server) {
         // over meta, the lease read is the read: one round trip when the value is there
         const decode = items.decode
-        return flights(key, serverLeased({ memcached, server, key, lease: lease.right, decode, computeAndStore }))
+        return flights(key, serverLeased({ memcached, server, key, lease, decode, computeAndStore }))
       }
       return Effect.flatMap(
         get(key),
@@ -317,15 +317,8 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
           onNone: () =>
             flights(
               key,
-              lease.right
-                ? leased({
-                  memcached,
-                  key,
-                  lease: lease.right,
-                  get,
-                  decode: items.decode,
-                  computeAndStore: computeAndStore()
-                })
+              lease
+                ? leased({ memcached, key, lease, get, decode: items.decode, computeAndStore: computeAndStore() })
                 : computeAndStore()
             )
         })

@@ -42,6 +42,9 @@ export const v4DefaultSides = (serializer: string, inProcess: boolean): Readonly
     ? []
     : ["cache-v4", "facade-v4", ...(serializer === "default" ? [] : ["defaults-v4" as const])]
 
+/** effect4/'s tsconfig: its `paths` map `#effect-line` to the v4 line's adapter. */
+const v4Tsconfig = path.join(effect4Dir, "tsconfig.json")
+
 /** The environment variable that tells a v4 side's process which build of the v4 line to import. */
 export const V4_LIBRARY_ENV = "BENCH_V4_LIBRARY"
 
@@ -77,7 +80,14 @@ export const v4ForkOptions = (
   if (!isV4Side(id)) return {}
   const problem = v4Unavailable()
   if (problem !== undefined) throw new Error(`${v4SideInfo[id].label}: ${problem}`)
-  return { execPath: v4Node()!, env: { ...process.env, [V4_LIBRARY_ENV]: v4LibraryPath(fromSource) } }
+  // The shared glue's `#effect-line` must reach the v4 line's adapter, not the root tsconfig's (the v3 one, which tsx
+  // would apply): through tsx (`--src`), effect4/'s tsconfig maps it; the compiled copy's tsconfig has no `paths`, so
+  // its package.json maps it (compileV4Library).
+  const tsconfig = fromSource ? v4Tsconfig : path.join(v4BuildDir, "runtime.tsconfig.json")
+  return {
+    execPath: v4Node()!,
+    env: { ...process.env, [V4_LIBRARY_ENV]: v4LibraryPath(fromSource), TSX_TSCONFIG_PATH: tsconfig }
+  }
 }
 
 /** effect 4's version, for the report. */
@@ -119,6 +129,16 @@ export const compileV4Library = (fromSource: boolean, log: (line: string) => voi
   if (!existsSync(modules)) symlinkSync(path.relative(v4BuildDir, path.join(effect4Dir, "node_modules")), modules)
   const config = path.join(v4BuildDir, "tsconfig.json")
   const relative = (to: string) => path.relative(v4BuildDir, to).split(path.sep).join("/")
+  // The glue both lines share (src/internal/) imports `#effect-line`: the nearest package.json points it at this line's
+  // adapter; the v4 sides run tsx with runtime.tsconfig.json, which has no `paths` to map it otherwise.
+  writeFileSync(path.join(v4BuildDir, "runtime.tsconfig.json"), JSON.stringify({ compilerOptions: {} }))
+  writeFileSync(
+    path.join(v4BuildDir, "package.json"),
+    JSON.stringify({
+      type: "module",
+      imports: { "#effect-line": "./effect4/src/internal/effectLine.js" }
+    })
+  )
   writeFileSync(
     config,
     JSON.stringify({

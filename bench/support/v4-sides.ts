@@ -10,19 +10,46 @@
 import { pathToFileURL } from "node:url"
 import * as Cause from "../../effect4/node_modules/effect/dist/Cause.js"
 import * as ConfigProvider from "../../effect4/node_modules/effect/dist/ConfigProvider.js"
+import type * as Context from "../../effect4/node_modules/effect/dist/Context.js"
 import * as Effect from "../../effect4/node_modules/effect/dist/Effect.js"
 import * as Fiber from "../../effect4/node_modules/effect/dist/Fiber.js"
 import * as Layer from "../../effect4/node_modules/effect/dist/Layer.js"
 import * as ManagedRuntime from "../../effect4/node_modules/effect/dist/ManagedRuntime.js"
 import * as Option from "../../effect4/node_modules/effect/dist/Option.js"
-import type * as V4 from "../../effect4/src/index.js"
 import { lengthOf, operands, type PromiseOps, promiseSide, type Side } from "./sides.js"
 import type { Recorder } from "./stats.js"
 import { supportsV4, V4_LIBRARY_ENV, v4LibraryPath, type V4SideId, v4SideInfo } from "./v4-line.js"
 import { Slices, type Workers } from "./workers.js"
 import { type DataSet, mixIsSet, type Workload } from "./workloads.js"
 
-type V4Library = typeof V4
+/** The v4 line's `Cache` service, as far as the sides use it. */
+interface V4Cache {
+  readonly get: (key: string) => Effect.Effect<Option.Option<unknown>, unknown>
+  readonly getMany: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, unknown>, unknown>
+  readonly set: (key: string, value: unknown, options?: { readonly ttl: null }) => Effect.Effect<void, unknown>
+}
+
+/** The v4 line's facade, as far as the sides use it. */
+interface V4Facade {
+  readonly connect: () => Promise<void>
+  readonly get: (key: string) => Promise<unknown>
+  readonly getMany: (keys: ReadonlyArray<string>) => Promise<ReadonlyMap<string, unknown>>
+  readonly set: (key: string, value: unknown, ttl?: null) => Promise<void>
+  readonly close: () => Promise<void>
+}
+
+/**
+ * What the sides use of the v4 line's index, typed here rather than imported from effect4/src: its shared glue
+ * (src/internal/) resolves `#effect-line` to the v4 line only under effect4/'s tsconfig, not under this one.
+ */
+interface V4Library {
+  readonly Cache: Context.Key<"Cache", V4Cache> & {
+    readonly layerMemcached: (options: { readonly servers: string }) => Layer.Layer<"Cache", unknown, "Serializer">
+  }
+  readonly Serializer: Context.Key<"Serializer", unknown> & { readonly formats: Record<string, unknown> }
+  readonly MemcachedLive: Layer.Layer<"Cache", unknown>
+  readonly MemcachedCache: new(options: { readonly servers: string; readonly serializer?: unknown }) => V4Facade
+}
 
 /** The v4 line as this process was told to load it (`BENCH_V4_LIBRARY`; effect4/src through tsx by default). */
 const loadV4Library = async (): Promise<V4Library> =>
@@ -30,8 +57,8 @@ const loadV4Library = async (): Promise<V4Library> =>
 
 const DEFAULTS = "default"
 
-const serializerOf = (lib: V4Library, name: string): V4.SerializerService => {
-  const formats: Record<string, V4.SerializerService | undefined> = lib.Serializer.formats
+const serializerOf = (lib: V4Library, name: string): unknown => {
+  const formats: Record<string, unknown> = lib.Serializer.formats
   const serializer = formats[name]
   if (serializer === undefined) {
     throw new Error(`unknown serializer ${name}: the v4 line has ${[DEFAULTS, ...Object.keys(formats)].join(", ")}`)
@@ -43,7 +70,7 @@ const serializerOf = (lib: V4Library, name: string): V4.SerializerService => {
  * `Cache·v4`'s layer, as library.ts's `cacheLayer` for v3: at defaults `MemcachedLive` configured with
  * `MEMCACHED_SERVERS` only, else `Cache.layerMemcached({ servers })` with that serializer.
  */
-const cacheLayer = (lib: V4Library, servers: string, serializer: string): Layer.Layer<V4.Cache, unknown> =>
+const cacheLayer = (lib: V4Library, servers: string, serializer: string): Layer.Layer<"Cache", unknown> =>
   serializer === DEFAULTS
     ? lib.MemcachedLive.pipe(
       Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { MEMCACHED_SERVERS: servers } })))
@@ -91,7 +118,7 @@ const effectWorkers = <R>(
   }
 }
 
-const cacheOp = (cache: V4.CacheService, workload: Workload, data: DataSet, recorder: Recorder) => {
+const cacheOp = (cache: V4Cache, workload: Workload, data: DataSet, recorder: Recorder) => {
   const { batches, count, keys, onBatch, onHit, value } = operands(data, recorder)
   const get = (i: number) => Effect.map(Effect.map(cache.get(keys[i % count]!), Option.isSome), onHit)
   switch (workload.op) {

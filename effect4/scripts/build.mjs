@@ -1,7 +1,9 @@
 // Builds the publishable dist/ of the Effect 4 line, self-contained: effect4/src plus the Effect-free engine it imports
-// from the root's src/engine, compiled together so that nothing in dist/ reaches outside the package.
-// 1. Stage effect4/src/** to .build/src and ../src/engine/*.ts to .build/src/engine, rewriting each relative import that
-//    pointed into ../src/engine so it points at the staged copy (module specifiers found by TypeScript's own parser).
+// from the root's src/engine and the glue both lines share (the root's src/**, outside the engine, that imports
+// `#effect-line`), compiled together so that nothing in dist/ reaches outside the package.
+// 1. Stage effect4/src/** to .build/src, ../src/engine/*.ts to .build/src/engine and each shared ../src/<path> to
+//    .build/src/<path>, rewriting each relative import that pointed into ../src so it points at the staged copy, and
+//    `#effect-line` to this line's staged src/internal/effectLine.ts (module specifiers found by TypeScript's parser).
 // 2. Refuse a relative import that leaves the package, or a bare import that package.json does not declare.
 // 3. tsc -p tsconfig.build.json (.build/src -> dist; source maps carry their sources inline, as .build/ is removed).
 // Also copies the root's LICENSE next to package.json, for the tarball. Usage: node scripts/build.mjs (prepack runs it).
@@ -16,7 +18,8 @@ const require = createRequire(import.meta.url);
 const ts = require(path.join(here, "node_modules/typescript"));
 const pkg = JSON.parse(fs.readFileSync(path.join(here, "package.json"), "utf8"));
 const ownSrc = path.join(here, "src");
-const engineSrc = path.resolve(here, "../src/engine");
+const rootSrc = path.resolve(here, "../src");
+const engineSrc = path.join(rootSrc, "engine");
 const stage = path.join(here, ".build");
 const stagedSrc = path.join(stage, "src");
 
@@ -41,6 +44,16 @@ for (const file of tsFiles(engineSrc)) {
   }
   placed.set(file, target);
 }
+
+// The shared glue: written once in the Effect API both lines have, with what differs imported from `#effect-line`.
+const lineAdapter = "#effect-line";
+for (const file of tsFiles(rootSrc)) {
+  if (file.startsWith(engineSrc + path.sep) || !fs.readFileSync(file, "utf8").includes(`"${lineAdapter}"`)) continue;
+  const target = path.join(stagedSrc, path.relative(rootSrc, file));
+  if ([...placed.values()].includes(target)) fail(`effect4/src would collide with the shared ${target}`);
+  placed.set(file, target);
+}
+const adapterTarget = path.join(stagedSrc, "internal/effectLine.ts");
 
 const declared = new Set([
   ...Object.keys(pkg.dependencies ?? {}),
@@ -78,9 +91,10 @@ const stageFile = (from, to) => {
     const pos = literal.getStart() + 1;
     const end = literal.end - 1;
     let replacement = specifier;
-    if (specifier.startsWith(".")) {
-      const resolved = path.resolve(path.dirname(from), specifier.replace(/\.js$/, ".ts"));
-      const target = placed.get(resolved);
+    if (specifier.startsWith(".") || specifier === lineAdapter) {
+      const target = specifier === lineAdapter
+        ? adapterTarget
+        : placed.get(path.resolve(path.dirname(from), specifier.replace(/\.js$/, ".ts")));
       if (target === undefined) {
         fail(`${path.relative(here, from)} imports ${specifier}, which is outside what the package ships`);
       }

@@ -14,20 +14,20 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type * as Schema from "effect/Schema"
 import { argsKey } from "../../src/engine/argsKey.js"
+import type { Codec } from "../../src/internal/cache/codec.js"
+import { flatMapNow, identity, makeItemCodec, mapNow, schemaCodec } from "../../src/internal/cache/codec.js"
+import { leased, leaseOf, serverLeased } from "../../src/internal/cache/lease.js"
+import { namespaced } from "../../src/internal/cache/namespace.js"
+import { makeSingleFlight } from "../../src/internal/cache/singleFlight.js"
+import type { MemcachedView } from "../../src/internal/memcachedService.js"
+import { serverLeases, WriteRecord } from "../../src/internal/memcachedService.js"
 import { CacheNotFound } from "./errors/CacheNotFound.js"
 import type { CacheError } from "./errors/index.js"
 import { InvalidArgument } from "./errors/InvalidArgument.js"
 import type { InvalidKey } from "./errors/InvalidKey.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
 import type { SerializationError } from "./errors/SerializationError.js"
-import type { Codec } from "./internal/cache/codec.js"
-import { flatMapNow, identity, makeItemCodec, mapNow, schemaCodec } from "./internal/cache/codec.js"
-import { leased, leaseOf, serverLeased } from "./internal/cache/lease.js"
-import { namespaced } from "./internal/cache/namespace.js"
-import { makeSingleFlight } from "./internal/cache/singleFlight.js"
 import { notAStringKey } from "./internal/keys.js"
-import type { MemcachedView } from "./internal/memcachedService.js"
-import { serverLeases, WriteRecord } from "./internal/memcachedService.js"
 import { decodeWithUnits } from "./internal/ttl.js"
 import type { DurationWithUnits, Item, LayerOptions, MemcachedOptions, Ttl } from "./Memcached.js"
 import { Memcached } from "./Memcached.js"
@@ -300,15 +300,15 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
     ): Effect.Effect<A, E | CacheError, R> => {
       if (typeof key !== "string") return Effect.fail(notAStringKey(key))
       const lease = leaseOf(key, options?.lease)
-      if (Result.isFailure(lease)) return Effect.fail(lease.failure)
+      if (lease instanceof InvalidArgument) return Effect.fail(lease)
       const ttlError = badTtl(key, options?.ttl)
       if (ttlError) return Effect.fail(ttlError)
       const computeAndStore = () => Effect.tap(compute, (value) => set(key, value, options))
-      const server = lease.success && serverLeases.get(memcached)
-      if (lease.success && server) {
+      const server = lease && serverLeases.get(memcached)
+      if (lease && server) {
         // over meta, the lease read is the read: one round trip when the value is there
         const decode = items.decode
-        return flights(key, serverLeased({ memcached, server, key, lease: lease.success, decode, computeAndStore }))
+        return flights(key, serverLeased({ memcached, server, key, lease, decode, computeAndStore }))
       }
       return Effect.flatMap(
         get(key),
@@ -317,15 +317,8 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
           onNone: () =>
             flights(
               key,
-              lease.success
-                ? leased({
-                  memcached,
-                  key,
-                  lease: lease.success,
-                  get,
-                  decode: items.decode,
-                  computeAndStore: computeAndStore()
-                })
+              lease
+                ? leased({ memcached, key, lease, get, decode: items.decode, computeAndStore: computeAndStore() })
                 : computeAndStore()
             )
         })

@@ -11,11 +11,11 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { BadOption } from "../../src/engine/options.js"
+import { makeCheckedService } from "../../src/internal/checkedService.js"
+import type { MemcachedService } from "../../src/internal/memcachedService.js"
+import { openBroughtClient, openClient } from "../../src/internal/memjsClient.js"
+import { makeMemoryBackend } from "../../src/internal/memoryBackend.js"
 import type { MemcachedError } from "./errors/MemcachedError.js"
-import { makeCheckedService } from "./internal/checkedService.js"
-import type { MemcachedService } from "./internal/memcachedService.js"
-import { openBroughtClient, openClient } from "./internal/memjsClient.js"
-import { makeMemoryBackend } from "./internal/memoryBackend.js"
 import type { ClientLayerOptions, LayerOptions, MemcachedOptions, MemjsClientLike } from "./internal/options.js"
 import { checkConnectionOptions, checkLayerOptions, checkServers } from "./internal/options.js"
 
@@ -77,7 +77,7 @@ export type {
    * @category models
    */
   WriteOptions
-} from "./internal/memcachedService.js"
+} from "../../src/internal/memcachedService.js"
 export type {
   /**
    * Options of `Memcached.layerClient`.

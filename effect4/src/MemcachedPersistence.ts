@@ -39,8 +39,8 @@ import {
   storeNamespace,
   ValueProblem
 } from "../../src/engine/persistence.js"
+import { namespaced } from "../../src/internal/cache/namespace.js"
 import type { MemcachedFailure } from "./errors/index.js"
-import { namespaced } from "./internal/cache/namespace.js"
 import { Memcached } from "./Memcached.js"
 
 const failure = (method: string) => (cause: MemcachedFailure | Error) =>

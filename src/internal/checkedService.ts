@@ -1,34 +1,42 @@
 /**
  * The shared rules in front of every backend: keys are checked and prefixed, TTLs normalised, values measured, all
  * before anything reaches a backend. Real memcached and the in-memory fake both sit behind this one function, so the
- * fake cannot drift from the real thing.
+ * fake cannot drift from the real thing. Shared by both Effect lines: what differs between them comes from
+ * `#effect-line`.
  *
  * @internal
  */
-import * as Cause from "effect/Cause"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
+import type { Backend, Cause, InvalidKey, ObservabilityOptions, Outcome, Schedule, ValueTooLarge } from "#effect-line"
+import {
+  catchAllCause,
+  decodeTtl,
+  defaultRetry,
+  Effect,
+  failedAsClosed,
+  failureOf,
+  firstFailure,
+  instrument,
+  InvalidArgument,
+  isFailure,
+  makeKeyEncoder,
+  mapFailure,
+  mayHaveBeenApplied,
+  MemcachedError,
+  Option,
+  optionOf,
+  stepper,
+  succeed,
+  successOf,
+  valueTooLarge
+} from "#effect-line"
 import { toUnsigned64 } from "../engine/counter.js"
 import type { LeaseAnswer, WriteMode } from "../engine/item.js"
 import { Item } from "../engine/item.js"
 import { maxValueBytes } from "../engine/itemSize.js"
 import type { KeyRules, WireKey } from "../engine/keys.js"
 import type { Expiry } from "../engine/ttl.js"
-import { InvalidArgument } from "../errors/InvalidArgument.js"
-import type { InvalidKey } from "../errors/InvalidKey.js"
-import { MemcachedError } from "../errors/MemcachedError.js"
-import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import type { ObservabilityOptions } from "../Observability.js"
-import type { Backend } from "./backend.js"
-import { failedAsClosed, mayHaveBeenApplied } from "./engineFailure.js"
-import { valueTooLarge } from "./itemSize.js"
-import { makeKeyEncoder } from "./keys.js"
 import type { CounterOptions, MemcachedService, WriteOptions } from "./memcachedService.js"
 import { serverLeases } from "./memcachedService.js"
-import { instrument } from "./observability.js"
-import { decodeTtl } from "./ttl.js"
 
 /** @internal */
 export interface CheckedServiceOptions extends KeyRules, ObservabilityOptions {
@@ -36,11 +44,6 @@ export interface CheckedServiceOptions extends KeyRules, ObservabilityOptions {
   readonly defaultExpiry: Expiry
   readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
 }
-
-/** Once more, at once, when the connection was refused, reset or closed. */
-const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule.recurs(1).pipe(
-  Schedule.intersect(Schedule.recurWhile((error: MemcachedError) => error.reason === "Unavailable"))
-)
 
 /** A failure that sending again may mend: not one of a closed layer. */
 const retryable = (error: unknown): error is MemcachedError =>
@@ -63,14 +66,13 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
   const retry = options.retry ?? defaultRetry
   /** Runs `effect` again as `retry` says, after its first failure `cause`, if that failure is retryable. */
   const retryAfter = <A, E>(effect: Effect.Effect<A, E>, cause: Cause.Cause<E>): Effect.Effect<A, E> => {
-    const failure = Cause.failureOption(cause)
-    const first = Option.isSome(failure) ? failure.value : undefined
+    const first = firstFailure(cause)
     if (!retryable(first)) return Effect.failCause(cause)
-    return Effect.flatMap(Schedule.driver(retry), (driver) => {
+    return Effect.flatMap(stepper(retry), (step) => {
       const again = (error: MemcachedError): Effect.Effect<A, E> =>
-        Effect.matchEffect(driver.next(error), {
+        Effect.matchEffect(step(error), {
           onFailure: () => Effect.fail(error as E),
-          onSuccess: () => Effect.catchIf(effect, retryable, again) as Effect.Effect<A, E>
+          onSuccess: () => Effect.catchIf(effect, (e: E) => retryable(e), (e) => again(e as MemcachedError))
         })
       return again(first)
     })
@@ -80,17 +82,17 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
    * the common path pays for one handler, not `catchIf`'s two.
    */
   const idempotent = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-    Effect.catchAllCause(effect, (cause) => retryAfter(effect, cause))
+    catchAllCause(effect, (cause) => retryAfter(effect, cause))
   /** For operations that may not: never retried, and an unknown outcome is said. */
   const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.mapError(effect, (error) => markUnknownOutcome(error) as E)
 
-  const defaultExpiry = Either.right(options.defaultExpiry)
+  const defaultExpiry = succeed(options.defaultExpiry)
   /** A write's TTL (left out: the layer's default), or `InvalidArgument` for one without units. */
-  const expiryOf = (ttl: unknown, key?: string): Either.Either<Expiry, InvalidArgument> =>
+  const expiryOf = (ttl: unknown, key?: string): Outcome<Expiry, InvalidArgument> =>
     ttl === undefined
       ? defaultExpiry
-      : Either.mapLeft(decodeTtl(ttl), (reason) => new InvalidArgument({ argument: "ttl", reason, key }))
+      : mapFailure(decodeTtl(ttl), (reason) => new InvalidArgument({ argument: "ttl", reason, key }))
 
   /**
    * The key is checked when the operation is built, not in an `Effect.suspend` of its own: a bad key is an Effect
@@ -100,7 +102,7 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
   const withKey = <A, E, R>(key: string, f: (wire: WireKey) => Effect.Effect<A, E, R>) => {
     try {
       const wire = encodeKey(key)
-      return Either.isLeft(wire) ? Effect.fail(wire.left) as Effect.Effect<A, E | InvalidKey, R> : f(wire.right)
+      return isFailure(wire) ? Effect.fail(failureOf(wire)) as Effect.Effect<A, E | InvalidKey, R> : f(successOf(wire))
     } catch (defect) {
       return Effect.die(defect)
     }
@@ -112,10 +114,10 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
       const seen = new Set<string>()
       for (const key of keys) {
         const encoded = encodeKey(key)
-        if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-        if (!seen.has(encoded.right.text)) {
-          seen.add(encoded.right.text)
-          wire.push(encoded.right)
+        if (isFailure(encoded)) return Effect.fail(failureOf(encoded))
+        if (!seen.has(successOf(encoded).text)) {
+          seen.add(successOf(encoded).text)
+          wire.push(successOf(encoded))
         }
       }
       return f(wire)
@@ -133,8 +135,8 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
       const error = tooLarge(wire, value)
       if (error) return Effect.fail(error)
       const expiry = expiryOf(options?.ttl, key)
-      if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
-      const write = backend.write(mode, wire, item, expiry.right, cas)
+      if (isFailure(expiry)) return Effect.fail(failureOf(expiry))
+      const write = backend.write(mode, wire, item, successOf(expiry), cas)
       return mode === "set" && cas === undefined ? idempotent(write) : once(write)
     })
 
@@ -155,7 +157,7 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
   ) => {
     const attempts = options?.attempts ?? 10
     const expiry = expiryOf(options?.ttl, key)
-    if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
+    if (isFailure(expiry)) return Effect.fail(failureOf(expiry))
     const attempt = (
       left: number
     ): Effect.Effect<Item, InvalidKey | InvalidArgument | ValueTooLarge | MemcachedError> =>
@@ -194,10 +196,10 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
       const by = toUnsigned64(delta)
       if (typeof by === "string") return invalid("delta", by)
       const expiry = expiryOf(options?.ttl, key)
-      if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
+      if (isFailure(expiry)) return Effect.fail(failureOf(expiry))
       return Effect.map(
-        once(backend.counter(direction, wire, by, initial, expiry.right)),
-        Option.fromNullable
+        once(backend.counter(direction, wire, by, initial, successOf(expiry))),
+        optionOf
       )
     })
 
@@ -227,10 +229,10 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
             if (error) return Effect.fail(error)
           }
           const expiry = expiryOf(options?.ttl)
-          if (Either.isLeft(expiry)) return Effect.fail(expiry.left)
+          if (isFailure(expiry)) return Effect.fail(failureOf(expiry))
           return idempotent(backend.writeMany(
             pairs.map(([key, item]) => [key, new Item(item.value, item.flags >>> 0)]),
-            expiry.right
+            successOf(expiry)
           ))
         })
       }),
@@ -239,12 +241,14 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
     touch: (key, ttl) =>
       withKey(key, (wire): Effect.Effect<boolean, InvalidArgument | MemcachedError> => {
         const expiry = expiryOf(ttl, key)
-        return Either.isLeft(expiry) ? Effect.fail(expiry.left) : idempotent(backend.touch(wire, expiry.right))
+        return isFailure(expiry) ? Effect.fail(failureOf(expiry)) : idempotent(backend.touch(wire, successOf(expiry)))
       }),
     getAndTouch: (key, ttl) =>
       withKey(key, (wire): Effect.Effect<Option.Option<Item>, InvalidArgument | MemcachedError> => {
         const expiry = expiryOf(ttl, key)
-        return Either.isLeft(expiry) ? Effect.fail(expiry.left) : idempotent(backend.getAndTouch(wire, expiry.right))
+        return isFailure(expiry)
+          ? Effect.fail(failureOf(expiry))
+          : idempotent(backend.getAndTouch(wire, successOf(expiry)))
       }),
     increment: counter("increment"),
     decrement: counter("decrement"),
@@ -265,7 +269,7 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
       read: (key, ttl) =>
         withKey(key, (wire): Effect.Effect<LeaseAnswer, InvalidArgument | MemcachedError> => {
           const expiry = expiryOf(ttl, key)
-          return Either.isLeft(expiry) ? Effect.fail(expiry.left) : once(lease(wire, expiry.right))
+          return isFailure(expiry) ? Effect.fail(failureOf(expiry)) : once(lease(wire, successOf(expiry)))
         }),
       invalidate: (key) => withKey(key, (wire) => idempotent(invalidate(wire)))
     })

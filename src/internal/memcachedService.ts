@@ -1,18 +1,12 @@
 /**
  * The shape of the bytes-level `Memcached` service, with the options of its operations: below the layers that build
  * it (`checkedService.ts`) and the views over it (namespaces), so none of them names `Memcached.ts`. `Memcached`
- * re-exports these types.
+ * re-exports these types. Shared by both Effect lines: what differs between them comes from `#effect-line`.
  *
  * @internal
  */
-import type * as Effect from "effect/Effect"
-import type * as Option from "effect/Option"
+import type { Effect, InvalidArgument, InvalidKey, MemcachedError, Option, Ttl, ValueTooLarge } from "#effect-line"
 import type { CasItem, Item, LeaseAnswer } from "../engine/item.js"
-import type { InvalidArgument } from "../errors/InvalidArgument.js"
-import type { InvalidKey } from "../errors/InvalidKey.js"
-import type { MemcachedError } from "../errors/MemcachedError.js"
-import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import type { Ttl } from "./ttl.js"
 
 /**
  * Per-write options. `ttl` left out means the layer's `defaultTtl`.

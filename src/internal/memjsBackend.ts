@@ -14,18 +14,9 @@ import type { Item } from "../engine/item.js"
 import { TooLarge } from "../engine/itemSize.js"
 import type { ServerAddress } from "../engine/servers.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import type { Backend } from "./backend.js"
+import type { MemjsBackend } from "./backend.js"
 import { failWith } from "./engineFailure.js"
 import { callOf } from "./observability.js"
-
-/** @internal The backend, and how its layer releases it. */
-export interface MemjsBackend extends Backend {
-  /**
-   * Refuses new requests (they fail as `Unavailable`), lets in-flight ones settle for up to `graceMillis`, then, if
-   * `destroy`, fails what is left and closes the sockets.
-   */
-  readonly close: (graceMillis: number, destroy: boolean) => Effect.Effect<void>
-}
 
 /** An `Effect.async` resume; each operation's own type (see `Backend`) says what it resumes with. */
 type Resume = (effect: Effect.Effect<any, any>) => void

@@ -1,31 +1,29 @@
 /**
  * The memjs side of the `Memcached` layers: the service over a memjs client, opened in the layer's scope and closed
  * with it, whether the client is built here from the options (`Memcached.layer`) or brought by the caller
- * (`Memcached.layerClient`).
+ * (`Memcached.layerClient`). Shared by both Effect lines: what differs between them comes from `#effect-line`.
  *
  * @internal
  */
-import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
-import type * as Scope from "effect/Scope"
+import type {
+  CheckedConnectionOptions,
+  ClientLayerOptions,
+  LayerOptions,
+  MemcachedError,
+  MemcachedOptions,
+  MemjsClientLike,
+  PoolOptions,
+  Scope
+} from "#effect-line"
+import { Effect, makeMemjsBackend, Redacted } from "#effect-line"
 import type { EngineClient, PoolEngineOptions } from "../engine/client.js"
 import { makeEngineClient } from "../engine/client.js"
 import { makeClient } from "../engine/dialect.js"
 import type { MemjsClient } from "../engine/memjs.js"
 import { placementOf } from "../engine/placementChoice.js"
 import type { ServerAddress } from "../engine/servers.js"
-import type { MemcachedError } from "../errors/MemcachedError.js"
 import { makeCheckedService } from "./checkedService.js"
 import type { MemcachedService } from "./memcachedService.js"
-import { makeMemjsBackend } from "./memjsBackend.js"
-import type {
-  CheckedConnectionOptions,
-  ClientLayerOptions,
-  LayerOptions,
-  MemcachedOptions,
-  MemjsClientLike,
-  PoolOptions
-} from "./options.js"
 
 /** How long a released layer waits for in-flight operations before it closes the sockets. */
 const RELEASE_GRACE_MILLIS = 250

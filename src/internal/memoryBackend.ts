@@ -1,16 +1,14 @@
 /**
  * The in-memory backend behind `Memcached.layerMemory`: the engine's in-memory store (`engine/memory.ts`) on the
- * Effect `Clock`, so a `TestClock` expires keys.
+ * Effect `Clock`, so a `TestClock` expires keys. Shared by both Effect lines: what differs between them comes from
+ * `#effect-line`.
  *
  * @internal
  */
-import * as Clock from "effect/Clock"
-import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
+import type { Backend } from "#effect-line"
+import { Clock, Effect, optionOf, toMemcachedError } from "#effect-line"
 import { EngineFailure } from "../engine/failure.js"
 import { makeMemoryStore } from "../engine/memory.js"
-import type { Backend } from "./backend.js"
-import { toMemcachedError } from "./engineFailure.js"
 
 const withNow = <A>(f: (now: number) => A) => Effect.map(Clock.currentTimeMillis, f)
 
@@ -19,17 +17,17 @@ export const makeMemoryBackend = (maxItemSize: number): Backend => {
   const memory = makeMemoryStore(maxItemSize)
   return {
     maxItemSize,
-    get: (key) => withNow((now) => Option.fromNullable(memory.get(key, now))),
+    get: (key) => withNow((now) => optionOf(memory.get(key, now))),
     getMany: (keys) => withNow((now) => memory.getMany(keys, now)),
     write: (mode, key, item, expiry, cas) => withNow((now) => memory.write(mode, key, item, expiry, now, cas)),
-    getWithCas: (key) => withNow((now) => Option.fromNullable(memory.getWithCas(key, now))),
+    getWithCas: (key) => withNow((now) => optionOf(memory.getWithCas(key, now))),
     concat: (side, key, value) => withNow((now) => memory.concat(side, key, value, now)),
     stats: Effect.sync(memory.stats),
     writeMany: (items, expiry) => withNow((now) => memory.writeMany(items, expiry, now)),
     delete: (key) => withNow((now) => memory.delete(key, now)),
     deleteMany: (keys) => withNow((now) => memory.deleteMany(keys, now)),
     touch: (key, expiry) => withNow((now) => memory.touch(key, expiry, now)),
-    getAndTouch: (key, expiry) => withNow((now) => Option.fromNullable(memory.getAndTouch(key, expiry, now))),
+    getAndTouch: (key, expiry) => withNow((now) => optionOf(memory.getAndTouch(key, expiry, now))),
     counter: (direction, key, delta, initial, expiry) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const next = memory.counter(direction, key, delta, initial, expiry, now)

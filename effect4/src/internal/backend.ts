@@ -69,3 +69,12 @@ export interface Backend {
   /** Meta only: marks the item stale instead of deleting it; `false` if it did not exist. */
   readonly invalidate?: ((key: WireKey) => Effect.Effect<boolean, MemcachedError>) | undefined
 }
+
+/** @internal The backend, and how its layer releases it. */
+export interface MemjsBackend extends Backend {
+  /**
+   * Refuses new requests (they fail as `Unavailable`), lets in-flight ones settle for up to `graceMillis`, then, if
+   * `destroy`, fails what is left and closes the sockets.
+   */
+  readonly close: (graceMillis: number, destroy: boolean) => Effect.Effect<void>
+}

@@ -5,14 +5,13 @@
  * A serializer that answers with an `Exit` (the built-in ones do; see `SerializerService`) is used without a step of
  * the fiber: `mapNow` and `flatMapNow` apply their function at once to an Effect that is already a success.
  *
+ * Shared by both Effect lines: what differs between them comes from `#effect-line`.
+ *
  * @internal
  */
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Schema from "effect/Schema"
+import type { SchemaOf, SerializerService } from "#effect-line"
+import { decoder, Effect, encoder, Exit, SerializationError } from "#effect-line"
 import type { Item } from "../../engine/item.js"
-import { SerializationError } from "../../errors/SerializationError.js"
-import type { SerializerService } from "../../Serializer.js"
 
 /** @internal A view's values to what the serializer takes, and back: a `Schema`, or nothing at all. */
 export interface Codec<A> {
@@ -27,9 +26,9 @@ export const identity: Codec<unknown> = {
 }
 
 /** @internal The codec of a typed view: values go through `schema`; a value that does not fit is a `SerializationError`. */
-export const schemaCodec = <A, I>(schema: Schema.Schema<A, I, never>): Codec<A> => {
-  const encode = Schema.encode(schema)
-  const decode = Schema.decodeUnknown(schema)
+export const schemaCodec = <A, I>(schema: SchemaOf<A, I>): Codec<A> => {
+  const encode = encoder(schema)
+  const decode = decoder(schema)
   return {
     encode: (key, value) =>
       Effect.mapError(encode(value), (cause) => new SerializationError({ key, direction: "encode", cause })),

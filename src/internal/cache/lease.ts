@@ -5,31 +5,25 @@
  *
  * @internal
  */
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Option from "effect/Option"
+import type { CacheError, SerializationError } from "#effect-line"
+import { currentTimeMillis, Duration, Effect, InvalidArgument, Option, readers } from "#effect-line"
 import type { Item, LeaseAnswer } from "../../engine/item.js"
 import type { Lease } from "../../engine/lease.js"
 import { BadLease, checkLease, LEASE_VALUE, leaseKeyOf } from "../../engine/lease.js"
-import type { CacheError } from "../../errors/index.js"
-import { InvalidArgument } from "../../errors/InvalidArgument.js"
-import type { SerializationError } from "../../errors/SerializationError.js"
 import type { MemcachedView, ServerLease } from "../memcachedService.js"
-import { readers } from "../options.js"
 
 /**
  * @internal The lease of a `getOrSet` (`undefined`: none), or `InvalidArgument` for options it cannot use (the
  * engine's rules, `engine/lease.ts`).
  */
-export const leaseOf = (key: string, lease: unknown): Either.Either<Lease | undefined, InvalidArgument> => {
+export const leaseOf = (key: string, lease: unknown): Lease | undefined | InvalidArgument => {
   const checked = checkLease(lease, readers.millis)
   return checked instanceof BadLease
-    ? Either.left(new InvalidArgument({ argument: checked.argument, reason: checked.reason, key }))
-    : Either.right(checked)
+    ? new InvalidArgument({ argument: checked.argument, reason: checked.reason, key })
+    : checked
 }
 
-const currentMillis = Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMillis()))
+const currentMillis = Effect.clockWith((clock) => Effect.succeed(currentTimeMillis(clock)))
 
 /**
  * @internal `computeAndStore` under the lease of `key`: `add` decides who computes. The holder looks once more (a
@@ -61,7 +55,7 @@ export const leased = <A, E, R>(options: {
   ).pipe(Effect.ensuring(Effect.ignore(memcached.delete(leaseKey))))
   const waitFor = (deadline: number): Effect.Effect<A, E | CacheError, R> =>
     Effect.flatMap(
-      Effect.zipRight(Effect.sleep(Duration.millis(lease.pollMillis)), memcached.getMany([key, leaseKey])),
+      Effect.andThen(Effect.sleep(Duration.millis(lease.pollMillis)), memcached.getMany([key, leaseKey])),
       (found) => {
         const item = found.get(key)
         if (item) return decode(key, item)
@@ -111,7 +105,7 @@ export const serverLeased = <A, E, R>(options: {
       const until = deadline ?? now + lease.waitMillis
       return now >= until
         ? computeAndStore()
-        : Effect.zipRight(Effect.sleep(Duration.millis(lease.pollMillis)), Effect.flatMap(read, answer(until)))
+        : Effect.andThen(Effect.sleep(Duration.millis(lease.pollMillis)), Effect.flatMap(read, answer(until)))
     })
   }
   return Effect.flatMap(read, answer(undefined))

@@ -8,12 +8,12 @@
  * existing one in one atomic round trip. A process trusts its copy for `versionTtl` (1 s by default), so a `clear`
  * in another process is seen within that time; a `clear` here updates the local copy at once.
  *
+ * Shared by both Effect lines: what differs between them comes from `#effect-line`.
+ *
  * @internal
  */
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Option from "effect/Option"
+import type { DurationWithUnits, InvalidKey, MemcachedError } from "#effect-line"
+import { currentTimeMillis, Duration, durationOrReason, Effect, Option } from "#effect-line"
 import type { VersionState } from "../../engine/namespace.js"
 import {
   byCallerKey,
@@ -24,11 +24,7 @@ import {
   versionAt,
   versionKeyOf
 } from "../../engine/namespace.js"
-import type { InvalidKey } from "../../errors/InvalidKey.js"
-import type { MemcachedError } from "../../errors/MemcachedError.js"
 import type { MemcachedView } from "../memcachedService.js"
-import type { DurationWithUnits } from "../ttl.js"
-import { decodeWithUnits } from "../ttl.js"
 import type { SingleFlight } from "./singleFlight.js"
 import { makeSingleFlight } from "./singleFlight.js"
 
@@ -53,9 +49,9 @@ export const namespaced = (
   versionTtl: DurationWithUnits = DEFAULT_VERSION_TTL
 ): NamespacedMemcached => {
   checkNamespaceName(name)
-  const decoded = decodeWithUnits(versionTtl)
-  if (Either.isLeft(decoded)) throw new TypeError(`versionTtl ${decoded.left}`)
-  const ttlMillis = Duration.toMillis(decoded.right)
+  const decoded = durationOrReason(versionTtl)
+  if (typeof decoded === "string") throw new TypeError(`versionTtl ${decoded}`)
+  const ttlMillis = Duration.toMillis(decoded)
   let registry = registries.get(parent)
   if (!registry) {
     registry = new NamespaceRegistry(makeSingleFlight<string>())
@@ -85,7 +81,7 @@ const makeNamespace = (
 
   const current: Effect.Effect<bigint, InvalidKey | MemcachedError> = Effect.clockWith((clock) =>
     Effect.suspend(() => {
-      const now = clock.unsafeCurrentTimeMillis()
+      const now = currentTimeMillis(clock)
       const fresh = state.fresh(now, ttlMillis)
       if (fresh !== undefined) return Effect.succeed(fresh)
       return ttlMillis === 0 ? read(now) : reads(name, read(now))
@@ -96,7 +92,7 @@ const makeNamespace = (
 
   const clear = Effect.clockWith((clock) =>
     Effect.suspend(() => {
-      const now = clock.unsafeCurrentTimeMillis()
+      const now = currentTimeMillis(clock)
       const initial = state.clearFrom(now)
       return Effect.map(versionIncrement(1n, initial), (version) => {
         state.remember(Option.getOrElse(version, () => initial), now)

@@ -1,14 +1,13 @@
 /**
  * Single flight: concurrent callers of one key in this process share one run of an Effect. The first caller runs it;
  * the others wait for its exit and get the same one. A run that was interrupted is not shared: a waiter then starts
- * over, and may run it itself. Used by `Cache.getOrSet` (per key) and by namespaces (per version read).
+ * over, and may run it itself. Used by `Cache.getOrSet` (per key) and by namespaces (per version read). Shared by
+ * both Effect lines: what differs between them comes from `#effect-line`.
  *
  * @internal
  */
-import * as Deferred from "effect/Deferred"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
+import type { Exit } from "#effect-line"
+import { Deferred, Effect, isInterrupted, makeDeferred } from "#effect-line"
 
 /** @internal Runs `effect` for `key`, or joins the run already going for `key`. */
 export type SingleFlight<K> = <A, E, R>(key: K, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
@@ -23,10 +22,10 @@ export const makeSingleFlight = <K>(): SingleFlight<K> => {
       if (running) {
         return Effect.flatMap(
           Effect.exit(Deferred.await(running)),
-          (exit) => Exit.isInterrupted(exit) ? run(key, effect) : exit as Exit.Exit<A, E>
+          (exit) => isInterrupted(exit) ? run(key, effect) : exit as Exit.Exit<A, E>
         )
       }
-      const deferred = Deferred.unsafeMake<unknown, unknown>(FiberId.none)
+      const deferred = makeDeferred<unknown, unknown>()
       flights.set(key, deferred)
       return Effect.onExit(effect, (exit) => {
         if (flights.get(key) === deferred) flights.delete(key)

@@ -1,0 +1,134 @@
+/**
+ * The Effect 4 line's side of the glue both lines share (`#effect-line`, mapped by tsconfig `paths` and vitest's
+ * alias; `scripts/build.mjs` stages the shared modules and points them here): the Effect modules, errors and types
+ * that a shared module (under the root's `src/internal/`) uses, and the few spellings that differ between Effect 3 and
+ * Effect 4. The Effect 3 line's twin is the root's `src/internal/effectLine.ts`, with the same exports.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type { EngineClient } from "../../../src/engine/client.js"
+import { tooLarge } from "../../../src/engine/itemSize.js"
+import type { WireKey } from "../../../src/engine/keys.js"
+import type { MemcachedError } from "../errors/MemcachedError.js"
+import { ValueTooLarge } from "../errors/ValueTooLarge.js"
+import type { MemjsBackend } from "./backend.js"
+import { makeMemjsBackend as memjsBackendOf } from "./memjsBackend.js"
+import { decodeWithUnits } from "./ttl.js"
+
+export { decodeTtl } from "./ttl.js"
+
+export * as Cause from "effect/Cause"
+export * as Clock from "effect/Clock"
+export * as Deferred from "effect/Deferred"
+export * as Duration from "effect/Duration"
+export * as Effect from "effect/Effect"
+export * as Exit from "effect/Exit"
+export * as Option from "effect/Option"
+export * as Redacted from "effect/Redacted"
+export * as Schedule from "effect/Schedule"
+export * as Schema from "effect/Schema"
+export * as Scope from "effect/Scope"
+export type { CacheError } from "../errors/index.js"
+export { InvalidArgument } from "../errors/InvalidArgument.js"
+export type { InvalidKey } from "../errors/InvalidKey.js"
+export { MemcachedError } from "../errors/MemcachedError.js"
+export { SerializationError } from "../errors/SerializationError.js"
+export type { ValueTooLarge } from "../errors/ValueTooLarge.js"
+export type { ObservabilityOptions } from "../Observability.js"
+export type { SerializerService } from "../Serializer.js"
+export type { Backend } from "./backend.js"
+export { failedAsClosed, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
+export { makeKeyEncoder } from "./keys.js"
+export { instrument } from "./observability.js"
+export type {
+  CheckedConnectionOptions,
+  ClientLayerOptions,
+  LayerOptions,
+  MemcachedOptions,
+  MemjsClientLike,
+  PoolOptions
+} from "./options.js"
+export { readers } from "./options.js"
+export type { DurationWithUnits, Ttl } from "./ttl.js"
+
+/** @internal The clock's time in milliseconds, read at once. */
+export const currentTimeMillis = (clock: Clock.Clock): number => clock.currentTimeMillisUnsafe()
+
+/** @internal A duration given with its unit, or the reason it is not one (`ttl.ts`). */
+export const durationOrReason = (input: unknown): Duration.Duration | string =>
+  Result.getOrElse(decodeWithUnits(input), (reason) => reason)
+
+/** @internal `Option.some` of a value, `Option.none` of `null` or `undefined`. */
+export const optionOf: <A>(value: A | null | undefined) => Option.Option<A> = Option.fromNullishOr
+
+/** @internal Whether an exit was interrupted. */
+export const isInterrupted: <A, E>(exit: Exit.Exit<A, E>) => boolean = Exit.hasInterrupts
+
+/** @internal A new deferred, made outside of a fiber. */
+export const makeDeferred = <A, E>(): Deferred.Deferred<A, E> => Deferred.makeUnsafe<A, E>()
+
+/** @internal A schema with no requirements, as a typed cache view takes it. */
+export type SchemaOf<A, I> = Schema.Codec<A, I, never, never>
+
+/** @internal Encodes with `schema`; a failure is the schema's error. */
+export const encoder: <A, I>(schema: SchemaOf<A, I>) => (value: A) => Effect.Effect<I, unknown> = Schema.encodeEffect
+
+/** @internal Decodes anything with `schema`; a failure is the schema's error. */
+export const decoder: <A, I>(schema: SchemaOf<A, I>) => (value: unknown) => Effect.Effect<A, unknown> =
+  Schema.decodeUnknownEffect
+
+/** @internal The error for a value of `size` bytes that cannot fit in one item under `key`. */
+export const valueTooLarge = (maxItemSize: number, key: WireKey, size: number): ValueTooLarge =>
+  new ValueTooLarge(tooLarge(maxItemSize, key, size))
+
+/** @internal A check's outcome: `Result` here, `Either` on the Effect 3 line. */
+export type Outcome<A, E> = Result.Result<A, E>
+
+/** @internal Whether an outcome failed. */
+export const isFailure: <A, E>(outcome: Outcome<A, E>) => outcome is Result.Failure<A, E> = Result.isFailure
+
+/** @internal The error of a failed outcome. */
+export const failureOf = <A, E>(outcome: Result.Failure<A, E>): E => outcome.failure
+
+/** @internal The value of a successful outcome. */
+export const successOf = <A, E>(outcome: Result.Success<A, E>): A => outcome.success
+
+/** @internal A successful outcome. */
+export const succeed: <A>(value: A) => Outcome<A, never> = Result.succeed
+
+/** @internal An outcome with its error mapped. */
+export const mapFailure: typeof Result.mapError = Result.mapError
+
+/** @internal The first failure of a cause, if it has one. */
+export const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined =>
+  Option.getOrUndefined(Cause.findErrorOption(cause))
+
+/** @internal Handles every cause of failure. */
+export const catchAllCause = Effect.catchCause
+
+/** @internal The layer's retry when the caller gives none: once more, at once, when the connection was refused, reset or closed. */
+export const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule.recurs(1).pipe(
+  Schedule.while(({ input }: { readonly input: MemcachedError }) => input.reason === "Unavailable")
+)
+
+/** @internal A schedule's steps: each takes a failure and succeeds while the schedule goes on (sleeping first). */
+export const stepper = <E>(
+  schedule: Schedule.Schedule<unknown, E>
+): Effect.Effect<(input: E) => Effect.Effect<unknown, unknown>> => Schedule.toStepWithSleep(schedule)
+
+/**
+ * @internal The real backend over the engine's client (`memjsBackend.ts`), its client typed `unknown` here so that the
+ * published declarations, which reach this module, do not reach the engine client's and memjs's (pack-check: tsc
+ * without @types/memjs). The shared caller passes an `EngineClient`.
+ */
+export const makeMemjsBackend = (client: unknown): MemjsBackend => memjsBackendOf(client as EngineClient)
