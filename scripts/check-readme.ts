@@ -51,6 +51,8 @@ const check = (markdown: ReadonlyArray<string>, lineRoot: string): number => {
   const snippets = extract(markdown, dir)
   const src = (file: string) => path.relative(dir, path.join(lineRoot, "src", file))
   const paths = {
+    // The line's own adapter, as its tsconfig maps it (this `paths` replaces the tsconfig's).
+    "#effect-line": [src("internal/effectLine.ts")],
     "effect-memcached": [src("index.ts")],
     "effect-memcached/errors": [src("errors/index.ts")],
     ...Object.fromEntries(modules.map((name) => [`effect-memcached/${name}`, [src(`${name}.ts`)]]))
