@@ -397,18 +397,28 @@ export const makeConnection = <S extends WireServer, R extends Answer = Response
    */
   let oldest: Flight | undefined
   let newest: Flight | undefined
-  let deadlineTimer: ReturnType<typeof setTimeout> | undefined
+  /** Whether a deadline check is pending: a timer armed, or a check waiting for this turn's reads. */
+  let checking = false
 
+  /**
+   * The timer fired. A turn of the event loop runs its due timers before it reads its sockets, so after the loop was
+   * held (a loaded machine, a long synchronous task) answers that came in time are still unread now: the flights are
+   * expired after this turn's reads, not before them.
+   */
   const checkDeadlines = () => {
-    deadlineTimer = undefined
+    setImmediate(expireDue)
+  }
+
+  const expireDue = () => {
+    checking = false
     const now = Date.now()
     while (oldest !== undefined && oldest.deadline <= now) expire(oldest)
     if (oldest !== undefined) armDeadlines(oldest.deadline - now)
   }
 
   const armDeadlines = (millis: number) => {
-    deadlineTimer = setTimeout(checkDeadlines, millis)
-    deadlineTimer.unref()
+    checking = true
+    setTimeout(checkDeadlines, millis).unref()
   }
 
   /**
@@ -434,7 +444,7 @@ export const makeConnection = <S extends WireServer, R extends Answer = Response
     if (newest === undefined) oldest = flight
     else newest.newer = flight
     newest = flight
-    if (deadlineTimer === undefined) armDeadlines(deadlineMillis)
+    if (!checking) armDeadlines(deadlineMillis)
   }
 
   const unlink = (flight: Flight) => {
