@@ -214,9 +214,10 @@ export const faultSuites = (protocol: "binary" | "meta"): void => {
           assert.isAbove(failures, 0, "the kill should have been felt")
           assert.isAbove(successesBeforeKill, 0) // work went on before the kill, and (below) soon after the restart
           // one attempt plus the default single retry, each with its own 500 ms deadline, and some slack; a loaded
-          // machine's blocked event loop fires every timer late by as much, so the bounds add the longest block seen
+          // machine's held event loop fires a timer late by as long as it was held, so each deadline adds the longest
+          // hold seen
           const blocked = lag.maxMillis()
-          assert.isBelow(slowest, 1300 + blocked)
+          assert.isBelow(slowest, 1300 + 2 * blocked)
           // at most one ejection period (1 s) plus slack
           assert.isBelow(firstSuccessAfterRestart - restartedAt, 1500 + blocked)
         }),
