@@ -5,67 +5,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import type { ChildProcessWithoutNullStreams } from "node:child_process"
 import { asciiSet } from "./support/asciiClient.js"
-import { spawnFixture } from "./support/fixtures.js"
+import { runFixture } from "./support/fixtures.js"
 import { startMemcached } from "./support/MemcachedServer.js"
-
-interface Child {
-  readonly process: ChildProcessWithoutNullStreams
-  /** Everything the child printed so far. */
-  readonly stdout: () => string
-  readonly stderr: () => string
-  /** Waits until the child printed `line` (a whole line); dies after 10 s. */
-  readonly printed: (line: string) => Effect.Effect<number>
-  /** Resolves with the time it exited; killed (by its own handle) after 10 s, then with `undefined`. */
-  readonly exited: Effect.Effect<number | undefined>
-}
-
-/** Starts a fixture with `node --import tsx`, killed with the test's scope if it is still running. */
-const runFixture = (script: string, args: ReadonlyArray<string>) =>
-  Effect.acquireRelease(
-    Effect.sync((): Child => {
-      const child = spawnFixture(script, args)
-      let stdout = ""
-      let stderr = ""
-      const lines = new Map<string, number>()
-      child.stdout.setEncoding("utf8")
-      child.stderr.setEncoding("utf8")
-      child.stdout.on("data", (chunk: string) => {
-        stdout += chunk
-        for (const line of stdout.split("\n").slice(0, -1)) if (!lines.has(line)) lines.set(line, performance.now())
-      })
-      child.stderr.on("data", (chunk: string) => {
-        stderr += chunk
-      })
-      const exit = new Promise<number | undefined>((resolve) => {
-        const killer = setTimeout(() => child.kill("SIGKILL"), 10_000)
-        child.once("exit", (_, signal) => {
-          clearTimeout(killer)
-          resolve(signal === "SIGKILL" ? undefined : performance.now())
-        })
-      })
-      const printed = (line: string) =>
-        Effect.gen(function*() {
-          const deadline = performance.now() + 10_000
-          while (!lines.has(line)) {
-            if (performance.now() > deadline || child.exitCode !== null) {
-              return yield* Effect.dieMessage(`the child never printed ${JSON.stringify(line)}: ${stdout} ${stderr}`)
-            }
-            yield* Effect.sleep("10 millis")
-          }
-          return lines.get(line)!
-        })
-      return {
-        process: child,
-        stdout: () => stdout,
-        stderr: () => stderr,
-        printed,
-        exited: Effect.promise(() => exit)
-      }
-    }),
-    (child) => Effect.sync(() => child.process.exitCode === null && child.process.kill("SIGKILL"))
-  )
 
 describe("a script that never calls close()", () => {
   it.scopedLive("exits by itself once its last call has settled", () =>
