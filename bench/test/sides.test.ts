@@ -121,6 +121,55 @@ describe("bench sides", () => {
     }
   })
 
+  it("--protocol: the meta sides speak meta, at defaults and with a serializer; the bench's memcached speaks both", async () => {
+    // memcached -B ascii refuses binary: there, only a side that speaks meta can write its keys and read them back.
+    const ascii = await startMemcached({ memoryMb: 64, asciiOnly: true })
+    try {
+      for (const serializer of [DEFAULTS, "json"]) {
+        for (const id of ["cache-meta", "facade-meta", "defaults-meta"] as const) {
+          const contestant = await openContestant(
+            library,
+            id,
+            { ...options(serializer), address: ascii.address },
+            false
+          )
+          try {
+            const { get, set, getMany, afterGetMany } = await exercise(contestant)
+            assert.isAbove(get.ops, 0, id)
+            assert.isAbove(set.ops, 0, id)
+            assert.isAbove(getMany.ops, 0, id)
+            assert.strictEqual(afterGetMany.misses, 0, id)
+          } finally {
+            await contestant.close()
+          }
+        }
+      }
+      // A binary request gets no answer there (memcached reads it as a text line), or its connection is closed.
+      for (const id of ["cache", "facade"] as const) {
+        await assertRejects(
+          openContestant(library, id, { ...options(DEFAULTS), address: ascii.address }, false),
+          /memcached (Timeout|Unavailable)/
+        )
+      }
+    } finally {
+      await ascii.stop()
+    }
+    // The bench's own memcached (-B auto) answers a binary side and a meta side at once.
+    const opened: Array<Contestant> = []
+    try {
+      for (const id of ["cache", "cache-meta"] as const) {
+        opened.push(await openContestant(library, id, options(DEFAULTS), false))
+      }
+      for (const contestant of opened) {
+        const { get, afterGetMany } = await exercise(contestant)
+        assert.isAbove(get.ops, 0, contestant.label)
+        assert.strictEqual(afterGetMany.misses, 0, contestant.label)
+      }
+    } finally {
+      for (const contestant of opened) await contestant.close()
+    }
+  })
+
   it("--tracing: our sides, plain and over TLS, make spans under otel only, and read back what they wrote", async () => {
     const certificate = makeCertificate()
     const tlsServer = await startMemcached({ memoryMb: 64, tls: certificate })
