@@ -13,6 +13,7 @@ import {
 import {
   lengthOf,
   operands,
+  type OurSideId,
   type OurSideOptions,
   type PromiseOps,
   promiseSide,
@@ -134,16 +135,7 @@ const tlsOf = (id: string, tls: TlsTarget | undefined): TlsTarget => {
 /** One of our sides, by id, built as `ours` says; the TLS ones connect to `ours.tls`, the meta ones speak meta. */
 export const makeOurSide = (
   lib: Library,
-  id:
-    | "cache"
-    | "cache-rp"
-    | "facade"
-    | "defaults"
-    | "cache-tls"
-    | "facade-tls"
-    | "cache-meta"
-    | "facade-meta"
-    | "defaults-meta",
+  id: OurSideId,
   address: string,
   { serializer, tls, tracing }: OurSideOptions
 ): Promise<Side> => {

@@ -51,6 +51,9 @@ export type SideId =
   | "defaults-meta"
   | V4SideId
 
+/** Our v3 sides, which our-sides.ts builds. */
+export type OurSideId = Exclude<SideId, V4SideId | "memjs" | "memjs-aa" | "memcache-client" | "memcache">
+
 export interface SideInfo {
   readonly label: string
   /** Two characters in every key the side writes (`bench:<tag>:<size>:<i>`). */
