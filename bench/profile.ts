@@ -70,6 +70,8 @@ const childArgs = (workload: string, side: string) => [
   path.join(benchDir, "run.ts"),
   `--only=${workload}`,
   `--sides=${side}`,
+  // Either dialect's sides (cache-meta, …) may be named.
+  "--protocol=both",
   "--reps=1",
   `--duration=${durationMs}`,
   "--warmup=1000",

@@ -20,7 +20,10 @@ import { runRepetition, sliceCount, type Window } from "./support/repetition.js"
 import type { Cell } from "./support/report.js"
 import {
   checkTargets,
-  compareTls,
+  compareTwins,
+  type Comparison,
+  comparisonMarkdown,
+  comparisonText,
   judgedSides,
   markdownTable,
   rawMarkdown,
@@ -28,10 +31,9 @@ import {
   targetsMarkdown,
   targetsText,
   textTable,
-  tlsMarkdown,
-  tlsText
+  type Twins
 } from "./support/report.js"
-import { type SideId, sideInfo, sideLabels } from "./support/sides.js"
+import { metaSides, type SideId, sideInfo, sideLabels, tlsSides } from "./support/sides.js"
 import { formatNumber } from "./support/stats.js"
 import { type BenchCertificate, makeCertificate } from "./support/tls.js"
 import { compileV4Library, describeV4Line, isV4Side } from "./support/v4-line.js"
@@ -147,9 +149,22 @@ const describeSide = (side: SideId, serializer: string): string => {
       })`
     case "facade-tls":
       return "the facade side over TLS, `new MemcachedCache({ servers, tls: { ca } })`"
+    case "cache-meta":
+      return `the \`Cache\` side over memcached's meta protocol (${
+        serializer === DEFAULTS
+          ? "`MemcachedLive` with `MEMCACHED_PROTOCOL=meta`"
+          : `\`Cache.layerMemcached({ servers, protocol: "meta" })\` + \`Serializer.${serializer}\``
+      })`
+    case "facade-meta":
+      return `\`new MemcachedCache({ servers, protocol: "meta"${chosen} })\`, the facade side over meta`
+    case "defaults-meta":
+      return "`new MemcachedCache({ servers, protocol: \"meta\" })`: the facade at its defaults but the protocol"
     case "cache-v4":
     case "facade-v4":
     case "defaults-v4":
+    case "cache-meta-v4":
+    case "facade-meta-v4":
+    case "defaults-meta-v4":
       return `the Effect 4 line's (effect4/) counterpart of ${describeSide(side.slice(0, -3) as SideId, serializer)}`
   }
 }
@@ -187,6 +202,7 @@ const runBench = async (options: Options) => {
       : "src/ compiled by tsc (bench/.build/dist)",
     mode,
     serializer: options.serializer === DEFAULTS ? "defaults (what users get)" : options.serializer,
+    protocol: options.protocols.join(" and "),
     tracing: options.tracing
   }
   const windows: Array<Window> = []
@@ -253,7 +269,11 @@ const runBench = async (options: Options) => {
     await allocation?.stop()
     const summaries = summarize(cells, selected, options.sides)
     const targets = checkTargets(cells, summaries, options.sides)
-    const tlsRows = compareTls(cells, selected, options.sides)
+    const comparisons: ReadonlyArray<{ title: string; twins: Twins; rows: ReadonlyArray<Comparison> }> = [
+      { title: "TLS against plain", twins: { twin: "plain", side: "TLS" }, pairs: tlsSides },
+      { title: "meta against binary", twins: { twin: "binary", side: "meta" }, pairs: metaSides }
+    ].map(({ pairs, ...rest }) => ({ ...rest, rows: compareTwins(cells, selected, options.sides, pairs) }))
+      .filter(({ rows }) => rows.length > 0)
     const seconds = (performance.now() - t0) / 1000
     const busiest = Math.max(...cells.map((cell) => cell.otherCpuPct).filter((value) => !Number.isNaN(value)))
     const noisy = busiest > 10
@@ -270,9 +290,10 @@ const runBench = async (options: Options) => {
         ? []
         : [
           `NOTE: ${
-            judgedSides(options.sides).filter((side) => side !== "defaults").map((side) => sideLabels[side]).join(
-              " and "
-            )
+            judgedSides(options.sides).filter((side) => !side.startsWith("defaults")).map((side) => sideLabels[side])
+              .join(
+                " and "
+              )
           } ran with serializer ${options.serializer}; the targets are judged at defaults` +
           (options.sides.includes("defaults") ? " (the defaults side)." : ".")
         ]),
@@ -285,7 +306,7 @@ const runBench = async (options: Options) => {
       ...(options.inProcess ? ["NOTE: every side ran in one process (--in-process)."] : []),
       ...(options.sides.some(isV4Side) ? [`NOTE: ${describeV4Line(options.fromSource || options.inProcess)}.`] : [])
     ].map((line) => `${line}\n`).join("")
-    // The targets are ratios to the peers: a run without peers (`--tls` alone) has none to judge.
+    // The targets are ratios to the peers: a run without peers (`--tls`, `--protocol=both`) has none to judge.
     const judged = options.sides.some((side) => sideInfo[side].peer)
     process.stdout.write(
       `\n${textTable(summaries)}\n\n` +
@@ -294,12 +315,12 @@ const runBench = async (options: Options) => {
             targetsText(targets)
           }\n\n`
           : "") +
-        (tlsRows.length > 0
-          ? `TLS against plain (medians of ${options.reps} repetitions; ranges over them):\n${tlsText(tlsRows)}\n\n`
-          : "") +
+        comparisons.map(({ rows, title, twins }) =>
+          `${title} (medians of ${options.reps} repetitions; ranges over them):\n${comparisonText(rows, twins)}\n\n`
+        ).join("") +
         `${env.node}, effect ${env.effect}, memjs ${env.memjs}, memcache-client ${
           env["memcache-client"]
-        }, memcache ${env.memcache}, ${env.memcached}, ${env.cpu}; measured ${env.measured}, ${mode}, serializer ${env.serializer}, tracing ${env.tracing}; ` +
+        }, memcache ${env.memcache}, ${env.memcached}, ${env.cpu}; measured ${env.measured}, ${mode}, serializer ${env.serializer}, protocol ${env.protocol}, tracing ${env.tracing}; ` +
         `load average ${env.loadavg} at the start; ${seconds.toFixed(0)} s\n` +
         noisy + notes
     )
@@ -341,7 +362,12 @@ const runBench = async (options: Options) => {
         markdownTable(summaries),
         "",
         ...(judged ? ["## Targets of issue 20", "", targetsMarkdown(targets), ""] : []),
-        ...(tlsRows.length > 0 ? ["## TLS against plain", "", tlsMarkdown(tlsRows), ""] : []),
+        ...comparisons.flatMap(({ rows, title, twins }) => [
+          `## ${title[0]!.toUpperCase()}${title.slice(1)}`,
+          "",
+          comparisonMarkdown(rows, twins),
+          ""
+        ]),
         "## Environment",
         "",
         ...Object.entries(env).map(([key, value]) => `- ${key}: ${value}`),

@@ -6,7 +6,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
-import { allSides, type SideId, tlsSides } from "./sides.js"
+import { allSides, metaSides, type Protocol, protocolOf, protocols, type SideId, tlsSides } from "./sides.js"
 import { v4DefaultSides } from "./v4-line.js"
 import { DEFAULT_KEYS, workloads } from "./workloads.js"
 
@@ -53,6 +53,8 @@ export interface Options {
   readonly reqsPerEvent: number | undefined
   /** memcached also listens with TLS, for the TLS sides (`Cache·tls`, `facade·tls`). */
   readonly tls: boolean
+  /** The dialects our sides speak (`--protocol`): binary (the default), meta, or both, each side beside its twin. */
+  readonly protocols: ReadonlyArray<Protocol>
   /** Internal (bench/profile.ts): where to write the measured windows, as process.hrtime µs. */
   readonly windowsFile: string | undefined
 }
@@ -95,23 +97,51 @@ const USAGE = `npm run bench [-- options]
   --tls              memcached also listens with TLS (a self-signed certificate made with openssl), and the sides
                      are Cache and facade over plain TCP and over TLS (cache-tls, facade-tls), taking turns;
                      the report adds TLS against plain: ops/s and CPU µs/op, repetition by repetition
+  --protocol=P       the dialect our sides speak: binary (the library's default), meta (memcached's meta
+                     protocol: cache-meta, facade-meta, … instead of cache, facade, …, beside the peers), or both
+                     (binary,meta: each of our sides and its meta twin, taking turns, without the peers unless
+                     --sides names them); the report then adds meta against binary: ops/s and CPU µs/op,
+                     repetition by repetition. The memcached the bench starts speaks both. Not with --tls or --heap
   --no-write         do not write bench/results/*.md
 `
 
+const metaTwin = Object.fromEntries(Object.entries(metaSides).map(([meta, binary]) => [binary, meta])) as Partial<
+  Record<SideId, SideId>
+>
+
 /**
- * The sides of a run without `--sides`: the peers and ours, and the facade at defaults if ours are not; with `--tls`,
- * each TLS side and its plain side.
+ * The sides of a run without `--sides`: the peers and ours, and the facade at defaults if ours are not; ours over
+ * meta instead with `--protocol=meta`, and with both dialects each of ours beside its meta twin (without the peers);
+ * with `--tls`, each TLS side and its plain side.
  */
-export const defaultSides = (serializer: string, tls = false, inProcess = false): ReadonlyArray<SideId> =>
-  tls ? Object.entries(tlsSides).flatMap(([tlsSide, plain]) => [plain, tlsSide as SideId]) : [
-    "memjs",
-    "memcache-client",
-    "memcache",
+export const defaultSides = (
+  serializer: string,
+  tls = false,
+  inProcess = false,
+  dialects: ReadonlyArray<Protocol> = ["binary"]
+): ReadonlyArray<SideId> => {
+  if (tls) return Object.entries(tlsSides).flatMap(([tlsSide, plain]) => [plain, tlsSide as SideId])
+  const ours: ReadonlyArray<SideId> = [
     "cache",
     "facade",
     ...(serializer === "default" ? [] : ["defaults" as const]),
     ...v4DefaultSides(serializer, inProcess)
   ]
+  if (dialects.length > 1) return ours.flatMap((side) => [side, metaTwin[side]!])
+  const peers: ReadonlyArray<SideId> = ["memjs", "memcache-client", "memcache"]
+  return [...peers, ...(dialects[0] === "meta" ? ours.map((side) => metaTwin[side]!) : ours)]
+}
+
+/** `--protocol`: binary when left out; `both` is `binary,meta`. */
+export const parseProtocols = (raw: string | undefined): ReadonlyArray<Protocol> => {
+  const names = raw === undefined || raw === "" ? ["binary"] : raw === "both" ? [...protocols] : raw.split(",")
+  for (const name of names) {
+    if (!(protocols as ReadonlyArray<string>).includes(name)) {
+      throw new Error(`unknown protocol ${name}: binary, meta or both\n\n${USAGE}`)
+    }
+  }
+  return protocols.filter((protocol) => names.includes(protocol))
+}
 
 export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   const flags = new Map<string, string>()
@@ -142,6 +172,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     "src",
     "reqs-per-event",
     "tls",
+    "protocol",
     "no-write"
   ])
   for (const flag of flags.keys()) if (!known.has(flag)) throw new Error(`unknown option --${flag}\n\n${USAGE}`)
@@ -167,9 +198,28 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   const tracing = flags.get("tracing") || "none"
   if (!isTracingMode(tracing)) throw new Error(`unknown tracing mode ${tracing}\n\n${USAGE}`)
   const tls = flags.has("tls")
-  const sides = list("sides") ?? defaultSides(serializer, tls, flags.has("in-process"))
+  const dialects = parseProtocols(flags.get("protocol"))
+  if (dialects.includes("meta") && (tls || flags.has("heap"))) {
+    throw new Error(
+      `--protocol=${flags.get("protocol")} cannot go with --${
+        tls ? "tls" : "heap"
+      }, which measures binary sides: run them one at a time\n\n${USAGE}`
+    )
+  }
+  const sides = list("sides") ?? defaultSides(serializer, tls, flags.has("in-process"), dialects)
   for (const side of sides) if (!allSides.includes(side as SideId)) throw new Error(`unknown side ${side}\n\n${USAGE}`)
   if (!tls && sides.some((side) => side in tlsSides)) throw new Error(`the TLS sides need --tls\n\n${USAGE}`)
+  const foreign = sides.find((side) => {
+    const protocol = protocolOf(side as SideId)
+    return protocol !== undefined && !dialects.includes(protocol)
+  })
+  if (foreign !== undefined) {
+    const protocol = protocolOf(foreign as SideId)!
+    throw new Error(
+      `side ${foreign} speaks ${protocol}, which --protocol=${dialects.join(",")} leaves out: add ` +
+        `--protocol=${protocol} or --protocol=both\n\n${USAGE}`
+    )
+  }
   // Slices take turns in the order of `allSides` (peers first), rotated each slice.
   const ordered = allSides.filter((side) => sides.includes(side))
   return {
@@ -191,6 +241,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     fromSource: flags.has("src"),
     reqsPerEvent: flags.has("reqs-per-event") ? count("reqs-per-event", 20) : undefined,
     tls,
+    protocols: dialects,
     windowsFile: process.env["BENCH_PROFILE_WINDOWS"]
   }
 }

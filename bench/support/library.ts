@@ -39,25 +39,30 @@ const serializerOf = (lib: Library, name: string) => {
 
 /**
  * How one of our sides is built: its serializer ("default", or a name from `Serializer.formats`), the CA file it
- * trusts when it runs over TLS, and how it is traced (`none` when left out; see tracing.ts).
+ * trusts when it runs over TLS, how it is traced (`none` when left out; see tracing.ts) and the dialect it speaks
+ * (binary, the library's default, when left out).
  */
 export interface OurOptions {
   readonly serializer: string
   readonly caFile?: string | undefined
   readonly tracing?: TracingMode | undefined
+  readonly protocol?: "binary" | "meta" | undefined
 }
+
+/** `{ protocol: "meta" }` over meta, else nothing: a binary side measures the library's default, as users get it. */
+const protocolOption = (protocol: OurOptions["protocol"]) => protocol === "meta" ? { protocol } : {}
 
 /**
  * The `Cache` service over one server. At defaults (`serializer` = "default", not `tracing: false`): `MemcachedLive`,
- * configured with `MEMCACHED_SERVERS` and nothing else (and `MEMCACHED_TLS_CA_FILE` with `caFile`), which is what an
- * application that reads its environment gets. Otherwise `Cache.layerMemcached({ servers })` with that serializer
- * (the default one for `tracing: false`, which the environment cannot say), `tls` and the tracing options. The mode's
- * tracer, if any, is merged in.
+ * configured with `MEMCACHED_SERVERS` and nothing else (and `MEMCACHED_TLS_CA_FILE` with `caFile`,
+ * `MEMCACHED_PROTOCOL=meta` over meta), which is what an application that reads its environment gets. Otherwise
+ * `Cache.layerMemcached({ servers })` with that serializer (the default one for `tracing: false`, which the
+ * environment cannot say), `tls`, `protocol` and the tracing options. The mode's tracer, if any, is merged in.
  */
 export const cacheLayer = (
   lib: Library,
   servers: string,
-  { caFile, serializer, tracing = "none" }: OurOptions
+  { caFile, protocol, serializer, tracing = "none" }: OurOptions
 ): Layer.Layer<Lib.Cache, unknown> => {
   const traced = tracingOf(tracing)
   const cache = serializer === DEFAULTS && traced.options.tracing === undefined
@@ -65,11 +70,12 @@ export const cacheLayer = (
       Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(
         new Map<string, string>([
           ["MEMCACHED_SERVERS", servers],
-          ...(caFile === undefined ? [] : [["MEMCACHED_TLS_CA_FILE", caFile] as const])
+          ...(caFile === undefined ? [] : [["MEMCACHED_TLS_CA_FILE", caFile] as const]),
+          ...(protocol === "meta" ? [["MEMCACHED_PROTOCOL", protocol] as const] : [])
         ])
       )))
     )
-    : lib.Cache.layerMemcached({ servers, ...tlsOption(caFile), ...traced.options }).pipe(
+    : lib.Cache.layerMemcached({ servers, ...tlsOption(caFile), ...protocolOption(protocol), ...traced.options }).pipe(
       Layer.provide(
         Layer.succeed(lib.Serializer, serializerOf(lib, serializer === DEFAULTS ? defaultName(lib) : serializer))
       )
@@ -95,17 +101,18 @@ const facadeTracing = ({ layer, options }: ReturnType<typeof tracingOf>) => ({
 
 /**
  * The facade over one server: `new MemcachedCache({ servers })` at defaults, else with that serializer; over TLS
- * trusting `caFile` when given; traced as `tracing` says.
+ * trusting `caFile` when given; over meta with `protocol: "meta"`; traced as `tracing` says.
  */
 export const makeFacade = (
   lib: Library,
   servers: string,
-  { caFile, serializer, tracing = "none" }: OurOptions
+  { caFile, protocol, serializer, tracing = "none" }: OurOptions
 ): Lib.MemcachedCache =>
   new lib.MemcachedCache({
     servers,
     ...(serializer === DEFAULTS ? {} : { serializer: serializerOf(lib, serializer) }),
     ...tlsOption(caFile),
+    ...protocolOption(protocol),
     ...facadeTracing(tracingOf(tracing))
   })
 

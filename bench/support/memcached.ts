@@ -78,10 +78,12 @@ const startOn = async (
   port: number,
   memoryMb: number,
   reqsPerEvent: number | undefined,
-  tls: { readonly cert: ServerCertificate; readonly port: number } | undefined
+  tls: { readonly cert: ServerCertificate; readonly port: number } | undefined,
+  asciiOnly: boolean
 ) => {
   const args = [...listenArgs(port, tls), "-U", "0", "-t", "2", "-c", "4096", "-m", String(memoryMb)]
   if (reqsPerEvent !== undefined) args.push("-R", String(reqsPerEvent))
+  if (asciiOnly) args.push("-B", "ascii")
   // memcached refuses to run as root unless told which user to become.
   if (process.getuid?.() === 0) args.push("-u", "nobody")
   const child: ChildProcess = spawn(BIN, args, { stdio: ["ignore", "ignore", "pipe"] })
@@ -112,19 +114,24 @@ const startOn = async (
   return { ok: false as const, stderr: stderr.trim() }
 }
 
-/** Starts memcached on a free loopback port (and with `tls`, a TLS one); retries once on other ports. */
+/**
+ * Starts memcached on a free loopback port (and with `tls`, a TLS one); retries once on other ports. It speaks every
+ * protocol (memcached's default, `-B auto`: binary, text and meta, told apart by a connection's first byte), or with
+ * `asciiOnly` (`-B ascii`) text and meta only, refusing binary.
+ */
 export const startMemcached = async (
   options: {
     readonly memoryMb?: number
     readonly reqsPerEvent?: number | undefined
     readonly tls?: ServerCertificate | undefined
+    readonly asciiOnly?: boolean | undefined
   } = {}
 ): Promise<BenchServer> => {
   const failures: Array<string> = []
   for (let attempt = 0; attempt < 2; attempt++) {
     const port = await freePort()
     const tls = options.tls === undefined ? undefined : { cert: options.tls, port: await freePort() }
-    const started = await startOn(port, options.memoryMb ?? 1024, options.reqsPerEvent, tls)
+    const started = await startOn(port, options.memoryMb ?? 1024, options.reqsPerEvent, tls, options.asciiOnly ?? false)
     if (!started.ok) {
       failures.push(`port ${port}: ${started.stderr || "no output"}`)
       continue

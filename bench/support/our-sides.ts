@@ -13,6 +13,7 @@ import {
 import {
   lengthOf,
   operands,
+  type OurSideId,
   type OurSideOptions,
   type PromiseOps,
   promiseSide,
@@ -65,8 +66,11 @@ const cacheProbe = (cache: CacheService, key: string) =>
 /** Opens one of our sides over one server, built as `options` says. */
 type MakeSide<Id extends SideId> = (lib: Library, id: Id, address: string, options: OurOptions) => Promise<Side>
 
-/** `Cache`, Effect-native: the workers are fibers on the side's runtime; `Cache·tls` over TLS, trusting `caFile`. */
-const makeCacheSide: MakeSide<"cache" | "cache-tls"> = async (lib, id, address, options) => {
+/**
+ * `Cache`, Effect-native: the workers are fibers on the side's runtime; `Cache·tls` over TLS, trusting `caFile`;
+ * `Cache·meta` over meta.
+ */
+const makeCacheSide: MakeSide<"cache" | "cache-tls" | "cache-meta"> = async (lib, id, address, options) => {
   const { runtime, cache } = await cacheRuntime(lib, address, options)
   const ops = cacheEffectOps(cache)
   return {
@@ -102,7 +106,12 @@ const makeCacheRunPromiseSide: MakeSide<"cache-rp"> = async (lib, id, address, o
   })
 }
 
-const makeFacadeSide: MakeSide<"facade" | "defaults" | "facade-tls"> = async (lib, id, address, options) => {
+const makeFacadeSide: MakeSide<"facade" | "defaults" | "facade-tls" | "facade-meta" | "defaults-meta"> = async (
+  lib,
+  id,
+  address,
+  options
+) => {
   const facade = makeFacade(lib, address, options)
   await facade.connect()
   const ops: PromiseOps = {
@@ -123,10 +132,10 @@ const tlsOf = (id: string, tls: TlsTarget | undefined): TlsTarget => {
   return tls
 }
 
-/** One of our sides, by id, built as `ours` says; the TLS ones connect to `ours.tls`. */
+/** One of our sides, by id, built as `ours` says; the TLS ones connect to `ours.tls`, the meta ones speak meta. */
 export const makeOurSide = (
   lib: Library,
-  id: "cache" | "cache-rp" | "facade" | "defaults" | "cache-tls" | "facade-tls",
+  id: OurSideId,
   address: string,
   { serializer, tls, tracing }: OurSideOptions
 ): Promise<Side> => {
@@ -148,5 +157,11 @@ export const makeOurSide = (
       return makeFacadeSide(lib, id, address, options)
     case "defaults":
       return makeFacadeSide(lib, id, address, { ...options, serializer: DEFAULTS })
+    case "cache-meta":
+      return makeCacheSide(lib, id, address, { ...options, protocol: "meta" })
+    case "facade-meta":
+      return makeFacadeSide(lib, id, address, { ...options, protocol: "meta" })
+    case "defaults-meta":
+      return makeFacadeSide(lib, id, address, { ...options, serializer: DEFAULTS, protocol: "meta" })
   }
 }

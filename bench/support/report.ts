@@ -1,8 +1,8 @@
 /**
  * Aggregation (medians over repetitions, ratios to memjs and to the best peer), the stdout table, the targets of
- * issue 20, TLS against plain (`--tls`) and the Markdown report.
+ * issue 20, a side against its twin (TLS against plain, meta against binary) and the Markdown report.
  */
-import { type SideId, sideInfo, sideLabels, tlsSides } from "./sides.js"
+import { type SideId, sideInfo, sideLabels } from "./sides.js"
 import { formatNumber, formatPercent, formatRatio, median } from "./stats.js"
 import type { Workload } from "./workloads.js"
 
@@ -221,65 +221,81 @@ export const markdownTable = (summaries: ReadonlyArray<Summary>): string => {
   return out.join("\n")
 }
 
-/** A TLS side against its plain side in one workload: ops/s and CPU per operation, repetition by repetition. */
-export interface TlsComparison {
+/** A side against its twin in one workload (TLS against plain, meta against binary), repetition by repetition. */
+export interface Comparison {
   readonly workload: Workload
-  readonly tls: SideId
-  readonly plain: SideId
+  readonly side: SideId
+  readonly twin: SideId
+  /** Ops/s and CPU per operation over the twin's. */
   readonly ops: Ratio
   readonly cpu: Ratio
   /** Medians of the CPU per operation, µs. */
-  readonly plainCpuUs: number
-  readonly tlsCpuUs: number
+  readonly twinCpuUs: number
+  readonly sideCpuUs: number
 }
 
-/** Each TLS side that ran against its plain side (`--tls`), workload by workload. */
-export const compareTls = (
+/** Each side of `pairs` (side → its twin) that ran beside its twin, workload by workload. */
+export const compareTwins = (
   cells: ReadonlyArray<Cell>,
   workloads: ReadonlyArray<Workload>,
-  sides: ReadonlyArray<SideId>
-): Array<TlsComparison> =>
+  sides: ReadonlyArray<SideId>,
+  pairs: Partial<Record<SideId, SideId>>
+): Array<Comparison> =>
   workloads.flatMap((workload) =>
-    Object.entries(tlsSides).flatMap(([tls, plain]) => {
-      if (!sides.includes(tls as SideId) || !sides.includes(plain)) return []
-      const mine = cellsOf(cells, workload, tls as SideId)
-      const theirs = cellsOf(cells, workload, plain)
+    sides.flatMap((side) => {
+      const twin = pairs[side]
+      if (twin === undefined || !sides.includes(twin)) return []
+      const mine = cellsOf(cells, workload, side)
+      const theirs = cellsOf(cells, workload, twin)
       const ops = ratioByRep(mine, theirs, (cell) => cell.opsPerSec)
       const cpu = ratioByRep(mine, theirs, (cell) => cell.cpuPerOpUs)
       if (ops === undefined || cpu === undefined) return []
       return [{
         workload,
-        tls: tls as SideId,
-        plain,
+        side,
+        twin,
         ops,
         cpu,
-        plainCpuUs: median(theirs.map((cell) => cell.cpuPerOpUs)),
-        tlsCpuUs: median(mine.map((cell) => cell.cpuPerOpUs))
+        twinCpuUs: median(theirs.map((cell) => cell.cpuPerOpUs)),
+        sideCpuUs: median(mine.map((cell) => cell.cpuPerOpUs))
       }]
     })
   )
 
-const TLS_HEADERS = ["workload", "side", "ops/s × plain (range)", "CPU µs/op plain → TLS", "CPU × plain (range)"]
+/** How a comparison's table names the twin's side and the side's: `{ twin: "plain", side: "TLS" }`. */
+export interface Twins {
+  readonly twin: string
+  readonly side: string
+}
 
-const tlsRow = (row: TlsComparison): Array<string> => [
+const comparisonHeaders = ({ side, twin }: Twins) => [
+  "workload",
+  "side",
+  `ops/s × ${twin} (range)`,
+  `CPU µs/op ${twin} → ${side}`,
+  `CPU × ${twin} (range)`
+]
+
+const comparisonRow = (row: Comparison): Array<string> => [
   row.workload.id,
-  `${sideLabels[row.tls]} vs ${sideLabels[row.plain]}`,
+  `${sideLabels[row.side]} vs ${sideLabels[row.twin]}`,
   formatRange(row.ops),
-  `${formatNumber(row.plainCpuUs)} → ${formatNumber(row.tlsCpuUs)}`,
+  `${formatNumber(row.twinCpuUs)} → ${formatNumber(row.sideCpuUs)}`,
   formatRange(row.cpu)
 ]
 
-export const tlsText = (rows: ReadonlyArray<TlsComparison>): string => {
-  const cells = rows.map(tlsRow)
-  const { line, rule } = textLines(TLS_HEADERS, cells, new Set([2, 3, 4]))
-  return [line(TLS_HEADERS), rule, ...cells.map(line)].join("\n")
+export const comparisonText = (rows: ReadonlyArray<Comparison>, twins: Twins): string => {
+  const headers = comparisonHeaders(twins)
+  const cells = rows.map(comparisonRow)
+  const { line, rule } = textLines(headers, cells, new Set([2, 3, 4]))
+  return [line(headers), rule, ...cells.map(line)].join("\n")
 }
 
-export const tlsMarkdown = (rows: ReadonlyArray<TlsComparison>): string =>
+export const comparisonMarkdown = (rows: ReadonlyArray<Comparison>, twins: Twins): string =>
   [
-    `| ${TLS_HEADERS.join(" | ")} |`,
+    `| ${comparisonHeaders(twins).join(" | ")} |`,
     `|---|---|---:|---:|---:|`,
-    ...rows.map((row) => `| ${tlsRow(row).join(" | ")} |`)
+    ...rows.map((row) => `| ${comparisonRow(row).join(" | ")} |`)
   ].join("\n")
 
 /** One target, checked on each of our sides. */

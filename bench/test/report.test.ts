@@ -1,9 +1,18 @@
 import { assert, describe, it } from "@effect/vitest"
 import { gcWithin } from "../support/contestant.js"
-import { defaultSides, parseOptions, tracingList, tracingModes } from "../support/env.js"
+import { defaultSides, parseOptions, parseProtocols, tracingList, tracingModes } from "../support/env.js"
 import { toCell } from "../support/repetition.js"
-import { bestPeer, type Cell, checkTargets, peersOf, ratioByRep, summarize } from "../support/report.js"
-import type { SideId } from "../support/sides.js"
+import {
+  bestPeer,
+  type Cell,
+  checkTargets,
+  compareTwins,
+  comparisonText,
+  peersOf,
+  ratioByRep,
+  summarize
+} from "../support/report.js"
+import { metaSides, type SideId, tlsSides } from "../support/sides.js"
 import { isV4Side } from "../support/v4-line.js"
 import { workloads } from "../support/workloads.js"
 
@@ -109,6 +118,28 @@ describe("bench report", () => {
     assert.strictEqual(target.bySide[0]!.pass, false) // 1.15× the best peer's
   })
 
+  it("a side against its twin pairs their repetitions, for the pairs that ran", () => {
+    const cells = [
+      ...[100, 100, 100].map((ops, rep) => cell("get-c16", "cache", rep, ops, { cpuPerOpUs: 10 })),
+      ...[90, 120, 100].map((ops, rep) => cell("get-c16", "cache-meta", rep, ops, { cpuPerOpUs: 8 + rep })),
+      ...[50, 50, 50].map((ops, rep) => cell("get-c16", "facade", rep, ops)),
+      ...[50, 50, 50].map((ops, rep) => cell("get-c16", "facade-tls", rep, ops))
+    ]
+    const sides: ReadonlyArray<SideId> = ["cache", "cache-meta", "facade", "facade-tls"]
+    const meta = compareTwins(cells, [workload("get-c16")], sides, metaSides)
+    assert.deepStrictEqual(meta.map((row) => [row.side, row.twin]), [["cache-meta", "cache"]])
+    assert.deepStrictEqual(meta[0]!.ops, { median: 1, min: 0.9, max: 1.2 })
+    assert.deepStrictEqual(meta[0]!.cpu, { median: 0.9, min: 0.8, max: 1 })
+    assert.strictEqual(meta[0]!.twinCpuUs, 10)
+    assert.strictEqual(meta[0]!.sideCpuUs, 9)
+    assert.match(comparisonText(meta, { twin: "binary", side: "meta" }), /Cache·meta vs Cache\s+1\.00× \(0\.90–1\.20\)/)
+    // facade-meta did not run: no row for it; the TLS pair is another table's.
+    assert.deepStrictEqual(
+      compareTwins(cells, [workload("get-c16")], sides, tlsSides).map((row) => row.side),
+      ["facade-tls"]
+    )
+  })
+
   it("a side in a process of its own is charged its CPU over the whole repetition", () => {
     const tally = {
       ops: 1000,
@@ -174,5 +205,53 @@ describe("bench options", () => {
     assert.deepStrictEqual(tracingList(""), ["none", "otel", "sampled0", "disabled"])
     assert.deepStrictEqual(tracingList("otel,none"), ["otel", "none"])
     assert.throws(() => tracingList("none,off"), /unknown tracing mode off: one of none, otel, sampled0, disabled/)
+  })
+
+  it("--protocol: binary unless told; meta puts our sides over meta beside the peers, both pairs each with its twin", () => {
+    assert.deepStrictEqual(parseOptions([]).protocols, ["binary"])
+    assert.deepStrictEqual(parseProtocols("meta"), ["meta"])
+    for (const both of ["both", "binary,meta", "meta,binary"]) {
+      assert.deepStrictEqual(parseProtocols(both), ["binary", "meta"])
+    }
+    assert.throws(() => parseProtocols("ascii"), /unknown protocol ascii: binary, meta or both/)
+    const v3 = (argv: ReadonlyArray<string>) => parseOptions(argv).sides.filter((side) => !isV4Side(side))
+    assert.deepStrictEqual(v3(["--protocol=meta"]), [
+      "memjs",
+      "memcache-client",
+      "memcache",
+      "cache-meta",
+      "facade-meta"
+    ])
+    assert.deepStrictEqual(v3(["--protocol=both"]), ["cache", "cache-meta", "facade", "facade-meta"])
+    assert.deepStrictEqual(v3(["--protocol=both", "--serializer=json"]), [
+      "cache",
+      "cache-meta",
+      "facade",
+      "facade-meta",
+      "defaults",
+      "defaults-meta"
+    ])
+    assert.deepStrictEqual(defaultSides("default", false, true, ["meta"]), [
+      "memjs",
+      "memcache-client",
+      "memcache",
+      "cache-meta",
+      "facade-meta"
+    ])
+    // --sides may add the peers; every side of ours must speak a protocol the run names.
+    assert.deepStrictEqual(v3(["--protocol=both", "--sides=memjs,cache-meta,cache"]), ["memjs", "cache", "cache-meta"])
+    assert.throws(
+      () => parseOptions(["--sides=cache-meta"]),
+      /side cache-meta speaks meta, which --protocol=binary leaves out/
+    )
+    assert.throws(() => parseOptions(["--protocol=meta", "--sides=memjs,cache"]), /side cache speaks binary/)
+    assert.throws(() => parseOptions(["--protocol=both", "--tls"]), /cannot go with --tls/)
+    assert.throws(() => parseOptions(["--protocol=meta", "--heap"]), /cannot go with --heap/)
+    assert.deepStrictEqual(parseOptions(["--protocol=binary", "--tls"]).sides, [
+      "cache",
+      "facade",
+      "cache-tls",
+      "facade-tls"
+    ])
   })
 })

@@ -51,6 +51,20 @@ const exercise = async (contestant: Contestant) => {
   return { get, set, getMany, report, afterGetMany }
 }
 
+/** Opens side `id`, which writes its keys and reads one back, then runs gets, sets and getManys without a miss. */
+const readsBack = async (id: SideId, sideOptions: SideOptions) => {
+  const contestant = await openContestant(library, id, sideOptions, false)
+  try {
+    const { get, set, getMany, afterGetMany } = await exercise(contestant)
+    assert.isAbove(get.ops, 0, id)
+    assert.isAbove(set.ops, 0, id)
+    assert.isAbove(getMany.ops, 0, id)
+    assert.strictEqual(afterGetMany.misses, 0, id)
+  } finally {
+    await contestant.close()
+  }
+}
+
 describe("bench sides", () => {
   it("every serializer of the library is known to the bench", async () => {
     const names = serializerNames(await library())
@@ -59,18 +73,7 @@ describe("bench sides", () => {
 
   for (const serializer of [DEFAULTS, "bytes", "raw", "json", "structured"]) {
     it(`our sides read back what they wrote with serializer ${serializer}`, async () => {
-      for (const id of ["cache", "cache-rp", "facade"] as const) {
-        const contestant = await openContestant(library, id, options(serializer), false)
-        try {
-          const { get, set, getMany, afterGetMany } = await exercise(contestant)
-          assert.isAbove(get.ops, 0, id)
-          assert.isAbove(set.ops, 0, id)
-          assert.isAbove(getMany.ops, 0, id)
-          assert.strictEqual(afterGetMany.misses, 0, id)
-        } finally {
-          await contestant.close()
-        }
-      }
+      for (const id of ["cache", "cache-rp", "facade"] as const) await readsBack(id, options(serializer))
     })
   }
 
@@ -118,6 +121,41 @@ describe("bench sides", () => {
     } finally {
       await tlsServer.stop()
       certificate.remove()
+    }
+  })
+
+  it("--protocol: the meta sides speak meta, at defaults and with a serializer; the bench's memcached speaks both", async () => {
+    // memcached -B ascii refuses binary: there, only a side that speaks meta can write its keys and read them back.
+    const ascii = await startMemcached({ memoryMb: 64, asciiOnly: true })
+    try {
+      for (const serializer of [DEFAULTS, "json"]) {
+        for (const id of ["cache-meta", "facade-meta", "defaults-meta"] as const) {
+          await readsBack(id, { ...options(serializer), address: ascii.address })
+        }
+      }
+      // A binary request gets no answer there (memcached reads it as a text line), or its connection is closed.
+      for (const id of ["cache", "facade"] as const) {
+        await assertRejects(
+          openContestant(library, id, { ...options(DEFAULTS), address: ascii.address }, false),
+          /memcached (Timeout|Unavailable)/
+        )
+      }
+    } finally {
+      await ascii.stop()
+    }
+    // The bench's own memcached (-B auto) answers a binary side and a meta side at once.
+    const opened: Array<Contestant> = []
+    try {
+      for (const id of ["cache", "cache-meta"] as const) {
+        opened.push(await openContestant(library, id, options(DEFAULTS), false))
+      }
+      for (const contestant of opened) {
+        const { get, afterGetMany } = await exercise(contestant)
+        assert.isAbove(get.ops, 0, contestant.label)
+        assert.strictEqual(afterGetMany.misses, 0, contestant.label)
+      }
+    } finally {
+      for (const contestant of opened) await contestant.close()
     }
   })
 

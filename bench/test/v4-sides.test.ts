@@ -4,7 +4,7 @@ import { parseOptions } from "../support/env.js"
 import { DEFAULTS, loadLibrary } from "../support/library.js"
 import { type BenchServer, startMemcached } from "../support/memcached.js"
 import { spawnContestant } from "../support/remote.js"
-import { compileV4Library, supportsV4, v4Unavailable } from "../support/v4-line.js"
+import { compileV4Library, isV4Side, supportsV4, type V4SideId, v4Unavailable } from "../support/v4-line.js"
 
 /**
  * The Effect 4 line's sides against a real memcached, each in a process of its own on a Node the v4 line supports:
@@ -18,8 +18,8 @@ beforeAll(async () => {
 })
 afterAll(() => server?.stop())
 
-const init = (id: "cache-v4" | "facade-v4" | "defaults-v4", serializer: string, fromSource: boolean) => ({
-  address: server.address,
+const init = (id: V4SideId, serializer: string, fromSource: boolean, address = server.address) => ({
+  address,
   serializer,
   buffers: false,
   keys: 200,
@@ -59,6 +59,40 @@ describe.skipIf(v4Unavailable() !== undefined)("the v4 sides", () => {
     }
   })
 
+  it(
+    "over meta, speak meta: they run against memcached -B ascii, which refuses binary",
+    { timeout: 120_000 },
+    async () => {
+      const ascii = await startMemcached({ memoryMb: 64, asciiOnly: true })
+      try {
+        for (const serializer of [DEFAULTS, "json"]) {
+          const contestants = await Promise.all(
+            (["cache-meta-v4", "facade-meta-v4", "defaults-meta-v4"] as const).map((id) =>
+              spawnContestant(init(id, serializer, true, ascii.address))
+            )
+          )
+          try {
+            for (const contestant of contestants) {
+              for (const ops of await exercise(contestant)) assert.isAbove(ops, 0, `${contestant.label} ${serializer}`)
+            }
+          } finally {
+            for (const contestant of contestants) await contestant.close()
+          }
+        }
+        const binary = await spawnContestant(init("cache-v4", DEFAULTS, true, ascii.address)).then(
+          async (contestant) => {
+            await contestant.close()
+            return "opened"
+          },
+          (error: Error) => error.message
+        )
+        assert.match(binary, /^Cache·v4: /)
+      } finally {
+        await ascii.stop()
+      }
+    }
+  )
+
   it("run effect4/src compiled into bench/.build/v4, whose effect is effect 4", { timeout: 180_000 }, async () => {
     compileV4Library(false, () => {})
     const contestant = await spawnContestant(init("cache-v4", "bytes", false))
@@ -93,5 +127,15 @@ describe.skipIf(v4Unavailable() !== undefined)("the v4 sides", () => {
     assert.includeMembers([...parseOptions(["--serializer=json"]).sides], ["defaults", "defaults-v4"])
     assert.deepStrictEqual(parseOptions(["--sides=facade-v4,memjs"]).sides, ["memjs", "facade-v4"])
     assert.notInclude([...parseOptions(["--in-process"]).sides], "cache-v4")
+    assert.deepStrictEqual(parseOptions(["--protocol=both"]).sides.filter(isV4Side), [
+      "cache-v4",
+      "cache-meta-v4",
+      "facade-v4",
+      "facade-meta-v4"
+    ])
+    assert.deepStrictEqual(parseOptions(["--protocol=meta"]).sides.filter(isV4Side), [
+      "cache-meta-v4",
+      "facade-meta-v4"
+    ])
   })
 })
