@@ -40,17 +40,6 @@ export const MetaCode = {
   Stored: 14
 } as const
 
-const twoLetterCodes: Record<string, number> = {
-  HD: MetaCode.Done,
-  EN: MetaCode.Miss,
-  NF: MetaCode.NotFound,
-  NS: MetaCode.NotStored,
-  EX: MetaCode.Exists,
-  MN: MetaCode.NoOp,
-  OK: MetaCode.Ok,
-  STORED: MetaCode.Stored
-}
-
 const EMPTY = Buffer.alloc(0)
 
 /**
@@ -92,7 +81,46 @@ export class MetaResponse {
 /** The longest response line accepted: a 250-byte key and every flag fit many times over. */
 const MAX_LINE = 4096
 
-const isDigits = (text: string) => /^\d+$/.test(text)
+const SPACE = 32
+const ZERO = 48
+
+/**
+ * The number the decimal digits from `start` up to `end` of `bytes` spell, or `-1` if there are none or another byte
+ * is among them. Past 2^53 it is approximate, which only ever makes a size or opaque too large to be ours.
+ */
+const digitsAt = (bytes: Buffer, start: number, end: number): number => {
+  if (start >= end) return -1
+  let number = 0
+  for (let i = start; i < end; i++) {
+    const digit = bytes[i]! - ZERO
+    if (digit < 0 || digit > 9) return -1
+    number = number * 10 + digit
+  }
+  return number
+}
+
+/** The code of a two-letter word whose bytes are `first` and `second`, or `undefined`. */
+const twoLetterCode = (first: number, second: number): number | undefined => {
+  switch ((first << 8) | second) {
+    case 0x5641: // VA
+      return MetaCode.Value
+    case 0x4844: // HD
+      return MetaCode.Done
+    case 0x454e: // EN
+      return MetaCode.Miss
+    case 0x4e46: // NF
+      return MetaCode.NotFound
+    case 0x4e53: // NS
+      return MetaCode.NotStored
+    case 0x4558: // EX
+      return MetaCode.Exists
+    case 0x4d4e: // MN
+      return MetaCode.NoOp
+    case 0x4f4b: // OK
+      return MetaCode.Ok
+  }
+  return undefined
+}
 
 /**
  * @internal Reads one socket's responses: `read` takes each chunk as it comes and hands each whole response to
@@ -192,18 +220,22 @@ export class MetaReader {
 
   /**
    * The response of the line from `start` up to `end` (its CR) of `bytes`; `undefined` for a `STAT` line, which
-   * belongs to the response its `END` ends; `false` after failing the server.
+   * belongs to the response its `END` ends; `false` after failing the server. The answers to meta commands (a
+   * two-letter code, then tokens) are read from the bytes; the rarer lines as text.
    */
   #line(bytes: Buffer, start: number, end: number): MetaResponse | undefined | false {
+    if (this.#stats === undefined && (end - start === 2 || bytes[start + 2] === SPACE)) {
+      const code = twoLetterCode(bytes[start]!, bytes[start + 1]!)
+      if (code !== undefined) return this.#tokens(new MetaResponse(code), bytes, start + 3, end)
+    }
     const line = bytes.toString("latin1", start, end)
     const space = line.indexOf(" ")
     const word = space < 0 ? line : line.slice(0, space)
     const rest = space < 0 ? "" : line.slice(space + 1)
     if (this.#stats !== undefined || word === "STAT" || word === "END") return this.#statLine(word, rest)
-    if (word === "VA") return this.#flags(new MetaResponse(MetaCode.Value), rest, bytes, start + 3, true)
-    const code = twoLetterCodes[word]
-    if (code !== undefined) return this.#flags(new MetaResponse(code), rest, bytes, start + word.length + 1, false)
-    const text = word === "VERSION"
+    const text = word === "STORED"
+      ? MetaCode.Stored
+      : word === "VERSION"
       ? MetaCode.Version
       : word === "ERROR"
       ? MetaCode.Error
@@ -217,7 +249,7 @@ export class MetaReader {
       return false
     }
     const response = new MetaResponse(text)
-    response.text = text === MetaCode.Error ? "unknown command" : rest
+    if (text !== MetaCode.Stored) response.text = text === MetaCode.Error ? "unknown command" : rest
     return response
   }
 
@@ -239,59 +271,63 @@ export class MetaReader {
   }
 
   /**
-   * Reads the tokens of a response's line (`rest`, whose first byte is at `at` of `bytes`): a value's size first, if
-   * `sized`, then its flags.
+   * Reads the tokens from `at` up to `end` of `bytes` into `response`: a value's size first (`VA`), then its flags.
+   * Each token is one letter and its argument; tokens are separated by one space, and an empty one is skipped.
    */
-  #flags(
-    response: MetaResponse,
-    rest: string,
-    bytes: Buffer,
-    at: number,
-    sized: boolean
-  ): MetaResponse | false {
-    const tokens = rest === "" ? [] : rest.split(" ")
-    let offset = at
-    for (let i = 0; i < tokens.length; i++) {
-      const token = tokens[i]!
-      const value = token.slice(1)
-      if (sized && i === 0) {
-        const size = Number(token)
-        if (!isDigits(token) || size > this.maxValue) {
-          this.#violation(`a value announced as ${JSON.stringify(token)} bytes, over the ${this.maxValue} allowed`)
-          return false
-        }
-        response.size = size
-      } else {
-        switch (token[0]) {
-          case "O":
-            if (!isDigits(value)) {
-              this.#violation(`an opaque ${JSON.stringify(value)} that is not one of ours`)
-              return false
-            }
-            response.opaque = Number(value)
-            break
-          case "f":
-            response.flags = Number(value) >>> 0
-            break
-          case "c":
-            if (isDigits(value)) response.cas = BigInt(value)
-            break
-          case "k":
-            response.key = bytes.subarray(offset + 1, offset + token.length)
-            break
-          case "W":
-            response.win = true
-            break
-          case "Z":
-            response.claimed = true
-            break
-          case "X":
-            response.stale = true
-            break
-        }
+  #tokens(response: MetaResponse, bytes: Buffer, at: number, end: number): MetaResponse | false {
+    let start = at
+    if (response.code === MetaCode.Value) {
+      const stop = this.#tokenEnd(bytes, start, end)
+      const size = digitsAt(bytes, start, stop)
+      if (size < 0 || size > this.maxValue) {
+        const token = JSON.stringify(bytes.toString("latin1", start, stop))
+        this.#violation(`a value announced as ${token} bytes, over the ${this.maxValue} allowed`)
+        return false
       }
-      offset += token.length + 1
+      response.size = size
+      start = stop + 1
+    }
+    while (start < end) {
+      const stop = this.#tokenEnd(bytes, start, end)
+      switch (bytes[start]) {
+        case 0x4f: { // O
+          const opaque = digitsAt(bytes, start + 1, stop)
+          if (opaque < 0) {
+            const token = JSON.stringify(bytes.toString("latin1", start + 1, stop))
+            this.#violation(`an opaque ${token} that is not one of ours`)
+            return false
+          }
+          response.opaque = opaque
+          break
+        }
+        case 0x66: // f
+          response.flags = Math.max(digitsAt(bytes, start + 1, stop), 0) >>> 0
+          break
+        case 0x63: // c
+          if (digitsAt(bytes, start + 1, stop) >= 0) response.cas = BigInt(bytes.toString("latin1", start + 1, stop))
+          break
+        case 0x6b: // k
+          response.key = bytes.subarray(start + 1, stop)
+          break
+        case 0x57: // W
+          response.win = true
+          break
+        case 0x5a: // Z
+          response.claimed = true
+          break
+        case 0x58: // X
+          response.stale = true
+          break
+      }
+      start = stop + 1
     }
     return response
+  }
+
+  /** Where the token that starts at `start` ends: at the next space, or at `end`. */
+  #tokenEnd(bytes: Buffer, start: number, end: number): number {
+    let stop = start
+    while (stop < end && bytes[stop] !== SPACE) stop++
+    return stop
   }
 }
