@@ -34,9 +34,11 @@ describe("MetaReader", () => {
     const [value] = responses
     expect(value).toMatchObject({ code: MetaCode.Value, size: 5, flags: 42, opaque: 17, cas: 123456789012345678n })
     expect(value!.value.toString()).toBe("hello")
-    expect(value!.key?.toString()).toBe("user:1")
     expect(value!.hasKey(Buffer.from("user:1"))).toBe(true)
     expect(value!.hasKey(Buffer.from("user:2"))).toBe(false)
+    expect(value!.hasKey(Buffer.from("user:"))).toBe(false)
+    expect(value!.hasKey(Buffer.from("user:10"))).toBe(false)
+    expect(read(["VA 1 O1\r\nx\r\n"]).responses[0]!.hasKey(Buffer.from("user:1"))).toBe(false)
   })
 
   it("flags as unsigned 32-bit, a zero-length value, and the lease flags W, Z and X", () => {

@@ -44,13 +44,16 @@ const EMPTY = Buffer.alloc(0)
 
 /**
  * @internal One response. `opaque` is the `O` token it echoed, or `IN_ORDER` when it carries none (`MN`, the error
- * lines, the text commands' answers); `key` the `k` token's bytes, `flags` the `f` token, `cas` the `c` token.
+ * lines, the text commands' answers); `flags` the `f` token, `cas` the `c` token.
  */
 export class MetaResponse {
   opaque = IN_ORDER
   flags = 0
   cas: bigint | undefined = undefined
-  key: Buffer | undefined = undefined
+  /** The bytes the `k` token lies in, from `keyStart` up to `keyEnd`; read in place, with no buffer made for it. */
+  keyIn: Buffer | undefined = undefined
+  keyStart = 0
+  keyEnd = 0
   /** A value's bytes (`VA`), its announced `size` first. */
   value: Buffer = EMPTY
   size = 0
@@ -67,8 +70,11 @@ export class MetaResponse {
 
   /** Whether the response echoed the key `key` (its `k` token). */
   hasKey(key: Uint8Array): boolean {
-    const echoed = this.key
-    return echoed !== undefined && echoed.length === key.length && echoed.compare(key) === 0
+    const bytes = this.keyIn
+    const start = this.keyStart
+    if (bytes === undefined || this.keyEnd - start !== key.length) return false
+    for (let i = 0; i < key.length; i++) if (bytes[start + i] !== key[i]) return false
+    return true
   }
 
   /** The response as a phrase, for an error. */
@@ -307,7 +313,9 @@ export class MetaReader {
           if (digitsAt(bytes, start + 1, stop) >= 0) response.cas = BigInt(bytes.toString("latin1", start + 1, stop))
           break
         case 0x6b: // k
-          response.key = bytes.subarray(start + 1, stop)
+          response.keyIn = bytes
+          response.keyStart = start + 1
+          response.keyEnd = stop
           break
         case 0x57: // W
           response.win = true
