@@ -2,10 +2,10 @@
  * The facade's runner of Effects for Promise callers (`src/internal/promiseRunner.ts`): each call settles its own
  * promise, whichever parked worker serves it, and a failure rejects with the error itself.
  */
-import { Data, Effect, Runtime } from "effect"
+import { Context, Data, DefaultServices, Effect, Runtime, Tracer } from "effect"
 import { setTimeout as sleep } from "node:timers/promises"
 import { assert, describe, it } from "vitest"
-import { makePromiseRunner } from "../src/internal/promiseRunner.js"
+import { makePromiseRunner, SharedScheduler } from "../src/internal/promiseRunner.js"
 
 class Boom extends Data.TaggedError("Boom")<{ readonly n: number }> {}
 
@@ -42,5 +42,44 @@ describe("promiseRunner", () => {
     // After close, a call still runs (on a fiber of its own).
     assert.strictEqual(await runner.run(Effect.succeed("after close")), "after close")
     assert.instanceOf(await rejection(runner.run(Effect.fail(new Boom({ n: -1 })))), Boom)
+  })
+
+  it("runs its fibers on one shared scheduler that still lets the event loop turn", async () => {
+    const runner = makePromiseRunner(Runtime.defaultRuntime)
+    let fired = false
+    setTimeout(() => fired = true, 0)
+    // A fiber that keeps yielding: the timer must fire while it runs (after 2,048 microtasks in a row at most).
+    let yields = 0
+    const spin: Effect.Effect<number> = Effect.suspend(() =>
+      fired || yields > 1_000_000
+        ? Effect.succeed(yields)
+        : Effect.zipRight(Effect.zipRight(Effect.yieldNow(), Effect.sync(() => yields++)), spin)
+    )
+    const loops = await runner.run(Effect.zipRight(Effect.yieldNow(), spin))
+    assert.isTrue(fired)
+    assert.isBelow(loops, 1_000_000)
+    // Concurrent workers take turns: two fibers yielding 100 times each interleave.
+    const order: Array<string> = []
+    const turns = (name: string) =>
+      Effect.forEach(
+        Array.from({ length: 100 }),
+        () => Effect.zipRight(Effect.yieldNow(), Effect.sync(() => order.push(name))),
+        {
+          discard: true
+        }
+      )
+    await Promise.all([runner.run(turns("a")), runner.run(turns("b"))])
+    assert.strictEqual(order.length, 200)
+    assert.isTrue(order.slice(0, 100).includes("b"))
+    runner.close()
+  })
+
+  it("uses the shared scheduler only on a runtime without a tracer, whose spans would need each caller's context", async () => {
+    const schedulerOf = (runtime: Runtime.Runtime<never>) =>
+      makePromiseRunner(runtime).run(Effect.withFiberRuntime((fiber) => Effect.succeed(fiber.currentScheduler)))
+    assert.instanceOf(await schedulerOf(Runtime.defaultRuntime), SharedScheduler)
+    const native = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+    const traced = Effect.runSync(Effect.withTracer(Effect.runtime<never>(), Tracer.make({ ...native })))
+    assert.notInstanceOf(await schedulerOf(traced), SharedScheduler)
   })
 })
