@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { benchDir, repoDir, tracingList, type TracingMode } from "./support/env.js"
-import { encodeRequest, type Library, loadLibrary, Opcode, overClient } from "./support/library.js"
+import { encodeRequest, type Library, loadLibrary, Opcode, overClient, pointEffectLine } from "./support/library.js"
 
 const args = new Map(
   process.argv.slice(2).map((arg) => {
@@ -60,6 +60,7 @@ const buildRevision = (revision: string): string => {
   const tsc = path.join(repoDir, "node_modules", "typescript", "bin", "tsc")
   spawnSync(process.execPath, [tsc, "-p", path.join(dir, "tsconfig.build.json"), "--outDir", path.join(dir, "dist")])
   if (!existsSync(path.join(dir, "dist", "index.js"))) throw new Error(`could not compile ${revision}'s src/`)
+  pointEffectLine(path.join(dir, "dist"))
   return path.join(dir, "dist", "index.js")
 }
 

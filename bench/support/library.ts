@@ -7,7 +7,7 @@
 import { ConfigProvider, Layer } from "effect"
 import type * as Memjs from "memjs"
 import { spawnSync } from "node:child_process"
-import { existsSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type * as Lib from "../../src/index.js"
@@ -145,6 +145,27 @@ export const overClient = (lib: Library, client: Memjs.Client, { serializer, tra
 export const distDir = path.join(benchDir, ".build", "dist")
 
 /**
+ * Points the compiled shared glue's `#effect-line` imports at the compiled Effect 3 adapter next to them. Left as they
+ * are, tsx maps them through tsconfig.json's `paths` to src/internal/effectLine.ts, so that the measured library ran
+ * half compiled and half through tsx (with `__name` wrappers), with a second copy of the errors, and a build of
+ * another revision (`bench:cpu --against`) ran this checkout's adapter, backend and observability.
+ */
+export const pointEffectLine = (dir: string): void => {
+  const adapter = path.join(dir, "internal", "effectLine.js")
+  for (const entry of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+    if (!entry.endsWith(".js")) continue
+    const file = path.join(dir, entry)
+    const text = readFileSync(file, "utf8")
+    if (!text.includes("from \"#effect-line\"")) continue
+    const relative = path.relative(path.dirname(file), adapter).split(path.sep).join("/")
+    writeFileSync(
+      file,
+      text.replaceAll("from \"#effect-line\"", `from "${relative.startsWith(".") ? relative : `./${relative}`}"`)
+    )
+  }
+}
+
+/**
  * Compiles src/ with tsc into bench/.build/dist (nothing outside bench/ is written). Incremental: ~2 s when little
  * changed. Type errors (someone is mid-edit) do not stop the bench as long as tsc emitted the files; they are reported.
  */
@@ -184,6 +205,7 @@ const build = (log: (line: string) => void) => {
       }`
     )
   }
+  pointEffectLine(distDir)
   log(`bench: compiled src/ with tsc into bench/.build/dist in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 

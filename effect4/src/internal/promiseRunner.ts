@@ -34,37 +34,48 @@ export const makePromiseRunner = <R>(context: Context.Context<R>, maxParked = 25
   let closed = false
   const fork = Effect.runForkWith(context)
 
-  const next = (): Effect.Effect<void, never, R> => closed || parked.length >= maxParked ? Effect.void : park
-
   /**
-   * Runs a call and settles its promise. A `flatMap` and a `catchCause`, not one `matchCauseEffect` with handlers
-   * made per call: that measured about 2 µs more per sequential facade get over real memcached. Both frames are done
-   * before the worker parks again, so a worker's stack stays flat however many calls it serves.
+   * A worker: the call it serves now, and the handlers that settle that call's promise, made once per worker. A call
+   * costs the worker one `matchCauseEffect` frame and no closure, against a `flatMap` plus a `catchCause` with handlers
+   * made per call and a `flatMap` for what comes next (see the Effect 3 line's twin for what it measured). The frame is
+   * popped before the handler's next Effect runs, so a worker's stack stays flat however many calls it serves.
    */
-  const settle = (call: Call<R>): Effect.Effect<void, never, R> =>
-    Effect.catchCause(
-      Effect.flatMap(call.effect, (value) => {
+  class Worker {
+    call: Call<R> | undefined = undefined
+    readonly handlers = {
+      onSuccess: (value: unknown): Effect.Effect<void, never, R> => {
+        const call = this.call!
+        this.call = undefined
         call.resolve(value)
-        return Effect.void
-      }),
-      (cause) => {
+        return this.next()
+      },
+      onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<void, never, R> => {
+        const call = this.call!
+        this.call = undefined
         call.reject(Cause.squash(cause))
-        return Effect.void
+        return this.next()
       }
-    )
+    }
+    readonly park: Effect.Effect<void, never, R> = Effect.callback<void, never, R>((resume) => {
+      parked.push((call) => resume(call ? this.serve(call) : Effect.void))
+    })
 
-  const serve = (call: Call<R>): Effect.Effect<void, never, R> => Effect.flatMap(settle(call), next)
+    next(): Effect.Effect<void, never, R> {
+      return closed || parked.length >= maxParked ? Effect.void : this.park
+    }
 
-  const park: Effect.Effect<void, never, R> = Effect.callback<void, never, R>((resume) => {
-    parked.push((call) => resume(call ? serve(call) : Effect.void))
-  })
+    serve(call: Call<R>): Effect.Effect<void, never, R> {
+      this.call = call
+      return Effect.matchCauseEffect(call.effect, this.handlers)
+    }
+  }
 
   const run = <A, E>(effect: Effect.Effect<A, E, R>): Promise<A> =>
     new Promise<A>((resolve, reject) => {
       const call = new Call(effect, resolve as (value: unknown) => void, reject)
       const worker = parked.pop()
       if (worker) worker(call)
-      else fork(serve(call))
+      else fork(new Worker().serve(call))
     })
 
   const close = () => {
