@@ -215,6 +215,39 @@ describe("getOrSet with a lease over meta (real memcached -B ascii, independent 
       assertSome(yield* run(all[1]!, Cache.get("news")), "new")
     }).pipe(Effect.scoped))
 
+  it.live("a namespace leases the same way: one compute and one write, and invalidate marks its key stale", () =>
+    Effect.gen(function*() {
+      const server = yield* ascii
+      const all = yield* runtimes(server)
+      const inReports = <A, E>(f: (cache: Cache.NamespacedCache) => Effect.Effect<A, E>) =>
+        Effect.flatMap(Cache.namespace("reports"), f)
+      const cmdSet = Effect.map(
+        run(all[0]!, Effect.flatMap(Memcached, (m) => m.stats)),
+        (stats) => Number([...stats.values()][0]!["cmd_set"])
+      )
+      const counter = { runs: 0 }
+      const setsBefore = yield* cmdSet
+      const lease = { wait: "5 seconds", poll: "20 millis" } as const
+      const results = yield* Effect.promise(() =>
+        Promise.all(all.map((runtime) =>
+          runtime.runPromise(
+            inReports((cache) => cache.getOrSet("daily", counted(counter, "report"), { ttl: "1 minute", lease }))
+          )
+        ))
+      )
+      assert.deepStrictEqual(results, Array(N).fill("report"))
+      assert.strictEqual(counter.runs, 1)
+      assert.strictEqual((yield* cmdSet) - setsBefore, 1, "the value's ms, and no lease key's add")
+      assert.isTrue(yield* run(all[0]!, inReports((cache) => cache.invalidate("daily"))))
+      assertNone(yield* run(all[1]!, inReports((cache) => cache.get("daily"))))
+      const again = yield* run(
+        all[2]!,
+        inReports((cache) => cache.getOrSet("daily", counted(counter, "fresh"), { lease }))
+      )
+      assert.strictEqual(again, "fresh")
+      assert.strictEqual(counter.runs, 2)
+    }).pipe(Effect.scoped))
+
   it.live("stale-while-revalidate: the stale value comes back at once, and exactly one caller refreshes it", () =>
     Effect.gen(function*() {
       const server = yield* ascii

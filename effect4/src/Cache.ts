@@ -143,7 +143,7 @@ export interface TypedCache<A> {
   /**
    * Marks a key stale instead of deleting it (meta's `md <key> I`): plain reads miss it, and `getOrSet` with a lease
    * hands its recomputation to one caller, the others waiting for the new value or, with `staleWhileRevalidate`,
-   * getting the stale one at once. Over binary, in the fake and in namespaces, it deletes the key. `true` if the key
+   * getting the stale one at once. Over binary and in the fake, it deletes the key. `true` if the key
    * existed. @since 2.0.0
    */
   readonly invalidate: (key: string) => Effect.Effect<boolean, CacheError>

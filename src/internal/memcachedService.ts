@@ -146,7 +146,7 @@ export interface ServerLease {
 }
 
 /**
- * @internal The lease operations of each service whose backend speaks meta; a service not here (binary, the
- * in-memory fake, a namespace) leases with a key of its own.
+ * @internal The lease operations of each service whose backend speaks meta, and of its namespaces; a service not
+ * here (binary, the in-memory fake) leases with a key of its own.
  */
 export const serverLeases = new WeakMap<object, ServerLease>()

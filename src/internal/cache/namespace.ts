@@ -25,6 +25,7 @@ import {
   versionKeyOf
 } from "../../engine/namespace.js"
 import type { MemcachedView } from "../memcachedService.js"
+import { serverLeases } from "../memcachedService.js"
 import type { SingleFlight } from "./singleFlight.js"
 import { makeSingleFlight } from "./singleFlight.js"
 
@@ -100,7 +101,7 @@ const makeNamespace = (
     })
   )
 
-  return {
+  const view: NamespacedMemcached = {
     name,
     clear,
     get: (key) => Effect.flatMap(prefix, (p) => parent.get(full(p, key))),
@@ -121,4 +122,13 @@ const makeNamespace = (
     deleteMany: (keys) => Effect.flatMap(prefix, (p) => parent.deleteMany(Array.from(keys, (key) => full(p, key)))),
     increment: (key, delta, options) => Effect.flatMap(prefix, (p) => parent.increment(full(p, key), delta, options))
   }
+  // Over meta, the namespace's keys lease and go stale with memcached's own flags, as the parent's do.
+  const lease = serverLeases.get(parent)
+  if (lease !== undefined) {
+    serverLeases.set(view, {
+      read: (key, ttl) => Effect.flatMap(prefix, (p) => lease.read(full(p, key), ttl)),
+      invalidate: (key) => Effect.flatMap(prefix, (p) => lease.invalidate(full(p, key)))
+    })
+  }
+  return view
 }
