@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import type { Backend, Cause, InvalidKey, ObservabilityOptions, Outcome, Schedule, ValueTooLarge } from "#effect-line"
+import type { Cause, InvalidKey, ObservabilityOptions, Outcome, Schedule, ValueTooLarge } from "#effect-line"
 import {
   catchAllCause,
   decodeTtl,
@@ -35,6 +35,7 @@ import { Item } from "../engine/item.js"
 import { maxValueBytes } from "../engine/itemSize.js"
 import type { KeyRules, WireKey } from "../engine/keys.js"
 import type { Expiry } from "../engine/ttl.js"
+import type { Backend } from "./backend.js"
 import type { CounterOptions, MemcachedService, WriteOptions } from "./memcachedService.js"
 import { serverLeases } from "./memcachedService.js"
 

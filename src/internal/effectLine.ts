@@ -14,14 +14,12 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import type { EngineClient } from "../engine/client.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
-import type { MemjsBackend } from "./backend.js"
-import { makeMemjsBackend as memjsBackendOf } from "./memjsBackend.js"
 import { decodeWithUnits } from "./ttl.js"
 
 export { valueTooLarge } from "./itemSize.js"
@@ -43,13 +41,12 @@ export { InvalidArgument } from "../errors/InvalidArgument.js"
 export type { InvalidKey } from "../errors/InvalidKey.js"
 export { MemcachedError } from "../errors/MemcachedError.js"
 export { SerializationError } from "../errors/SerializationError.js"
-export type { ValueTooLarge } from "../errors/ValueTooLarge.js"
+export { ValueTooLarge } from "../errors/ValueTooLarge.js"
 export type { ObservabilityOptions } from "../Observability.js"
 export type { SerializerService } from "../Serializer.js"
-export type { Backend } from "./backend.js"
-export { failedAsClosed, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
+export { failedAsClosed, failWith, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
 export { makeKeyEncoder } from "./keys.js"
-export { instrument } from "./observability.js"
+export { callOf, instrument } from "./observability.js"
 export type {
   CheckedConnectionOptions,
   ClientLayerOptions,
@@ -123,9 +120,13 @@ export const stepper = <E>(
 ): Effect.Effect<(input: E) => Effect.Effect<unknown, unknown>> =>
   Effect.map(Schedule.driver(schedule), (driver) => (input) => driver.next(input))
 
-/**
- * @internal The real backend over the engine's client (`memjsBackend.ts`), its client typed `unknown` here so that the
- * published declarations, which reach this module, do not reach the engine client's and memjs's (pack-check: tsc
- * without @types/memjs). The shared caller passes an `EngineClient`.
- */
-export const makeMemjsBackend = (client: unknown): MemjsBackend => memjsBackendOf(client as EngineClient)
+/** @internal An Effect that a callback resumes: `Effect.async` here, `Effect.callback` on the Effect 4 line. */
+export const callback: <A, E>(
+  register: (resume: (effect: Effect.Effect<A, E>) => void) => void
+) => Effect.Effect<A, E> = Effect.async
+
+/** @internal A running fiber, as the observed calls are kept by. */
+export type RunningFiber = Fiber.RuntimeFiber<unknown, unknown>
+
+/** @internal The fiber that runs the caller, if any (inside `callback`'s register: the one that suspends). */
+export const currentFiber = (): RunningFiber | undefined => Option.getOrUndefined(Fiber.getCurrentFiber())

@@ -12,17 +12,15 @@ import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import type { EngineClient } from "../../../src/engine/client.js"
 import { tooLarge } from "../../../src/engine/itemSize.js"
 import type { WireKey } from "../../../src/engine/keys.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import type { MemjsBackend } from "./backend.js"
-import { makeMemjsBackend as memjsBackendOf } from "./memjsBackend.js"
 import { decodeWithUnits } from "./ttl.js"
 
 export { decodeTtl } from "./ttl.js"
@@ -43,13 +41,12 @@ export { InvalidArgument } from "../errors/InvalidArgument.js"
 export type { InvalidKey } from "../errors/InvalidKey.js"
 export { MemcachedError } from "../errors/MemcachedError.js"
 export { SerializationError } from "../errors/SerializationError.js"
-export type { ValueTooLarge } from "../errors/ValueTooLarge.js"
+export { ValueTooLarge } from "../errors/ValueTooLarge.js"
 export type { ObservabilityOptions } from "../Observability.js"
 export type { SerializerService } from "../Serializer.js"
-export type { Backend } from "./backend.js"
-export { failedAsClosed, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
+export { failedAsClosed, failWith, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
 export { makeKeyEncoder } from "./keys.js"
-export { instrument } from "./observability.js"
+export { callOf, instrument } from "./observability.js"
 export type {
   CheckedConnectionOptions,
   ClientLayerOptions,
@@ -126,9 +123,13 @@ export const stepper = <E>(
   schedule: Schedule.Schedule<unknown, E>
 ): Effect.Effect<(input: E) => Effect.Effect<unknown, unknown>> => Schedule.toStepWithSleep(schedule)
 
-/**
- * @internal The real backend over the engine's client (`memjsBackend.ts`), its client typed `unknown` here so that the
- * published declarations, which reach this module, do not reach the engine client's and memjs's (pack-check: tsc
- * without @types/memjs). The shared caller passes an `EngineClient`.
- */
-export const makeMemjsBackend = (client: unknown): MemjsBackend => memjsBackendOf(client as EngineClient)
+/** @internal An Effect that a callback resumes: `Effect.callback` here, `Effect.async` on the Effect 3 line. */
+export const callback: <A, E>(
+  register: (resume: (effect: Effect.Effect<A, E>) => void) => void
+) => Effect.Effect<A, E> = Effect.callback
+
+/** @internal A running fiber, as the observed calls are kept by. */
+export type RunningFiber = Fiber.Fiber<unknown, unknown>
+
+/** @internal The fiber that runs the caller, if any (inside `callback`'s register: the one that suspends). */
+export const currentFiber: () => RunningFiber | undefined = Fiber.getCurrent

@@ -28,6 +28,7 @@ import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
+import type { AsyncResource } from "node:async_hooks"
 import type { ServerAddress } from "../../../src/engine/servers.js"
 import {
   Attribute,
@@ -66,6 +67,8 @@ const known: Readonly<Record<string, OpInfo>> = {
 export class Call {
   span: Tracer.Span | undefined = undefined
   server: ServerAddress | undefined = undefined
+  /** None on this line: a fiber resumes in the async context it suspended in (see above). */
+  readonly scope: AsyncResource | undefined = undefined
 
   /** The request went to `server`. */
   sent(server: ServerAddress): void {
