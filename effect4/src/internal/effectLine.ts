@@ -7,16 +7,19 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
-import type * as Clock from "effect/Clock"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import type * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import { tooLarge } from "../../../src/engine/itemSize.js"
 import type { WireKey } from "../../../src/engine/keys.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
@@ -36,6 +39,7 @@ export * as Redacted from "effect/Redacted"
 export * as Schedule from "effect/Schedule"
 export * as Schema from "effect/Schema"
 export * as Scope from "effect/Scope"
+export * as Tracer from "effect/Tracer"
 export type { CacheError } from "../errors/index.js"
 export { InvalidArgument } from "../errors/InvalidArgument.js"
 export type { InvalidKey } from "../errors/InvalidKey.js"
@@ -43,10 +47,10 @@ export { MemcachedError } from "../errors/MemcachedError.js"
 export { SerializationError } from "../errors/SerializationError.js"
 export { ValueTooLarge } from "../errors/ValueTooLarge.js"
 export type { ObservabilityOptions } from "../Observability.js"
+export { seriesOf } from "../Observability.js"
 export type { SerializerService } from "../Serializer.js"
 export { failedAsClosed, failWith, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
 export { makeKeyEncoder } from "./keys.js"
-export { callOf, instrument } from "./observability.js"
 export type {
   CheckedConnectionOptions,
   ClientLayerOptions,
@@ -133,3 +137,38 @@ export type RunningFiber = Fiber.Fiber<unknown, unknown>
 
 /** @internal The fiber that runs the caller, if any (inside `callback`'s register: the one that suspends). */
 export const currentFiber: () => RunningFiber | undefined = Fiber.getCurrent
+
+/** @internal Runs `f` with the fiber that runs it. */
+export const withFiber: <A, E, R>(f: (fiber: RunningFiber) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =
+  Effect.withFiber
+
+/** @internal Whether the fiber's tracer records spans: any but Effect's built-in one, whose spans go nowhere. */
+export const tracesSpans = (fiber: RunningFiber): boolean => fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
+
+/** @internal Effect's built-in clock (the default of the `Clock` reference). */
+export const liveClock: Clock.Clock = Context.get(Context.empty(), Clock.Clock)
+
+/** @internal The fiber's clock. */
+export const clockOf = (fiber: RunningFiber): Clock.Clock => fiber.getRef(Clock.Clock)
+
+/** @internal A clock's monotonic time in nanoseconds, for durations (its time on the Effect 3 line). */
+export const clockNanos = (clock: Clock.Clock): bigint => clock.monotonicTimeNanosUnsafe()
+
+/**
+ * @internal What a metric update is tagged with besides its series' own attributes: the fiber's context, whose
+ * `Metric.CurrentMetricAttributes` it adds; the fiber's metric labels on the Effect 3 line.
+ */
+export type MetricTags = Context.Context<never>
+
+/** @internal The fiber's metric tags, read once per operation. */
+export const metricTagsOf = (fiber: RunningFiber): MetricTags => fiber.context
+
+/** @internal Updates a metric at once, outside of any Effect. */
+export const updateMetric = (metric: Metric.Metric<number, unknown>, value: number, tags: MetricTags): void =>
+  metric.updateUnsafe(value, tags)
+
+/**
+ * @internal Whether a fiber resumes in the async context it suspended in: yes on this line (`FiberImpl.evaluate`
+ * keeps an `AsyncResource`), so a traced call needs no `Call.scope` (`observability.ts`).
+ */
+export const resumesInCallerContext = true
