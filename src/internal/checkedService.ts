@@ -35,7 +35,7 @@ import { maxValueBytes } from "../engine/itemSize.js"
 import type { KeyRules, WireKey } from "../engine/keys.js"
 import type { Expiry } from "../engine/ttl.js"
 import type { Backend } from "./backend.js"
-import type { CounterOptions, MemcachedService, WriteOptions } from "./memcachedService.js"
+import type { CounterOptions, MemcachedService, ServerLease, WriteOptions } from "./memcachedService.js"
 import { serverLeases } from "./memcachedService.js"
 import { instrument } from "./observability.js"
 
@@ -253,15 +253,17 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
   const instrumented = instrument(service, options)
   const { invalidate, lease } = backend
   if (lease && invalidate) {
-    serverLeases.set(instrumented, {
+    const leases: ServerLease = {
       // A lease read that may have won is never sent again: its second read would wait for its own placeholder.
-      read: (key, ttl) =>
+      getWithLease: (key, ttl) =>
         withKey(key, (wire): Effect.Effect<LeaseAnswer, InvalidArgument | MemcachedError> => {
           const expiry = expiryOf(ttl, key)
           return isFailure(expiry) ? Effect.fail(failureOf(expiry)) : once(lease(wire, successOf(expiry)))
         }),
       invalidate: (key) => withKey(key, (wire) => idempotent(invalidate(wire)))
-    })
+    }
+    // Traced and measured as the service's own operations; `getWithLease` is a read (a hit or a miss).
+    serverLeases.set(instrumented, instrument(leases, options))
   }
   return instrumented
 }

@@ -34,6 +34,7 @@ import {
   withFiber
 } from "#effect-line"
 import { AsyncResource } from "node:async_hooks"
+import type { LeaseAnswer } from "../engine/item.js"
 import type { ServerAddress } from "../engine/servers.js"
 import { Attribute, batchSizeOf, DB_SYSTEM_NAME, errorTypeOf, spanKeysOf, spanName } from "../engine/telemetry.js"
 
@@ -41,14 +42,18 @@ type Shape = "key" | "keys" | "entries" | "none"
 
 interface OpInfo {
   readonly shape: Shape
-  /** `one`: the result is an `Option` (hit or miss); `many`: a map of the hits. */
-  readonly read?: "one" | "many" | undefined
+  /**
+   * What a read's result is: `one`, an `Option` (hit or miss); `lease`, a `LeaseAnswer` (a hit when it has an item,
+   * stale or not); `many`, a map of the hits.
+   */
+  readonly read?: "one" | "lease" | "many" | undefined
 }
 
 const known: Readonly<Record<string, OpInfo>> = {
   get: { shape: "key", read: "one" },
   getAndTouch: { shape: "key", read: "one" },
   getWithCas: { shape: "key", read: "one" },
+  getWithLease: { shape: "key", read: "lease" },
   getMany: { shape: "keys", read: "many" },
   setMany: { shape: "entries" },
   deleteMany: { shape: "keys" }
@@ -140,6 +145,8 @@ interface Op {
 const foundOf = (info: OpInfo, value: unknown): number =>
   info.read === "one"
     ? Option.isSome(value as Option.Option<unknown>) ? 1 : 0
+    : info.read === "lease"
+    ? (value as LeaseAnswer).item === undefined ? 0 : 1
     : (value as ReadonlyMap<string, unknown>).size
 
 /**
@@ -244,7 +251,7 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
         if (op.info.read !== undefined) {
           const found = foundOf(op.info, value)
           span.attribute(Attribute.returnedRows, found)
-          if (op.info.read === "one") span.attribute(Attribute.hit, found === 1)
+          if (op.info.read !== "many") span.attribute(Attribute.hit, found === 1)
         }
         return Effect.succeed(value)
       }),

@@ -4,7 +4,7 @@
  * twin is `effect4/test/support/line.ts`; `#line` resolves to one or the other (tsconfig `paths`, vitest `alias`).
  */
 import type { Duration } from "effect"
-import { Cause, Effect, Fiber, FiberStatus, Schema } from "effect"
+import { Cause, Effect, Fiber, FiberStatus, Metric, Schema } from "effect"
 
 export { assert, describe, it, layer as layerSuite } from "@effect/vitest"
 export { assertNone, assertSome } from "@effect/vitest/utils"
@@ -18,6 +18,7 @@ export {
   Fiber,
   Layer,
   ManagedRuntime,
+  Metric,
   Option,
   Ref,
   Schema,
@@ -25,6 +26,7 @@ export {
 } from "effect"
 export {
   Cache,
+  CacheMetrics,
   CacheNotFound,
   type CacheService,
   InvalidArgument,
@@ -36,10 +38,12 @@ export {
   MemcachedTest,
   SerializationError,
   Serializer,
+  SpanAttributes,
   type Ttl,
   ValueTooLarge
 } from "../../src/index.js"
 export { type RunningServer, startMemcached } from "./MemcachedServer.js"
+export { makeRecording, type RecordedSpan, type Recording, traced } from "./recordingTracer.js"
 
 /** A duration as this line's `Duration` module takes it. */
 export type DurationInput = Duration.DurationInput
@@ -62,3 +66,7 @@ export const NumberFromString = Schema.NumberFromString
 
 /** A number schema that refuses zero and below. */
 export const PositiveNumber = Schema.Number.pipe(Schema.positive())
+
+/** How many a counter (`CacheMetrics.hitsOf`, …) has counted. */
+export const countOf = (metric: Metric.Metric.Counter<number>): Effect.Effect<number> =>
+  Effect.map(Metric.value(metric), (state) => state.count)

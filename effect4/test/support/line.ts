@@ -5,7 +5,7 @@
  * `alias`).
  */
 import type { Duration, Fiber } from "effect"
-import { Cause, Effect, Schema } from "effect"
+import { Cause, Effect, Metric, Schema } from "effect"
 
 export { assert, describe, it, layer as layerSuite } from "@effect/vitest"
 export { assertNone, assertSome } from "@effect/vitest/utils"
@@ -19,6 +19,7 @@ export {
   Fiber,
   Layer,
   ManagedRuntime,
+  Metric,
   Option,
   Ref,
   Schema
@@ -26,6 +27,7 @@ export {
 export { TestClock } from "effect/testing"
 export {
   Cache,
+  CacheMetrics,
   CacheNotFound,
   type CacheService,
   InvalidArgument,
@@ -37,10 +39,12 @@ export {
   MemcachedTest,
   SerializationError,
   Serializer,
+  SpanAttributes,
   type Ttl,
   ValueTooLarge
 } from "../../src/index.js"
 export { type RunningServer, startMemcached } from "./MemcachedServer.js"
+export { makeRecording, type RecordedSpan, type Recording, traced } from "./recordingTracer.js"
 
 /** A duration as this line's `Duration` module takes it. */
 export type DurationInput = Duration.Input
@@ -63,3 +67,7 @@ export const NumberFromString = Schema.FiniteFromString
 
 /** A number schema that refuses zero and below. */
 export const PositiveNumber = Schema.Number.check(Schema.isGreaterThan(0))
+
+/** How many a counter (`CacheMetrics.hitsOf`, …) has counted. */
+export const countOf = (metric: Metric.Counter<number>): Effect.Effect<number> =>
+  Effect.map(Metric.value(metric), (state) => state.count)
