@@ -4,7 +4,7 @@
  * twin is `effect4/test/support/line.ts`; `#line` resolves to one or the other (tsconfig `paths`, vitest `alias`).
  */
 import type { Duration } from "effect"
-import { Cause, Effect, Fiber, FiberStatus, Metric, Schema } from "effect"
+import { Cause, Clock, Effect, Fiber, FiberStatus, Metric, Option, Schema } from "effect"
 
 export { assert, describe, it, layer as layerSuite } from "@effect/vitest"
 export { assertNone, assertSome } from "@effect/vitest/utils"
@@ -43,6 +43,7 @@ export {
   ValueTooLarge
 } from "../../src/index.js"
 export { type RunningServer, startMemcached } from "./MemcachedServer.js"
+export { closedPort } from "./network.js"
 export { makeRecording, type RecordedSpan, type Recording, traced } from "./recordingTracer.js"
 
 /** A duration as this line's `Duration` module takes it. */
@@ -70,3 +71,31 @@ export const PositiveNumber = Schema.Number.pipe(Schema.positive())
 /** How many a counter (`CacheMetrics.hitsOf`, …) has counted. */
 export const countOf = (metric: Metric.Metric.Counter<number>): Effect.Effect<number> =>
   Effect.map(Metric.value(metric), (state) => state.count)
+
+/** The first failure of a cause, if it has one. */
+export const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined =>
+  Option.getOrUndefined(Cause.failureOption(cause))
+
+/** The labels of the first series `Metric.snapshot` lists of metric `name` for `operation`. */
+export const labelsOf = (name: string, operation: string): Effect.Effect<Record<string, string> | undefined> =>
+  Effect.map(Metric.snapshot, (pairs) => {
+    const found = pairs.find((pair) =>
+      pair.metricKey.name === name &&
+      pair.metricKey.tags.some((tag) => tag.key === "db.operation.name" && tag.value === operation)
+    )
+    return found && Object.fromEntries(found.metricKey.tags.map((tag) => [tag.key, tag.value]))
+  })
+
+/** Runs `effect` on a clock whose every reading of the time is `stepNanos` later than the one before. */
+export const withSteppingClock = (stepNanos: bigint) => <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+  let nanos = 0n
+  const stepping: Clock.Clock = {
+    [Clock.ClockTypeId]: Clock.ClockTypeId,
+    unsafeCurrentTimeNanos: () => nanos += stepNanos,
+    unsafeCurrentTimeMillis: () => Number(nanos / 1_000_000n),
+    currentTimeNanos: Effect.sync(() => nanos),
+    currentTimeMillis: Effect.sync(() => Number(nanos / 1_000_000n)),
+    sleep: () => Effect.void
+  }
+  return Effect.withClock(effect, stepping)
+}

@@ -9,6 +9,7 @@
 import {
   assert,
   Cache,
+  closedPort,
   describe,
   Effect,
   it,
@@ -28,7 +29,6 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor
 } from "@opentelemetry/sdk-trace-base"
-import * as net from "node:net"
 
 /** A reader the test collects from when it wants. */
 export class CollectingReader extends MetricReader {
@@ -55,18 +55,6 @@ export interface OtelLine {
   /** The status it gives a span that succeeded: `OK` (0.x) or `UNSET` (4.x). */
   readonly okStatus: OtelApi.SpanStatusCode
 }
-
-/** A loopback port with nothing listening. */
-const closedPort = Effect.promise(() =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer()
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-)
 
 /** The suite, with the line's tracer and metrics. */
 export const otelSuite = ({ afterWait, metricsLayer, okStatus, TracingLive }: OtelLine) => {

@@ -5,7 +5,7 @@
  * `alias`).
  */
 import type { Duration, Fiber } from "effect"
-import { Cause, Effect, Metric, Schema } from "effect"
+import { Cause, Clock, Effect, Metric, Option, Schema } from "effect"
 
 export { assert, describe, it, layer as layerSuite } from "@effect/vitest"
 export { assertNone, assertSome } from "@effect/vitest/utils"
@@ -43,7 +43,7 @@ export {
   type Ttl,
   ValueTooLarge
 } from "../../src/index.js"
-export { type RunningServer, startMemcached } from "./MemcachedServer.js"
+export { closedPort, type RunningServer, startMemcached } from "./MemcachedServer.js"
 export { makeRecording, type RecordedSpan, type Recording, traced } from "./recordingTracer.js"
 
 /** A duration as this line's `Duration` module takes it. */
@@ -71,3 +71,31 @@ export const PositiveNumber = Schema.Number.check(Schema.isGreaterThan(0))
 /** How many a counter (`CacheMetrics.hitsOf`, …) has counted. */
 export const countOf = (metric: Metric.Counter<number>): Effect.Effect<number> =>
   Effect.map(Metric.value(metric), (state) => state.count)
+
+/** The first failure of a cause, if it has one. */
+export const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined =>
+  Option.getOrUndefined(Cause.findErrorOption(cause))
+
+/** The attributes of the first series `Metric.snapshot` lists of metric `name` for `operation`. */
+export const labelsOf = (name: string, operation: string): Effect.Effect<Record<string, string> | undefined> =>
+  Effect.map(
+    Metric.snapshot,
+    (snapshots) =>
+      snapshots.find((snapshot) => snapshot.id === name && snapshot.attributes?.["db.operation.name"] === operation)
+        ?.attributes
+  )
+
+/** Runs `effect` on a clock whose every reading of the (monotonic) time is `stepNanos` later than the one before. */
+export const withSteppingClock = (stepNanos: bigint) => <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+  let nanos = 0n
+  const stepping: Clock.Clock = {
+    currentTimeMillisUnsafe: () => Number(nanos / 1_000_000n),
+    currentTimeMillis: Effect.sync(() => Number(nanos / 1_000_000n)),
+    currentTimeNanosUnsafe: () => nanos,
+    currentTimeNanos: Effect.sync(() => nanos),
+    monotonicTimeNanosUnsafe: () => nanos += stepNanos,
+    monotonicTimeNanos: Effect.sync(() => nanos += stepNanos),
+    sleep: () => Effect.void
+  }
+  return Effect.provideService(effect, Clock.Clock, stepping)
+}
