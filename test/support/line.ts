@@ -5,6 +5,7 @@
  */
 import type { Duration } from "effect"
 import { Cause, Clock, Effect, Fiber, FiberStatus, Metric, Option, Schema } from "effect"
+import { Serializer, type SerializerService } from "../../src/index.js"
 
 export { assert, describe, it, layer as layerSuite } from "@effect/vitest"
 export { assertNone, assertSome } from "@effect/vitest/utils"
@@ -29,8 +30,10 @@ export {
   CacheMetrics,
   CacheNotFound,
   type CacheService,
+  Flags,
   InvalidArgument,
   InvalidKey,
+  type Item,
   type LeaseOptions,
   Memcached,
   MemcachedCache,
@@ -38,6 +41,7 @@ export {
   MemcachedTest,
   SerializationError,
   Serializer,
+  type SerializerName,
   SpanAttributes,
   type Ttl,
   ValueTooLarge
@@ -99,3 +103,11 @@ export const withSteppingClock = (stepNanos: bigint) => <A, E, R>(effect: Effect
   }
   return Effect.withClock(effect, stepping)
 }
+
+/** Runs `f` with the `Serializer` in context (`Serializer.use` on the Effect 4 line). */
+export const useSerializer = <A, E, R>(
+  f: (serializer: SerializerService) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R | Serializer> => Effect.flatMap(Serializer, f)
+
+/** Whether a built-in serializer's failure is an `Exit` too: not on this line (`Effect.fail` is no `Exit` here). */
+export const serializerFailsAsExit = false

@@ -6,6 +6,7 @@
  */
 import type { Duration, Fiber } from "effect"
 import { Cause, Clock, Effect, Metric, Option, Schema } from "effect"
+import { Serializer, type SerializerService } from "../../src/index.js"
 
 export { assert, describe, it, layer as layerSuite } from "@effect/vitest"
 export { assertNone, assertSome } from "@effect/vitest/utils"
@@ -30,8 +31,10 @@ export {
   CacheMetrics,
   CacheNotFound,
   type CacheService,
+  Flags,
   InvalidArgument,
   InvalidKey,
+  type Item,
   type LeaseOptions,
   Memcached,
   MemcachedCache,
@@ -39,6 +42,7 @@ export {
   MemcachedTest,
   SerializationError,
   Serializer,
+  type SerializerName,
   SpanAttributes,
   type Ttl,
   ValueTooLarge
@@ -99,3 +103,11 @@ export const withSteppingClock = (stepNanos: bigint) => <A, E, R>(effect: Effect
   }
   return Effect.provideService(effect, Clock.Clock, stepping)
 }
+
+/** Runs `f` with the `Serializer` in context (`Effect.flatMap(Serializer, f)` on the Effect 3 line). */
+export const useSerializer = <A, E, R>(
+  f: (serializer: SerializerService) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R | Serializer> => Serializer.use(f)
+
+/** Whether a built-in serializer's failure is an `Exit` too: yes on this line, where `Effect.fail` is one. */
+export const serializerFailsAsExit = true
