@@ -1,21 +1,15 @@
 /**
  * A tracer that records every span it makes, for asserting names, kinds, attributes, parents and exits: the Effect 4
- * line's twin of `../../../test/support/recordingTracer.ts`, with the same members (`#line` exports this line's).
+ * line's twin of `../../../test/support/recordingTracer.ts`, with the same members (`#line` exports this line's), what
+ * the two do alike in `../../../test/support/spanRecording.ts`.
  */
 import { Cause, Effect, Exit, Tracer } from "effect"
 import { inspect } from "node:util"
+import { type SpanRecording, spanRecording } from "../../../test/support/spanRecording.js"
 
 export type RecordedSpan = Tracer.NativeSpan
 
-export interface Recording {
-  readonly tracer: Tracer.Tracer
-  readonly spans: Array<RecordedSpan>
-  /** Spans of memcached operations (`db.system.name: "memcached"`). */
-  readonly memcachedSpans: () => Array<RecordedSpan>
-  /** Everything a span holds that an exporter could send, as text: names, attributes, events and the exit's cause. */
-  readonly dump: () => string
-  readonly clear: () => void
-}
+export type Recording = SpanRecording<RecordedSpan, Tracer.Tracer>
 
 export const makeRecording = (): Recording => {
   const spans: Array<RecordedSpan> = []
@@ -26,22 +20,10 @@ export const makeRecording = (): Recording => {
       return span
     }
   })
-  const describe = (span: RecordedSpan) => {
+  return spanRecording(tracer, spans, (span) => {
     const exit = span.status._tag === "Ended" ? span.status.exit : undefined
-    const cause = exit && Exit.isFailure(exit)
-      ? `${Cause.pretty(exit.cause)}\n${inspect(exit.cause, { depth: 8 })}`
-      : ""
-    return `${span.name} ${inspect(span.attributes, { depth: 8 })} ${inspect(span.events, { depth: 8 })} ${cause}`
-  }
-  return {
-    tracer,
-    spans,
-    memcachedSpans: () => spans.filter((span) => span.attributes.get("db.system.name") === "memcached"),
-    dump: () => spans.map(describe).join("\n"),
-    clear: () => {
-      spans.length = 0
-    }
-  }
+    return exit && Exit.isFailure(exit) ? `${Cause.pretty(exit.cause)}\n${inspect(exit.cause, { depth: 8 })}` : ""
+  })
 }
 
 /** Runs `effect` with the recording's tracer. */
