@@ -12,14 +12,12 @@ import {
   decodeTtl,
   defaultRetry,
   Effect,
-  failedAsClosed,
   failureOf,
   firstFailure,
   InvalidArgument,
   isFailure,
   makeKeyEncoder,
   mapFailure,
-  mayHaveBeenApplied,
   MemcachedError,
   Option,
   optionOf,
@@ -35,6 +33,7 @@ import { maxValueBytes } from "../engine/itemSize.js"
 import type { KeyRules, WireKey } from "../engine/keys.js"
 import type { Expiry } from "../engine/ttl.js"
 import type { Backend } from "./backend.js"
+import { failedAsClosed, mayHaveBeenApplied } from "./engineFailure.js"
 import type { CounterOptions, MemcachedService, ServerLease, WriteOptions } from "./memcachedService.js"
 import { serverLeases } from "./memcachedService.js"
 import { instrument } from "./observability.js"

@@ -52,7 +52,6 @@ export { ValueTooLarge } from "../errors/ValueTooLarge.js"
 export type { ObservabilityOptions } from "../Observability.js"
 export { seriesOf } from "../Observability.js"
 export type { SerializerService } from "../Serializer.js"
-export { failedAsClosed, failWith, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
 export { makeKeyEncoder } from "./keys.js"
 export type {
   CheckedConnectionOptions,
@@ -175,3 +174,7 @@ export const updateMetric = (metric: Metric.Metric<any, number, unknown>, value:
  * its request from its caller's (`Call.scope` in `observability.ts`).
  */
 export const resumesInCallerContext = false
+
+/** @internal `effect` when the fiber's minimum log level lets debug logs through, else nothing is built. */
+export const whenDebugLogged = (effect: Effect.Effect<void>): Effect.Effect<void> =>
+  Effect.asVoid(Effect.whenLogLevel(effect, "Debug"))

@@ -7,13 +7,14 @@
  *
  * @internal
  */
-import { callback, currentFiber, Effect, failWith, Option, ValueTooLarge } from "#effect-line"
+import { callback, currentFiber, Effect, Option, ValueTooLarge } from "#effect-line"
 import type { EngineClient } from "../engine/client.js"
 import { EngineFailure } from "../engine/failure.js"
 import type { Item } from "../engine/item.js"
 import { TooLarge } from "../engine/itemSize.js"
 import type { ServerAddress } from "../engine/servers.js"
 import type { MemjsBackend } from "./backend.js"
+import { failWith } from "./engineFailure.js"
 import { callOf } from "./observability.js"
 
 /** A `callback` resume; each operation's own type (see `Backend`) says what it resumes with. */

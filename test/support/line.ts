@@ -3,8 +3,8 @@
  * `@effect/vitest`, this line's public API, and the few spellings the two lines do not share. The Effect 4 line's
  * twin is `effect4/test/support/line.ts`; `#line` resolves to one or the other (tsconfig `paths`, vitest `alias`).
  */
-import type { Duration } from "effect"
-import { Cause, Clock, Effect, Fiber, FiberStatus, Metric, Option, Schema } from "effect"
+import type { Duration, Exit } from "effect"
+import { Cause, Clock, Effect, Fiber, FiberStatus, HashMap, Logger, LogLevel, Metric, Option, Schema } from "effect"
 import { Serializer, type SerializerService } from "../../src/index.js"
 
 export { assert, describe, it, layer as layerSuite } from "@effect/vitest"
@@ -111,3 +111,31 @@ export const useSerializer = <A, E, R>(
 
 /** Whether a built-in serializer's failure is an `Exit` too: not on this line (`Effect.fail` is no `Exit` here). */
 export const serializerFailsAsExit = false
+
+/** A log line as a test reads it: its message, level and annotations. */
+export interface CapturedLog {
+  readonly message: string
+  readonly level: string
+  readonly annotations: Readonly<Record<string, unknown>>
+}
+
+/** Runs `effect` with only the logs at `minimum` and above let through, kept: its exit and those logs. */
+export const captureLogs = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  minimum: "Debug" | "Info"
+): Effect.Effect<readonly [Exit.Exit<A, E>, ReadonlyArray<CapturedLog>], never, R> =>
+  Effect.suspend(() => {
+    const logs: Array<CapturedLog> = []
+    const logger = Logger.make(({ annotations, logLevel, message }) => {
+      logs.push({
+        message: Array.isArray(message) ? message.join(" ") : String(message),
+        level: logLevel._tag,
+        annotations: Object.fromEntries(HashMap.toEntries(annotations))
+      })
+    })
+    return Effect.exit(effect).pipe(
+      Logger.withMinimumLogLevel(LogLevel.fromLiteral(minimum)),
+      Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+      Effect.map((exit) => [exit, logs] as const)
+    )
+  })

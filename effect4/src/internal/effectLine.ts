@@ -14,6 +14,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as LogLevel from "effect/LogLevel"
 import type * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
@@ -49,7 +50,6 @@ export { ValueTooLarge } from "../errors/ValueTooLarge.js"
 export type { ObservabilityOptions } from "../Observability.js"
 export { seriesOf } from "../Observability.js"
 export type { SerializerService } from "../Serializer.js"
-export { failedAsClosed, failWith, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
 export { makeKeyEncoder } from "./keys.js"
 export type {
   CheckedConnectionOptions,
@@ -172,3 +172,7 @@ export const updateMetric = (metric: Metric.Metric<number, unknown>, value: numb
  * keeps an `AsyncResource`), so a traced call needs no `Call.scope` (`observability.ts`).
  */
 export const resumesInCallerContext = true
+
+/** @internal `effect` when the fiber's minimum log level lets debug logs through, else nothing is built. */
+export const whenDebugLogged = (effect: Effect.Effect<void>): Effect.Effect<void> =>
+  Effect.flatMap(LogLevel.isEnabled("Debug"), (enabled) => enabled ? effect : Effect.void)

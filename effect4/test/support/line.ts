@@ -4,8 +4,8 @@
  * The Effect 3 line's twin is `test/support/line.ts`; `#line` resolves to one or the other (tsconfig `paths`, vitest
  * `alias`).
  */
-import type { Duration, Fiber } from "effect"
-import { Cause, Clock, Effect, Metric, Option, Schema } from "effect"
+import type { Duration, Exit, Fiber } from "effect"
+import { Cause, Clock, Effect, Logger, Metric, Option, References, Schema } from "effect"
 import { Serializer, type SerializerService } from "../../src/index.js"
 
 export { assert, describe, it, layer as layerSuite } from "@effect/vitest"
@@ -111,3 +111,31 @@ export const useSerializer = <A, E, R>(
 
 /** Whether a built-in serializer's failure is an `Exit` too: yes on this line, where `Effect.fail` is one. */
 export const serializerFailsAsExit = true
+
+/** A log line as a test reads it: its message, level and annotations. */
+export interface CapturedLog {
+  readonly message: string
+  readonly level: string
+  readonly annotations: Readonly<Record<string, unknown>>
+}
+
+/** Runs `effect` with only the logs at `minimum` and above let through, kept: its exit and those logs. */
+export const captureLogs = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  minimum: "Debug" | "Info"
+): Effect.Effect<readonly [Exit.Exit<A, E>, ReadonlyArray<CapturedLog>], never, R> =>
+  Effect.suspend(() => {
+    const logs: Array<CapturedLog> = []
+    const logger = Logger.make(({ fiber, logLevel, message }) => {
+      logs.push({
+        message: Array.isArray(message) ? message.join(" ") : String(message),
+        level: logLevel,
+        annotations: { ...fiber.getRef(References.CurrentLogAnnotations) }
+      })
+    })
+    return Effect.exit(effect).pipe(
+      Effect.provideService(References.MinimumLogLevel, minimum),
+      Effect.provide(Logger.layer([logger])),
+      Effect.map((exit) => [exit, logs] as const)
+    )
+  })
