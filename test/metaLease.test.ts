@@ -11,6 +11,8 @@ import {
   assertNone,
   assertSome,
   Cache,
+  CacheMetrics,
+  countOf,
   Data,
   describe,
   Effect,
@@ -18,16 +20,21 @@ import {
   Fiber,
   fork,
   InvalidArgument,
+  InvalidKey,
   it,
   Layer,
   type LeaseOptions,
+  makeRecording,
   ManagedRuntime,
   Memcached,
   MemcachedCache,
   MemcachedTest,
+  type NamespacedCache,
   type RunningServer,
   Serializer,
+  SpanAttributes,
   startMemcached,
+  traced,
   type Ttl
 } from "#line"
 import * as net from "node:net"
@@ -219,7 +226,7 @@ describe("getOrSet with a lease over meta (real memcached -B ascii, independent 
     Effect.gen(function*() {
       const server = yield* ascii
       const all = yield* runtimes(server)
-      const inReports = <A, E>(f: (cache: Cache.NamespacedCache) => Effect.Effect<A, E>) =>
+      const inReports = <A, E>(f: (cache: NamespacedCache) => Effect.Effect<A, E>) =>
         Effect.flatMap(Cache.namespace("reports"), f)
       const cmdSet = Effect.map(
         run(all[0]!, Effect.flatMap(Memcached, (m) => m.stats)),
@@ -246,6 +253,59 @@ describe("getOrSet with a lease over meta (real memcached -B ascii, independent 
       )
       assert.strictEqual(again, "fresh")
       assert.strictEqual(counter.runs, 2)
+    }).pipe(Effect.scoped))
+
+  it.live("spans and metrics: the lease read is `getWithLease` (a read), `invalidate` its own, like every operation", () =>
+    Effect.gen(function*() {
+      const server = yield* ascii
+      const [runtime] = yield* runtimes(server, 1)
+      const recording = makeRecording()
+      const runTraced = <A, E>(effect: Effect.Effect<A, E, Cache | Memcached>) =>
+        run(runtime!, traced(recording)(effect))
+      const count = (metric: Parameters<typeof countOf>[0]) => run(runtime!, countOf(metric))
+      const series = { server: server.address }
+      const hitsBefore = yield* count(CacheMetrics.hitsOf("getWithLease", series))
+      const missesBefore = yield* count(CacheMetrics.missesOf("getWithLease", series))
+
+      assert.strictEqual(yield* runTraced(Cache.getOrSet("traced", Effect.succeed("v"), { lease: true })), "v")
+      assert.strictEqual(yield* runTraced(Cache.getOrSet("traced", Effect.die("a hit"), { lease: true })), "v")
+      assert.isTrue(yield* runTraced(Cache.invalidate("traced")))
+      assert.isFalse(yield* runTraced(Cache.invalidate("never-set")))
+      const refused = yield* runTraced(Effect.flip(Cache.invalidate("a key\nwith a newline")))
+      assert.instanceOf(refused, InvalidKey)
+
+      const spans = recording.memcachedSpans()
+      assert.deepStrictEqual(spans.map((span) => span.name), [
+        "getWithLease",
+        "set",
+        "getWithLease",
+        "invalidate",
+        "invalidate",
+        "invalidate"
+      ], recording.dump())
+      for (const span of spans) {
+        assert.strictEqual(span.kind, "client")
+        assert.strictEqual(span.attributes.get(SpanAttributes.system), "memcached")
+        assert.strictEqual(span.attributes.get(SpanAttributes.operation), span.name)
+        assert.isFalse(span.attributes.has(SpanAttributes.key), `${span.name} has no key`)
+      }
+      for (const span of spans.slice(0, 5)) {
+        assert.strictEqual(span.attributes.get(SpanAttributes.serverAddress), server.host)
+        assert.strictEqual(span.attributes.get(SpanAttributes.serverPort), server.port)
+        assert.isFalse(span.attributes.has(SpanAttributes.errorType), `${span.name} did not fail`)
+      }
+      // The first lease read missed (and won), the second found the value: a read's attributes.
+      assert.strictEqual(spans[0]!.attributes.get(SpanAttributes.hit), false)
+      assert.strictEqual(spans[0]!.attributes.get(SpanAttributes.returnedRows), 0)
+      assert.strictEqual(spans[2]!.attributes.get(SpanAttributes.hit), true)
+      assert.strictEqual(spans[2]!.attributes.get(SpanAttributes.returnedRows), 1)
+      assert.isFalse(spans[3]!.attributes.has(SpanAttributes.hit), "invalidate is no read")
+      // A key refused before anything is sent: error.type, and no server.
+      assert.strictEqual(spans[5]!.attributes.get(SpanAttributes.errorType), "InvalidKey")
+      assert.isFalse(spans[5]!.attributes.has(SpanAttributes.serverAddress))
+
+      assert.strictEqual((yield* count(CacheMetrics.hitsOf("getWithLease", series))) - hitsBefore, 1)
+      assert.strictEqual((yield* count(CacheMetrics.missesOf("getWithLease", series))) - missesBefore, 1)
     }).pipe(Effect.scoped))
 
   it.live("stale-while-revalidate: the stale value comes back at once, and exactly one caller refreshes it", () =>

@@ -1,57 +1,57 @@
 /**
- * Spans and metrics of the `Memcached` service, on the in-memory fake and on real memcached (with SASL): span names,
- * kinds, OpenTelemetry attributes, parents, no values / keys / passwords in spans, and metrics read back with
- * `Metric.value`.
+ * Spans and metrics of the `Memcached` service, on the in-memory fake and on real memcached: span names, kinds,
+ * OpenTelemetry attributes, parents, `error.type`, no values and by default no keys in spans, none at all with
+ * `tracing: false`; `db.client.operation.duration` in seconds and hits and misses by operation and server, read back
+ * with `Metric.value`. Shared by both Effect lines through `#line`; `effect4/test/observability.test.ts` runs it on
+ * Effect 4 (and `observability.sasl.test.ts` adds SASL on this line).
  */
-import { assert, describe, it } from "@effect/vitest"
-import { Cause, Clock, Effect, Exit, Layer, Metric, Option, Redacted } from "effect"
-import * as net from "node:net"
 import {
+  assert,
   Cache,
   CacheMetrics,
+  closedPort,
+  countOf,
+  describe,
+  Effect,
+  Exit,
+  firstFailure,
   InvalidKey,
-  type LayerOptions,
+  it,
+  labelsOf,
+  Layer,
+  makeRecording,
   Memcached,
   MemcachedError,
+  Metric,
+  Option,
+  type RecordedSpan,
   Serializer,
   SpanAttributes,
-  ValueTooLarge
-} from "../src/index.js"
-import { startMemcached } from "./support/MemcachedServer.js"
-import { makeRecording, type RecordedSpan, traced } from "./support/recordingTracer.js"
+  startMemcached,
+  traced,
+  ValueTooLarge,
+  withSteppingClock
+} from "#line"
 
-const memory = (options: LayerOptions = {}) =>
+const memory = (options: Parameters<typeof Cache.layerMemory>[0] = {}) =>
   Cache.layerMemory(options).pipe(Layer.provideMerge(Serializer.structured))
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 
 const VALUE_MARKER = "VALUE-4f1d9c-never-in-a-span"
 const KEY_MARKER = "KEYMARK-82ab1e"
-const PASSWORD = "pw-5e0c7a-never-in-a-span"
 
-const attr = (span: RecordedSpan, name: string) => span.attributes.get(name)
+const attr = (span: RecordedSpan | undefined, name: string) => span!.attributes.get(name)
 
-const failureOf = (span: RecordedSpan): unknown => {
-  assert.strictEqual(span.status._tag, "Ended")
-  const exit = (span.status as { readonly exit: Exit.Exit<unknown, unknown> }).exit
-  assert.isTrue(Exit.isFailure(exit), `${span.name} should have failed`)
-  return Option.getOrUndefined(Cause.failureOption((exit as Exit.Failure<unknown, unknown>).cause))
+const failureOf = (span: RecordedSpan | undefined): unknown => {
+  assert.strictEqual(span!.status._tag, "Ended")
+  const exit = (span!.status as { readonly exit: Exit.Exit<unknown, unknown> }).exit
+  assert.isTrue(Exit.isFailure(exit), `${span!.name} should have failed`)
+  return firstFailure((exit as Exit.Failure<unknown, unknown>).cause)
 }
 
-/** A loopback port with nothing listening. */
-const deadPort = Effect.async<number>((resume) => {
-  const server = net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
-
-const counter = (metric: Metric.Metric.Counter<number>) => Effect.map(Metric.value(metric), (state) => state.count)
-
-const pair = (tags: ReadonlyArray<{ readonly key: string; readonly value: string }>) =>
-  Object.fromEntries(tags.map((tag) => [tag.key, tag.value]))
+const durationCount = (operation: string, series?: Parameters<typeof CacheMetrics.durationOf>[1]) =>
+  Effect.map(Metric.value(CacheMetrics.durationOf(operation, series)), (state) => state.count)
 
 describe("tracing", () => {
   it.effect("one client span per Memcached operation, named by it, with OpenTelemetry attributes", () => {
@@ -101,31 +101,33 @@ describe("tracing", () => {
         assert.strictEqual(attr(span, "peer.service"), "sessions")
         assert.isFalse(span.attributes.has(SpanAttributes.key), `${span.name} has no key`)
         assert.isFalse(span.attributes.has(SpanAttributes.keys), `${span.name} has no keys`)
+        assert.isFalse(span.attributes.has("error.type"), `${span.name} did not fail`)
+        assert.isFalse(span.attributes.has("server.address"), "the in-memory store has no server")
         assert.strictEqual(Option.getOrUndefined(span.parent)?.spanId, caller.spanId)
         assert.strictEqual(span.status._tag, "Ended")
       }
-      const batch = (name: string) => attr(spans.find((span) => span.name === name)!, "db.operation.batch.size")
-      assert.strictEqual(batch("getMany"), 3)
-      assert.strictEqual(batch("setMany"), 2)
-      assert.strictEqual(batch("deleteMany"), 2)
-      assert.isUndefined(batch("get"))
+      const named = (name: string) => spans.find((span) => span.name === name)
+      assert.strictEqual(attr(named("getMany"), "db.operation.batch.size"), 3)
+      assert.strictEqual(attr(named("setMany"), "db.operation.batch.size"), 2)
+      assert.strictEqual(attr(named("deleteMany"), "db.operation.batch.size"), 2)
+      assert.isUndefined(attr(named("get"), "db.operation.batch.size"))
+      assert.isFalse(named("get")!.attributes.has("db.operation.batch.size"))
       // Reads say what they found: a hit, and the rows of a batch.
-      const get = spans.find((span) => span.name === "get")!
-      assert.strictEqual(attr(get, SpanAttributes.hit), true)
-      assert.strictEqual(attr(get, "db.response.returned_rows"), 1)
-      assert.strictEqual(attr(spans.find((span) => span.name === "getMany")!, "db.response.returned_rows"), 1)
-      assert.strictEqual(attr(spans.find((span) => span.name === "getAndTouch")!, "memcached.hit"), true)
-      assert.isFalse(spans.find((span) => span.name === "set")!.attributes.has("memcached.hit"))
-      for (const span of spans) assert.isFalse(span.attributes.has("error.type"), `${span.name} did not fail`)
+      assert.strictEqual(attr(named("get"), SpanAttributes.hit), true)
+      assert.strictEqual(attr(named("get"), "db.response.returned_rows"), 1)
+      assert.strictEqual(attr(named("getMany"), "db.response.returned_rows"), 1)
+      assert.strictEqual(attr(named("getAndTouch"), "memcached.hit"), true)
+      assert.isFalse(named("set")!.attributes.has("memcached.hit"))
     }).pipe(Effect.provide(memory({ spanAttributes: { "peer.service": "sessions" } })), traced(recording))
   })
 
-  it.effect("Cache operations show the Memcached operations they make", () => {
+  it.effect("Cache operations show the Memcached operations they make; a batch of one key is not a batch", () => {
     const recording = makeRecording()
     return Effect.gen(function*() {
       const cache = yield* Cache
       yield* cache.getOrSet("k", Effect.succeed(1))
       assert.deepStrictEqual(recording.memcachedSpans().map((span) => span.name), ["get", "set"])
+      assert.strictEqual(recording.memcachedSpans()[0]!.attributes.get("memcached.hit"), false)
       recording.clear()
       yield* cache.getOrSet("k", Effect.succeed(1))
       yield* cache.remove("k", "other")
@@ -138,7 +140,7 @@ describe("tracing", () => {
     }).pipe(Effect.provide(memory()), traced(recording))
   })
 
-  it.effect("no value and, by default, no key in any span, also when an operation fails", () => {
+  it.effect("no value and, by default, no key in any span, also when an operation fails; failures carry error.type", () => {
     const recording = makeRecording()
     return Effect.gen(function*() {
       const cache = yield* Cache
@@ -159,20 +161,15 @@ describe("tracing", () => {
       assert.include(dump, "InvalidKey", "and the failures")
       assert.notInclude(dump, VALUE_MARKER)
       assert.notInclude(dump, KEY_MARKER)
-      const spans = recording.memcachedSpans()
-      const failedGet = spans.find((span) =>
-        span.name === "get" && span.status._tag === "Ended" &&
-        Exit.isFailure(span.status.exit)
-      )!
-      const recorded = failureOf(failedGet) as { readonly _tag: string; readonly message: string }
+      const failed = (name: string) =>
+        recording.memcachedSpans().find((span) =>
+          span.name === name && span.status._tag === "Ended" && Exit.isFailure(span.status.exit)
+        )
+      const recorded = failureOf(failed("get")) as { readonly _tag: string; readonly message: string }
       assert.strictEqual(recorded._tag, "InvalidKey", "the span still says what failed")
-      assert.strictEqual(attr(failedGet, SpanAttributes.errorType), "InvalidKey")
-      const failedSet = spans.find((span) =>
-        span.name === "set" && span.status._tag === "Ended" &&
-        Exit.isFailure(span.status.exit)
-      )!
-      assert.strictEqual((failureOf(failedSet) as { readonly _tag: string })._tag, "ValueTooLarge")
-      assert.strictEqual(attr(failedSet, "error.type"), "ValueTooLarge")
+      assert.strictEqual(attr(failed("get"), SpanAttributes.errorType), "InvalidKey")
+      assert.strictEqual((failureOf(failed("set")) as { readonly _tag: string })._tag, "ValueTooLarge")
+      assert.strictEqual(attr(failed("set"), "error.type"), "ValueTooLarge")
     }).pipe(Effect.provide(memory()), traced(recording))
   })
 
@@ -197,82 +194,87 @@ describe("tracing", () => {
     }).pipe(Effect.provide(memory({ spanKeys: true })), traced(recording))
   })
 
-  it.effect("tracing: false makes no spans", () => {
+  it.effect("tracing: false makes no spans, and puts nothing on the caller's", () => {
     const recording = makeRecording()
     return Effect.gen(function*() {
       const cache = yield* Cache
-      yield* cache.set("k", 1)
-      yield* cache.get("k")
+      yield* Effect.gen(function*() {
+        yield* cache.set("k", 1)
+        yield* cache.get("k")
+      }).pipe(Effect.withSpan("caller"))
       assert.deepStrictEqual(recording.memcachedSpans(), [])
+      assert.deepStrictEqual(recording.spans.map((span) => span.name), ["caller"])
+      assert.deepStrictEqual([...recording.spans[0]!.attributes.keys()], [])
     }).pipe(Effect.provide(memory({ tracing: false })), traced(recording))
   })
 
-  it.live("real memcached with SASL: the same spans, and no password or value in any span, also when auth fails", () => {
+  it.live("real memcached: every operation names its server, batches too; a dead server is error.type Unavailable", () => {
     const recording = makeRecording()
     return Effect.gen(function*() {
-      const server = yield* startMemcached({ sasl: { username: "app", password: PASSWORD } })
-      const layer = (password: string) =>
-        Cache.layerMemcached({
-          servers: server.address,
-          username: "app",
-          password: Redacted.make(password),
-          spanAttributes: { "peer.service": "sessions" }
-        }).pipe(Layer.provideMerge(Serializer.structured))
-
+      const server = yield* startMemcached()
       yield* Effect.gen(function*() {
-        const cache = yield* Cache
-        yield* cache.set("sasl-k", { secret: VALUE_MARKER })
-        assert.deepStrictEqual(Option.getOrUndefined(yield* cache.get("sasl-k")), { secret: VALUE_MARKER })
-        yield* cache.getMany(["sasl-k", "sasl-missing"])
-      }).pipe(Effect.provide(layer(PASSWORD)))
-
-      const denied = yield* Effect.flip(Cache.get("sasl-k").pipe(Effect.provide(layer(`wrong-${PASSWORD}`))))
-      assert.instanceOf(denied, MemcachedError)
-      assert.strictEqual(denied.reason, "Auth")
-
+        const memcached = yield* Memcached
+        yield* memcached.set("srv-a", bytes("1"))
+        yield* memcached.get("srv-a")
+        yield* memcached.get("srv-missing")
+        yield* memcached.getMany(["srv-a", "srv-b"])
+        yield* memcached.setMany([["srv-b", { value: bytes("2"), flags: 0 }], ["srv-c", {
+          value: bytes("3"),
+          flags: 0
+        }]])
+        yield* memcached.deleteMany(["srv-b", "srv-c"])
+        yield* memcached.version
+        assert.instanceOf(yield* Effect.flip(memcached.get("bad key")), InvalidKey)
+      }).pipe(Effect.provide(Memcached.layer({ servers: server.address })))
       const spans = recording.memcachedSpans()
       assert.deepStrictEqual(spans.map((span) => span.name), [
         "set",
         "get",
+        "get",
         "getMany",
+        "setMany",
+        "deleteMany",
+        "version",
         "get"
       ])
       for (const span of spans) {
         assert.strictEqual(span.kind, "client")
         assert.strictEqual(attr(span, "db.system.name"), "memcached")
-        assert.strictEqual(attr(span, "peer.service"), "sessions")
       }
       // Operations name the server they went to, batches too (a store's hook, see `instrument`).
-      const [host, port] = server.address.split(":")
-      for (const span of spans) {
-        assert.strictEqual(attr(span, SpanAttributes.serverAddress), host, `${span.name} names its server`)
-        assert.strictEqual(attr(span, SpanAttributes.serverPort), Number(port), `${span.name} names its port`)
+      for (const span of spans.slice(0, -1)) {
+        assert.strictEqual(attr(span, SpanAttributes.serverAddress), server.host, `${span.name}'s server`)
+        assert.strictEqual(attr(span, SpanAttributes.serverPort), server.port)
+        assert.isFalse(span.attributes.has("error.type"))
       }
-      assert.strictEqual(attr(spans[3]!, "error.type"), "Auth")
-      const auth = failureOf(spans[3]) as { readonly _tag: string; readonly message: string }
-      assert.strictEqual(auth._tag, "MemcachedError")
-      assert.include(auth.message, "Auth")
-      const dump = recording.dump()
-      assert.notInclude(dump, PASSWORD)
-      assert.notInclude(dump, VALUE_MARKER)
-      assert.notInclude(dump, "sasl-k")
+      assert.deepStrictEqual(spans.slice(1, 3).map((span) => attr(span, "memcached.hit")), [true, false])
+      const invalid = spans.at(-1)
+      assert.strictEqual(attr(invalid, "error.type"), "InvalidKey")
+      assert.isFalse(invalid!.attributes.has("server.address"), "nothing was sent")
+
+      recording.clear()
+      const refused = yield* Effect.flip(
+        Effect.flatMap(Memcached, (memcached) => memcached.get("k")).pipe(
+          Effect.provide(Memcached.layer({ servers: `127.0.0.1:${yield* closedPort}` }))
+        )
+      )
+      assert.instanceOf(refused, MemcachedError)
+      assert.strictEqual(attr(recording.memcachedSpans()[0], "error.type"), "Unavailable")
+      assert.strictEqual(attr(recording.memcachedSpans()[0], "server.address"), "127.0.0.1")
     }).pipe(Effect.scoped, traced(recording))
   })
 })
 
-const durationCount = (operation: string, series?: Parameters<typeof CacheMetrics.durationOf>[1]) =>
-  Effect.map(Metric.value(CacheMetrics.durationOf(operation, series)), (state) => state.count)
-
 describe("metrics", () => {
-  it.effect("hits and misses of get, getMany and getAndTouch, by operation", () =>
+  it.effect("hits and misses of get, getMany and getAndTouch, by operation, with the conventions' labels", () =>
     Effect.gen(function*() {
       const memcached = yield* Memcached
       const before = {
-        getHits: yield* counter(CacheMetrics.hitsOf("get")),
-        getMisses: yield* counter(CacheMetrics.missesOf("get")),
-        manyHits: yield* counter(CacheMetrics.hitsOf("getMany")),
-        manyMisses: yield* counter(CacheMetrics.missesOf("getMany")),
-        gatMisses: yield* counter(CacheMetrics.missesOf("getAndTouch"))
+        getHits: yield* countOf(CacheMetrics.hitsOf("get")),
+        getMisses: yield* countOf(CacheMetrics.missesOf("get")),
+        manyHits: yield* countOf(CacheMetrics.hitsOf("getMany")),
+        manyMisses: yield* countOf(CacheMetrics.missesOf("getMany")),
+        gatMisses: yield* countOf(CacheMetrics.missesOf("getAndTouch"))
       }
       yield* memcached.set("m-a", bytes("1"))
       yield* memcached.set("m-b", bytes("2"))
@@ -282,19 +284,14 @@ describe("metrics", () => {
       yield* memcached.getMany(["m-a", "m-b", "m-c", "m-a"])
       yield* memcached.getAndTouch("m-missing", "1 minute")
 
-      assert.strictEqual((yield* counter(CacheMetrics.hitsOf("get"))) - before.getHits, 2)
-      assert.strictEqual((yield* counter(CacheMetrics.missesOf("get"))) - before.getMisses, 1)
-      assert.strictEqual((yield* counter(CacheMetrics.hitsOf("getMany"))) - before.manyHits, 2)
-      assert.strictEqual((yield* counter(CacheMetrics.missesOf("getMany"))) - before.manyMisses, 1)
-      assert.strictEqual((yield* counter(CacheMetrics.missesOf("getAndTouch"))) - before.gatMisses, 1)
+      assert.strictEqual((yield* countOf(CacheMetrics.hitsOf("get"))) - before.getHits, 2)
+      assert.strictEqual((yield* countOf(CacheMetrics.missesOf("get"))) - before.getMisses, 1)
+      assert.strictEqual((yield* countOf(CacheMetrics.hitsOf("getMany"))) - before.manyHits, 2)
+      assert.strictEqual((yield* countOf(CacheMetrics.missesOf("getMany"))) - before.manyMisses, 1)
+      assert.strictEqual((yield* countOf(CacheMetrics.missesOf("getAndTouch"))) - before.gatMisses, 1)
 
       // The same series, listed by Metric.snapshot with the conventions' labels.
-      const snapshot = yield* Metric.snapshot
-      const hits = snapshot.find((pair) =>
-        pair.metricKey.name === "memcached.hits" &&
-        pair.metricKey.tags.some((tag) => tag.key === "db.operation.name" && tag.value === "getMany")
-      )!
-      assert.deepStrictEqual(pair(hits.metricKey.tags), {
+      assert.deepStrictEqual(yield* labelsOf("memcached.hits", "getMany"), {
         "unit": "{key}",
         "db.system.name": "memcached",
         "db.operation.name": "getMany"
@@ -329,17 +326,8 @@ describe("metrics", () => {
   it.effect("duration is read from the Effect Clock in scope, so a custom clock measures it", () =>
     Effect.gen(function*() {
       const memcached = yield* Memcached
-      let nanos = 0n
-      const stepping: Clock.Clock = {
-        [Clock.ClockTypeId]: Clock.ClockTypeId,
-        unsafeCurrentTimeNanos: () => nanos += 7_000_000n,
-        unsafeCurrentTimeMillis: () => Number(nanos / 1_000_000n),
-        currentTimeNanos: Effect.sync(() => nanos),
-        currentTimeMillis: Effect.sync(() => Number(nanos / 1_000_000n)),
-        sleep: () => Effect.void
-      }
       const before = (yield* Metric.value(CacheMetrics.durationOf("touch"))).sum
-      yield* memcached.touch("stepping-clock", "1 minute").pipe(Effect.withClock(stepping))
+      yield* memcached.touch("stepping-clock", "1 minute").pipe(withSteppingClock(7_000_000n))
       // Two readings, one before and one after: 7 ms apart on this clock, whatever the real time took.
       assert.closeTo((yield* Metric.value(CacheMetrics.durationOf("touch"))).sum - before, 0.007, 1e-9)
     }).pipe(Effect.provide(memory())))
@@ -349,16 +337,15 @@ describe("metrics", () => {
       const server = yield* startMemcached()
       yield* Effect.gen(function*() {
         const memcached = yield* Memcached
-        const hitsBefore = yield* counter(CacheMetrics.hitsOf("getMany", { server: server.address }))
+        const hitsBefore = yield* countOf(CacheMetrics.hitsOf("getMany", { server: server.address }))
         const setBefore = yield* durationCount("set", { server: server.address })
         yield* memcached.set("by-server", bytes("1"))
         yield* memcached.getMany(["by-server", "nope"])
         assert.strictEqual((yield* durationCount("set", { server: server.address })) - setBefore, 1)
-        assert.strictEqual((yield* counter(CacheMetrics.hitsOf("getMany", { server: server.address }))) - hitsBefore, 1)
+        assert.strictEqual((yield* countOf(CacheMetrics.hitsOf("getMany", { server: server.address }))) - hitsBefore, 1)
       }).pipe(Effect.provide(Memcached.layer({ servers: server.address })))
 
-      const port = yield* deadPort
-      const dead = `127.0.0.1:${port}`
+      const dead = `127.0.0.1:${yield* closedPort}`
       const error = yield* Effect.flip(
         Cache.get("k").pipe(
           Effect.provide(Cache.layerMemcached({ servers: dead }).pipe(Layer.provide(Serializer.structured)))
@@ -376,10 +363,10 @@ describe("metrics", () => {
   it.effect("metrics: false leaves them alone", () =>
     Effect.gen(function*() {
       const memcached = yield* Memcached
-      const before = yield* counter(CacheMetrics.missesOf("get"))
+      const before = yield* countOf(CacheMetrics.missesOf("get"))
       const durationBefore = yield* durationCount("get")
       yield* memcached.get("nothing-here")
-      assert.strictEqual(yield* counter(CacheMetrics.missesOf("get")), before)
+      assert.strictEqual(yield* countOf(CacheMetrics.missesOf("get")), before)
       assert.strictEqual(yield* durationCount("get"), durationBefore)
     }).pipe(Effect.provide(memory({ metrics: false }))))
 })

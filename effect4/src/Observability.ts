@@ -154,8 +154,9 @@ export const seriesOf = (
  * - `duration`: `db.client.operation.duration`, a histogram of each operation's duration in seconds, retries
  *   included, with the conventions' buckets (1 ms to 10 s); a failure also by `error.type` (see `ErrorReason`), so
  *   failures are counted there.
- * - `hits`, `misses`: keys found and not found by `get`, `getMany`, `getAndTouch` and `getWithCas` (so also by
- *   `Cache.get`, `has`, `getOrSet`…). A `getMany` of 10 keys with 7 found counts 7 hits and 3 misses.
+ * - `hits`, `misses`: keys found and not found by `get`, `getMany`, `getAndTouch`, `getWithCas` and, over meta,
+ *   `getWithLease` (`getOrSet` with a lease) (so also by `Cache.get`, `has`, `getOrSet`…). A `getMany` of 10 keys
+ *   with 7 found counts 7 hits and 3 misses.
  *
  * Read one series with `Metric.value(CacheMetrics.hitsOf("get", { server: "127.0.0.1:11211" }))`, or list them all
  * with `Metric.snapshot`.

@@ -48,7 +48,10 @@ export const OperationDuration = {
   boundaries: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10]
 } as const
 
-/** @internal Keys found by reads (`get`, `getMany`, `getAndTouch`, `getWithCas`), labelled as the histogram. */
+/**
+ * @internal Keys found by reads (`get`, `getMany`, `getAndTouch`, `getWithCas`, `getWithLease`), labelled as the
+ * histogram.
+ */
 export const Hits = { name: "memcached.hits", unit: "{key}", description: "Keys found by memcached reads" } as const
 
 /** @internal Keys not found by reads, labelled as the histogram. */

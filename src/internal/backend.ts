@@ -2,16 +2,14 @@
  * What a backend must do once keys are checked and TTLs normalised: the line between the shared rules
  * (`checkedService.ts`) and the two backends under them, real memcached (`memjsBackend.ts`, over the engine's client)
  * and the in-memory fake (`memoryBackend.ts`, over the engine's in-memory store). Items are the engine's `Item`.
+ * Shared by both Effect lines: the Effect types come from `#effect-line`.
  *
  * @internal
  */
-import type * as Effect from "effect/Effect"
-import type * as Option from "effect/Option"
+import type { Effect, MemcachedError, Option, ValueTooLarge } from "#effect-line"
 import type { CasItem, Item, LeaseAnswer, WriteMode } from "../engine/item.js"
 import type { WireKey } from "../engine/keys.js"
 import type { Expiry } from "../engine/ttl.js"
-import type { MemcachedError } from "../errors/MemcachedError.js"
-import type { ValueTooLarge } from "../errors/ValueTooLarge.js"
 
 /** @internal */
 export interface Backend {

@@ -6,21 +6,18 @@
  *
  * @internal
  */
-import type { Backend, Cause, InvalidKey, ObservabilityOptions, Outcome, Schedule, ValueTooLarge } from "#effect-line"
+import type { Cause, InvalidKey, ObservabilityOptions, Outcome, Schedule, ValueTooLarge } from "#effect-line"
 import {
   catchAllCause,
   decodeTtl,
   defaultRetry,
   Effect,
-  failedAsClosed,
   failureOf,
   firstFailure,
-  instrument,
   InvalidArgument,
   isFailure,
   makeKeyEncoder,
   mapFailure,
-  mayHaveBeenApplied,
   MemcachedError,
   Option,
   optionOf,
@@ -35,8 +32,11 @@ import { Item } from "../engine/item.js"
 import { maxValueBytes } from "../engine/itemSize.js"
 import type { KeyRules, WireKey } from "../engine/keys.js"
 import type { Expiry } from "../engine/ttl.js"
-import type { CounterOptions, MemcachedService, WriteOptions } from "./memcachedService.js"
+import type { Backend } from "./backend.js"
+import { failedAsClosed, mayHaveBeenApplied } from "./engineFailure.js"
+import type { CounterOptions, MemcachedService, ServerLease, WriteOptions } from "./memcachedService.js"
 import { serverLeases } from "./memcachedService.js"
+import { instrument } from "./observability.js"
 
 /** @internal */
 export interface CheckedServiceOptions extends KeyRules, ObservabilityOptions {
@@ -62,7 +62,6 @@ const markUnknownOutcome = (error: unknown) =>
  */
 export const makeCheckedService = (backend: Backend, options: CheckedServiceOptions): MemcachedService => {
   const encodeKey = makeKeyEncoder(options)
-
   const retry = options.retry ?? defaultRetry
   /** Runs `effect` again as `retry` says, after its first failure `cause`, if that failure is retryable. */
   const retryAfter = <A, E>(effect: Effect.Effect<A, E>, cause: Cause.Cause<E>): Effect.Effect<A, E> => {
@@ -86,14 +85,12 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
   /** For operations that may not: never retried, and an unknown outcome is said. */
   const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
     Effect.mapError(effect, (error) => markUnknownOutcome(error) as E)
-
   const defaultExpiry = succeed(options.defaultExpiry)
   /** A write's TTL (left out: the layer's default), or `InvalidArgument` for one without units. */
   const expiryOf = (ttl: unknown, key?: string): Outcome<Expiry, InvalidArgument> =>
     ttl === undefined
       ? defaultExpiry
       : mapFailure(decodeTtl(ttl), (reason) => new InvalidArgument({ argument: "ttl", reason, key }))
-
   /**
    * The key is checked when the operation is built, not in an `Effect.suspend` of its own: a bad key is an Effect
    * that fails with nothing sent, and anything else that throws while building is a defect of the Effect, as it
@@ -107,7 +104,6 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
       return Effect.die(defect)
     }
   }
-
   const withKeys = <A, E, R>(keys: Iterable<string>, f: (wire: ReadonlyArray<WireKey>) => Effect.Effect<A, E, R>) =>
     Effect.suspend((): Effect.Effect<A, E | InvalidKey, R> => {
       const wire: Array<WireKey> = []
@@ -122,13 +118,11 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
       }
       return f(wire)
     })
-
   /** The error for a value that cannot fit in one item under `wire`, or `undefined` when it fits. */
   const tooLarge = (wire: WireKey, value: Uint8Array) =>
     value.length > maxValueBytes(backend.maxItemSize, wire.bytes.length)
       ? valueTooLarge(backend.maxItemSize, wire, value.length)
       : undefined
-
   const writeOne = (mode: WriteMode, cas?: bigint) => (key: string, value: Uint8Array, options?: WriteOptions) =>
     withKey(key, (wire): Effect.Effect<boolean, InvalidArgument | ValueTooLarge | MemcachedError> => {
       const item = new Item(value, (options?.flags ?? 0) >>> 0)
@@ -139,17 +133,13 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
       const write = backend.write(mode, wire, item, successOf(expiry), cas)
       return mode === "set" && cas === undefined ? idempotent(write) : once(write)
     })
-
   const concat = (side: "append" | "prepend") => (key: string, value: Uint8Array) =>
     withKey(key, (wire) => {
       const error = tooLarge(wire, value)
       return error ? Effect.fail(error) : once(backend.concat(side, wire, value))
     })
-
   const getWire = (wire: WireKey) => idempotent(backend.get(wire))
-
   const getWithCas = (key: string) => withKey(key, (wire) => idempotent(backend.getWithCas(wire)))
-
   const update = (
     key: string,
     f: (current: Option.Option<Item>) => Item,
@@ -182,7 +172,6 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
       })
     return attempt(attempts)
   }
-
   const counter = (direction: "increment" | "decrement") =>
   (
     key: string,
@@ -202,7 +191,6 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
         optionOf
       )
     })
-
   const service: MemcachedService = {
     get: (key) => withKey(key, getWire),
     getMany: (keys) =>
@@ -264,15 +252,17 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
   const instrumented = instrument(service, options)
   const { invalidate, lease } = backend
   if (lease && invalidate) {
-    serverLeases.set(instrumented, {
+    const leases: ServerLease = {
       // A lease read that may have won is never sent again: its second read would wait for its own placeholder.
-      read: (key, ttl) =>
+      getWithLease: (key, ttl) =>
         withKey(key, (wire): Effect.Effect<LeaseAnswer, InvalidArgument | MemcachedError> => {
           const expiry = expiryOf(ttl, key)
           return isFailure(expiry) ? Effect.fail(failureOf(expiry)) : once(lease(wire, successOf(expiry)))
         }),
       invalidate: (key) => withKey(key, (wire) => idempotent(invalidate(wire)))
-    })
+    }
+    // Traced and measured as the service's own operations; `getWithLease` is a read (a hit or a miss).
+    serverLeases.set(instrumented, instrument(leases, options))
   }
   return instrumented
 }

@@ -8,20 +8,24 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
-import type * as Clock from "effect/Clock"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
+import type * as Metric from "effect/Metric"
+import type * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import type { EngineClient } from "../engine/client.js"
+import * as Tracer from "effect/Tracer"
 import type { MemcachedError } from "../errors/MemcachedError.js"
-import type { MemjsBackend } from "./backend.js"
-import { makeMemjsBackend as memjsBackendOf } from "./memjsBackend.js"
 import { decodeWithUnits } from "./ttl.js"
 
 export { valueTooLarge } from "./itemSize.js"
@@ -38,18 +42,17 @@ export * as Redacted from "effect/Redacted"
 export * as Schedule from "effect/Schedule"
 export * as Schema from "effect/Schema"
 export * as Scope from "effect/Scope"
+export * as Tracer from "effect/Tracer"
 export type { CacheError } from "../errors/index.js"
 export { InvalidArgument } from "../errors/InvalidArgument.js"
 export type { InvalidKey } from "../errors/InvalidKey.js"
 export { MemcachedError } from "../errors/MemcachedError.js"
 export { SerializationError } from "../errors/SerializationError.js"
-export type { ValueTooLarge } from "../errors/ValueTooLarge.js"
+export { ValueTooLarge } from "../errors/ValueTooLarge.js"
 export type { ObservabilityOptions } from "../Observability.js"
+export { seriesOf } from "../Observability.js"
 export type { SerializerService } from "../Serializer.js"
-export type { Backend } from "./backend.js"
-export { failedAsClosed, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
 export { makeKeyEncoder } from "./keys.js"
-export { instrument } from "./observability.js"
 export type {
   CheckedConnectionOptions,
   ClientLayerOptions,
@@ -123,9 +126,55 @@ export const stepper = <E>(
 ): Effect.Effect<(input: E) => Effect.Effect<unknown, unknown>> =>
   Effect.map(Schedule.driver(schedule), (driver) => (input) => driver.next(input))
 
+/** @internal An Effect that a callback resumes: `Effect.async` here, `Effect.callback` on the Effect 4 line. */
+export const callback: <A, E>(
+  register: (resume: (effect: Effect.Effect<A, E>) => void) => void
+) => Effect.Effect<A, E> = Effect.async
+
+/** @internal A running fiber, as the observed calls are kept by. */
+export type RunningFiber = Fiber.RuntimeFiber<unknown, unknown>
+
+/** @internal The fiber that runs the caller, if any (inside `callback`'s register: the one that suspends). */
+export const currentFiber = (): RunningFiber | undefined => Option.getOrUndefined(Fiber.getCurrentFiber())
+
+/** @internal Runs `f` with the fiber that runs it. */
+export const withFiber: <A, E, R>(f: (fiber: RunningFiber) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =
+  Effect.withFiberRuntime
+
+/** Effect's built-in tracer: its spans go nowhere, so making them is pure cost. */
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/** @internal Whether the fiber's tracer records spans: any but Effect's built-in one, whose spans go nowhere. */
+export const tracesSpans = (fiber: RunningFiber): boolean => fiber.currentTracer !== nativeTracer
+
+/** @internal Effect's built-in clock. */
+export const liveClock: Clock.Clock = Context.get(DefaultServices.liveServices, Clock.Clock)
+
+/** @internal The fiber's clock. */
+export const clockOf = (fiber: RunningFiber): Clock.Clock => Context.get(fiber.currentDefaultServices, Clock.Clock)
+
+/** @internal A clock's time in nanoseconds, for durations (its monotonic time on the Effect 4 line). */
+export const clockNanos = (clock: Clock.Clock): bigint => clock.unsafeCurrentTimeNanos()
+
 /**
- * @internal The real backend over the engine's client (`memjsBackend.ts`), its client typed `unknown` here so that the
- * published declarations, which reach this module, do not reach the engine client's and memjs's (pack-check: tsc
- * without @types/memjs). The shared caller passes an `EngineClient`.
+ * @internal What a metric update is tagged with besides its series' own labels: the fiber's metric labels
+ * (`Effect.tagMetrics`); its context on the Effect 4 line.
  */
-export const makeMemjsBackend = (client: unknown): MemjsBackend => memjsBackendOf(client as EngineClient)
+export type MetricTags = ReadonlyArray<MetricLabel.MetricLabel>
+
+/** @internal The fiber's metric tags, read once per operation. */
+export const metricTagsOf = (fiber: RunningFiber): MetricTags => fiber.getFiberRef(FiberRef.currentMetricLabels)
+
+/** @internal Updates a metric at once, outside of any Effect. */
+export const updateMetric = (metric: Metric.Metric<any, number, unknown>, value: number, tags: MetricTags): void =>
+  metric.unsafeUpdate(value, tags)
+
+/**
+ * @internal Whether a fiber resumes in the async context it suspended in: not on this line, so a traced call sends
+ * its request from its caller's (`Call.scope` in `observability.ts`).
+ */
+export const resumesInCallerContext = false
+
+/** @internal `effect` when the fiber's minimum log level lets debug logs through, else nothing is built. */
+export const whenDebugLogged = (effect: Effect.Effect<void>): Effect.Effect<void> =>
+  Effect.asVoid(Effect.whenLogLevel(effect, "Debug"))

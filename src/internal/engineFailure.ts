@@ -1,13 +1,13 @@
 /**
  * The one boundary where the engine's failures become this line's errors: an `EngineFailure` is mapped to a
  * `MemcachedError` (once per failure, however many requests share it), and transport failures are logged at debug
- * level in the fiber of the first request they ended.
+ * level in the fiber of the first request they ended. Shared by both Effect lines: what differs between them comes from
+ * `#effect-line`.
  *
  * @internal
  */
-import * as Effect from "effect/Effect"
+import { Effect, MemcachedError, whenDebugLogged } from "#effect-line"
 import type { EngineFailure } from "../engine/failure.js"
-import { MemcachedError } from "../errors/MemcachedError.js"
 
 const mapped = new WeakMap<EngineFailure, MemcachedError>()
 const sentButUnanswered = new WeakSet<MemcachedError>()
@@ -46,11 +46,10 @@ export const failedAsClosed = (error: MemcachedError): boolean => closedFailures
  * number is `requests`); memjs itself is always given a silent logger. Nothing is built when debug is off.
  */
 const logFailure = (error: MemcachedError, requests: number) =>
-  Effect.whenLogLevel(
+  whenDebugLogged(
     Effect.logDebug("memcached request failed").pipe(
       Effect.annotateLogs({ server: error.server ?? "", reason: error.reason, detail: error.detail ?? "", requests })
-    ),
-    "Debug"
+    )
   )
 
 /**
@@ -59,5 +58,5 @@ const logFailure = (error: MemcachedError, requests: number) =>
  */
 export const failWith = (failure: EngineFailure, report?: number): Effect.Effect<never, MemcachedError> => {
   const error = toMemcachedError(failure)
-  return report ? Effect.zipRight(logFailure(error, report), Effect.fail(error)) : Effect.fail(error)
+  return report ? Effect.andThen(logFailure(error, report), Effect.fail(error)) : Effect.fail(error)
 }

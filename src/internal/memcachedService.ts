@@ -136,12 +136,15 @@ export type MemcachedView = Pick<
 >
 
 /**
- * @internal The lease operations of a service over meta (see `engine/lease.ts`): a lease read, which creates a
- * placeholder living for `ttl` on a miss, and `invalidate`, which marks an item stale and hands its recomputation to
- * the next read.
+ * @internal The lease operations of a service over meta (see `engine/lease.ts`): a lease read (`getWithLease`), which
+ * creates a placeholder living for `ttl` on a miss, and `invalidate`, which marks an item stale and hands its
+ * recomputation to the next read. Traced and measured under these names, as the service's operations are.
  */
 export interface ServerLease {
-  readonly read: (key: string, ttl: Ttl) => Effect.Effect<LeaseAnswer, InvalidKey | InvalidArgument | MemcachedError>
+  readonly getWithLease: (
+    key: string,
+    ttl: Ttl
+  ) => Effect.Effect<LeaseAnswer, InvalidKey | InvalidArgument | MemcachedError>
   readonly invalidate: (key: string) => Effect.Effect<boolean, InvalidKey | MemcachedError>
 }
 

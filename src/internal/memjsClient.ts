@@ -15,7 +15,7 @@ import type {
   PoolOptions,
   Scope
 } from "#effect-line"
-import { Effect, makeMemjsBackend, Redacted } from "#effect-line"
+import { Effect, Redacted } from "#effect-line"
 import type { EngineClient, PoolEngineOptions } from "../engine/client.js"
 import { makeEngineClient } from "../engine/client.js"
 import { makeClient } from "../engine/dialect.js"
@@ -24,6 +24,7 @@ import { placementOf } from "../engine/placementChoice.js"
 import type { ServerAddress } from "../engine/servers.js"
 import { makeCheckedService } from "./checkedService.js"
 import type { MemcachedService } from "./memcachedService.js"
+import { makeMemjsBackend } from "./memjsBackend.js"
 
 /** How long a released layer waits for in-flight operations before it closes the sockets. */
 const RELEASE_GRACE_MILLIS = 250

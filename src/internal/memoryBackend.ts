@@ -5,10 +5,11 @@
  *
  * @internal
  */
-import type { Backend } from "#effect-line"
-import { Clock, Effect, optionOf, toMemcachedError } from "#effect-line"
+import { Clock, Effect, optionOf } from "#effect-line"
 import { EngineFailure } from "../engine/failure.js"
 import { makeMemoryStore } from "../engine/memory.js"
+import type { Backend } from "./backend.js"
+import { toMemcachedError } from "./engineFailure.js"
 
 const withNow = <A>(f: (now: number) => A) => Effect.map(Clock.currentTimeMillis, f)
 

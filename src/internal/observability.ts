@@ -1,14 +1,15 @@
 /**
  * Spans and metrics around every public `Memcached` operation, named as `engine/telemetry.ts` says. The checked service
  * applies this once, on top of the shared rules, so the memjs backend and the in-memory fake are traced and measured
- * alike.
+ * alike. Shared by both Effect lines: what differs between them (how a fiber's tracer, clock and metric labels are
+ * read, and how a metric is updated) comes from `#effect-line`.
  *
  * Hook for backends: each call has a `Call` (`callOf(fiber)`), which a backend that knows the server of a request
- * tells it (`Call.sent`), as `memjsBackend.ts` does: the server goes on the span and labels the metrics. A backend
- * also sends its request from `Call.scope`, the caller's async context (see `Call`).
+ * tells it (`Call.sent`), as `memjsBackend.ts` does: the server goes on the span and labels the metrics. On the Effect
+ * 3 line a backend also sends its request from `Call.scope`, the caller's async context (see `Call`).
  *
  * Spans cost nothing when nobody collects them: under Effect's built-in tracer, which records spans nowhere (no
- * `Effect.withTracer`, no OpenTelemetry layer), or with `Effect.withTracerEnabled(false)`, no span is made at all.
+ * tracer layer, no OpenTelemetry layer), or with `Effect.withTracerEnabled(false)`, no span is made at all.
  *
  * Operations added to `MemcachedService` later are traced and timed without a change here: a function member whose
  * first argument is a string is a single-key operation, anything else an operation without keys. Add it to `known`
@@ -16,34 +17,43 @@
  *
  * @internal
  */
-import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
-import * as DefaultServices from "effect/DefaultServices"
-import * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
-import * as FiberRef from "effect/FiberRef"
-import type * as MetricLabel from "effect/MetricLabel"
-import * as Option from "effect/Option"
-import * as Tracer from "effect/Tracer"
+import type { Cause, MetricTags, ObservabilityOptions, RunningFiber, Tracer } from "#effect-line"
+import {
+  catchAllCause,
+  clockNanos,
+  clockOf,
+  Effect,
+  firstFailure,
+  liveClock,
+  metricTagsOf,
+  Option,
+  resumesInCallerContext,
+  seriesOf,
+  tracesSpans,
+  updateMetric,
+  withFiber
+} from "#effect-line"
 import { AsyncResource } from "node:async_hooks"
+import type { LeaseAnswer } from "../engine/item.js"
 import type { ServerAddress } from "../engine/servers.js"
 import { Attribute, batchSizeOf, DB_SYSTEM_NAME, errorTypeOf, spanKeysOf, spanName } from "../engine/telemetry.js"
-import type { ObservabilityOptions } from "../Observability.js"
-import { seriesOf } from "../Observability.js"
 
 type Shape = "key" | "keys" | "entries" | "none"
 
 interface OpInfo {
   readonly shape: Shape
-  /** `one`: the result is an `Option` (hit or miss); `many`: a map of the hits. */
-  readonly read?: "one" | "many" | undefined
+  /**
+   * What a read's result is: `one`, an `Option` (hit or miss); `lease`, a `LeaseAnswer` (a hit when it has an item,
+   * stale or not); `many`, a map of the hits.
+   */
+  readonly read?: "one" | "lease" | "many" | undefined
 }
 
 const known: Readonly<Record<string, OpInfo>> = {
   get: { shape: "key", read: "one" },
   getAndTouch: { shape: "key", read: "one" },
   getWithCas: { shape: "key", read: "one" },
+  getWithLease: { shape: "key", read: "lease" },
   getMany: { shape: "keys", read: "many" },
   setMany: { shape: "entries" },
   deleteMany: { shape: "keys" }
@@ -53,12 +63,15 @@ const known: Readonly<Record<string, OpInfo>> = {
  * One observed call, while it runs: its span, if one is made, and the server its request went to, which a backend
  * reports with `sent`.
  *
- * `scope` is the async context the caller was in, made before the call's span is: a backend sends its request from
- * there (`memjsBackend.ts`), so the caller resumes there when the answer comes. Inside the span, a tracer that keeps an
- * async context of its own (`@effect/opentelemetry`'s, over OpenTelemetry's AsyncLocalStorage context manager) has
- * made the span the active one, and resuming in that context would make the ended span the parent of whatever span
- * the caller starts next without an Effect parent. Resumed in the caller's context, a memcached call leaves the
- * caller's async context as any other asynchronous Effect does (`Effect.sleep`, `Effect.promise`).
+ * `scope` (Effect 3 line only) is the async context the caller was in, made before the call's span is: a backend
+ * sends its request from there (`memjsBackend.ts`), so the caller resumes there when the answer comes. Inside the
+ * span, a tracer that keeps an async context of its own (`@effect/opentelemetry`'s, over OpenTelemetry's
+ * AsyncLocalStorage context manager) has made the span the active one, and resuming in that context would make the
+ * ended span the parent of whatever span the caller starts next without an Effect parent. Resumed in the caller's
+ * context, a memcached call leaves the caller's async context as any other asynchronous Effect does (`Effect.sleep`,
+ * `Effect.promise`). An Effect 4 fiber resumes in the async context it suspended in (`FiberImpl.evaluate` keeps an
+ * `AsyncResource`), whichever context the engine answers from, so that line needs no `scope`
+ * (`resumesInCallerContext`; `observability.otel.test.ts` on both lines).
  *
  * @internal
  */
@@ -77,20 +90,16 @@ export class Call {
 }
 
 /** Each fiber's observed call, while it runs (a fiber runs one operation at a time). */
-const calls = new WeakMap<Fiber.RuntimeFiber<unknown, unknown>, Call>()
+const calls = new WeakMap<RunningFiber, Call>()
 
 /** @internal The observed call `fiber` is running, if any. */
-export const callOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Call | undefined => calls.get(fiber)
-
-/** Effect's built-in tracer: its spans go nowhere, so making them is pure cost. */
-const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+export const callOf = (fiber: RunningFiber): Call | undefined => calls.get(fiber)
 
 /**
- * Effect's built-in clock, and the same monotonic time without its cost: its nanoseconds are a `bigint` from
- * `process.hrtime`, and two of them per operation measured about 1 µs of a 45 µs sequential get. Any other clock
- * (a `TestClock`, a custom one) is read through the `Clock` service as usual.
+ * The same monotonic time as Effect's built-in clock, without its cost: its nanoseconds are a `bigint` from
+ * `process.hrtime`, and two of them per operation measured about 1 µs of a 45 µs sequential get (Effect 3). Any other
+ * clock (a `TestClock`, a custom one) is read through the `Clock` service as usual.
  */
-const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
 const monotonicSeconds = () => performance.now() / 1000
 
 /**
@@ -117,8 +126,8 @@ const unhideFailure = (error: unknown) => error instanceof SpanSafeError ? error
 
 /** `error.type` of a failed call's cause: its first failure's, `_OTHER` for a defect. */
 const errorTypeOfCause = (cause: Cause.Cause<unknown>): string => {
-  const failure = Cause.failureOption(cause)
-  return Option.isSome(failure) ? errorTypeOf(failure.value) : "_OTHER"
+  const failure = firstFailure(cause)
+  return failure === undefined ? "_OTHER" : errorTypeOf(failure)
 }
 
 type Series = ReturnType<typeof seriesOf>
@@ -136,6 +145,8 @@ interface Op {
 const foundOf = (info: OpInfo, value: unknown): number =>
   info.read === "one"
     ? Option.isSome(value as Option.Option<unknown>) ? 1 : 0
+    : info.read === "lease"
+    ? (value as LeaseAnswer).item === undefined ? 0 : 1
     : (value as ReadonlyMap<string, unknown>).size
 
 /**
@@ -169,7 +180,7 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     return series
   }
 
-  /** Plain updates with the labels read once from the fiber (`Effect.tagMetrics`): no effect per metric. */
+  /** Plain updates with the fiber's metric tags, read once (`metricTagsOf`): no effect per metric. */
   const record = (
     op: Op,
     call: Call,
@@ -177,19 +188,19 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     cause: Cause.Cause<unknown> | undefined,
     seconds: number,
     batch: ReadonlyArray<string> | undefined,
-    labels: ReadonlyArray<MetricLabel.MetricLabel>
+    tags: MetricTags
   ) => {
     if (cause !== undefined) {
-      return seriesFor(op, call.server, errorTypeOfCause(cause)).duration.unsafeUpdate(seconds, labels)
+      return updateMetric(seriesFor(op, call.server, errorTypeOfCause(cause)).duration, seconds, tags)
     }
     const series = seriesFor(op, call.server, undefined)
-    series.duration.unsafeUpdate(seconds, labels)
+    updateMetric(series.duration, seconds, tags)
     if (op.info.read === undefined) return
     const found = foundOf(op.info, value)
-    series.hits.unsafeUpdate(found, labels)
+    updateMetric(series.hits, found, tags)
     // All hit when as many were found as asked for: the distinct keys need counting only otherwise.
     const asked = batch === undefined ? 1 : found === batch.length ? found : new Set(batch).size
-    series.misses.unsafeUpdate(Math.max(0, asked - found), labels)
+    updateMetric(series.misses, Math.max(0, asked - found), tags)
   }
 
   /**
@@ -198,11 +209,11 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
    * would count it, at several times the cost on every operation.)
    *
    * A `flatMap` for success and a `catchAllCause` for failure, rather than one `matchCauseEffect`: over real
-   * memcached the single frame with handlers made per call cost about 2 µs more per sequential get (interleaved
-   * A/B, 20 rounds, three runs), and no less CPU per get with 16 or 256 in flight.
+   * memcached the single frame with handlers made per call cost about 2 µs more per sequential get (Effect 3,
+   * interleaved A/B, 20 rounds, three runs), and no less CPU per get with 16 or 256 in flight.
    */
   const complete = <A, E, R>(
-    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    fiber: RunningFiber,
     op: Op,
     call: Call,
     effect: Effect.Effect<A, E, R>,
@@ -210,18 +221,18 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
   ) => {
     let now: (() => number) | undefined
     let start = 0
-    let labels: ReadonlyArray<MetricLabel.MetricLabel> = []
+    let tags: MetricTags | undefined
     if (metrics) {
-      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-      labels = fiber.getFiberRef(FiberRef.currentMetricLabels)
-      now = clock === liveClock ? monotonicSeconds : () => Number(clock.unsafeCurrentTimeNanos()) / 1e9
+      const clock = clockOf(fiber)
+      tags = metricTagsOf(fiber)
+      now = clock === liveClock ? monotonicSeconds : () => Number(clockNanos(clock)) / 1e9
       start = now()
     }
     const end = (value: unknown, cause: Cause.Cause<unknown> | undefined) => {
       if (calls.get(fiber) === call) calls.delete(fiber)
-      if (now !== undefined) record(op, call, value, cause, now() - start, batch, labels)
+      if (now !== undefined && tags !== undefined) record(op, call, value, cause, now() - start, batch, tags)
     }
-    return Effect.catchAllCause(
+    return catchAllCause(
       Effect.flatMap(effect, (value) => {
         end(value, undefined)
         return Effect.succeed(value)
@@ -235,12 +246,12 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
 
   /** The span's attributes of what the call found and of how it failed, set before it ends. */
   const annotate = <A, E, R>(op: Op, span: Tracer.Span, effect: Effect.Effect<A, E, R>) =>
-    Effect.catchAllCause(
+    catchAllCause(
       Effect.flatMap(effect, (value) => {
         if (op.info.read !== undefined) {
           const found = foundOf(op.info, value)
           span.attribute(Attribute.returnedRows, found)
-          if (op.info.read === "one") span.attribute(Attribute.hit, found === 1)
+          if (op.info.read !== "many") span.attribute(Attribute.hit, found === 1)
         }
         return Effect.succeed(value)
       }),
@@ -283,9 +294,11 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     args: ReadonlyArray<unknown>,
     batch: ReadonlyArray<string> | undefined
   ): Effect.Effect<A, E, R> =>
-    Effect.withFiberRuntime((fiber) => {
-      const traced = tracing && fiber.currentTracer !== nativeTracer
-      const call = new Call(traced ? new AsyncResource("effect-memcached.caller") : undefined)
+    withFiber((fiber) => {
+      const traced = tracing && tracesSpans(fiber)
+      const call = new Call(
+        traced && !resumesInCallerContext ? new AsyncResource("effect-memcached.caller") : undefined
+      )
       calls.set(fiber, call)
       return complete(fiber, op, call, traced ? trace(op, call, effect, args, batch) : effect, batch)
     })

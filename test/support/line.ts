@@ -3,8 +3,9 @@
  * `@effect/vitest`, this line's public API, and the few spellings the two lines do not share. The Effect 4 line's
  * twin is `effect4/test/support/line.ts`; `#line` resolves to one or the other (tsconfig `paths`, vitest `alias`).
  */
-import type { Duration } from "effect"
-import { Cause, Effect, Fiber, FiberStatus, Schema } from "effect"
+import type { Duration, Exit } from "effect"
+import { Cause, Clock, Effect, Fiber, FiberStatus, HashMap, Logger, LogLevel, Metric, Option, Schema } from "effect"
+import { Serializer, type SerializerService } from "../../src/index.js"
 
 export { assert, describe, it, layer as layerSuite } from "@effect/vitest"
 export { assertNone, assertSome } from "@effect/vitest/utils"
@@ -18,6 +19,7 @@ export {
   Fiber,
   Layer,
   ManagedRuntime,
+  Metric,
   Option,
   Ref,
   Schema,
@@ -25,21 +27,29 @@ export {
 } from "effect"
 export {
   Cache,
+  CacheMetrics,
   CacheNotFound,
   type CacheService,
+  Flags,
   InvalidArgument,
   InvalidKey,
+  type Item,
   type LeaseOptions,
   Memcached,
   MemcachedCache,
   MemcachedError,
   MemcachedTest,
+  type NamespacedCache,
   SerializationError,
   Serializer,
+  type SerializerName,
+  SpanAttributes,
   type Ttl,
   ValueTooLarge
 } from "../../src/index.js"
 export { type RunningServer, startMemcached } from "./MemcachedServer.js"
+export { closedPort } from "./network.js"
+export { makeRecording, type RecordedSpan, type Recording, traced } from "./recordingTracer.js"
 
 /** A duration as this line's `Duration` module takes it. */
 export type DurationInput = Duration.DurationInput
@@ -62,3 +72,71 @@ export const NumberFromString = Schema.NumberFromString
 
 /** A number schema that refuses zero and below. */
 export const PositiveNumber = Schema.Number.pipe(Schema.positive())
+
+/** How many a counter (`CacheMetrics.hitsOf`, …) has counted. */
+export const countOf = (metric: Metric.Metric.Counter<number>): Effect.Effect<number> =>
+  Effect.map(Metric.value(metric), (state) => state.count)
+
+/** The first failure of a cause, if it has one. */
+export const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined =>
+  Option.getOrUndefined(Cause.failureOption(cause))
+
+/** The labels of the first series `Metric.snapshot` lists of metric `name` for `operation`. */
+export const labelsOf = (name: string, operation: string): Effect.Effect<Record<string, string> | undefined> =>
+  Effect.map(Metric.snapshot, (pairs) => {
+    const found = pairs.find((pair) =>
+      pair.metricKey.name === name &&
+      pair.metricKey.tags.some((tag) => tag.key === "db.operation.name" && tag.value === operation)
+    )
+    return found && Object.fromEntries(found.metricKey.tags.map((tag) => [tag.key, tag.value]))
+  })
+
+/** Runs `effect` on a clock whose every reading of the time is `stepNanos` later than the one before. */
+export const withSteppingClock = (stepNanos: bigint) => <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+  let nanos = 0n
+  const stepping: Clock.Clock = {
+    [Clock.ClockTypeId]: Clock.ClockTypeId,
+    unsafeCurrentTimeNanos: () => nanos += stepNanos,
+    unsafeCurrentTimeMillis: () => Number(nanos / 1_000_000n),
+    currentTimeNanos: Effect.sync(() => nanos),
+    currentTimeMillis: Effect.sync(() => Number(nanos / 1_000_000n)),
+    sleep: () => Effect.void
+  }
+  return Effect.withClock(effect, stepping)
+}
+
+/** Runs `f` with the `Serializer` in context (`Serializer.use` on the Effect 4 line). */
+export const useSerializer = <A, E, R>(
+  f: (serializer: SerializerService) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R | Serializer> => Effect.flatMap(Serializer, f)
+
+/** Whether a built-in serializer's failure is an `Exit` too: not on this line (`Effect.fail` is no `Exit` here). */
+export const serializerFailsAsExit = false
+
+/** A log line as a test reads it: its message, level and annotations. */
+export interface CapturedLog {
+  readonly message: string
+  readonly level: string
+  readonly annotations: Readonly<Record<string, unknown>>
+}
+
+/** Runs `effect` with only the logs at `minimum` and above let through, kept: its exit and those logs. */
+export const captureLogs = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  minimum: "Debug" | "Info"
+): Effect.Effect<readonly [Exit.Exit<A, E>, ReadonlyArray<CapturedLog>], never, R> =>
+  Effect.suspend(() => {
+    const logs: Array<CapturedLog> = []
+    const logger = Logger.make(({ annotations, logLevel, message }) => {
+      logs.push({
+        message: Array.isArray(message) ? message.join(" ") : String(message),
+        level: logLevel._tag,
+        annotations: Object.fromEntries(HashMap.toEntries(annotations))
+      })
+    })
+    return Effect.exit(effect).pipe(
+      Logger.withMinimumLogLevel(LogLevel.fromLiteral(minimum)),
+      Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+      Effect.map((exit) => [exit, logs] as const)
+    )
+  })

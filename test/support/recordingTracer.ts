@@ -3,21 +3,14 @@
  */
 import { Cause, Effect, Exit, Option, Tracer } from "effect"
 import { inspect } from "node:util"
+import { type SpanRecording, spanRecording } from "./spanRecording.js"
 
 export interface RecordedSpan extends Tracer.Span {
   readonly attributes: Map<string, unknown>
   readonly events: Array<{ readonly name: string; readonly attributes: Record<string, unknown> | undefined }>
 }
 
-export interface Recording {
-  readonly tracer: Tracer.Tracer
-  readonly spans: Array<RecordedSpan>
-  /** Spans of memcached operations (`db.system.name: "memcached"`). */
-  readonly memcachedSpans: () => Array<RecordedSpan>
-  /** Everything a span holds that an exporter could send, as text: names, attributes, events and the exit's cause. */
-  readonly dump: () => string
-  readonly clear: () => void
-}
+export type Recording = SpanRecording<RecordedSpan, Tracer.Tracer>
 
 let nextId = 0
 
@@ -55,22 +48,10 @@ export const makeRecording = (): Recording => {
     },
     context: (f) => f()
   })
-  const describe = (span: RecordedSpan) => {
+  return spanRecording(tracer, spans, (span) => {
     const exit = span.status._tag === "Ended" ? span.status.exit : undefined
-    const cause = exit && Exit.isFailure(exit)
-      ? `${Cause.pretty(exit.cause)}\n${inspect(exit.cause, { depth: 8 })}`
-      : ""
-    return `${span.name} ${inspect(span.attributes, { depth: 8 })} ${inspect(span.events, { depth: 8 })} ${cause}`
-  }
-  return {
-    tracer,
-    spans,
-    memcachedSpans: () => spans.filter((span) => span.attributes.get("db.system.name") === "memcached"),
-    dump: () => spans.map(describe).join("\n"),
-    clear: () => {
-      spans.length = 0
-    }
-  }
+    return exit && Exit.isFailure(exit) ? `${Cause.pretty(exit.cause)}\n${inspect(exit.cause, { depth: 8 })}` : ""
+  })
 }
 
 /** Runs `effect` with the recording's tracer. */

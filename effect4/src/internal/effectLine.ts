@@ -7,22 +7,24 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
-import type * as Clock from "effect/Clock"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as LogLevel from "effect/LogLevel"
+import type * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import type { EngineClient } from "../../../src/engine/client.js"
+import * as Tracer from "effect/Tracer"
 import { tooLarge } from "../../../src/engine/itemSize.js"
 import type { WireKey } from "../../../src/engine/keys.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import { ValueTooLarge } from "../errors/ValueTooLarge.js"
-import type { MemjsBackend } from "./backend.js"
-import { makeMemjsBackend as memjsBackendOf } from "./memjsBackend.js"
 import { decodeWithUnits } from "./ttl.js"
 
 export { decodeTtl } from "./ttl.js"
@@ -38,18 +40,17 @@ export * as Redacted from "effect/Redacted"
 export * as Schedule from "effect/Schedule"
 export * as Schema from "effect/Schema"
 export * as Scope from "effect/Scope"
+export * as Tracer from "effect/Tracer"
 export type { CacheError } from "../errors/index.js"
 export { InvalidArgument } from "../errors/InvalidArgument.js"
 export type { InvalidKey } from "../errors/InvalidKey.js"
 export { MemcachedError } from "../errors/MemcachedError.js"
 export { SerializationError } from "../errors/SerializationError.js"
-export type { ValueTooLarge } from "../errors/ValueTooLarge.js"
+export { ValueTooLarge } from "../errors/ValueTooLarge.js"
 export type { ObservabilityOptions } from "../Observability.js"
+export { seriesOf } from "../Observability.js"
 export type { SerializerService } from "../Serializer.js"
-export type { Backend } from "./backend.js"
-export { failedAsClosed, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
 export { makeKeyEncoder } from "./keys.js"
-export { instrument } from "./observability.js"
 export type {
   CheckedConnectionOptions,
   ClientLayerOptions,
@@ -126,9 +127,52 @@ export const stepper = <E>(
   schedule: Schedule.Schedule<unknown, E>
 ): Effect.Effect<(input: E) => Effect.Effect<unknown, unknown>> => Schedule.toStepWithSleep(schedule)
 
+/** @internal An Effect that a callback resumes: `Effect.callback` here, `Effect.async` on the Effect 3 line. */
+export const callback: <A, E>(
+  register: (resume: (effect: Effect.Effect<A, E>) => void) => void
+) => Effect.Effect<A, E> = Effect.callback
+
+/** @internal A running fiber, as the observed calls are kept by. */
+export type RunningFiber = Fiber.Fiber<unknown, unknown>
+
+/** @internal The fiber that runs the caller, if any (inside `callback`'s register: the one that suspends). */
+export const currentFiber: () => RunningFiber | undefined = Fiber.getCurrent
+
+/** @internal Runs `f` with the fiber that runs it. */
+export const withFiber: <A, E, R>(f: (fiber: RunningFiber) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =
+  Effect.withFiber
+
+/** @internal Whether the fiber's tracer records spans: any but Effect's built-in one, whose spans go nowhere. */
+export const tracesSpans = (fiber: RunningFiber): boolean => fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
+
+/** @internal Effect's built-in clock (the default of the `Clock` reference). */
+export const liveClock: Clock.Clock = Context.get(Context.empty(), Clock.Clock)
+
+/** @internal The fiber's clock. */
+export const clockOf = (fiber: RunningFiber): Clock.Clock => fiber.getRef(Clock.Clock)
+
+/** @internal A clock's monotonic time in nanoseconds, for durations (its time on the Effect 3 line). */
+export const clockNanos = (clock: Clock.Clock): bigint => clock.monotonicTimeNanosUnsafe()
+
 /**
- * @internal The real backend over the engine's client (`memjsBackend.ts`), its client typed `unknown` here so that the
- * published declarations, which reach this module, do not reach the engine client's and memjs's (pack-check: tsc
- * without @types/memjs). The shared caller passes an `EngineClient`.
+ * @internal What a metric update is tagged with besides its series' own attributes: the fiber's context, whose
+ * `Metric.CurrentMetricAttributes` it adds; the fiber's metric labels on the Effect 3 line.
  */
-export const makeMemjsBackend = (client: unknown): MemjsBackend => memjsBackendOf(client as EngineClient)
+export type MetricTags = Context.Context<never>
+
+/** @internal The fiber's metric tags, read once per operation. */
+export const metricTagsOf = (fiber: RunningFiber): MetricTags => fiber.context
+
+/** @internal Updates a metric at once, outside of any Effect. */
+export const updateMetric = (metric: Metric.Metric<number, unknown>, value: number, tags: MetricTags): void =>
+  metric.updateUnsafe(value, tags)
+
+/**
+ * @internal Whether a fiber resumes in the async context it suspended in: yes on this line (`FiberImpl.evaluate`
+ * keeps an `AsyncResource`), so a traced call needs no `Call.scope` (`observability.ts`).
+ */
+export const resumesInCallerContext = true
+
+/** @internal `effect` when the fiber's minimum log level lets debug logs through, else nothing is built. */
+export const whenDebugLogged = (effect: Effect.Effect<void>): Effect.Effect<void> =>
+  Effect.flatMap(LogLevel.isEnabled("Debug"), (enabled) => enabled ? effect : Effect.void)

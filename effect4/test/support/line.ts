@@ -4,8 +4,9 @@
  * The Effect 3 line's twin is `test/support/line.ts`; `#line` resolves to one or the other (tsconfig `paths`, vitest
  * `alias`).
  */
-import type { Duration, Fiber } from "effect"
-import { Cause, Effect, Schema } from "effect"
+import type { Duration, Exit, Fiber } from "effect"
+import { Cause, Clock, Effect, Logger, Metric, Option, References, Schema } from "effect"
+import { Serializer, type SerializerService } from "../../src/index.js"
 
 export { assert, describe, it, layer as layerSuite } from "@effect/vitest"
 export { assertNone, assertSome } from "@effect/vitest/utils"
@@ -19,6 +20,7 @@ export {
   Fiber,
   Layer,
   ManagedRuntime,
+  Metric,
   Option,
   Ref,
   Schema
@@ -26,21 +28,28 @@ export {
 export { TestClock } from "effect/testing"
 export {
   Cache,
+  CacheMetrics,
   CacheNotFound,
   type CacheService,
+  Flags,
   InvalidArgument,
   InvalidKey,
+  type Item,
   type LeaseOptions,
   Memcached,
   MemcachedCache,
   MemcachedError,
   MemcachedTest,
+  type NamespacedCache,
   SerializationError,
   Serializer,
+  type SerializerName,
+  SpanAttributes,
   type Ttl,
   ValueTooLarge
 } from "../../src/index.js"
-export { type RunningServer, startMemcached } from "./MemcachedServer.js"
+export { closedPort, type RunningServer, startMemcached } from "./MemcachedServer.js"
+export { makeRecording, type RecordedSpan, type Recording, traced } from "./recordingTracer.js"
 
 /** A duration as this line's `Duration` module takes it. */
 export type DurationInput = Duration.Input
@@ -63,3 +72,71 @@ export const NumberFromString = Schema.FiniteFromString
 
 /** A number schema that refuses zero and below. */
 export const PositiveNumber = Schema.Number.check(Schema.isGreaterThan(0))
+
+/** How many a counter (`CacheMetrics.hitsOf`, …) has counted. */
+export const countOf = (metric: Metric.Counter<number>): Effect.Effect<number> =>
+  Effect.map(Metric.value(metric), (state) => state.count)
+
+/** The first failure of a cause, if it has one. */
+export const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined =>
+  Option.getOrUndefined(Cause.findErrorOption(cause))
+
+/** The attributes of the first series `Metric.snapshot` lists of metric `name` for `operation`. */
+export const labelsOf = (name: string, operation: string): Effect.Effect<Record<string, string> | undefined> =>
+  Effect.map(
+    Metric.snapshot,
+    (snapshots) =>
+      snapshots.find((snapshot) => snapshot.id === name && snapshot.attributes?.["db.operation.name"] === operation)
+        ?.attributes
+  )
+
+/** Runs `effect` on a clock whose every reading of the (monotonic) time is `stepNanos` later than the one before. */
+export const withSteppingClock = (stepNanos: bigint) => <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+  let nanos = 0n
+  const stepping: Clock.Clock = {
+    currentTimeMillisUnsafe: () => Number(nanos / 1_000_000n),
+    currentTimeMillis: Effect.sync(() => Number(nanos / 1_000_000n)),
+    currentTimeNanosUnsafe: () => nanos,
+    currentTimeNanos: Effect.sync(() => nanos),
+    monotonicTimeNanosUnsafe: () => nanos += stepNanos,
+    monotonicTimeNanos: Effect.sync(() => nanos += stepNanos),
+    sleep: () => Effect.void
+  }
+  return Effect.provideService(effect, Clock.Clock, stepping)
+}
+
+/** Runs `f` with the `Serializer` in context (`Effect.flatMap(Serializer, f)` on the Effect 3 line). */
+export const useSerializer = <A, E, R>(
+  f: (serializer: SerializerService) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R | Serializer> => Serializer.use(f)
+
+/** Whether a built-in serializer's failure is an `Exit` too: yes on this line, where `Effect.fail` is one. */
+export const serializerFailsAsExit = true
+
+/** A log line as a test reads it: its message, level and annotations. */
+export interface CapturedLog {
+  readonly message: string
+  readonly level: string
+  readonly annotations: Readonly<Record<string, unknown>>
+}
+
+/** Runs `effect` with only the logs at `minimum` and above let through, kept: its exit and those logs. */
+export const captureLogs = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  minimum: "Debug" | "Info"
+): Effect.Effect<readonly [Exit.Exit<A, E>, ReadonlyArray<CapturedLog>], never, R> =>
+  Effect.suspend(() => {
+    const logs: Array<CapturedLog> = []
+    const logger = Logger.make(({ fiber, logLevel, message }) => {
+      logs.push({
+        message: Array.isArray(message) ? message.join(" ") : String(message),
+        level: logLevel,
+        annotations: { ...fiber.getRef(References.CurrentLogAnnotations) }
+      })
+    })
+    return Effect.exit(effect).pipe(
+      Effect.provideService(References.MinimumLogLevel, minimum),
+      Effect.provide(Logger.layer([logger])),
+      Effect.map((exit) => [exit, logs] as const)
+    )
+  })

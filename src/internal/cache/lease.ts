@@ -92,7 +92,7 @@ export const serverLeased = <A, E, R>(options: {
   readonly computeAndStore: () => Effect.Effect<A, E | CacheError, R>
 }): Effect.Effect<A, E | CacheError, R> => {
   const { computeAndStore, decode, key, lease, memcached, server } = options
-  const read = server.read(key, Duration.millis(lease.ttlMillis))
+  const read = server.getWithLease(key, Duration.millis(lease.ttlMillis))
   const answer = (deadline: number | undefined) => (found: LeaseAnswer): Effect.Effect<A, E | CacheError, R> => {
     if (found.win) {
       return Effect.onError(

@@ -126,7 +126,7 @@ const makeNamespace = (
   const lease = serverLeases.get(parent)
   if (lease !== undefined) {
     serverLeases.set(view, {
-      read: (key, ttl) => Effect.flatMap(prefix, (p) => lease.read(full(p, key), ttl)),
+      getWithLease: (key, ttl) => Effect.flatMap(prefix, (p) => lease.getWithLease(full(p, key), ttl)),
       invalidate: (key) => Effect.flatMap(prefix, (p) => lease.invalidate(full(p, key)))
     })
   }
