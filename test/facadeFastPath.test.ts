@@ -5,6 +5,7 @@
  * stand-ins, and asserts the same outcomes (value, or error class, message and fields) and the same metric deltas.
  */
 import { Effect, Exit, Layer, Metric, Schedule, Scope } from "effect"
+import { AsyncLocalStorage } from "node:async_hooks"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { MemcachedCache, type MemcachedCacheOptions, Serializer } from "../src/index.js"
 import { directServices } from "../src/internal/checkedService.js"
@@ -105,6 +106,8 @@ const parity = async (options: () => MemcachedCacheOptions, steps: ReadonlyArray
 /** The runtime is built by the first call; the fast path starts after it. */
 const warm: Step = (rc) => rc.connect()
 
+const context = new AsyncLocalStorage<string>()
+
 let n = 0
 /** A key of its own for each case, the same for both facades. */
 const fresh = () => `parity:${n++}`
@@ -143,8 +146,16 @@ describe.each(["binary", "meta"] as const)("the facade's fast path over %s", (pr
         return rc.set(key, Buffer.from("raw"))
       },
       (rc) => rc.get(key),
-      (rc) => rc.set(key, { not: "bytes" })
+      (rc) => rc.set(key, { not: "bytes" }),
+      // The caller's async context, after an await and in a `then` callback.
+      (rc) =>
+        context.run("caller", async () => {
+          await rc.set(key, Buffer.from("x"))
+          const afterSet = context.getStore()
+          return [afterSet, await rc.get(key).then(() => context.getStore())]
+        })
     ])
+    assert.deepStrictEqual(results.at(-1)!.outcome, { value: ["caller", "caller"] })
     assert.deepStrictEqual(results[2]!.outcome, { value: { a: [1, 2n, new Map([["m", 1]])] } })
     assert.strictEqual(results[5]!.outcome.error, "CacheNotFound")
     assert.strictEqual(results[12]!.outcome.error, "SerializationError")
