@@ -5,6 +5,7 @@
  */
 import * as Cause from "effect/Cause"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -24,6 +25,10 @@ import type {
   WithCache
 } from "./engine/facade.js"
 import { CacheFacadeCore, definedOnly, secondsOf } from "./engine/facade.js"
+import type { DirectService } from "./internal/checkedService.js"
+import { directServices } from "./internal/checkedService.js"
+import type { FastPath } from "./internal/facadeFastPath.js"
+import { makeFastPath } from "./internal/facadeFastPath.js"
 import { checkConnectionOptions, checkServers } from "./internal/options.js"
 import type { PromiseRunner } from "./internal/promiseRunner.js"
 import { makePromiseRunner } from "./internal/promiseRunner.js"
@@ -218,6 +223,12 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   #runner: PromiseRunner<Cache> | undefined
   /** @internal */
   #starting = false
+  /** @internal Whether `get` and `set` may skip the runtime: no `layer` or `telemetry` (see `facadeFastPath`). */
+  readonly #direct: boolean
+  /** @internal The checked service's `DirectService`, once the runtime is built, when it has one. */
+  #directService: DirectService | undefined
+  /** @internal The fast path of each serializer that has one. */
+  readonly #fastPaths = new Map<SerializerService, FastPath | undefined>()
   /** @internal */
   readonly #caches = new Map<SerializerService, CacheService>()
 
@@ -231,6 +242,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
       options
     this.#serializer = serializer ?? MemcachedCache.defaultSerializer
     serializerOf(this.#serializer)
+    this.#direct = !layer && !telemetry
     if (layer) {
       this.#layer = telemetry ? Layer.merge(layer, telemetry) : layer
       return
@@ -294,6 +306,8 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     this.#runner?.close()
     this.#runner = undefined
     this.#starting = false
+    this.#directService = undefined
+    this.#fastPaths.clear()
     this.#caches.clear()
     if (runtime) await runtime.dispose()
   }
@@ -305,6 +319,47 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
+  }
+
+  /**
+   * Reads a key: the value, or `fallback` on a miss; with `fail`, a miss rejects with `CacheNotFound`.
+   *
+   * @since 1.0.0
+   */
+  override get<T = unknown, F = undefined>(key: string, fallback?: F, fail = false): Promise<T | F> {
+    const fast = this.#fastPath()
+    return fast ? fast.get(key, fallback, fail) as Promise<T | F> : super.get(key, fallback, fail)
+  }
+
+  /**
+   * Stores a value for `timeout` seconds, or a duration with its unit such as `"500 millis"` (left out: the default
+   * TTL, 300 s unless configured; `null`: never expires; zero or negative: expires at once).
+   *
+   * @since 1.0.0
+   */
+  override set(key: string, value: unknown, timeout?: SecondsOrDuration | null): Promise<void> {
+    const fast = this.#fastPath()
+    if (!fast) return super.set(key, value, timeout)
+    let ttl: unknown
+    try {
+      ttl = secondsOf(facadeLine, "timeout", timeout)
+    } catch (error) {
+      return Promise.reject(error) // a NaN timeout, as the Effect path rejects it
+    }
+    return fast.set(key, value, ttl)
+  }
+
+  /** @internal The fast path for the current serializer, once the runtime is built, when there is one. */
+  #fastPath(): FastPath | undefined {
+    const direct = this.#directService
+    if (direct === undefined) return undefined
+    const serializer = serializerOf(this.#serializer)
+    let fast = this.#fastPaths.get(serializer)
+    if (fast === undefined && !this.#fastPaths.has(serializer)) {
+      fast = makeFastPath(direct, serializer)
+      this.#fastPaths.set(serializer, fast)
+    }
+    return fast
   }
 
   /** @internal */
@@ -357,7 +412,11 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     if (!this.#starting) {
       this.#starting = true
       runtime.runtime().then((built) => {
-        if (this.#runtime === runtime) this.#runner = makePromiseRunner(built)
+        if (this.#runtime !== runtime) return
+        this.#runner = makePromiseRunner(built)
+        const memcached = Context.getOption(built.context, Memcached)
+        // Its calls run on no fiber, so they are measured with no metric tags.
+        if (this.#direct && Option.isSome(memcached)) this.#directService = directServices.get(memcached.value)?.([])
       }, () => this.#starting = false)
     }
     return new Promise<A>((resolve, reject) => {

@@ -7,6 +7,7 @@
  * @internal
  */
 import type { Effect, MemcachedError, Option, ValueTooLarge } from "#effect-line"
+import type { EngineClient } from "../engine/client.js"
 import type { CasItem, Item, LeaseAnswer, WriteMode } from "../engine/item.js"
 import type { WireKey } from "../engine/keys.js"
 import type { Expiry } from "../engine/ttl.js"
@@ -66,6 +67,8 @@ export interface Backend {
   readonly lease?: ((key: WireKey, expiry: Expiry) => Effect.Effect<LeaseAnswer, MemcachedError>) | undefined
   /** Meta only: marks the item stale instead of deleting it; `false` if it did not exist. */
   readonly invalidate?: ((key: WireKey) => Effect.Effect<boolean, MemcachedError>) | undefined
+  /** The engine client under a real backend, for the calls made without an Effect (`checkedService.ts`). */
+  readonly engine?: EngineClient | undefined
 }
 
 /** @internal The backend, and how its layer releases it. */

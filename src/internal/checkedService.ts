@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import type { Cause, InvalidKey, ObservabilityOptions, Outcome, Schedule, ValueTooLarge } from "#effect-line"
+import type { Cause, InvalidKey, MetricTags, ObservabilityOptions, Outcome, Schedule } from "#effect-line"
 import {
   catchAllCause,
   decodeTtl,
@@ -24,19 +24,26 @@ import {
   stepper,
   succeed,
   successOf,
+  ValueTooLarge,
   valueTooLarge
 } from "#effect-line"
+import type { EngineClient } from "../engine/client.js"
 import { toUnsigned64 } from "../engine/counter.js"
+import type { Done } from "../engine/failure.js"
+import { EngineFailure } from "../engine/failure.js"
 import type { LeaseAnswer, WriteMode } from "../engine/item.js"
 import { Item } from "../engine/item.js"
-import { maxValueBytes } from "../engine/itemSize.js"
+import { maxValueBytes, TooLarge } from "../engine/itemSize.js"
 import type { KeyRules, WireKey } from "../engine/keys.js"
+import type { ServerAddress } from "../engine/servers.js"
+import { errorTypeOf } from "../engine/telemetry.js"
 import type { Expiry } from "../engine/ttl.js"
 import type { Backend } from "./backend.js"
-import { failedAsClosed, mayHaveBeenApplied } from "./engineFailure.js"
+import { failedAsClosed, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
 import type { CounterOptions, MemcachedService, ServerLease, WriteOptions } from "./memcachedService.js"
 import { serverLeases } from "./memcachedService.js"
-import { instrument } from "./observability.js"
+import type { PlainRecorder } from "./observability.js"
+import { instrument, plainRecorders, plainStart } from "./observability.js"
 
 /** @internal */
 export interface CheckedServiceOptions extends KeyRules, ObservabilityOptions {
@@ -44,6 +51,26 @@ export interface CheckedServiceOptions extends KeyRules, ObservabilityOptions {
   readonly defaultExpiry: Expiry
   readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
 }
+
+/** @internal `get` and `set` of a checked service called without an Effect, by the Promise facade (`facadeFastPath.ts`). */
+export interface DirectService {
+  /** The item at `key`, `undefined` for a miss. */
+  readonly get: (key: string) => Promise<Item | undefined>
+  /** Stores `item` at `key` for `ttl` as `WriteOptions` gives it (left out: the layer's default). */
+  readonly set: (key: string, item: Item, ttl: unknown) => Promise<void>
+}
+
+/**
+ * @internal Each checked service's `DirectService`, over the engine (not the in-memory fake) with the default retry,
+ * given the metric tags its calls are recorded with (a fiber's, which only the caller's line can make).
+ */
+export const directServices = new WeakMap<object, (tags: MetricTags) => DirectService>()
+
+/** A checked request, ready to send to the engine. */
+type Send<A> = (
+  done: Done<A | TooLarge, undefined>,
+  context: undefined
+) => ServerAddress | undefined
 
 /** A failure that sending again may mend: not one of a closed layer. */
 const retryable = (error: unknown): error is MemcachedError =>
@@ -123,15 +150,27 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
     value.length > maxValueBytes(backend.maxItemSize, wire.bytes.length)
       ? valueTooLarge(backend.maxItemSize, wire, value.length)
       : undefined
+  /** A write of `value` under `wire`: `write` of its item and expiry, or the error that stops it with nothing sent. */
+  const checkWrite = <R>(
+    wire: WireKey,
+    key: string,
+    value: Uint8Array,
+    flags: number | undefined,
+    ttl: unknown,
+    write: (item: Item, expiry: Expiry) => R
+  ): R | InvalidArgument | ValueTooLarge => {
+    const error = tooLarge(wire, value)
+    if (error) return error
+    const expiry = expiryOf(ttl, key)
+    return isFailure(expiry) ? failureOf(expiry) : write(new Item(value, (flags ?? 0) >>> 0), successOf(expiry))
+  }
   const writeOne = (mode: WriteMode, cas?: bigint) => (key: string, value: Uint8Array, options?: WriteOptions) =>
     withKey(key, (wire): Effect.Effect<boolean, InvalidArgument | ValueTooLarge | MemcachedError> => {
-      const item = new Item(value, (options?.flags ?? 0) >>> 0)
-      const error = tooLarge(wire, value)
-      if (error) return Effect.fail(error)
-      const expiry = expiryOf(options?.ttl, key)
-      if (isFailure(expiry)) return Effect.fail(failureOf(expiry))
-      const write = backend.write(mode, wire, item, successOf(expiry), cas)
-      return mode === "set" && cas === undefined ? idempotent(write) : once(write)
+      const checked = checkWrite(wire, key, value, options?.flags, options?.ttl, (item, expiry) => {
+        const write = backend.write(mode, wire, item, expiry, cas)
+        return mode === "set" && cas === undefined ? idempotent(write) : once(write)
+      })
+      return checked instanceof InvalidArgument || checked instanceof ValueTooLarge ? Effect.fail(checked) : checked
     })
   const concat = (side: "append" | "prepend") => (key: string, value: Uint8Array) =>
     withKey(key, (wire) => {
@@ -191,6 +230,81 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
         optionOf
       )
     })
+  /**
+   * `get` and `set` without an Effect, over the engine: the same checks as `withKey` and `writeOne`, `idempotent`
+   * under the default retry (one more send, at once, after a retryable `Unavailable`: `defaultRetry`), and the same
+   * metrics. A transport failure is not logged at debug level, as `failWith` would: no fiber runs it, and the facade
+   * that calls it has no layer that could let debug logs through.
+   */
+  const makeDirect = (engine: EngineClient, recorder: PlainRecorder | undefined, tags: MetricTags): DirectService => {
+    const call = <A>(
+      name: string,
+      key: string,
+      request: (wire: WireKey) => Send<A> | InvalidArgument | ValueTooLarge,
+      read: boolean
+    ): Promise<A | undefined> =>
+      new Promise<A | undefined>((resolve, reject) => {
+        const start = recorder === undefined ? 0 : plainStart()
+        let server: ServerAddress | undefined
+        const end = (errorType: string | undefined, count: number | undefined) =>
+          recorder?.(name, start, server, count, errorType, tags)
+        const fail = (error: unknown, errorType = errorTypeOf(error)) => {
+          end(errorType, undefined)
+          reject(error)
+        }
+        let send: Send<A>
+        try {
+          const wire = encodeKey(key)
+          if (isFailure(wire)) return fail(failureOf(wire))
+          const checked = request(successOf(wire))
+          if (typeof checked !== "function") return fail(checked)
+          send = checked
+        } catch (defect) {
+          return fail(defect, "_OTHER")
+        }
+        let retried = false
+        let sending = false
+        let answered = false
+        let answer: A | TooLarge | EngineFailure | undefined
+        const settle = (result: A | TooLarge | EngineFailure) => {
+          if (result instanceof TooLarge) return fail(new ValueTooLarge(result))
+          if (!(result instanceof EngineFailure)) {
+            end(undefined, read ? result === undefined ? 0 : 1 : undefined)
+            return resolve(read ? result : undefined)
+          }
+          const error = toMemcachedError(result)
+          if (retried || !retryable(error) || error.reason !== "Unavailable") return fail(error)
+          retried = true
+          attempt()
+        }
+        // An answer given while the request is being sent is settled once its server is known, as `send` does.
+        const done = (_: undefined, result: A | TooLarge | EngineFailure) =>
+          sending ? (answered = true, answer = result) : settle(result)
+        const attempt = () => {
+          sending = true
+          server = send(done, undefined) ?? server
+          sending = false
+          if (answered) {
+            answered = false
+            settle(answer!)
+          }
+        }
+        attempt()
+      })
+    return {
+      get: (key) =>
+        call("get", key, (wire): Send<Item | undefined> => (done, context) => engine.get(wire, done, context), true),
+      set: (key, item, ttl) =>
+        call(
+          "set",
+          key,
+          (wire) =>
+            checkWrite(wire, key, item.value, item.flags, ttl, (written, expiry): Send<boolean> => (done, context) =>
+              engine.write("set", wire, written, expiry, undefined, done, context)),
+          false
+        ) as Promise<void>
+    }
+  }
   const service: MemcachedService = {
     get: (key) => withKey(key, getWire),
     getMany: (keys) =>
@@ -250,6 +364,10 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
     version: idempotent(backend.version)
   }
   const instrumented = instrument(service, options)
+  if (backend.engine !== undefined && options.retry === undefined) {
+    const { engine } = backend
+    directServices.set(instrumented, (tags) => makeDirect(engine, plainRecorders.get(instrumented), tags))
+  }
   const { invalidate, lease } = backend
   if (lease && invalidate) {
     const leases: ServerLease = {

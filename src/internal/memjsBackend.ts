@@ -60,6 +60,7 @@ export const makeMemjsBackend = (client: EngineClient): MemjsBackend => {
   const { invalidate, lease } = client
   return {
     maxItemSize: client.maxItemSize,
+    engine: client,
     get: (key) => callback((resume) => send(() => client.get(key, resumeOption, resume))),
     getMany: (keys) => callback((resume) => send(() => client.getMany(keys, resumeValue, resume))),
     write: (mode, key, item, expiry, cas) =>

@@ -102,6 +102,27 @@ export const callOf = (fiber: RunningFiber): Call | undefined => calls.get(fiber
  */
 const monotonicSeconds = () => performance.now() / 1000
 
+/** @internal The time a call made without an Effect starts at, for `PlainRecorder`: Effect's built-in clock's. */
+export const plainStart = (): number => monotonicSeconds()
+
+/**
+ * @internal Records a single-key call made without an Effect, on no fiber (so under the built-in clock), as
+ * `instrument` records its own: the operation's name, when it started (`plainStart`), the server its request went
+ * to, how many keys a read found (`undefined` for a failure or another operation), a failure's `error.type`
+ * (`errorTypeOf`) and the metric tags a fiber would have had.
+ */
+export type PlainRecorder = (
+  name: string,
+  start: number,
+  server: ServerAddress | undefined,
+  found: number | undefined,
+  errorType: string | undefined,
+  tags: MetricTags
+) => void
+
+/** @internal Each instrumented service's `PlainRecorder`, when its metrics are on. */
+export const plainRecorders = new WeakMap<object, PlainRecorder>()
+
 /**
  * What a span records of a failure when keys are kept out of spans: the error's tag, reason and server, never its
  * key or detail (a detail may quote a key). The caller still gets the original error.
@@ -180,23 +201,23 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     return series
   }
 
-  /** Plain updates with the fiber's metric tags, read once (`metricTagsOf`): no effect per metric. */
+  /**
+   * Plain updates with the fiber's metric tags, read once (`metricTagsOf`): no effect per metric. `found` is how many
+   * keys a read found (`undefined` for any other operation), `errorType` a failure's.
+   */
   const record = (
     op: Op,
-    call: Call,
-    value: unknown,
-    cause: Cause.Cause<unknown> | undefined,
+    server: ServerAddress | undefined,
+    found: number | undefined,
+    errorType: string | undefined,
     seconds: number,
     batch: ReadonlyArray<string> | undefined,
     tags: MetricTags
   ) => {
-    if (cause !== undefined) {
-      return updateMetric(seriesFor(op, call.server, errorTypeOfCause(cause)).duration, seconds, tags)
-    }
-    const series = seriesFor(op, call.server, undefined)
+    if (errorType !== undefined) return updateMetric(seriesFor(op, server, errorType).duration, seconds, tags)
+    const series = seriesFor(op, server, undefined)
     updateMetric(series.duration, seconds, tags)
-    if (op.info.read === undefined) return
-    const found = foundOf(op.info, value)
+    if (found === undefined) return
     updateMetric(series.hits, found, tags)
     // All hit when as many were found as asked for: the distinct keys need counting only otherwise.
     const asked = batch === undefined ? 1 : found === batch.length ? found : new Set(batch).size
@@ -230,7 +251,10 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     }
     const end = (value: unknown, cause: Cause.Cause<unknown> | undefined) => {
       if (calls.get(fiber) === call) calls.delete(fiber)
-      if (now !== undefined && tags !== undefined) record(op, call, value, cause, now() - start, batch, tags)
+      if (now === undefined || tags === undefined) return
+      const found = cause !== undefined || op.info.read === undefined ? undefined : foundOf(op.info, value)
+      const errorType = cause === undefined ? undefined : errorTypeOfCause(cause)
+      record(op, call.server, found, errorType, now() - start, batch, tags)
     }
     return catchAllCause(
       Effect.flatMap(effect, (value) => {
@@ -304,6 +328,14 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
     })
 
   const wrapped: Record<string, unknown> = {}
+  if (metrics) {
+    const ops = new Map<string, Op>()
+    plainRecorders.set(wrapped, (name, start, server, found, errorType, tags) => {
+      let op = ops.get(name)
+      if (op === undefined) ops.set(name, op = opOf(name, known[name] ?? { shape: "key" }))
+      record(op, server, found, errorType, monotonicSeconds() - start, undefined, tags)
+    })
+  }
   for (const [name, member] of Object.entries(service)) {
     if (Effect.isEffect(member)) {
       wrapped[name] = observe(opOf(name, { shape: "none" }), member, [], undefined)

@@ -1,0 +1,59 @@
+/**
+ * The Promise facade's fast path: `get` and `set` of a `MemcachedCache` over the engine, with no telemetry layer, a
+ * built-in serializer and the default retry, run without an Effect. They are the `Cache` service's `getOrElse`,
+ * `getOrFail` and `set` over the checked service's `DirectService` (the same checks, errors, retry and metrics as its
+ * Effects), in the same order: a key that is not a string, then the serializer, then the checked service's rules.
+ * Anything else the facade does keeps its Effect path.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type { Item } from "../engine/item.js"
+import { CacheNotFound } from "../errors/CacheNotFound.js"
+import type { SerializerService } from "../Serializer.js"
+import { Serializer } from "../Serializer.js"
+import type { ItemCodec } from "./cache/codec.js"
+import { identity, makeItemCodec } from "./cache/codec.js"
+import type { DirectService } from "./checkedService.js"
+import { notAStringKey } from "./keys.js"
+
+/** @internal The facade's `get` and `set` over one serializer, without an Effect. */
+export interface FastPath {
+  readonly get: (key: string, fallback: unknown, fail: boolean) => Promise<unknown>
+  readonly set: (key: string, value: unknown, ttl: unknown) => Promise<void>
+}
+
+/** The built-in serializers answer with an `Exit` (see `SerializerService`), so they need no fiber. */
+const builtIn: ReadonlySet<SerializerService> = new Set(Object.values(Serializer.formats))
+
+/**
+ * The value of a serializer's answer, or the rejection of its failure: a success is an `Exit` already; a failure
+ * (`Effect.fail`, which runs to attach the fiber's span) is run here, at once, as the facade's runner would.
+ */
+const settled = <A>(answer: Effect.Effect<A, unknown>): A | Promise<never> => {
+  const exit = Exit.isExit(answer) ? answer as Exit.Exit<A, unknown> : Effect.runSyncExit(answer)
+  return Exit.isSuccess(exit) ? exit.value : Promise.reject(Cause.squash(exit.cause))
+}
+
+/** @internal The facade's fast path over `direct` with `serializer`, or `undefined` when the serializer needs a fiber. */
+export const makeFastPath = (direct: DirectService, serializer: SerializerService): FastPath | undefined => {
+  if (!builtIn.has(serializer)) return undefined
+  const items: ItemCodec<unknown> = makeItemCodec(serializer, identity)
+  return {
+    get: (key, fallback, fail) =>
+      direct.get(key).then((item: Item | undefined) =>
+        item !== undefined
+          ? settled(items.decode(key, item))
+          : fail
+          ? Promise.reject(new CacheNotFound({ key }))
+          : fallback
+      ),
+    set: (key, value, ttl) => {
+      if (typeof key !== "string") return Promise.reject(notAStringKey(key))
+      const item = settled(items.encode(key, value))
+      return item instanceof Promise ? item : direct.set(key, item, ttl)
+    }
+  }
+}
