@@ -13,6 +13,17 @@ import { ConnectionClosed, ProtocolViolation } from "./framing.js"
  */
 export type FailureReason = "Unavailable" | "Timeout" | "Auth" | "Protocol"
 
+/**
+ * @internal The default retry, when the caller gives none: a request is sent again `DEFAULT_RESENDS` times, at once,
+ * after a failure whose reason `resentByDefault` accepts. Only `Unavailable` (refused, reset, closed: nothing was
+ * applied, or the connection broke under it); a `Timeout` is not, so that its deadline holds. Both Effect lines'
+ * `defaultRetry` schedules and the facade's fast path follow it.
+ */
+export const DEFAULT_RESENDS = 1
+
+/** @internal Whether the default retry sends a request again after a failure of `reason` (see `DEFAULT_RESENDS`). */
+export const resentByDefault = (reason: FailureReason): boolean => reason === "Unavailable"
+
 /** @internal A failed request. `server` is `host:port`, never a credential; nothing here holds a value or a password. */
 export class EngineFailure {
   constructor(

@@ -30,7 +30,7 @@ import {
 import type { EngineClient } from "../engine/client.js"
 import { toUnsigned64 } from "../engine/counter.js"
 import type { Done } from "../engine/failure.js"
-import { EngineFailure } from "../engine/failure.js"
+import { DEFAULT_RESENDS, EngineFailure, resentByDefault } from "../engine/failure.js"
 import type { LeaseAnswer, WriteMode } from "../engine/item.js"
 import { Item } from "../engine/item.js"
 import { maxValueBytes, TooLarge } from "../engine/itemSize.js"
@@ -232,7 +232,7 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
     })
   /**
    * `get` and `set` without an Effect, over the engine: the same checks as `withKey` and `writeOne`, `idempotent`
-   * under the default retry (one more send, at once, after a retryable `Unavailable`: `defaultRetry`), and the same
+   * under the default retry (the engine's `DEFAULT_RESENDS` and `resentByDefault`, as `defaultRetry`), and the same
    * metrics. A transport failure is not logged at debug level, as `failWith` would: no fiber runs it, and the facade
    * that calls it has no layer that could let debug logs through.
    */
@@ -262,7 +262,7 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
         } catch (defect) {
           return fail(defect, "_OTHER")
         }
-        let retried = false
+        let resends = 0
         let sending = false
         let answered = false
         let answer: A | TooLarge | EngineFailure | undefined
@@ -273,8 +273,8 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
             return resolve(read ? result : undefined)
           }
           const error = toMemcachedError(result)
-          if (retried || !retryable(error) || error.reason !== "Unavailable") return fail(error)
-          retried = true
+          if (resends === DEFAULT_RESENDS || !retryable(error) || !resentByDefault(error.reason)) return fail(error)
+          resends++
           attempt()
         }
         // An answer given while the request is being sent is settled once its server is known, as `send` does.

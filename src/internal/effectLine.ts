@@ -25,6 +25,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Tracer from "effect/Tracer"
+import { DEFAULT_RESENDS, resentByDefault } from "../engine/failure.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
 import { decodeWithUnits } from "./ttl.js"
 
@@ -115,9 +116,9 @@ export const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined =>
 /** @internal Handles every cause of failure. */
 export const catchAllCause = Effect.catchAllCause
 
-/** @internal The layer's retry when the caller gives none: once more, at once, when the connection was refused, reset or closed. */
-export const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule.recurs(1).pipe(
-  Schedule.intersect(Schedule.recurWhile((error: MemcachedError) => error.reason === "Unavailable"))
+/** @internal The layer's retry when the caller gives none: the engine's rule (`DEFAULT_RESENDS`) as a schedule. */
+export const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule.recurs(DEFAULT_RESENDS).pipe(
+  Schedule.intersect(Schedule.recurWhile((error: MemcachedError) => resentByDefault(error.reason)))
 )
 
 /** @internal A schedule's steps: each takes a failure and succeeds while the schedule goes on (sleeping first). */

@@ -21,6 +21,7 @@ import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Tracer from "effect/Tracer"
+import { DEFAULT_RESENDS, resentByDefault } from "../../../src/engine/failure.js"
 import { tooLarge } from "../../../src/engine/itemSize.js"
 import type { WireKey } from "../../../src/engine/keys.js"
 import type { MemcachedError } from "../errors/MemcachedError.js"
@@ -117,9 +118,9 @@ export const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined =>
 /** @internal Handles every cause of failure. */
 export const catchAllCause = Effect.catchCause
 
-/** @internal The layer's retry when the caller gives none: once more, at once, when the connection was refused, reset or closed. */
-export const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule.recurs(1).pipe(
-  Schedule.while(({ input }: { readonly input: MemcachedError }) => input.reason === "Unavailable")
+/** @internal The layer's retry when the caller gives none: the engine's rule (`DEFAULT_RESENDS`) as a schedule. */
+export const defaultRetry: Schedule.Schedule<unknown, MemcachedError> = Schedule.recurs(DEFAULT_RESENDS).pipe(
+  Schedule.while(({ input }: { readonly input: MemcachedError }) => resentByDefault(input.reason))
 )
 
 /** @internal A schedule's steps: each takes a failure and succeeds while the schedule goes on (sleeping first). */
