@@ -415,8 +415,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
         if (this.#runtime !== runtime) return
         this.#runner = makePromiseRunner(built)
         const memcached = Context.getOption(built.context, Memcached)
-        // Its calls run on no fiber, so they are measured with no metric tags.
-        if (this.#direct && Option.isSome(memcached)) this.#directService = directServices.get(memcached.value)?.([])
+        if (this.#direct && Option.isSome(memcached)) this.#directService = directServices.get(memcached.value)
       }, () => this.#starting = false)
     }
     return new Promise<A>((resolve, reject) => {

@@ -1,16 +1,18 @@
 /**
  * The facade's fast path (`src/internal/facadeFastPath.ts`): `get` and `set` of a `MemcachedCache` without a
  * `telemetry` layer run without an Effect. Each case runs the same calls through a facade on the fast path and through
- * one on the Effect path (the same options plus an empty `telemetry` layer), against a real memcached and the fault
+ * one on the Effect path (the same options plus a `telemetry` layer whose tracer keeps its spans, so that the `Cache`
+ * service's direct path is not taken either), against a real memcached and the fault
  * stand-ins, and asserts the same outcomes (value, or error class, message and fields) and the same metric deltas.
  */
-import { Effect, Exit, Layer, Metric, Schedule, Scope } from "effect"
+import { Effect, Exit, Fiber, Layer, Metric, Option, Schedule, Scope } from "effect"
 import { AsyncLocalStorage } from "node:async_hooks"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { MemcachedCache, type MemcachedCacheOptions, Serializer } from "../src/index.js"
 import { directServices } from "../src/internal/checkedService.js"
 import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
 import { binaryServer, closedPort, emptyCacheAnswer, keyOf, silentServer, type TestServer } from "./support/network.js"
+import { makeRecording } from "./support/recordingTracer.js"
 
 const scope = Effect.runSync(Scope.make())
 let server: RunningServer
@@ -25,18 +27,23 @@ beforeAll(async () => {
 })
 afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
 
-/** Calls that went through a `DirectService`, counted by wrapping the ones the facades look up. */
-let directCalls = 0
+/**
+ * Calls through a `DirectService`, counted by wrapping the ones the facades look up: all of them, and those on no fiber
+ * (the facade's fast path; the `Cache` service's direct path runs on one).
+ */
+const directCalls = { all: 0, facade: 0 }
 const lookUp = directServices.get.bind(directServices)
 directServices.get = (service) => {
-  const make = lookUp(service)
-  return make && ((tags) => {
-    const direct = make(tags)
-    return {
-      get: (key) => (directCalls++, direct.get(key)),
-      set: (key, item, ttl) => (directCalls++, direct.set(key, item, ttl))
-    }
-  })
+  const direct = lookUp(service)
+  const count = () => {
+    directCalls.all++
+    if (Option.isNone(Fiber.getCurrentFiber())) directCalls.facade++
+  }
+  return direct && {
+    tracing: direct.tracing,
+    get: (...args) => (count(), direct.get(...args)),
+    set: (...args) => (count(), direct.set(...args))
+  }
 }
 
 /** Every metric's count but Effect's own (a counter's value, a histogram's count), by its name and labels. */
@@ -93,12 +100,14 @@ const parity = async (options: () => MemcachedCacheOptions, steps: ReadonlyArray
     }
     return results
   }
-  const callsBefore = directCalls
+  const callsBefore = directCalls.facade
   const onFastPath = await run(new MemcachedCache(options()))
-  assert.strictEqual(directCalls > callsBefore, fast, "calls on the fast path")
-  const callsBetween = directCalls
-  const onEffectPath = await run(new MemcachedCache({ ...options(), telemetry: Layer.empty }))
-  assert.strictEqual(directCalls, callsBetween, "no call of the Effect path on the fast path")
+  assert.strictEqual(directCalls.facade > callsBefore, fast, "calls on the fast path")
+  const callsBetween = directCalls.all
+  // A tracer that keeps its spans: the `Cache` service takes its Effect path too.
+  const telemetry = Layer.setTracer(makeRecording().tracer)
+  const onEffectPath = await run(new MemcachedCache({ ...options(), telemetry }))
+  assert.strictEqual(directCalls.all, callsBetween, "no call of the Effect path through a DirectService")
   assert.deepStrictEqual(onFastPath, onEffectPath)
   return onFastPath
 }

@@ -16,11 +16,12 @@ import type * as Schema from "effect/Schema"
 import { argsKey } from "../../src/engine/argsKey.js"
 import type { Codec } from "../../src/internal/cache/codec.js"
 import { flatMapNow, identity, makeItemCodec, mapNow, schemaCodec } from "../../src/internal/cache/codec.js"
+import { itemAccess } from "../../src/internal/cache/direct.js"
 import { leased, leaseOf, serverLeased } from "../../src/internal/cache/lease.js"
 import { namespaced } from "../../src/internal/cache/namespace.js"
 import { makeSingleFlight } from "../../src/internal/cache/singleFlight.js"
 import type { MemcachedView } from "../../src/internal/memcachedService.js"
-import { serverLeases, WriteRecord } from "../../src/internal/memcachedService.js"
+import { serverLeases } from "../../src/internal/memcachedService.js"
 import { CacheNotFound } from "./errors/CacheNotFound.js"
 import type { CacheError } from "./errors/index.js"
 import { InvalidArgument } from "./errors/InvalidArgument.js"
@@ -259,6 +260,7 @@ const keyOf = <Args extends ReadonlyArray<unknown>>(key: CachedOptions<Args>["ke
 const makeCache = (memcached: MemcachedView, serializer: SerializerService): CacheService => {
   const flights = makeSingleFlight<string>()
   const namespaces = new Map<MemcachedView, NamespacedCache>()
+  const access = itemAccess(memcached)
 
   const view = <A>(codec: Codec<A>): TypedCache<A> => {
     const items = makeItemCodec(serializer, codec)
@@ -266,17 +268,13 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
       mapNow(items.decode(key, item), Option.some)
 
     const get = (key: string) =>
-      Effect.flatMap(
-        memcached.get(key),
-        (found) => Option.isNone(found) ? Effect.succeedNone : decodeSome(key, found.value)
-      )
+      access.read(key, (item) => item === undefined ? Effect.succeedNone : decodeSome(key, item))
 
     /** The value at `key`, decoded, or `onMiss()` when there is none: one step, with no `Option` in between. */
     const getOr = <B, E>(key: string, onMiss: () => Effect.Effect<B, E>): Effect.Effect<A | B, E | CacheError> =>
-      Effect.flatMap(
-        memcached.get(key),
-        (found): Effect.Effect<A | B, E | SerializationError> =>
-          Option.isNone(found) ? onMiss() : items.decode(key, found.value)
+      access.read(
+        key,
+        (item): Effect.Effect<A | B, E | SerializationError> => item === undefined ? onMiss() : items.decode(key, item)
       )
 
     const getOrFail = (key: string): Effect.Effect<A, CacheNotFound | CacheError> =>
@@ -289,7 +287,7 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
     const set = (key: string, value: A, options?: SetOptions): Effect.Effect<void, CacheError> =>
       typeof key !== "string" ? Effect.fail(notAStringKey(key)) : flatMapNow(
         items.encode(key, value),
-        (item) => memcached.set(key, item.value, new WriteRecord(item.flags, options?.ttl))
+        (item) => access.write(key, item, options?.ttl)
       )
 
     /** Its options are checked before the key is read, so a bad one fails on a hit too. */
@@ -349,7 +347,7 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
         ),
       getOrSet,
       cached,
-      has: (key) => Effect.map(memcached.get(key), Option.isSome),
+      has: (key) => access.read(key, (item) => Effect.succeed(item !== undefined)),
       getMany: (keys) => Effect.flatMap(memcached.getMany(keys), items.decodeAll),
       setMany: (entries, options) =>
         Effect.flatMap(

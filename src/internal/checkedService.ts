@@ -39,6 +39,7 @@ import type { ServerAddress } from "../engine/servers.js"
 import { errorTypeOf } from "../engine/telemetry.js"
 import type { Expiry } from "../engine/ttl.js"
 import type { Backend } from "./backend.js"
+import type { Reported } from "./engineFailure.js"
 import { failedAsClosed, mayHaveBeenApplied, toMemcachedError } from "./engineFailure.js"
 import type { CounterOptions, MemcachedService, ServerLease, WriteOptions } from "./memcachedService.js"
 import { serverLeases } from "./memcachedService.js"
@@ -52,19 +53,39 @@ export interface CheckedServiceOptions extends KeyRules, ObservabilityOptions {
   readonly retry?: Schedule.Schedule<unknown, MemcachedError> | undefined
 }
 
-/** @internal `get` and `set` of a checked service called without an Effect, by the Promise facade (`facadeFastPath.ts`). */
-export interface DirectService {
-  /** The item at `key`, `undefined` for a miss. */
-  readonly get: (key: string) => Promise<Item | undefined>
-  /** Stores `item` at `key` for `ttl` as `WriteOptions` gives it (left out: the layer's default). */
-  readonly set: (key: string, item: Item, ttl: unknown) => Promise<void>
+/**
+ * @internal Why a `DirectService` call failed: its `error`, and whether that is a defect (something that threw, as `die`
+ * would have it) rather than a failure.
+ */
+export class DirectFailure {
+  constructor(readonly error: unknown, readonly defect: boolean) {}
 }
 
 /**
- * @internal Each checked service's `DirectService`, over the engine (not the in-memory fake) with the default retry,
- * given the metric tags its calls are recorded with (a fiber's, which only the caller's line can make).
+ * @internal How a `DirectService` call ends: with its value, or with `failure` (and no value); `reported` are the
+ * transport failures on the way (its own, and those of attempts the retry sent again) that the Effect path would log.
  */
-export const directServices = new WeakMap<object, (tags: MetricTags) => DirectService>()
+export type DirectDone<A> = (value: A | undefined, failure?: DirectFailure, reported?: ReadonlyArray<Reported>) => void
+
+/**
+ * @internal `get` and `set` of a checked service called without an Effect step of their own, by the Promise facade
+ * (`facadeFastPath.ts`) and the `Cache` service's direct path (`cache/direct.ts`). `tags` are the metric tags the call
+ * is recorded with (a fiber's, which only the caller's line can read).
+ */
+export interface DirectService {
+  /** Whether the service traces (its `tracing` option): a caller whose tracer collects spans takes the Effect path. */
+  readonly tracing: boolean
+  /** The item at `key`, `undefined` for a miss. */
+  readonly get: (key: string, tags: MetricTags, done: DirectDone<Item | undefined>) => void
+  /**
+   * Stores `item` at `key` for `ttl` as `WriteOptions` gives it (left out: the layer's default); its value is memcached's
+   * answer to a `set`, always `true`.
+   */
+  readonly set: (key: string, item: Item, ttl: unknown, tags: MetricTags, done: DirectDone<boolean>) => void
+}
+
+/** @internal Each checked service's `DirectService`, over the engine (not the in-memory fake) with the default retry. */
+export const directServices = new WeakMap<object, DirectService>()
 
 /** A checked request, ready to send to the engine. */
 type Send<A> = (
@@ -233,76 +254,89 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
   /**
    * `get` and `set` without an Effect, over the engine: the same checks as `withKey` and `writeOne`, `idempotent`
    * under the default retry (the engine's `DEFAULT_RESENDS` and `resentByDefault`, as `defaultRetry`), and the same
-   * metrics. A transport failure is not logged at debug level, as `failWith` would: no fiber runs it, and the facade
-   * that calls it has no layer that could let debug logs through.
+   * metrics.
    */
-  const makeDirect = (engine: EngineClient, recorder: PlainRecorder | undefined, tags: MetricTags): DirectService => {
+  const makeDirect = (engine: EngineClient, recorder: PlainRecorder | undefined): DirectService => {
     const call = <A>(
       name: string,
       key: string,
       request: (wire: WireKey) => Send<A> | InvalidArgument | ValueTooLarge,
-      read: boolean
-    ): Promise<A | undefined> =>
-      new Promise<A | undefined>((resolve, reject) => {
-        const start = recorder === undefined ? 0 : plainStart()
-        let server: ServerAddress | undefined
-        const end = (errorType: string | undefined, count: number | undefined) =>
-          recorder?.(name, start, server, count, errorType, tags)
-        const fail = (error: unknown, errorType = errorTypeOf(error)) => {
-          end(errorType, undefined)
-          reject(error)
+      read: boolean,
+      tags: MetricTags,
+      settled: DirectDone<A>
+    ): void => {
+      const start = recorder === undefined ? 0 : plainStart()
+      let server: ServerAddress | undefined
+      const end = (errorType: string | undefined, count: number | undefined) =>
+        recorder?.(name, start, server, count, errorType, tags)
+      let reported: Array<Reported> | undefined
+      const fail = (error: unknown, defect = false) => {
+        end(defect ? "_OTHER" : errorTypeOf(error), undefined)
+        settled(undefined, new DirectFailure(error, defect), reported)
+      }
+      let send: Send<A>
+      try {
+        const wire = encodeKey(key)
+        if (isFailure(wire)) return fail(failureOf(wire))
+        const checked = request(successOf(wire))
+        if (typeof checked !== "function") return fail(checked)
+        send = checked
+      } catch (defect) {
+        return fail(defect, true)
+      }
+      let resends = 0
+      let sending = false
+      let answered = false
+      let answer: A | TooLarge | EngineFailure | undefined
+      let answerReport: number | undefined
+      const settle = (result: A | TooLarge | EngineFailure, report: number | undefined) => {
+        if (result instanceof TooLarge) return fail(new ValueTooLarge(result))
+        if (!(result instanceof EngineFailure)) {
+          end(undefined, read ? result === undefined ? 0 : 1 : undefined)
+          return settled(result, undefined, reported)
         }
-        let send: Send<A>
-        try {
-          const wire = encodeKey(key)
-          if (isFailure(wire)) return fail(failureOf(wire))
-          const checked = request(successOf(wire))
-          if (typeof checked !== "function") return fail(checked)
-          send = checked
-        } catch (defect) {
-          return fail(defect, "_OTHER")
-        }
-        let resends = 0
-        let sending = false
-        let answered = false
-        let answer: A | TooLarge | EngineFailure | undefined
-        const settle = (result: A | TooLarge | EngineFailure) => {
-          if (result instanceof TooLarge) return fail(new ValueTooLarge(result))
-          if (!(result instanceof EngineFailure)) {
-            end(undefined, read ? result === undefined ? 0 : 1 : undefined)
-            return resolve(read ? result : undefined)
-          }
-          const error = toMemcachedError(result)
-          if (resends === DEFAULT_RESENDS || !retryable(error) || !resentByDefault(error.reason)) return fail(error)
-          resends++
-          attempt()
-        }
-        // An answer given while the request is being sent is settled once its server is known, as `send` does.
-        const done = (_: undefined, result: A | TooLarge | EngineFailure) =>
-          sending ? (answered = true, answer = result) : settle(result)
-        const attempt = () => {
-          sending = true
-          server = send(done, undefined) ?? server
-          sending = false
-          if (answered) {
-            answered = false
-            settle(answer!)
-          }
-        }
+        const error = toMemcachedError(result)
+        if (report) (reported ??= []).push([error, report])
+        if (resends === DEFAULT_RESENDS || !retryable(error) || !resentByDefault(error.reason)) return fail(error)
+        resends++
         attempt()
-      })
+      }
+      // An answer given while the request is being sent is settled once its server is known, as `send` does.
+      const done = (_: undefined, result: A | TooLarge | EngineFailure, report?: number) =>
+        sending ? (answered = true, answer = result, answerReport = report) : settle(result, report)
+      const attempt = () => {
+        sending = true
+        server = send(done, undefined) ?? server
+        sending = false
+        if (answered) {
+          answered = false
+          settle(answer!, answerReport)
+        }
+      }
+      attempt()
+    }
     return {
-      get: (key) =>
-        call("get", key, (wire): Send<Item | undefined> => (done, context) => engine.get(wire, done, context), true),
-      set: (key, item, ttl) =>
+      tracing: options.tracing ?? true,
+      get: (key, tags, done) =>
+        call(
+          "get",
+          key,
+          (wire): Send<Item | undefined> => (done, context) => engine.get(wire, done, context),
+          true,
+          tags,
+          done
+        ),
+      set: (key, item, ttl, tags, done) =>
         call(
           "set",
           key,
           (wire) =>
             checkWrite(wire, key, item.value, item.flags, ttl, (written, expiry): Send<boolean> => (done, context) =>
               engine.write("set", wire, written, expiry, undefined, done, context)),
-          false
-        ) as Promise<void>
+          false,
+          tags,
+          done
+        )
     }
   }
   const service: MemcachedService = {
@@ -366,7 +400,7 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
   const instrumented = instrument(service, options)
   if (backend.engine !== undefined && options.retry === undefined) {
     const { engine } = backend
-    directServices.set(instrumented, (tags) => makeDirect(engine, plainRecorders.get(instrumented), tags))
+    directServices.set(instrumented, makeDirect(engine, plainRecorders.get(instrumented)))
   }
   const { invalidate, lease } = backend
   if (lease && invalidate) {

@@ -60,3 +60,10 @@ export const failWith = (failure: EngineFailure, report?: number): Effect.Effect
   const error = toMemcachedError(failure)
   return report ? Effect.andThen(logFailure(error, report), Effect.fail(error)) : Effect.fail(error)
 }
+
+/** @internal A transport failure to log, with the number of requests it ended (see `failWith`). */
+export type Reported = readonly [error: MemcachedError, requests: number]
+
+/** @internal Logs transport failures as `failWith` does, in order, for a call that ran without a fiber of its own. */
+export const logReported = (reported: ReadonlyArray<Reported>): Effect.Effect<void> =>
+  Effect.forEach(reported, ([error, requests]) => logFailure(error, requests), { discard: true })

@@ -10,13 +10,13 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type { Item } from "../engine/item.js"
 import { CacheNotFound } from "../errors/CacheNotFound.js"
 import type { SerializerService } from "../Serializer.js"
 import { Serializer } from "../Serializer.js"
 import type { ItemCodec } from "./cache/codec.js"
 import { identity, makeItemCodec } from "./cache/codec.js"
 import type { DirectService } from "./checkedService.js"
+import type { MetricTags } from "./effectLine.js"
 import { notAStringKey } from "./keys.js"
 
 /** @internal The facade's `get` and `set` over one serializer, without an Effect. */
@@ -37,23 +37,33 @@ const settled = <A>(answer: Effect.Effect<A, unknown>): A | Promise<never> => {
   return Exit.isSuccess(exit) ? exit.value : Promise.reject(Cause.squash(exit.cause))
 }
 
+/** Its calls run on no fiber, so they are measured with no metric tags. */
+const noTags: MetricTags = []
+
 /** @internal The facade's fast path over `direct` with `serializer`, or `undefined` when the serializer needs a fiber. */
 export const makeFastPath = (direct: DirectService, serializer: SerializerService): FastPath | undefined => {
   if (!builtIn.has(serializer)) return undefined
   const items: ItemCodec<unknown> = makeItemCodec(serializer, identity)
   return {
     get: (key, fallback, fail) =>
-      direct.get(key).then((item: Item | undefined) =>
-        item !== undefined
-          ? settled(items.decode(key, item))
-          : fail
-          ? Promise.reject(new CacheNotFound({ key }))
-          : fallback
+      new Promise((resolve, reject) =>
+        direct.get(key, noTags, (item, failure) =>
+          failure !== undefined
+            ? reject(failure.error)
+            : item !== undefined
+            ? resolve(settled(items.decode(key, item)))
+            : fail
+            ? reject(new CacheNotFound({ key }))
+            : resolve(fallback))
       ),
     set: (key, value, ttl) => {
       if (typeof key !== "string") return Promise.reject(notAStringKey(key))
       const item = settled(items.encode(key, value))
-      return item instanceof Promise ? item : direct.set(key, item, ttl)
+      return item instanceof Promise
+        ? item
+        : new Promise((resolve, reject) =>
+          direct.set(key, item, ttl, noTags, (_, failure) => failure !== undefined ? reject(failure.error) : resolve())
+        )
     }
   }
 }

@@ -91,6 +91,17 @@ export const labelsOf = (name: string, operation: string): Effect.Effect<Record<
     return found && Object.fromEntries(found.metricKey.tags.map((tag) => [tag.key, tag.value]))
   })
 
+/** Every memcached metric series' count (a counter's value, a histogram's count), by its name and sorted labels. */
+export const memcachedMetricCounts: Effect.Effect<Map<string, number>> = Effect.map(Metric.snapshot, (pairs) => {
+  const counts = new Map<string, number>()
+  for (const { metricKey, metricState } of pairs) {
+    if (!metricKey.tags.some((tag) => tag.key === "db.system.name" && tag.value === "memcached")) continue
+    const labels = metricKey.tags.map(({ key, value }) => `${key}=${value}`).sort().join(",")
+    counts.set(`${metricKey.name}{${labels}}`, (metricState as { readonly count?: number }).count ?? 0)
+  }
+  return counts
+})
+
 /** Runs `effect` on a clock whose every reading of the time is `stepNanos` later than the one before. */
 export const withSteppingClock = (stepNanos: bigint) => <A, E, R>(effect: Effect.Effect<A, E, R>) => {
   let nanos = 0n

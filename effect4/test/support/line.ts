@@ -90,6 +90,17 @@ export const labelsOf = (name: string, operation: string): Effect.Effect<Record<
         ?.attributes
   )
 
+/** Every memcached metric series' count (a counter's value, a histogram's count), by its name and sorted attributes. */
+export const memcachedMetricCounts: Effect.Effect<Map<string, number>> = Effect.map(Metric.snapshot, (snapshots) => {
+  const counts = new Map<string, number>()
+  for (const { attributes, id, state } of snapshots) {
+    if (attributes?.["db.system.name"] !== "memcached") continue
+    const labels = Object.entries(attributes).map(([key, value]) => `${key}=${value}`).sort().join(",")
+    counts.set(`${id}{${labels}}`, (state as { readonly count?: number }).count ?? 0)
+  }
+  return counts
+})
+
 /** Runs `effect` on a clock whose every reading of the (monotonic) time is `stepNanos` later than the one before. */
 export const withSteppingClock = (stepNanos: bigint) => <A, E, R>(effect: Effect.Effect<A, E, R>) => {
   let nanos = 0n
