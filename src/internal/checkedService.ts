@@ -87,11 +87,8 @@ export interface DirectService {
 /** @internal Each checked service's `DirectService`, over the engine (not the in-memory fake) with the default retry. */
 export const directServices = new WeakMap<object, DirectService>()
 
-/** A checked request, ready to send to the engine. */
-type Send<A> = (
-  done: Done<A | TooLarge, undefined>,
-  context: undefined
-) => ServerAddress | undefined
+/** A checked request, ready to send to the engine; it answers `done` with `call`. */
+type Send<A> = (done: Done<A | TooLarge, DirectCall<A>>, call: DirectCall<A>) => ServerAddress | undefined
 
 /** A failure that sending again may mend: not one of a closed layer. */
 const retryable = (error: unknown): error is MemcachedError =>
@@ -103,6 +100,71 @@ const markUnknownOutcome = (error: unknown) =>
   error instanceof MemcachedError && mayHaveBeenApplied(error)
     ? new MemcachedError({ ...error, outcomeUnknown: true })
     : error
+
+/**
+ * One call of a `DirectService`: its checked request, sent again as the default retry says (`DEFAULT_RESENDS` times,
+ * after a failure `resentByDefault` accepts), measured by `recorder`, and how it ends (`settled`). Its state is one
+ * object rather than closures: one is made per operation.
+ */
+class DirectCall<A> {
+  readonly start: number
+  request: Send<A> | undefined = undefined
+  server: ServerAddress | undefined = undefined
+  resends = 0
+  /** While the request is being sent: an answer given then is settled once its server is known, as `send` does. */
+  sending = false
+  early: { readonly result: A | TooLarge | EngineFailure; readonly report: number | undefined } | undefined = undefined
+  reported: Array<Reported> | undefined = undefined
+  constructor(
+    readonly name: string,
+    readonly read: boolean,
+    readonly recorder: PlainRecorder | undefined,
+    readonly tags: MetricTags,
+    readonly settled: DirectDone<A>
+  ) {
+    this.start = recorder === undefined ? 0 : plainStart()
+  }
+
+  end(errorType: string | undefined, count: number | undefined) {
+    this.recorder?.(this.name, this.start, this.server, count, errorType, this.tags)
+  }
+
+  fail(error: unknown, defect = false) {
+    this.end(defect ? "_OTHER" : errorTypeOf(error), undefined)
+    this.settled(undefined, new DirectFailure(error, defect), this.reported)
+  }
+
+  send(request: Send<A>) {
+    this.request = request
+    this.sending = true
+    this.server = request(answered, this) ?? this.server
+    this.sending = false
+    const early = this.early
+    if (early !== undefined) {
+      this.early = undefined
+      this.settle(early.result, early.report)
+    }
+  }
+
+  settle(result: A | TooLarge | EngineFailure, report: number | undefined) {
+    if (result instanceof TooLarge) return this.fail(new ValueTooLarge(result))
+    if (!(result instanceof EngineFailure)) {
+      this.end(undefined, this.read ? result === undefined ? 0 : 1 : undefined)
+      return this.settled(result, undefined, this.reported)
+    }
+    const error = toMemcachedError(result)
+    if (report) (this.reported ??= []).push([error, report])
+    if (this.resends === DEFAULT_RESENDS || !retryable(error) || !resentByDefault(error.reason)) return this.fail(error)
+    this.resends++
+    this.send(this.request!)
+  }
+}
+
+/** The engine's answer to a `DirectCall`'s request. */
+const answered = <A>(call: DirectCall<A>, result: A | TooLarge | EngineFailure, report?: number): void => {
+  if (call.sending) call.early = { result, report }
+  else call.settle(result, report)
+}
 
 /**
  * @internal Builds the `Memcached` service over a backend: the shared rules, then one span and the metrics per public
@@ -265,55 +327,17 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
       tags: MetricTags,
       settled: DirectDone<A>
     ): void => {
-      const start = recorder === undefined ? 0 : plainStart()
-      let server: ServerAddress | undefined
-      const end = (errorType: string | undefined, count: number | undefined) =>
-        recorder?.(name, start, server, count, errorType, tags)
-      let reported: Array<Reported> | undefined
-      const fail = (error: unknown, defect = false) => {
-        end(defect ? "_OTHER" : errorTypeOf(error), undefined)
-        settled(undefined, new DirectFailure(error, defect), reported)
-      }
-      let send: Send<A>
+      const made = new DirectCall(name, read, recorder, tags, settled)
+      let checked: Send<A> | InvalidArgument | ValueTooLarge
       try {
         const wire = encodeKey(key)
-        if (isFailure(wire)) return fail(failureOf(wire))
-        const checked = request(successOf(wire))
-        if (typeof checked !== "function") return fail(checked)
-        send = checked
+        if (isFailure(wire)) return made.fail(failureOf(wire))
+        checked = request(successOf(wire))
       } catch (defect) {
-        return fail(defect, true)
+        return made.fail(defect, true)
       }
-      let resends = 0
-      let sending = false
-      let answered = false
-      let answer: A | TooLarge | EngineFailure | undefined
-      let answerReport: number | undefined
-      const settle = (result: A | TooLarge | EngineFailure, report: number | undefined) => {
-        if (result instanceof TooLarge) return fail(new ValueTooLarge(result))
-        if (!(result instanceof EngineFailure)) {
-          end(undefined, read ? result === undefined ? 0 : 1 : undefined)
-          return settled(result, undefined, reported)
-        }
-        const error = toMemcachedError(result)
-        if (report) (reported ??= []).push([error, report])
-        if (resends === DEFAULT_RESENDS || !retryable(error) || !resentByDefault(error.reason)) return fail(error)
-        resends++
-        attempt()
-      }
-      // An answer given while the request is being sent is settled once its server is known, as `send` does.
-      const done = (_: undefined, result: A | TooLarge | EngineFailure, report?: number) =>
-        sending ? (answered = true, answer = result, answerReport = report) : settle(result, report)
-      const attempt = () => {
-        sending = true
-        server = send(done, undefined) ?? server
-        sending = false
-        if (answered) {
-          answered = false
-          settle(answer!, answerReport)
-        }
-      }
-      attempt()
+      if (typeof checked !== "function") return made.fail(checked)
+      made.send(checked)
     }
     return {
       tracing: options.tracing ?? true,
