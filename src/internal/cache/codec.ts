@@ -94,14 +94,22 @@ export const makeItemCodec = <A>(serializer: SerializerService, codec: Codec<A>)
       : Effect.flatMap(codec.encode(key, value), (encoded) => serialize(key, encoded))
   // The cache itself over a built-in serializer decodes many items with its format, without an Effect per item.
   const format = codec === identity ? formatOf.get(serializer) : undefined
-  /** Decodes with `format`; the first item it cannot decode fails as the serializer fails it. */
+  /**
+   * Decodes with `format`; the first item it cannot decode (or that makes it throw: an item that is no bytes, from a
+   * `Memcached` of one's own) fails as the serializer fails it.
+   */
   const decodeWith = (
     format: Format,
     items: ReadonlyMap<string, Item>
   ): Effect.Effect<ReadonlyMap<string, A>, SerializationError> => {
     const decoded = new Map<string, A>()
     for (const [key, item] of items) {
-      const value = format.decode(item)
+      let value: unknown
+      try {
+        value = format.decode(item)
+      } catch (cause) {
+        value = new FormatFailure(cause)
+      }
       if (value instanceof FormatFailure) return deserialize(key, item) as Effect.Effect<never, SerializationError>
       decoded.set(key, value as A)
     }
