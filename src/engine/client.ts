@@ -335,9 +335,17 @@ export const makeRouter = <S extends WireServer, R extends { readonly opaque: nu
   }
 
   /** The items by server, in their order; a key that has no server fails the whole batch. */
-  const groupByConnection = <I>(items: ReadonlyArray<I>, keyOf: (item: I) => WireKey) => {
-    const groups: Array<readonly [Connection<R>, Array<I>]> = []
+  const groupByConnection = <I>(
+    items: ReadonlyArray<I>,
+    keyOf: (item: I) => WireKey
+  ): ReadonlyArray<readonly [Connection<R>, ReadonlyArray<I>]> | EngineFailure => {
     const at = Date.now()
+    // A pool of one: every key has its one server, or none.
+    if (connections.length === 1 && items.length > 0) {
+      const connection = route(keyOf(items[0]!), at)
+      return connection instanceof EngineFailure ? connection : [[connection, items]]
+    }
+    const groups: Array<readonly [Connection<R>, Array<I>]> = []
     for (const item of items) {
       const connection = route(keyOf(item), at)
       if (connection instanceof EngineFailure) return connection
@@ -491,11 +499,18 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
         keys.map((_, i) => i),
         (i) => keys[i]!,
         (group, firstOpaque) => {
-          const positions = new Array<number>(group.length)
-          const frame = encodeKeyRequests(Opcode.GetKQ, firstOpaque, group.map((i) => keys[i]!), positions)
+          // A server's group of every key (a pool of one, say) is the keys in order: its positions are their indices.
+          const whole = group.length === keys.length
+          const positions = whole ? starts : new Array<number>(group.length)
+          const frame = encodeKeyRequests(
+            Opcode.GetKQ,
+            firstOpaque,
+            whole ? keys : group.map((i) => keys[i]!),
+            positions
+          )
           for (let n = 0; n < group.length; n++) {
             frames[group[n]!] = frame
-            starts[group[n]!] = positions[n]!
+            if (!whole) starts[group[n]!] = positions[n]!
           }
           return [frame]
         },
