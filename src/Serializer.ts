@@ -57,11 +57,15 @@ const answer = <A>(key: string, direction: "encode" | "decode", result: A | Form
     ? Effect.fail(new SerializationError({ key, direction, cause: result.cause }))
     : Exit.succeed(result)
 
-const service = (format: serialization.Format): ImmediateSerializer => ({
-  name: format.name,
-  encode: (key, value) => answer(key, "encode", format.encode(value)),
-  decode: (key, item) => answer(key, "decode", format.decode(item))
-})
+const service = (format: serialization.Format): ImmediateSerializer => {
+  const built: ImmediateSerializer = {
+    name: format.name,
+    encode: (key, value) => answer(key, "encode", format.encode(value)),
+    decode: (key, item) => answer(key, "decode", format.decode(item))
+  }
+  serialization.formatOf.set(built, format)
+  return built
+}
 
 const structuredService = service(serialization.formats.structured)
 const jsonService = service(serialization.formats.json)

@@ -130,6 +130,21 @@ describe("frames that cannot be answers of ours", () => {
       failedAtOnce(second, "Protocol")
     }))
 
+  it.scopedLive("a batch's hit under another key: the connection is dropped, and the batch read again afresh", () =>
+    Effect.gen(function*() {
+      const server = yield* binaryServer((request, socket, connection) => {
+        if (request[1] !== 0x0d) return void socket.write(responseTo(request)) // GetKQ: a hit; the no-op: its answer
+        const key = keyOf(request)
+        const carried = Buffer.from(connection === 0 && key === "batch-long-key-2" ? "batch-long-key-3" : key)
+        socket.write(responseTo(request, { extras: Buffer.alloc(4), key: carried, value: carried }))
+      })
+      const { cache } = yield* open({ servers: server.address })
+      const keys = ["batch-long-key-1", "batch-long-key-2", "batch-long-key-3"]
+      const found = yield* cache.getMany(keys)
+      assert.deepStrictEqual([...found], keys.map((key) => [key, Buffer.from(key)]))
+      assert.strictEqual(server.accepted(), 2)
+    }))
+
   it.scopedLive("a body over the layer's largest item: Protocol at once, before it is read", () =>
     Effect.gen(function*() {
       const server = yield* misbehaving((request, socket) => {

@@ -162,7 +162,8 @@ describe("the engine client against memcached", () => {
   })
 
   it("batches: writeMany, then getMany in key order (misses undefined), then deleteMany counts what existed", async () => {
-    const keys = Array.from({ length: 40 }, (_, i) => key(`batch-${i}`))
+    // ASCII keys short and long (past 48 bytes, compared otherwise), and UTF-8 ones, framed in one batch.
+    const keys = Array.from({ length: 40 }, (_, i) => key(`batch-${i % 3 === 0 ? "é" : ""}${"-".repeat(i * 3)}${i}`))
     const entries = keys.slice(0, 30).map((k, i) => [k, new Item(bytes(`v${i}`), i)] as const)
     expect(await value<undefined | TooLarge>((done, context) => client.writeMany(entries, never, done, context)))
       .toBeUndefined()

@@ -7,7 +7,16 @@ import { assert, describe, it } from "@effect/vitest"
 import { assertNone, assertSome } from "@effect/vitest/utils"
 import { ConfigError, ConfigProvider, Context, Duration, Effect, Layer, Option } from "effect"
 import memjs from "memjs"
-import { Cache, Flags, Memcached, memcachedEnvConfig, MemcachedError, MemcachedLive, Serializer } from "../src/index.js"
+import {
+  Cache,
+  Flags,
+  Memcached,
+  memcachedEnvConfig,
+  MemcachedError,
+  MemcachedLive,
+  SerializationError,
+  Serializer
+} from "../src/index.js"
 import { asciiGet, asciiStats } from "./support/asciiClient.js"
 import { spawnFixture } from "./support/fixtures.js"
 import { startMemcached } from "./support/MemcachedServer.js"
@@ -71,6 +80,22 @@ describe("layers point one way: Memcached knows nothing of Cache or Serializer",
       const item = Option.getOrThrow(yield* Context.get(memory, Memcached).get("one-way-json"))
       assert.strictEqual(new TextDecoder().decode(item.value), JSON.stringify({ a: 1 }))
       assert.strictEqual(item.flags, Flags.json)
+    }).pipe(Effect.scoped))
+
+  it.effect("over a Memcached of one's own that reads an item that is no bytes: SerializationError, not a defect", () =>
+    Effect.gen(function*() {
+      const memory = Context.get(yield* Layer.build(Memcached.layerMemory()), Memcached)
+      const broken = new Map([["no-bytes", { value: undefined as unknown as Uint8Array, flags: 0 }]])
+      const own = Layer.succeed(Memcached, { ...memory, getMany: () => Effect.succeed(broken) })
+      for (const serializer of [Serializer.structured, Serializer.json, Serializer.raw, Serializer.bytes]) {
+        const cache = Context.get(
+          yield* Layer.build(Cache.layer.pipe(Layer.provide(own), Layer.provide(serializer))),
+          Cache
+        )
+        const error = yield* Effect.flip(cache.getMany(["no-bytes"]))
+        assert.instanceOf(error, SerializationError)
+        assert.deepStrictEqual([error.key, error.direction], ["no-bytes", "decode"])
+      }
     }).pipe(Effect.scoped))
 
   it.effect("Cache.layerMemory provides Cache and Memcached over one store", () =>

@@ -3,6 +3,8 @@
  * frames' buffers, and reading a response's key in place.
  */
 import { assert, describe, it } from "@effect/vitest"
+import type { WireKey } from "../src/engine/keys.js"
+import { KeyProblem, makeKeyEncoder } from "../src/engine/keys.js"
 import {
   encodeKeyRequests,
   encodeRequest,
@@ -65,14 +67,34 @@ describe("encodeRequest", () => {
 })
 
 describe("encodeKeyRequests", () => {
+  const encodeKey = makeKeyEncoder<WireKey | KeyProblem>(
+    { hashLongKeys: true },
+    (wire) => wire,
+    (problem) => problem
+  )
+  const wireKey = (key: string): WireKey => {
+    const wire = encodeKey(key)
+    if (wire instanceof KeyProblem) throw new Error(wire.reason)
+    return wire
+  }
+
   it("frames one request per key with consecutive opaques, then the no-op, in the layout encodeRequest gives", () => {
-    const keys = [Buffer.from("a"), Buffer.from("key-2"), Buffer.from("k3")]
-    const batch = encodeKeyRequests(Opcode.GetKQ, 40, keys)
+    // Short and long, ASCII and UTF-8 keys, and one hashed: each lands at its place, whatever came before it.
+    const keys = ["a", "key-2", "k3", "ü-ключ-🔑", "l".repeat(49), "x".repeat(250), "y".repeat(300), "b"].map(wireKey)
+    const starts: Array<number> = []
+    const batch = encodeKeyRequests(Opcode.GetKQ, 40, keys, starts)
     const expected = Buffer.concat([
-      ...keys.map((key, i) => encodeRequest(Opcode.GetKQ, 40 + i, key)),
-      encodeRequest(Opcode.Noop, 43)
+      ...keys.map((key, i) => encodeRequest(Opcode.GetKQ, 40 + i, Buffer.from(key.text, "utf8"))),
+      encodeRequest(Opcode.Noop, 40 + keys.length)
     ])
     assert.deepStrictEqual(batch, expected)
+    keys.forEach((key, i) =>
+      assert.deepStrictEqual(batch.subarray(starts[i], starts[i]! + key.size), Buffer.from(key.text, "utf8"))
+    )
+  })
+
+  it("frames an empty batch as the no-op alone", () => {
+    assert.deepStrictEqual(encodeKeyRequests(Opcode.DeleteQ, 7, []), encodeRequest(Opcode.Noop, 7))
   })
 })
 
@@ -94,6 +116,10 @@ describe("Response, read in place", () => {
       assert.isFalse(response.hasKey(Buffer.from(key.slice(0, -1) + "x")))
       assert.isFalse(response.hasKey(Buffer.from(key + "k")))
       assert.isFalse(response.hasKey(Buffer.from(key.slice(1))))
+      const around = Buffer.from(`ab${key}cd`)
+      assert.isTrue(response.hasKey(around, 2, length))
+      assert.isFalse(response.hasKey(around, 1, length))
+      assert.isFalse(response.hasKey(around, 2, length + 1))
     })
   }
 })

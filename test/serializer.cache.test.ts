@@ -121,6 +121,10 @@ const cacheSuite = <X extends boolean>(it: Vitest.MethodsNonLive<Memcached, X>, 
       const j2s = yield* flipSerialization(structuredCache.get(j))
       assert.strictEqual(j2s.direction, "decode")
       assert.include(j2s.message, "written by the json serializer, not structured")
+      // A batch fails as its first item that does not decode, after ones that do.
+      const batch = yield* flipSerialization(jsonCache.getMany([j, s, key("mix-absent")]))
+      assert.deepStrictEqual([batch.key, batch.direction], [s, "decode"])
+      assert.include(batch.message, "written by the structured serializer, not json")
 
       const r = key("mix-r")
       yield* rawCache.set(r, "{\"a\":1}")

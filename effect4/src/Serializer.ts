@@ -49,7 +49,7 @@ export const Flags = serialization.Flags
 const service = (format: serialization.Format): SerializerService => {
   const fail = (key: string, direction: "encode" | "decode", failure: FormatFailure) =>
     Effect.fail(new SerializationError({ key, direction, cause: failure.cause }))
-  return {
+  const built: SerializerService = {
     name: format.name,
     encode: (key, value) => {
       const item = format.encode(value)
@@ -60,6 +60,8 @@ const service = (format: serialization.Format): SerializerService => {
       return value instanceof FormatFailure ? fail(key, "decode", value) : Effect.succeed(value)
     }
   }
+  serialization.formatOf.set(built, format)
+  return built
 }
 
 const structuredService = service(serialization.formats.structured)

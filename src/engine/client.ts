@@ -335,9 +335,17 @@ export const makeRouter = <S extends WireServer, R extends { readonly opaque: nu
   }
 
   /** The items by server, in their order; a key that has no server fails the whole batch. */
-  const groupByConnection = <I>(items: ReadonlyArray<I>, keyOf: (item: I) => WireKey) => {
-    const groups: Array<readonly [Connection<R>, Array<I>]> = []
+  const groupByConnection = <I>(
+    items: ReadonlyArray<I>,
+    keyOf: (item: I) => WireKey
+  ): ReadonlyArray<readonly [Connection<R>, ReadonlyArray<I>]> | EngineFailure => {
     const at = Date.now()
+    // A pool of one: every key has its one server, or none.
+    if (connections.length === 1 && items.length > 0) {
+      const connection = route(keyOf(items[0]!), at)
+      return connection instanceof EngineFailure ? connection : [[connection, items]]
+    }
+    const groups: Array<readonly [Connection<R>, Array<I>]> = []
     for (const item of items) {
       const connection = route(keyOf(item), at)
       if (connection instanceof EngineFailure) return connection
@@ -483,16 +491,34 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
       request(key, Opcode.GetAndTouchK, readItem, key, done, context, expirationExtras(expiration(expiry))),
     getMany: (keys, done, context) => {
       const found = new Array<Item | undefined>(keys.length)
+      // Each key's request frame, and where its bytes lie in it: an answer's key is checked against them.
+      const frames = new Array<Buffer>(keys.length)
+      const starts = new Array<number>(keys.length)
       // The items are the keys' indices, so that each hit lands at its key's place, whatever its server.
       return pipelined(
         keys.map((_, i) => i),
         (i) => keys[i]!,
-        (group, firstOpaque) => [encodeKeyRequests(Opcode.GetKQ, firstOpaque, group.map((i) => keys[i]!.bytes))],
+        (group, firstOpaque) => {
+          // A server's group of every key (a pool of one, say) is the keys in order: its positions are their indices.
+          const whole = group.length === keys.length
+          const positions = whole ? starts : new Array<number>(group.length)
+          const frame = encodeKeyRequests(
+            Opcode.GetKQ,
+            firstOpaque,
+            whole ? keys : group.map((i) => keys[i]!),
+            positions
+          )
+          for (let n = 0; n < group.length; n++) {
+            frames[group[n]!] = frame
+            if (!whole) starts[group[n]!] = positions[n]!
+          }
+          return [frame]
+        },
         (connection, i, response) => {
           const key = keys[i]!
           if (response.status === Status.KeyNotFound) return undefined
           if (response.status !== Status.Ok) return unexpected(connection, response, key)
-          if (!response.hasKey(key.bytes)) return mismatched(connection)
+          if (!response.hasKey(frames[i]!, starts[i]!, key.size)) return mismatched(connection)
           found[i] = new Item(response.val, response.flags)
           return undefined
         },
@@ -551,7 +577,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
       return pipelined(
         keys,
         (key) => key,
-        (group, firstOpaque) => [encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group.map((key) => key.bytes))],
+        (group, firstOpaque) => [encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group)],
         (connection, key, response) => {
           if (response.status !== Status.KeyNotFound) return unexpected(connection, response, key)
           missing++

@@ -16,7 +16,24 @@ const RECENT_KEYS = 4096
 export interface WireKey {
   readonly key: string
   readonly text: string
+  /** `text` in UTF-8. */
   readonly bytes: Buffer
+  /** The length of `bytes`. */
+  readonly size: number
+}
+
+/**
+ * A key as `makeKeyEncoder` makes it. A printable ASCII key's bytes are made when first asked for: a batch frames the
+ * keys' text without them (`encodeKeyRequests`), and a buffer per key cost more than the rest of its encoding.
+ */
+class EncodedKey implements WireKey {
+  #bytes: Buffer | undefined
+  constructor(readonly key: string, readonly text: string, readonly size: number, bytes?: Buffer) {
+    this.#bytes = bytes
+  }
+  get bytes(): Buffer {
+    return this.#bytes ??= Buffer.from(this.text, "latin1")
+  }
 }
 
 /** @internal */
@@ -90,26 +107,29 @@ export const makeKeyEncoder = <R>(
   const prefixAscii = isPrintableAscii(prefix)
   // Keys come back again and again: the last few thousand valid ones are kept encoded (and forgotten all at once).
   const recent = new Map<string, R>()
-  const wire = (key: string, text: string, encoding: "latin1" | "utf8"): R =>
-    ok({ key, text, bytes: Buffer.from(text, encoding) })
+  const utf8 = (key: string, text: string): R => {
+    const bytes = Buffer.from(text, "utf8")
+    return ok(new EncodedKey(key, text, bytes.length, bytes))
+  }
   const check = (key: string): R | KeyProblem => {
     if (key.length === 0) return new KeyProblem(key, "is empty")
     const badChars = badCharacters(key)
     if (badChars) return new KeyProblem(key, badChars)
     const size = prefixBytes + Buffer.byteLength(key, "utf8")
-    if (size <= MAX_KEY_BYTES) return wire(key, prefix + key, "utf8")
+    if (size <= MAX_KEY_BYTES) return utf8(key, prefix + key)
     if (!hashLongKeys) {
       return new KeyProblem(
         key,
         `is ${size} UTF-8 bytes${prefix ? " with its prefix" : ""}; memcached allows ${MAX_KEY_BYTES}`
       )
     }
-    return wire(key, `${prefix}#${createHash("sha256").update(key, "utf8").digest("hex")}`, "utf8")
+    return utf8(key, `${prefix}#${createHash("sha256").update(key, "utf8").digest("hex")}`)
   }
   return (key) => {
     if (typeof key !== "string") return bad(notAString(key))
     if (prefixAscii && key.length !== 0 && key.length <= MAX_KEY_BYTES - prefixBytes && isPrintableAscii(key)) {
-      return wire(key, prefix + key, "latin1")
+      const text = prefix + key
+      return ok(new EncodedKey(key, text, text.length))
     }
     const known = recent.get(key)
     if (known !== undefined) return known

@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import type { WireKey } from "./keys.js"
 
 /** @internal */
 export const Opcode = {
@@ -105,16 +106,16 @@ export class Response {
     return this.bytes[this.start + 4]! >= 4 ? this.bytes.readUInt32BE(this.start + 24) : 0
   }
   /**
-   * Whether the response carries the key `key`, compared in place: byte by byte in JavaScript for a short key (a
-   * call into `Buffer.compare` cost about 3× as much for a 14-byte key), with `compare` for a longer one.
+   * Whether the response carries the key that is the `length` bytes of `source` from `at` (by default, all of it),
+   * compared in place: byte by byte in JavaScript for a short key (a call into `Buffer.compare` cost about 3× as much
+   * for a 14-byte key), with `compare` for a longer one.
    */
-  hasKey(key: Uint8Array): boolean {
-    const length = key.length
+  hasKey(source: Uint8Array, at = 0, length = source.length): boolean {
     if (this.#keyLength() !== length) return false
     const bytes = this.bytes
     const start = this.#keyStart()
-    if (length > SHORT_KEY) return bytes.compare(key, 0, length, start, start + length) === 0
-    for (let i = 0; i < length; i++) if (bytes[start + i] !== key[i]) return false
+    if (length > SHORT_KEY) return bytes.compare(source, at, at + length, start, start + length) === 0
+    for (let i = 0; i < length; i++) if (bytes[start + i] !== source[at + i]) return false
     return true
   }
   #keyStart(): number {
@@ -252,22 +253,49 @@ export const counterExtras = (delta: bigint, initial: bigint, expiration: number
   return extras
 }
 
+/** Zeroes the CAS field of the header at `offset` (a call into `fill` costs more for 8 bytes); returns its end. */
+const zeroCas = (frame: Buffer, offset: number): number => {
+  for (let i = offset + 16; i < offset + 24; i++) frame[i] = 0
+  return offset + 24
+}
+
 /**
  * @internal Frames a quiet batch in one buffer: one request per key with neither extras nor value (`GetKQ`,
  * `DeleteQ`), with the opaques `firstOpaque`, `firstOpaque + 1`, …, then the no-op that ends the batch (opaque
- * `firstOpaque + keys.length`).
+ * `firstOpaque + keys.length`). With `starts`, `starts[i]` is where the `i`th key's bytes lie in the frame.
+ *
+ * The keys' text is written in one call, at the end of the frame, then each key is moved to its place, in order (each
+ * lands before where it was read from, so nothing is overwritten before it is read): a write per key, or a buffer per
+ * key (`WireKey.bytes`), cost several times as much for short keys.
  */
-export const encodeKeyRequests = (opcode: number, firstOpaque: number, keys: ReadonlyArray<Uint8Array>): Buffer => {
-  let size = 24
-  for (let i = 0; i < keys.length; i++) size += 24 + keys[i]!.length
-  const frame = Buffer.allocUnsafe(size).fill(0) // the CAS fields stay zero
+export const encodeKeyRequests = (
+  opcode: number,
+  firstOpaque: number,
+  keys: ReadonlyArray<WireKey>,
+  starts?: Array<number>
+): Buffer => {
+  const headers = 24 * (keys.length + 1)
+  let text = ""
+  let size = headers
+  for (let i = 0; i < keys.length; i++) {
+    text += keys[i]!.text
+    size += keys[i]!.size
+  }
+  const frame = Buffer.allocUnsafe(size)
+  frame.write(text, headers, "utf8")
+  let from = headers
   let offset = 0
   for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!
-    writeHeader(frame, offset, opcode, key.length, 0, key.length, firstOpaque + i)
-    frame.set(key, offset + 24)
-    offset += 24 + key.length
+    const length = keys[i]!.size
+    writeHeader(frame, offset, opcode, length, 0, length, firstOpaque + i)
+    offset = zeroCas(frame, offset)
+    if (starts) starts[i] = offset
+    if (length > SHORT_KEY) frame.copyWithin(offset, from, from + length)
+    else for (let j = 0; j < length; j++) frame[offset + j] = frame[from + j]!
+    offset += length
+    from += length
   }
   writeHeader(frame, offset, Opcode.Noop, 0, 0, 0, firstOpaque + keys.length)
+  zeroCas(frame, offset)
   return frame
 }

@@ -176,6 +176,12 @@ const raw = foreign("raw", (bytes) => {
 const bytes = foreign("bytes", (bytes) => Buffer.from(bytes))
 
 /**
+ * @internal The built-in format each line's built-in serializer services answer with, by service: a reader of many
+ * items (`codec.ts`'s `decodeAll`) calls the format itself, without an Effect per item.
+ */
+export const formatOf = new WeakMap<object, Format>()
+
+/**
  * @internal The built-in formats by name: `structured` (Node's v8 serialization), `json` (JSON as UTF-8), `raw`
  * (strings and bytes as they are; reads give a string when the bytes are valid UTF-8) and `bytes` (as `raw`, but reads
  * always give bytes).

@@ -12,6 +12,8 @@
 import type { SchemaOf, SerializerService } from "#effect-line"
 import { decoder, Effect, encoder, Exit, SerializationError } from "#effect-line"
 import type { Item } from "../../engine/item.js"
+import type { Format } from "../../engine/serialization.js"
+import { FormatFailure, formatOf } from "../../engine/serialization.js"
 
 /** @internal A view's values to what the serializer takes, and back: a `Schema`, or nothing at all. */
 export interface Codec<A> {
@@ -90,8 +92,32 @@ export const makeItemCodec = <A>(serializer: SerializerService, codec: Codec<A>)
     codec === identity
       ? serialize(key, value)
       : Effect.flatMap(codec.encode(key, value), (encoded) => serialize(key, encoded))
+  // The cache itself over a built-in serializer decodes many items with its format, without an Effect per item.
+  const format = codec === identity ? formatOf.get(serializer) : undefined
+  /**
+   * Decodes with `format`; the first item it cannot decode (or that makes it throw: an item that is no bytes, from a
+   * `Memcached` of one's own) fails as the serializer fails it.
+   */
+  const decodeWith = (
+    format: Format,
+    items: ReadonlyMap<string, Item>
+  ): Effect.Effect<ReadonlyMap<string, A>, SerializationError> => {
+    const decoded = new Map<string, A>()
+    for (const [key, item] of items) {
+      let value: unknown
+      try {
+        value = format.decode(item)
+      } catch (cause) {
+        value = new FormatFailure(cause)
+      }
+      if (value instanceof FormatFailure) return deserialize(key, item) as Effect.Effect<never, SerializationError>
+      decoded.set(key, value as A)
+    }
+    return Effect.succeed(decoded)
+  }
   /** A value decoded at once costs no step of the fiber; any other Effect is run in turn. */
   const decodeAll = (items: ReadonlyMap<string, Item>): Effect.Effect<ReadonlyMap<string, A>, SerializationError> => {
+    if (format !== undefined) return decodeWith(format, items)
     const decoded = new Map<string, A>()
     const pending = items.entries()
     const rest = (): Effect.Effect<ReadonlyMap<string, A>, SerializationError> => {
