@@ -223,7 +223,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   #runner: PromiseRunner<Cache> | undefined
   /** @internal */
   #starting = false
-  /** @internal Whether `get` and `set` may skip the runtime: no `layer` or `telemetry` (see `facadeFastPath`). */
+  /** @internal Whether `get`, `getMany` and `set` may skip the runtime: no `layer` or `telemetry` (see `facadeFastPath`). */
   readonly #direct: boolean
   /** @internal The checked service's `DirectService`, once the runtime is built, when it has one. */
   #directService: DirectService | undefined
@@ -347,6 +347,16 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
       return Promise.reject(error) // a NaN timeout, as the Effect path rejects it
     }
     return fast.set(key, value, ttl)
+  }
+
+  /**
+   * Reads many keys in one batch per server; the map holds hits only.
+   *
+   * @since 1.0.0
+   */
+  override getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
+    const fast = this.#fastPath()
+    return fast ? fast.getMany(keys) as Promise<Map<string, T>> : super.getMany(keys)
   }
 
   /** @internal The fast path for the current serializer, once the runtime is built, when there is one. */

@@ -1,6 +1,6 @@
 /**
- * The `Cache` service's direct path (`src/internal/cache/direct.ts`): an untraced fiber reads and writes single items
- * in one step, through the checked service's `DirectService`. Each case runs the same steps on a fiber that takes it
+ * The `Cache` service's direct path (`src/internal/cache/direct.ts`): an untraced fiber reads and writes single items,
+ * and reads batches, in one step, through the checked service's `DirectService`. Each case runs the same steps on a fiber that takes it
  * and on one whose tracer keeps its spans (so it takes the Effect path), against a real memcached and a silent and a
  * closed port, and asserts the same outcomes (value, or error class, message and fields; defects as defects), the
  * same debug logs and the same metric deltas. Shared by both Effect lines through `#line`;
@@ -39,6 +39,7 @@ directServices.get = (service) => {
   return direct && {
     tracing: direct.tracing,
     get: (...args) => (directCalls++, direct.get(...args)),
+    getMany: (...args) => (directCalls++, direct.getMany(...args)),
     set: (...args) => (directCalls++, direct.set(...args))
   }
 }
@@ -138,7 +139,10 @@ describe.each(["binary", "meta"] as const)("the Cache service's direct path over
         (cache) => cache.get(key),
         (cache) => cache.set(key, "short", { ttl: "1500 millis" }),
         (cache) => cache.namespace("ns").set(key, 1),
-        (cache) => cache.namespace("ns").get(key)
+        (cache) => cache.namespace("ns").get(key),
+        (cache) => cache.getMany([key, `${key}:missing`, key]),
+        (cache) => cache.getMany([]),
+        (cache) => cache.typed(NumberFromString).getMany([key])
       ])
       assert.deepStrictEqual(results[1]!.outcome, { value: Option.some({ a: [1, 2n, new Map([["m", 1]])] }) })
       assert.deepStrictEqual(results[3]!.outcome, { value: "fallback" })
@@ -146,6 +150,8 @@ describe.each(["binary", "meta"] as const)("the Cache service's direct path over
       assert.deepStrictEqual(results[11]!.outcome, { value: Option.some(42) })
       assert.deepStrictEqual(results[13]!.outcome, { value: Option.some("7") })
       assert.isAbove(Object.keys(results[1]!.deltas).length, 0, "a get is measured")
+      assert.deepStrictEqual(results[17]!.outcome, { value: new Map([[key, "short"]]) })
+      assert.strictEqual(results[19]!.outcome.error, "SerializationError", "\"short\" is no number")
     }).pipe(Effect.scoped))
 
   it.live("bad keys, bad TTLs and values too large for the client", () =>
@@ -161,11 +167,14 @@ describe.each(["binary", "meta"] as const)("the Cache service's direct path over
         (cache) => cache.set(42 as unknown as string, 1),
         (cache) => cache.set(key, 1, { ttl: 5 as never }),
         (cache) => cache.set(key, 1, { ttl: "5 parsecs" as never }),
-        (cache) => cache.set(key, new Uint8Array(2 * 1024 * 1024))
+        (cache) => cache.set(key, new Uint8Array(2 * 1024 * 1024)),
+        (cache) => cache.getMany([key, "a key"]),
+        (cache) => cache.getMany([key, 42 as unknown as string])
       ])
       assert.strictEqual(results[0]!.outcome.error, "InvalidKey")
       assert.strictEqual(results[6]!.outcome.error, "InvalidArgument")
       assert.strictEqual(results[8]!.outcome.error, "ValueTooLarge")
+      assert.strictEqual(results[9]!.outcome.error, "InvalidKey")
     }).pipe(Effect.scoped))
 })
 
@@ -176,7 +185,8 @@ describe("the Cache service's direct path under faults", () => {
       const results = yield* parity({ servers }, [
         (cache) => cache.get("down"),
         (cache) => cache.getOrElse("down", () => "fallback"),
-        (cache) => cache.set("down", 1)
+        (cache) => cache.set("down", 1),
+        (cache) => cache.getMany(["down", "also down"])
       ])
       assert.include(results[0]!.outcome.fields, "Unavailable")
       assert.strictEqual(results[0]!.logs.length, 2, "the get and its one resend")
@@ -188,7 +198,8 @@ describe("the Cache service's direct path under faults", () => {
       const { port } = silent.address() as net.AddressInfo
       const results = yield* parity({ servers: `127.0.0.1:${port}`, timeout: "200 millis" }, [
         (cache) => cache.get("silent"),
-        (cache) => cache.set("silent", 1)
+        (cache) => cache.set("silent", 1),
+        (cache) => cache.getMany(["silent"])
       ])
       assert.include(results[0]!.outcome.fields, "Timeout")
     }).pipe(Effect.scoped))

@@ -42,6 +42,7 @@ directServices.get = (service) => {
   return direct && {
     tracing: direct.tracing,
     get: (...args) => (count(), direct.get(...args)),
+    getMany: (...args) => (count(), direct.getMany(...args)),
     set: (...args) => (count(), direct.set(...args))
   }
 }
@@ -137,6 +138,7 @@ describe.each(["binary", "meta"] as const)("the facade's fast path over %s", (pr
       (rc) => rc.get(`${key}:missing`),
       (rc) => rc.get(`${key}:missing`, "fallback"),
       (rc) => rc.get(`${key}:missing`, "fallback", true),
+      (rc) => rc.getMany([key, `${key}:missing`, key]),
       (rc) => rc.set(key, "text"),
       (rc) => rc.get(key),
       (rc) => rc.set(key, 42),
@@ -167,7 +169,8 @@ describe.each(["binary", "meta"] as const)("the facade's fast path over %s", (pr
     assert.deepStrictEqual(results.at(-1)!.outcome, { value: ["caller", "caller"] })
     assert.deepStrictEqual(results[2]!.outcome, { value: { a: [1, 2n, new Map([["m", 1]])] } })
     assert.strictEqual(results[5]!.outcome.error, "CacheNotFound")
-    assert.strictEqual(results[12]!.outcome.error, "SerializationError")
+    assert.deepStrictEqual(results[6]!.outcome, { value: new Map([[key, { a: [1, 2n, new Map([["m", 1]])] }]]) })
+    assert.strictEqual(results[13]!.outcome.error, "SerializationError")
   })
 
   it("bad keys, bad TTLs and values too large for the client or the server", async () => {
@@ -191,13 +194,15 @@ describe.each(["binary", "meta"] as const)("the facade's fast path over %s", (pr
       (rc) => rc.set(key, 1, 2.5),
       (rc) => rc.get(key),
       (rc) => rc.set(key, Buffer.alloc(5 * 1024 * 1024)),
-      (rc) => rc.set(key, Buffer.alloc(2 * 1024 * 1024))
+      (rc) => rc.set(key, Buffer.alloc(2 * 1024 * 1024)),
+      (rc) => rc.getMany([key, "a key"])
     ])
     assert.strictEqual(results[1]!.outcome.error, "InvalidKey")
     assert.strictEqual(results[9]!.outcome.error, "InvalidArgument")
     assert.strictEqual(results[10]!.outcome.error, "TypeError")
     assert.strictEqual(results[17]!.outcome.error, "ValueTooLarge")
     assert.strictEqual(results[18]!.outcome.error, "ValueTooLarge")
+    assert.strictEqual(results[19]!.outcome.error, "InvalidKey")
   })
 })
 
@@ -206,7 +211,8 @@ describe("the facade's fast path under faults", () => {
     const results = await parity(() => ({ servers: downAddress }), [
       (rc) => rc.get("warm").catch(() => undefined),
       (rc) => rc.get("down"),
-      (rc) => rc.set("down", 1)
+      (rc) => rc.set("down", 1),
+      (rc) => rc.getMany(["down", "also down"])
     ])
     assert.strictEqual(results[1]!.outcome.error, "MemcachedError")
     assert.include(results[1]!.outcome.fields, "Unavailable")

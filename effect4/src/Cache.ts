@@ -348,7 +348,7 @@ const makeCache = (memcached: MemcachedView, serializer: SerializerService): Cac
       getOrSet,
       cached,
       has: (key) => access.read(key, (item) => Effect.succeed(item !== undefined)),
-      getMany: (keys) => Effect.flatMap(memcached.getMany(keys), items.decodeAll),
+      getMany: (keys) => access.readMany(keys, items.decodeAll),
       setMany: (entries, options) =>
         Effect.flatMap(
           Effect.forEach(entries, ([key, value]): Effect.Effect<readonly [string, Item], CacheError> =>

@@ -68,7 +68,7 @@ export class DirectFailure {
 export type DirectDone<A> = (value: A | undefined, failure?: DirectFailure, reported?: ReadonlyArray<Reported>) => void
 
 /**
- * @internal `get` and `set` of a checked service called without an Effect step of their own, by the Promise facade
+ * @internal `get`, `getMany` and `set` of a checked service called without an Effect step of their own, by the Promise facade
  * (`facadeFastPath.ts`) and the `Cache` service's direct path (`cache/direct.ts`). `tags` are the metric tags the call
  * is recorded with (a fiber's, which only the caller's line can read).
  */
@@ -77,6 +77,8 @@ export interface DirectService {
   readonly tracing: boolean
   /** The item at `key`, `undefined` for a miss. */
   readonly get: (key: string, tags: MetricTags, done: DirectDone<Item | undefined>) => void
+  /** The items found of `keys`, by key, in one batch per server. */
+  readonly getMany: (keys: Iterable<string>, tags: MetricTags, done: DirectDone<ReadonlyMap<string, Item>>) => void
   /**
    * Stores `item` at `key` for `ttl` as `WriteOptions` gives it (left out: the layer's default); its value is memcached's
    * answer to a `set`, always `true`.
@@ -117,7 +119,9 @@ class DirectCall<A> {
   reported: Array<Reported> | undefined = undefined
   constructor(
     readonly name: string,
-    readonly read: boolean,
+    /** How many keys a read's answer found; `undefined` for an operation that is no read. */
+    readonly found: ((answer: A) => number) | undefined,
+    readonly batch: ReadonlyArray<string> | undefined,
     readonly recorder: PlainRecorder | undefined,
     readonly tags: MetricTags,
     readonly settled: DirectDone<A>
@@ -126,7 +130,7 @@ class DirectCall<A> {
   }
 
   end(errorType: string | undefined, count: number | undefined) {
-    this.recorder?.(this.name, this.start, this.server, count, errorType, this.tags)
+    this.recorder?.(this.name, this.start, this.server, count, errorType, this.tags, this.batch)
   }
 
   fail(error: unknown, defect = false) {
@@ -149,7 +153,7 @@ class DirectCall<A> {
   settle(result: A | TooLarge | EngineFailure, report: number | undefined) {
     if (result instanceof TooLarge) return this.fail(new ValueTooLarge(result))
     if (!(result instanceof EngineFailure)) {
-      this.end(undefined, this.read ? result === undefined ? 0 : 1 : undefined)
+      this.end(undefined, this.found?.(result))
       return this.settled(result, undefined, this.reported)
     }
     const error = toMemcachedError(result)
@@ -158,6 +162,26 @@ class DirectCall<A> {
     this.resends++
     this.send(this.request!)
   }
+}
+
+/** How many keys a single-key read found. */
+const foundOne = (item: Item | undefined) => item === undefined ? 0 : 1
+
+/** How many keys a batch read found. */
+const foundSome = (items: ReadonlyArray<Item | undefined>) => {
+  let found = 0
+  for (const item of items) if (item !== undefined) found++
+  return found
+}
+
+/** The items a batch read found, by key, from its answer in the order of `wire`. */
+const byKey = (wire: ReadonlyArray<WireKey>, found: ReadonlyArray<Item | undefined>): Map<string, Item> => {
+  const items = new Map<string, Item>()
+  for (let i = 0; i < wire.length; i++) {
+    const item = found[i]
+    if (item) items.set(wire[i]!.key, item)
+  }
+  return items
 }
 
 /** The engine's answer to a `DirectCall`'s request. */
@@ -214,19 +238,24 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
       return Effect.die(defect)
     }
   }
+  /** `keys` checked, each once, in order, or the error of the first that is no key. */
+  const encodeKeys = (keys: Iterable<string>): ReadonlyArray<WireKey> | InvalidKey => {
+    const wire: Array<WireKey> = []
+    const seen = new Set<string>()
+    for (const key of keys) {
+      const encoded = encodeKey(key)
+      if (isFailure(encoded)) return failureOf(encoded)
+      if (!seen.has(successOf(encoded).text)) {
+        seen.add(successOf(encoded).text)
+        wire.push(successOf(encoded))
+      }
+    }
+    return wire
+  }
   const withKeys = <A, E, R>(keys: Iterable<string>, f: (wire: ReadonlyArray<WireKey>) => Effect.Effect<A, E, R>) =>
     Effect.suspend((): Effect.Effect<A, E | InvalidKey, R> => {
-      const wire: Array<WireKey> = []
-      const seen = new Set<string>()
-      for (const key of keys) {
-        const encoded = encodeKey(key)
-        if (isFailure(encoded)) return Effect.fail(failureOf(encoded))
-        if (!seen.has(successOf(encoded).text)) {
-          seen.add(successOf(encoded).text)
-          wire.push(successOf(encoded))
-        }
-      }
-      return f(wire)
+      const wire = encodeKeys(keys)
+      return Array.isArray(wire) ? f(wire) : Effect.fail(wire as InvalidKey)
     })
   /** The error for a value that cannot fit in one item under `wire`, or `undefined` when it fits. */
   const tooLarge = (wire: WireKey, value: Uint8Array) =>
@@ -319,45 +348,68 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
    * metrics.
    */
   const makeDirect = (engine: EngineClient, recorder: PlainRecorder | undefined): DirectService => {
-    const call = <A>(
+    /** A call of `name` on `subject`, whose request `check` makes (or refuses with the error that stops it). */
+    const call = <S, A>(
       name: string,
-      key: string,
-      request: (wire: WireKey) => Send<A> | InvalidArgument | ValueTooLarge,
-      read: boolean,
+      subject: S,
+      check: (subject: S) => Send<A> | InvalidKey | InvalidArgument | ValueTooLarge,
+      found: ((answer: A) => number) | undefined,
+      batch: ReadonlyArray<string> | undefined,
       tags: MetricTags,
       settled: DirectDone<A>
     ): void => {
-      const made = new DirectCall(name, read, recorder, tags, settled)
-      let checked: Send<A> | InvalidArgument | ValueTooLarge
+      const made = new DirectCall(name, found, batch, recorder, tags, settled)
+      let checked: Send<A> | InvalidKey | InvalidArgument | ValueTooLarge
       try {
-        const wire = encodeKey(key)
-        if (isFailure(wire)) return made.fail(failureOf(wire))
-        checked = request(successOf(wire))
+        checked = check(subject)
       } catch (defect) {
         return made.fail(defect, true)
       }
       if (typeof checked !== "function") return made.fail(checked)
       made.send(checked)
     }
+    const getOne = (key: string): Send<Item | undefined> | InvalidKey => {
+      const wire = encodeKey(key)
+      return isFailure(wire)
+        ? failureOf(wire)
+        : (done, context) => engine.get(successOf(wire), done, context)
+    }
     return {
       tracing: options.tracing ?? true,
-      get: (key, tags, done) =>
+      get: (key, tags, done) => call("get", key, getOne, foundOne, undefined, tags, done),
+      getMany: (keys, tags, done) => {
+        const batch = Array.from(keys)
+        let wire: ReadonlyArray<WireKey> = []
+        const check = (): Send<Array<Item | undefined>> | InvalidKey => {
+          const checked = encodeKeys(batch)
+          if (!Array.isArray(checked)) return checked as InvalidKey
+          wire = checked
+          return (done, context) => engine.getMany(wire, done, context)
+        }
         call(
-          "get",
-          key,
-          (wire): Send<Item | undefined> => (done, context) => engine.get(wire, done, context),
-          true,
+          "getMany",
+          batch,
+          check,
+          foundSome,
+          batch,
           tags,
-          done
-        ),
+          (found, failure, reported) => done(found && byKey(wire, found), failure, reported)
+        )
+      },
       set: (key, item, ttl, tags, done) =>
         call(
           "set",
           key,
-          (wire) =>
-            checkWrite(wire, key, item.value, item.flags, ttl, (written, expiry): Send<boolean> => (done, context) =>
-              engine.write("set", wire, written, expiry, undefined, done, context)),
-          false,
+          (key) => {
+            const wire = encodeKey(key)
+            return isFailure(wire) ? failureOf(wire) : checkWrite(successOf(wire), key, item.value, item.flags, ttl, (
+              written,
+              expiry
+            ): Send<boolean> =>
+            (done, context) => engine.write("set", successOf(wire), written, expiry, undefined, done, context))
+          },
+          undefined,
+          undefined,
           tags,
           done
         )
@@ -366,15 +418,7 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
   const service: MemcachedService = {
     get: (key) => withKey(key, getWire),
     getMany: (keys) =>
-      withKeys(keys, (wire) =>
-        Effect.map(idempotent(backend.getMany(wire)), (found) => {
-          const byKey = new Map<string, Item>()
-          for (let i = 0; i < wire.length; i++) {
-            const item = found[i]
-            if (item) byKey.set(wire[i]!.key, item)
-          }
-          return byKey
-        })),
+      withKeys(keys, (wire) => Effect.map(idempotent(backend.getMany(wire)), (found) => byKey(wire, found))),
     set: (key, value, options) => Effect.asVoid(writeOne("set")(key, value, options)),
     add: writeOne("add"),
     replace: writeOne("replace"),

@@ -1,8 +1,9 @@
 /**
- * The Promise facade's fast path: `get` and `set` of a `MemcachedCache` over the engine, with no telemetry layer, a
- * built-in serializer and the default retry, run without an Effect. They are the `Cache` service's `getOrElse`,
- * `getOrFail` and `set` over the checked service's `DirectService` (the same checks, errors, retry and metrics as its
- * Effects), in the same order: a key that is not a string, then the serializer, then the checked service's rules.
+ * The Promise facade's fast path: `get`, `getMany` and `set` of a `MemcachedCache` over the engine, with no telemetry
+ * layer, a built-in serializer and the default retry, run without an Effect. They are the `Cache` service's
+ * `getOrElse`, `getOrFail`, `getMany` and `set` over the checked service's `DirectService` (the same checks, errors,
+ * retry and metrics as its Effects), in the same order: a key that is not a string, then the serializer, then the
+ * checked service's rules.
  * Anything else the facade does keeps its Effect path.
  *
  * @internal
@@ -19,10 +20,11 @@ import type { DirectService } from "./checkedService.js"
 import type { MetricTags } from "./effectLine.js"
 import { notAStringKey } from "./keys.js"
 
-/** @internal The facade's `get` and `set` over one serializer, without an Effect. */
+/** @internal The facade's `get`, `getMany` and `set` over one serializer, without an Effect. */
 export interface FastPath {
   readonly get: (key: string, fallback: unknown, fail: boolean) => Promise<unknown>
   readonly set: (key: string, value: unknown, ttl: unknown) => Promise<void>
+  readonly getMany: (keys: Iterable<string>) => Promise<Map<string, unknown>>
 }
 
 /** The built-in serializers answer with an `Exit` (see `SerializerService`), so they need no fiber. */
@@ -55,6 +57,13 @@ export const makeFastPath = (direct: DirectService, serializer: SerializerServic
             : fail
             ? reject(new CacheNotFound({ key }))
             : resolve(fallback))
+      ),
+    getMany: (keys) =>
+      new Promise((resolve, reject) =>
+        direct.getMany(keys, noTags, (found, failure) =>
+          failure !== undefined
+            ? reject(failure.error)
+            : resolve(settled(items.decodeAll(found!)) as Map<string, unknown> | Promise<never>))
       ),
     set: (key, value, ttl) => {
       if (typeof key !== "string") return Promise.reject(notAStringKey(key))

@@ -106,10 +106,10 @@ const monotonicSeconds = () => performance.now() / 1000
 export const plainStart = (): number => monotonicSeconds()
 
 /**
- * @internal Records a single-key call made without an Effect, on no fiber (so under the built-in clock), as
- * `instrument` records its own: the operation's name, when it started (`plainStart`), the server its request went
- * to, how many keys a read found (`undefined` for a failure or another operation), a failure's `error.type`
- * (`errorTypeOf`) and the metric tags a fiber would have had.
+ * @internal Records a call made without an Effect step of its own, under the built-in clock, as `instrument` records
+ * its own: the operation's name, when it started (`plainStart`), the server its request went to, how many keys a read
+ * found (`undefined` for a failure or another operation), a failure's `error.type` (`errorTypeOf`), the metric tags
+ * of the caller's fiber (none on no fiber) and, for a batch, its keys as the caller gave them.
  */
 export type PlainRecorder = (
   name: string,
@@ -117,7 +117,8 @@ export type PlainRecorder = (
   server: ServerAddress | undefined,
   found: number | undefined,
   errorType: string | undefined,
-  tags: MetricTags
+  tags: MetricTags,
+  batch?: ReadonlyArray<string>
 ) => void
 
 /** @internal Each instrumented service's `PlainRecorder`, when its metrics are on. */
@@ -330,10 +331,10 @@ export const instrument = <S extends object>(service: S, options: ObservabilityO
   const wrapped: Record<string, unknown> = {}
   if (metrics) {
     const ops = new Map<string, Op>()
-    plainRecorders.set(wrapped, (name, start, server, found, errorType, tags) => {
+    plainRecorders.set(wrapped, (name, start, server, found, errorType, tags, batch) => {
       let op = ops.get(name)
       if (op === undefined) ops.set(name, op = opOf(name, known[name] ?? { shape: "key" }))
-      record(op, server, found, errorType, monotonicSeconds() - start, undefined, tags)
+      record(op, server, found, errorType, monotonicSeconds() - start, batch, tags)
     })
   }
   for (const [name, member] of Object.entries(service)) {

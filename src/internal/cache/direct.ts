@@ -25,6 +25,11 @@ export interface ItemAccess {
     key: string,
     then: (item: Item | undefined) => Effect.Effect<A, E>
   ) => Effect.Effect<A, E | ReadError>
+  /** Reads `keys` and goes on with `then` of the items found, by key. */
+  readonly readMany: <A, E>(
+    keys: Iterable<string>,
+    then: (items: ReadonlyMap<string, Item>) => Effect.Effect<A, E>
+  ) => Effect.Effect<A, E | ReadError>
   /** Stores `item` at `key` for `ttl` as `WriteOptions` gives it (left out: the layer's default). */
   readonly write: (key: string, item: Item, ttl: unknown) => Effect.Effect<void, WriteError>
 }
@@ -50,10 +55,14 @@ const ended = <A, E>(
 export const itemAccess = (memcached: MemcachedView): ItemAccess => {
   const readSlowly = <A, E>(key: string, then: (item: Item | undefined) => Effect.Effect<A, E>) =>
     Effect.flatMap(memcached.get(key), (found) => then(Option.getOrUndefined(found)))
+  const readManySlowly = <A, E>(
+    keys: Iterable<string>,
+    then: (items: ReadonlyMap<string, Item>) => Effect.Effect<A, E>
+  ) => Effect.flatMap(memcached.getMany(keys), then)
   const writeSlowly = (key: string, item: Item, ttl: unknown) =>
     memcached.set(key, item.value, new WriteRecord(item.flags, ttl as never))
   const direct: DirectService | undefined = directServices.get(memcached)
-  if (direct === undefined) return { read: readSlowly, write: writeSlowly }
+  if (direct === undefined) return { read: readSlowly, readMany: readManySlowly, write: writeSlowly }
   /** The metric tags of a fiber that may take the direct path, or `undefined` when it must take the Effect path. */
   const tagsOf = (fiber: RunningFiber | undefined): MetricTags | undefined =>
     fiber === undefined || (direct.tracing && tracesSpans(fiber)) || clockOf(fiber) !== liveClock
@@ -68,6 +77,12 @@ export const itemAccess = (memcached: MemcachedView): ItemAccess => {
           resume(
             failure === undefined && reported === undefined ? then(item) : ended(failure, reported, () => then(item))
           ))
+      }),
+    readMany: <A, E>(keys: Iterable<string>, then: (items: ReadonlyMap<string, Item>) => Effect.Effect<A, E>) =>
+      callback<A, E | ReadError>((resume) => {
+        const tags = tagsOf(currentFiber())
+        if (tags === undefined) return resume(readManySlowly(keys, then))
+        direct.getMany(keys, tags, (items, failure, reported) => resume(ended(failure, reported, () => then(items!))))
       }),
     write: (key, item, ttl) =>
       callback<void, WriteError>((resume) => {
