@@ -139,7 +139,7 @@ const RECYCLED_FRAME = 64 * 1024
  * buffers' external memory set off.
  */
 const IDLE_FLOOR = 8 * 1024 * 1024
-const IDLE_CAP = 64 * 1024 * 1024
+const IDLE_CAP = 32 * 1024 * 1024
 const PAGE = 4096
 
 /** Buffers that large frames hold now, to be handed back by `recycleFrame` once written. */
