@@ -56,6 +56,29 @@ describe("encodeRequest", () => {
     assert.notStrictEqual(third.buffer, first.buffer)
   })
 
+  it("reuses a recycled buffer for a frame a few bytes longer (a longer key over a value of the same size)", () => {
+    const first = encodeRequest(Opcode.Set, 1, Buffer.from("key:1"), undefined, large(120_000, 1))
+    recycleFrame(first)
+    const longer = encodeRequest(Opcode.Set, 2, Buffer.from("key:12"), undefined, large(120_000, 2))
+    assert.isTrue(longer.buffer === first.buffer) // (a failing strictEqual would print both buffers)
+    assert.strictEqual(longer.length, 24 + 6 + 120_000)
+  })
+
+  it("keeps as many recycled buffers as frames held at once, beyond 8 MiB", () => {
+    const held = Array.from(
+      { length: 24 },
+      (_, i) => encodeRequest(Opcode.Set, i, Buffer.from("k"), undefined, large(500_000, 1))
+    )
+    for (const frame of held) recycleFrame(frame)
+    const buffers = new Set(held.map((frame) => frame.buffer))
+    const again = Array.from(
+      { length: 24 },
+      (_, i) => encodeRequest(Opcode.Set, i, Buffer.from("k"), undefined, large(500_000, 2))
+    )
+    assert.isTrue(again.every((frame) => buffers.has(frame.buffer)))
+    for (const frame of again) recycleFrame(frame)
+  })
+
   it("does not hand a recycled buffer to a frame less than half its length", () => {
     const first = encodeRequest(Opcode.Set, 1, Buffer.from("a"), undefined, large(400_000, 1))
     recycleFrame(first)

@@ -131,11 +131,26 @@ export class Response {
 
 /** Frames of at least this many bytes are built in recycled buffers. */
 const RECYCLED_FRAME = 64 * 1024
-/** At most this many bytes of recycled buffers are kept while unused. */
-const IDLE_LIMIT = 8 * 1024 * 1024
+/**
+ * Recycled buffers are kept while unused up to the most bytes that frames held at once, at least `IDLE_FLOOR` and at
+ * most `IDLE_CAP`. A bound below what a workload keeps in flight drops buffers that have lived long enough to be in
+ * V8's old generation, only to allocate new ones: 16 sets of 500 KiB in flight hold 16 to 32 frames at once (a
+ * flight's frames wait behind a write whose callback has not run yet, though memcached may have answered it), up to
+ * 16 MiB, and a fixed 8 MiB bound made each such set cost about twice the CPU, in the mark-compacts that the dropped
+ * buffers' external memory set off.
+ */
+const IDLE_FLOOR = 8 * 1024 * 1024
+const IDLE_CAP = 32 * 1024 * 1024
+const PAGE = 4096
 
 /** Buffers that large frames hold now, to be handed back by `recycleFrame` once written. */
 const lent = new WeakSet<ArrayBufferLike>()
+/**
+ * The bytes of the buffers in `lent`, and the most they came to. A frame dropped unwritten (its connection failed
+ * first) is never handed back and stays counted: that can only raise the idle bound, never past `IDLE_CAP`.
+ */
+let lentBytes = 0
+let peakLentBytes = 0
 /** Buffers handed back and not yet reused. */
 const idle: Array<ArrayBufferLike> = []
 let idleBytes = 0
@@ -156,8 +171,11 @@ const allocateFrame = (length: number): Buffer => {
       frame = Buffer.from(slab, 0, length)
     }
   }
-  frame ??= Buffer.allocUnsafeSlow(length)
+  // Whole pages: frames a few bytes apart (keys of different lengths over values of one size) fit each other's buffer.
+  frame ??= Buffer.from(Buffer.allocUnsafeSlow(Math.ceil(length / PAGE) * PAGE).buffer, 0, length)
   lent.add(frame.buffer)
+  lentBytes += frame.buffer.byteLength
+  if (lentBytes > peakLentBytes) peakLentBytes = lentBytes
   return frame
 }
 
@@ -170,7 +188,9 @@ export const isRecyclable = (frame: Buffer): boolean => lent.has(frame.buffer)
  */
 export const recycleFrame = (frame: Buffer): void => {
   const slab = frame.buffer
-  if (!lent.delete(slab) || idleBytes + slab.byteLength > IDLE_LIMIT) return
+  if (!lent.delete(slab)) return
+  lentBytes -= slab.byteLength
+  if (idleBytes + slab.byteLength > Math.min(IDLE_CAP, Math.max(IDLE_FLOOR, peakLentBytes))) return
   idle.push(slab)
   idleBytes += slab.byteLength
 }
