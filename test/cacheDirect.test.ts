@@ -100,6 +100,9 @@ const parity = (options: Parameters<typeof Cache.layerMemcached>[0], steps: Read
     return onDirectPath
   })
 
+/** A string long enough to be written from its text, with multi-byte characters. */
+const longText = "é€😀 memcached ".repeat(20_000)
+
 let n = 0
 /** A key of its own for each case. */
 const fresh = () => `direct:${n++}`
@@ -142,7 +145,14 @@ describe.each(["binary", "meta"] as const)("the Cache service's direct path over
         (cache) => cache.namespace("ns").get(key),
         (cache) => cache.getMany([key, `${key}:missing`, key]),
         (cache) => cache.getMany([]),
-        (cache) => cache.typed(NumberFromString).getMany([key])
+        (cache) => cache.typed(NumberFromString).getMany([key]),
+        // Long strings are written from their text (`longTextItem`); a lone surrogate's is cloned instead.
+        (cache) => cache.set(`${key}:long`, longText),
+        (cache) => cache.get(`${key}:long`),
+        (cache) => cache.set(`${key}:long`, `${longText}\ud800`),
+        (cache) => cache.getOrFail(`${key}:long`),
+        (cache) => cache.set(`${key}:long`, "é".repeat(600_000)),
+        (cache) => cache.typed(NumberFromString).set(`${key}:long`, 1)
       ])
       assert.deepStrictEqual(results[1]!.outcome, { value: Option.some({ a: [1, 2n, new Map([["m", 1]])] }) })
       assert.deepStrictEqual(results[3]!.outcome, { value: "fallback" })
@@ -152,6 +162,9 @@ describe.each(["binary", "meta"] as const)("the Cache service's direct path over
       assert.isAbove(Object.keys(results[1]!.deltas).length, 0, "a get is measured")
       assert.deepStrictEqual(results[17]!.outcome, { value: new Map([[key, "short"]]) })
       assert.strictEqual(results[19]!.outcome.error, "SerializationError", "\"short\" is no number")
+      assert.deepStrictEqual(results[21]!.outcome, { value: Option.some(longText) })
+      assert.deepStrictEqual(results[23]!.outcome, { value: `${longText}\ud800` })
+      assert.strictEqual(results[24]!.outcome.error, "ValueTooLarge", "1.2 MB of UTF-8 in 600,000 code units")
     }).pipe(Effect.scoped))
 
   it.live("bad keys, bad TTLs and values too large for the client", () =>

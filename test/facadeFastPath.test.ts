@@ -195,7 +195,14 @@ describe.each(["binary", "meta"] as const)("the facade's fast path over %s", (pr
       (rc) => rc.get(key),
       (rc) => rc.set(key, Buffer.alloc(5 * 1024 * 1024)),
       (rc) => rc.set(key, Buffer.alloc(2 * 1024 * 1024)),
-      (rc) => rc.getMany([key, "a key"])
+      (rc) => rc.getMany([key, "a key"]),
+      // Long strings are written from their text (`longTextItem`); a lone surrogate's is cloned instead.
+      (rc) => rc.set(key, "é€😀 memcached ".repeat(20_000)),
+      (rc) => rc.get(key),
+      (rc) => rc.set(key, `${"é".repeat(5000)}\ud800`),
+      (rc) => rc.get(key),
+      (rc) => rc.set(key, "é".repeat(2_100_000)),
+      (rc) => rc.set(key, "é".repeat(1_500_000))
     ])
     assert.strictEqual(results[1]!.outcome.error, "InvalidKey")
     assert.strictEqual(results[9]!.outcome.error, "InvalidArgument")
@@ -203,6 +210,10 @@ describe.each(["binary", "meta"] as const)("the facade's fast path over %s", (pr
     assert.strictEqual(results[17]!.outcome.error, "ValueTooLarge")
     assert.strictEqual(results[18]!.outcome.error, "ValueTooLarge")
     assert.strictEqual(results[19]!.outcome.error, "InvalidKey")
+    assert.deepStrictEqual(results[21]!.outcome, { value: "é€😀 memcached ".repeat(20_000) })
+    assert.deepStrictEqual(results[23]!.outcome, { value: `${"é".repeat(5000)}\ud800` })
+    assert.strictEqual(results[24]!.outcome.error, "ValueTooLarge", "over the client's 4 MiB in UTF-8 bytes")
+    assert.strictEqual(results[25]!.outcome.error, "ValueTooLarge", "over the server's 1 MiB")
   })
 })
 

@@ -3,6 +3,7 @@
  * frames' buffers, and reading a response's key in place.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { TextItem } from "../src/engine/item.js"
 import type { WireKey } from "../src/engine/keys.js"
 import { KeyProblem, makeKeyEncoder } from "../src/engine/keys.js"
 import {
@@ -27,6 +28,19 @@ describe("encodeRequest", () => {
     assert.strictEqual(frame.readBigUInt64BE(16), 9n)
     assert.deepStrictEqual(frame.subarray(24, 32), writeExtras(3, 60))
     assert.strictEqual(frame.subarray(32).toString(), "keyvalue")
+  })
+
+  it("writes a TextItem's text as the UTF-8 bytes its value would have been, short or long, ASCII or not", () => {
+    for (const text of ["value", "é€😀".repeat(3000), "a".repeat(200_000), "ü".repeat(100_000)]) {
+      const item = new TextItem(text, 16)
+      assert.strictEqual(item.size, Buffer.byteLength(text))
+      const fromText = encodeRequest(Opcode.Set, 5, Buffer.from("key"), writeExtras(16, 0), item)
+      const fromBytes = encodeRequest(Opcode.Set, 5, Buffer.from("key"), writeExtras(16, 0), Buffer.from(text))
+      assert.isTrue(fromText.equals(fromBytes), `${text.length} code units`)
+      assert.isTrue(Buffer.from(item.value).equals(Buffer.from(text)))
+      recycleFrame(fromText)
+      recycleFrame(fromBytes)
+    }
   })
 
   it("builds large frames only in recyclable buffers", () => {

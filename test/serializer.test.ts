@@ -19,6 +19,8 @@ import {
   useSerializer
 } from "#line"
 import * as v8 from "node:v8"
+import { TextItem } from "../src/engine/item.js"
+import { formats, longTextItem } from "../src/engine/serialization.js"
 import { causeText, cyclic, flipSerialization, nativeValues, structuredValues } from "./support/serializerCases.js"
 
 const { bytes, json, raw, structured } = Serializer.formats
@@ -267,4 +269,24 @@ describe("Serializer (the service and its layers)", () => {
       assert.strictEqual(encoded.flags, Flags.json)
       assert.strictEqual(Buffer.from(encoded.value).toString(), "{\"n\":1}")
     }))
+})
+
+describe("long strings on the write paths (longTextItem)", () => {
+  it("structured leaves a long string as text with the bytes and flags its encode gives; nothing else does", () => {
+    const run = <A>(effect: Effect.Effect<A, unknown>) => Effect.runSync(effect)
+    for (const text of ["x".repeat(4096), "é€😀".repeat(2000), "a".repeat(500_000)]) {
+      const item = longTextItem(formats.structured, text)
+      assert.instanceOf(item, TextItem)
+      const encoded: Item = run(structured.encode("k", text))
+      assert.strictEqual(item!.flags, encoded.flags)
+      assert.strictEqual(item!.size, encoded.value.length)
+      assert.isTrue(Buffer.from(item!.value).equals(Buffer.from(encoded.value)))
+    }
+    assert.isUndefined(longTextItem(formats.structured, "x".repeat(4095)), "short: from Node's pool")
+    assert.isUndefined(longTextItem(formats.structured, "x".repeat(5000) + "\ud800"), "a lone surrogate: cloned")
+    assert.isUndefined(longTextItem(formats.structured, new Uint8Array(5000)))
+    for (const name of ["json", "raw", "bytes"] as const) {
+      assert.isUndefined(longTextItem(formats[name], "x".repeat(5000)), name)
+    }
+  })
 })

@@ -16,7 +16,7 @@ import { makeHealth } from "./ejection.js"
 import type { Done } from "./failure.js"
 import { EngineFailure } from "./failure.js"
 import type { LeaseAnswer, WriteMode } from "./item.js"
-import { CasItem, Item } from "./item.js"
+import { CasItem, Item, sizeOf, TextItem } from "./item.js"
 import { TooLarge, tooLarge } from "./itemSize.js"
 import type { WireKey } from "./keys.js"
 import type { MemjsClient, MemjsServer } from "./memjs.js"
@@ -445,7 +445,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
     done: Done<A, D>,
     doneContext: D,
     extras?: Uint8Array,
-    value?: Uint8Array,
+    value?: Uint8Array | TextItem,
     cas?: bigint
   ): ServerAddress | undefined => {
     const connection = route(key)
@@ -532,11 +532,11 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
         key,
         writeOpcodes[mode],
         written,
-        new Write(key, item.value.length),
+        new Write(key, sizeOf(item)),
         done,
         context,
         writeExtras(item.flags, expiration(expiry)),
-        item.value,
+        item instanceof TextItem ? item : item.value,
         cas
       ),
     concat: (side, key, value, done, context) =>

@@ -20,6 +20,27 @@ export class Item {
   constructor(readonly value: Uint8Array, readonly flags: number) {}
 }
 
+/**
+ * @internal An item whose value is text not yet encoded: the binary protocol writes it into the request frame as
+ * UTF-8, with no buffer of its own; its bytes are made only if something reads `value`. A long string's item on the
+ * paths that send it at once (see `longTextItem`): a fresh buffer of hundreds of KiB per write is memory outside V8's
+ * heap, and enough of it sets off full collections.
+ */
+export class TextItem {
+  #bytes: Uint8Array | undefined = undefined
+  /** The value's length in UTF-8 bytes. */
+  readonly size: number
+  constructor(readonly text: string, readonly flags: number) {
+    this.size = Buffer.byteLength(text, "utf8")
+  }
+  get value(): Uint8Array {
+    return this.#bytes ??= Buffer.from(this.text, "utf8")
+  }
+}
+
+/** @internal An item's value's length in bytes, without encoding a `TextItem`'s text. */
+export const sizeOf = (item: Item): number => item instanceof TextItem ? item.size : item.value.length
+
 /** An item with the CAS token memcached gave its current version. Public as `CasItem` of `Memcached`. */
 export class CasItem extends Item {
   constructor(value: Uint8Array, flags: number, readonly cas: bigint) {

@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import { TextItem } from "./item.js"
 import type { WireKey } from "./keys.js"
 
 /** @internal */
@@ -223,18 +224,18 @@ const writeHeader = (
   frame.writeUInt32BE(opaque, offset + 12)
 }
 
-/** @internal Frames one request: 24-byte header, then extras, key and value. */
+/** @internal Frames one request: 24-byte header, then extras, key and value (a `TextItem`'s text as UTF-8). */
 export const encodeRequest = (
   opcode: number,
   opaque: number,
   key?: Uint8Array,
   extras?: Uint8Array,
-  value?: Uint8Array,
+  value?: Uint8Array | TextItem,
   cas?: bigint
 ): Buffer => {
   const keyLength = key?.length ?? 0
   const extrasLength = extras?.length ?? 0
-  const valueLength = value?.length ?? 0
+  const valueLength = value instanceof TextItem ? value.size : value?.length ?? 0
   const frame = allocateFrame(24 + extrasLength + keyLength + valueLength)
   writeHeader(frame, 0, opcode, keyLength, extrasLength, extrasLength + keyLength + valueLength, opaque)
   if (cas === undefined) frame.fill(0, 16, 24)
@@ -242,7 +243,8 @@ export const encodeRequest = (
   // `set` copies without a Buffer view of each part: no object per part on every request.
   if (extras) frame.set(extras, 24)
   if (key) frame.set(key, 24 + extrasLength)
-  if (value) frame.set(value, 24 + extrasLength + keyLength)
+  if (value instanceof TextItem) frame.write(value.text, 24 + extrasLength + keyLength, valueLength, "utf8")
+  else if (value) frame.set(value, 24 + extrasLength + keyLength)
   return frame
 }
 

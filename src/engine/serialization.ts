@@ -7,7 +7,7 @@
  * @internal
  */
 import * as v8 from "node:v8"
-import { Item } from "./item.js"
+import { Item, TextItem } from "./item.js"
 import { hasLoneSurrogate } from "./keys.js"
 
 /**
@@ -118,6 +118,12 @@ const clone = (value: unknown): Item | FormatFailure => {
 const decimal = /^-?\d+ *$/
 
 /**
+ * Strings of at least this many UTF-16 code units are written as `TextItem`s where `longTextItem` is asked: below it,
+ * `Buffer.from` takes their bytes from Node's shared pool, which costs no memory of its own.
+ */
+const LONG_TEXT = 4096
+
+/**
  * Strings (without a lone surrogate, which UTF-8 cannot carry), safe integers (but -0) and bytes (`Uint8Array` and
  * `Buffer`) as they are, each under its own flags; anything else, or values written before it stored them natively,
  * as Node's structured serialization. Integers beyond the safe range read back as a `bigint` (memcached's counters go
@@ -180,6 +186,15 @@ const bytes = foreign("bytes", (bytes) => Buffer.from(bytes))
  * items (`codec.ts`'s `decodeAll`) calls the format itself, without an Effect per item.
  */
 export const formatOf = new WeakMap<object, Format>()
+
+/**
+ * @internal The item `format` makes of `value`, as a `TextItem`, when it is a long string that `format` stores as its
+ * UTF-8 text (`structured` does), else `undefined`; the same bytes and flags as `format.encode`, encoded later.
+ */
+export const longTextItem = (format: Format, value: unknown): TextItem | undefined =>
+  format === structured && typeof value === "string" && value.length >= LONG_TEXT && !hasLoneSurrogate(value)
+    ? new TextItem(value, Flags.text)
+    : undefined
 
 /**
  * @internal The built-in formats by name: `structured` (Node's v8 serialization), `json` (JSON as UTF-8), `raw`

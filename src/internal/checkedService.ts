@@ -32,7 +32,7 @@ import { toUnsigned64 } from "../engine/counter.js"
 import type { Done } from "../engine/failure.js"
 import { DEFAULT_RESENDS, EngineFailure, resentByDefault } from "../engine/failure.js"
 import type { LeaseAnswer, WriteMode } from "../engine/item.js"
-import { Item } from "../engine/item.js"
+import { Item, sizeOf, TextItem } from "../engine/item.js"
 import { maxValueBytes, TooLarge } from "../engine/itemSize.js"
 import type { KeyRules, WireKey } from "../engine/keys.js"
 import type { ServerAddress } from "../engine/servers.js"
@@ -257,28 +257,37 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
       const wire = encodeKeys(keys)
       return Array.isArray(wire) ? f(wire) : Effect.fail(wire as InvalidKey)
     })
-  /** The error for a value that cannot fit in one item under `wire`, or `undefined` when it fits. */
-  const tooLarge = (wire: WireKey, value: Uint8Array) =>
-    value.length > maxValueBytes(backend.maxItemSize, wire.bytes.length)
-      ? valueTooLarge(backend.maxItemSize, wire, value.length)
+  /** The error for a value of `size` bytes that cannot fit in one item under `wire`, or `undefined` when it fits. */
+  const tooLarge = (wire: WireKey, size: number) =>
+    size > maxValueBytes(backend.maxItemSize, wire.bytes.length)
+      ? valueTooLarge(backend.maxItemSize, wire, size)
       : undefined
-  /** A write of `value` under `wire`: `write` of its item and expiry, or the error that stops it with nothing sent. */
+  /**
+   * A write of `item` under `wire`: `write` of it and its expiry, or the error that stops it with nothing sent. A
+   * `TextItem` goes as it is, so that its text is encoded into the request; any other item with its flags as memcached
+   * keeps them (unsigned 32-bit).
+   */
   const checkWrite = <R>(
     wire: WireKey,
     key: string,
-    value: Uint8Array,
-    flags: number | undefined,
+    item: Item,
     ttl: unknown,
     write: (item: Item, expiry: Expiry) => R
   ): R | InvalidArgument | ValueTooLarge => {
-    const error = tooLarge(wire, value)
+    const error = tooLarge(wire, sizeOf(item))
     if (error) return error
     const expiry = expiryOf(ttl, key)
-    return isFailure(expiry) ? failureOf(expiry) : write(new Item(value, (flags ?? 0) >>> 0), successOf(expiry))
+    if (isFailure(expiry)) return failureOf(expiry)
+    const flags = item.flags >>> 0
+    return write(
+      item instanceof TextItem || flags === item.flags ? item : new Item(item.value, flags),
+      successOf(expiry)
+    )
   }
   const writeOne = (mode: WriteMode, cas?: bigint) => (key: string, value: Uint8Array, options?: WriteOptions) =>
     withKey(key, (wire): Effect.Effect<boolean, InvalidArgument | ValueTooLarge | MemcachedError> => {
-      const checked = checkWrite(wire, key, value, options?.flags, options?.ttl, (item, expiry) => {
+      const given = new Item(value, (options?.flags ?? 0) >>> 0)
+      const checked = checkWrite(wire, key, given, options?.ttl, (item, expiry) => {
         const write = backend.write(mode, wire, item, expiry, cas)
         return mode === "set" && cas === undefined ? idempotent(write) : once(write)
       })
@@ -286,7 +295,7 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
     })
   const concat = (side: "append" | "prepend") => (key: string, value: Uint8Array) =>
     withKey(key, (wire) => {
-      const error = tooLarge(wire, value)
+      const error = tooLarge(wire, value.length)
       return error ? Effect.fail(error) : once(backend.concat(side, wire, value))
     })
   const getWire = (wire: WireKey) => idempotent(backend.get(wire))
@@ -402,7 +411,7 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
           key,
           (key) => {
             const wire = encodeKey(key)
-            return isFailure(wire) ? failureOf(wire) : checkWrite(successOf(wire), key, item.value, item.flags, ttl, (
+            return isFailure(wire) ? failureOf(wire) : checkWrite(successOf(wire), key, item, ttl, (
               written,
               expiry
             ): Send<boolean> =>
@@ -429,7 +438,7 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
         return withKeys(items.keys(), (wire): Effect.Effect<void, InvalidArgument | ValueTooLarge | MemcachedError> => {
           const pairs = wire.map((key) => [key, items.get(key.key)!] as const)
           for (const [key, item] of pairs) {
-            const error = tooLarge(key, item.value)
+            const error = tooLarge(key, item.value.length)
             if (error) return Effect.fail(error)
           }
           const expiry = expiryOf(options?.ttl)

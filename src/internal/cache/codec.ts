@@ -13,7 +13,7 @@ import type { SchemaOf, SerializerService } from "#effect-line"
 import { decoder, Effect, encoder, Exit, SerializationError } from "#effect-line"
 import type { Item } from "../../engine/item.js"
 import type { Format } from "../../engine/serialization.js"
-import { FormatFailure, formatOf } from "../../engine/serialization.js"
+import { FormatFailure, formatOf, longTextItem } from "../../engine/serialization.js"
 
 /** @internal A view's values to what the serializer takes, and back: a `Schema`, or nothing at all. */
 export interface Codec<A> {
@@ -88,12 +88,14 @@ export const makeItemCodec = <A>(serializer: SerializerService, codec: Codec<A>)
     codec === identity
       ? deserialize(key, item) as Effect.Effect<A, SerializationError>
       : Effect.flatMap(deserialize(key, item), (value) => codec.decode(key, value))
-  const encode = (key: string, value: A): Effect.Effect<Item, SerializationError> =>
-    codec === identity
-      ? serialize(key, value)
-      : Effect.flatMap(codec.encode(key, value), (encoded) => serialize(key, encoded))
-  // The cache itself over a built-in serializer decodes many items with its format, without an Effect per item.
+  // The cache itself over a built-in serializer decodes many items with its format, without an Effect per item, and
+  // leaves a long string as text for the request to encode (`longTextItem`).
   const format = codec === identity ? formatOf.get(serializer) : undefined
+  const encode = (key: string, value: A): Effect.Effect<Item, SerializationError> => {
+    if (codec !== identity) return Effect.flatMap(codec.encode(key, value), (encoded) => serialize(key, encoded))
+    const text = format === undefined ? undefined : longTextItem(format, value)
+    return text === undefined ? serialize(key, value) : Effect.succeed(text)
+  }
   /**
    * Decodes with `format`; the first item it cannot decode (or that makes it throw: an item that is no bytes, from a
    * `Memcached` of one's own) fails as the serializer fails it.
