@@ -25,4 +25,4 @@ export class TooLarge {
 
 /** @internal The problem of `size` bytes of value under `key`, which do not fit in one item. */
 export const tooLarge = (maxItemSize: number, key: WireKey, size: number): TooLarge =>
-  new TooLarge(key.key, size, maxValueBytes(maxItemSize, key.bytes.length))
+  new TooLarge(key.key, size, maxValueBytes(maxItemSize, key.size))

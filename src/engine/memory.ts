@@ -116,7 +116,7 @@ export const makeMemoryStore = (maxItemSize: number): MemoryStore => {
       const bytes = Buffer.from(value)
       const joined = side === "append" ? Buffer.concat([entry.value, bytes]) : Buffer.concat([bytes, entry.value])
       // memcached answers "not stored" when the result would not fit, and keeps the value
-      if (joined.length > maxValueBytes(maxItemSize, key.bytes.length)) return false
+      if (joined.length > maxValueBytes(maxItemSize, key.size)) return false
       put(key, joined, entry.flags, entry.expiresAt)
       return true
     },

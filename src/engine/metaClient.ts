@@ -300,7 +300,7 @@ export const makeMetaEngineClient = (options: MetaClientOptions): EngineClient =
   const largest = (entries: ReadonlyArray<readonly [WireKey, Item]>): TooLarge => {
     let [key, item] = entries[0]!
     for (const [k, i] of entries) {
-      if (k.bytes.length + i.value.length > key.bytes.length + item.value.length) [key, item] = [k, i]
+      if (k.size + i.value.length > key.size + item.value.length) [key, item] = [k, i]
     }
     return tooLarge(maxItemSize, key, item.value.length)
   }

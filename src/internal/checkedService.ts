@@ -259,7 +259,7 @@ export const makeCheckedService = (backend: Backend, options: CheckedServiceOpti
     })
   /** The error for a value of `size` bytes that cannot fit in one item under `wire`, or `undefined` when it fits. */
   const tooLarge = (wire: WireKey, size: number) =>
-    size > maxValueBytes(backend.maxItemSize, wire.bytes.length)
+    size > maxValueBytes(backend.maxItemSize, wire.size)
       ? valueTooLarge(backend.maxItemSize, wire, size)
       : undefined
   /**
