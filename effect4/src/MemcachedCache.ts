@@ -6,6 +6,7 @@
 import * as Cause from "effect/Cause"
 import type * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -24,6 +25,10 @@ import type {
 } from "../../src/engine/facade.js"
 import { CacheFacadeCore, definedOnly, secondsOf } from "../../src/engine/facade.js"
 import { BadOption } from "../../src/engine/options.js"
+import type { DirectService } from "../../src/internal/checkedService.js"
+import { directServices } from "../../src/internal/checkedService.js"
+import type { FastPath } from "../../src/internal/facadeFastPath.js"
+import { makeFastPath } from "../../src/internal/facadeFastPath.js"
 import type { CacheService, NamespaceOptions } from "./Cache.js"
 import { Cache } from "./Cache.js"
 import { checkConnectionOptions, checkServers } from "./internal/options.js"
@@ -228,6 +233,12 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   readonly #maxParked: number | undefined
   /** @internal */
   #starting = false
+  /** @internal Whether `get`, `getMany` and `set` may skip the runtime: no `layer` or `telemetry` (see `facadeFastPath`). */
+  readonly #direct: boolean
+  /** @internal The checked service's `DirectService`, once the runtime is built, when it has one. */
+  #directService: DirectService | undefined
+  /** @internal The fast path of each serializer that has one. */
+  readonly #fastPaths = new Map<SerializerService, FastPath | undefined>()
   /** @internal */
   readonly #caches = new Map<SerializerService, CacheService>()
 
@@ -242,6 +253,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     this.#serializer = serializer ?? MemcachedCache.defaultSerializer
     this.#maxParked = telemetry ? 0 : undefined
     serializerOf(this.#serializer)
+    this.#direct = !layer && !telemetry
     if (layer) {
       this.#layer = telemetry ? Layer.merge(layer, telemetry) : layer
       return
@@ -304,6 +316,8 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     this.#runner?.close()
     this.#runner = undefined
     this.#starting = false
+    this.#directService = undefined
+    this.#fastPaths.clear()
     this.#caches.clear()
     if (runtime) await runtime.dispose()
   }
@@ -354,6 +368,57 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     })
   }
 
+  /**
+   * Reads a key: the value, or `fallback` on a miss; with `fail`, a miss rejects with `CacheNotFound`.
+   *
+   * @since 2.0.0
+   */
+  override get<T = unknown, F = undefined>(key: string, fallback?: F, fail = false): Promise<T | F> {
+    const fast = this.#fastPath()
+    return fast ? fast.get(key, fallback, fail) as Promise<T | F> : super.get(key, fallback, fail)
+  }
+
+  /**
+   * Stores a value for `timeout` seconds, or a duration with its unit such as `"500 millis"` (left out: the default
+   * TTL, 300 s unless configured; `null`: never expires; zero or negative: expires at once).
+   *
+   * @since 2.0.0
+   */
+  override set(key: string, value: unknown, timeout?: SecondsOrDuration | null): Promise<void> {
+    const fast = this.#fastPath()
+    if (!fast) return super.set(key, value, timeout)
+    let ttl: unknown
+    try {
+      ttl = secondsOf(facadeLine, "timeout", timeout)
+    } catch (error) {
+      return Promise.reject(error) // a NaN timeout, as the Effect path rejects it
+    }
+    return fast.set(key, value, ttl)
+  }
+
+  /**
+   * Reads many keys in one batch per server; the map holds hits only.
+   *
+   * @since 2.0.0
+   */
+  override getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
+    const fast = this.#fastPath()
+    return fast ? fast.getMany(keys) as Promise<Map<string, T>> : super.getMany(keys)
+  }
+
+  /** @internal The fast path for the current serializer, once the runtime is built, when there is one. */
+  #fastPath(): FastPath | undefined {
+    const direct = this.#directService
+    if (direct === undefined) return undefined
+    const serializer = serializerOf(this.#serializer)
+    let fast = this.#fastPaths.get(serializer)
+    if (fast === undefined && !this.#fastPaths.has(serializer)) {
+      fast = makeFastPath(direct, serializer)
+      this.#fastPaths.set(serializer, fast)
+    }
+    return fast
+  }
+
   /** @internal */
   #remember(serializer: SerializerService, cache: CacheService): CacheService {
     this.#caches.set(serializer, cache)
@@ -373,7 +438,10 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     if (!this.#starting) {
       this.#starting = true
       runtime.context().then((built) => {
-        if (this.#runtime === runtime) this.#runner = makePromiseRunner(built, this.#maxParked)
+        if (this.#runtime !== runtime) return
+        this.#runner = makePromiseRunner(built, this.#maxParked)
+        const memcached = Context.getOption(built, Memcached)
+        if (this.#direct && Option.isSome(memcached)) this.#directService = directServices.get(memcached.value)
       }, () => this.#starting = false)
     }
     return new Promise<A>((resolve, reject) => {

@@ -44,6 +44,7 @@ export * as Schedule from "effect/Schedule"
 export * as Schema from "effect/Schema"
 export * as Scope from "effect/Scope"
 export * as Tracer from "effect/Tracer"
+export { CacheNotFound } from "../errors/CacheNotFound.js"
 export type { CacheError } from "../errors/index.js"
 export { InvalidArgument } from "../errors/InvalidArgument.js"
 export type { InvalidKey } from "../errors/InvalidKey.js"
@@ -53,7 +54,7 @@ export { ValueTooLarge } from "../errors/ValueTooLarge.js"
 export type { ObservabilityOptions } from "../Observability.js"
 export { seriesOf } from "../Observability.js"
 export type { SerializerService } from "../Serializer.js"
-export { makeKeyEncoder } from "./keys.js"
+export { makeKeyEncoder, notAStringKey } from "./keys.js"
 export type {
   CheckedConnectionOptions,
   ClientLayerOptions,
@@ -165,6 +166,9 @@ export type MetricTags = ReadonlyArray<MetricLabel.MetricLabel>
 
 /** @internal The fiber's metric tags, read once per operation. */
 export const metricTagsOf = (fiber: RunningFiber): MetricTags => fiber.getFiberRef(FiberRef.currentMetricLabels)
+
+/** @internal The metric tags of a call made on no fiber: none. */
+export const noMetricTags: MetricTags = []
 
 /** @internal Updates a metric at once, outside of any Effect. */
 export const updateMetric = (metric: Metric.Metric<any, number, unknown>, value: number, tags: MetricTags): void =>

@@ -3,22 +3,17 @@
  * layer, a built-in serializer and the default retry, run without an Effect. They are the `Cache` service's
  * `getOrElse`, `getOrFail`, `getMany` and `set` over the checked service's `DirectService` (the same checks, errors,
  * retry and metrics as its Effects), in the same order: a key that is not a string, then the serializer, then the
- * checked service's rules.
- * Anything else the facade does keeps its Effect path.
+ * checked service's rules. Anything else the facade does keeps its Effect path. Its calls run on no fiber, so they are
+ * measured with no metric tags. Shared by both Effect lines: what differs between them comes from `#effect-line`.
  *
  * @internal
  */
-import * as Cause from "effect/Cause"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import { CacheNotFound } from "../errors/CacheNotFound.js"
-import type { SerializerService } from "../Serializer.js"
-import { Serializer } from "../Serializer.js"
+import type { SerializerService } from "#effect-line"
+import { CacheNotFound, Cause, Effect, Exit, noMetricTags, notAStringKey } from "#effect-line"
+import { formatOf } from "../engine/serialization.js"
 import type { ItemCodec } from "./cache/codec.js"
 import { identity, makeItemCodec } from "./cache/codec.js"
 import type { DirectService } from "./checkedService.js"
-import type { MetricTags } from "./effectLine.js"
-import { notAStringKey } from "./keys.js"
 
 /** @internal The facade's `get`, `getMany` and `set` over one serializer, without an Effect. */
 export interface FastPath {
@@ -27,8 +22,8 @@ export interface FastPath {
   readonly getMany: (keys: Iterable<string>) => Promise<Map<string, unknown>>
 }
 
-/** The built-in serializers answer with an `Exit` (see `SerializerService`), so they need no fiber. */
-const builtIn: ReadonlySet<SerializerService> = new Set(Object.values(Serializer.formats))
+/** The built-in serializers (each line registers them with their format) answer at once, so they need no fiber. */
+const builtIn = (serializer: SerializerService): boolean => formatOf.has(serializer)
 
 /**
  * The value of a serializer's answer, or the rejection of its failure: a success is an `Exit` already; a failure
@@ -39,17 +34,14 @@ const settled = <A>(answer: Effect.Effect<A, unknown>): A | Promise<never> => {
   return Exit.isSuccess(exit) ? exit.value : Promise.reject(Cause.squash(exit.cause))
 }
 
-/** Its calls run on no fiber, so they are measured with no metric tags. */
-const noTags: MetricTags = []
-
 /** @internal The facade's fast path over `direct` with `serializer`, or `undefined` when the serializer needs a fiber. */
 export const makeFastPath = (direct: DirectService, serializer: SerializerService): FastPath | undefined => {
-  if (!builtIn.has(serializer)) return undefined
+  if (!builtIn(serializer)) return undefined
   const items: ItemCodec<unknown> = makeItemCodec(serializer, identity)
   return {
     get: (key, fallback, fail) =>
       new Promise((resolve, reject) =>
-        direct.get(key, noTags, (item, failure) =>
+        direct.get(key, noMetricTags, (item, failure) =>
           failure !== undefined
             ? reject(failure.error)
             : item !== undefined
@@ -60,7 +52,7 @@ export const makeFastPath = (direct: DirectService, serializer: SerializerServic
       ),
     getMany: (keys) =>
       new Promise((resolve, reject) =>
-        direct.getMany(keys, noTags, (found, failure) =>
+        direct.getMany(keys, noMetricTags, (found, failure) =>
           failure !== undefined
             ? reject(failure.error)
             : resolve(settled(items.decodeAll(found!)) as Map<string, unknown> | Promise<never>))
@@ -71,7 +63,13 @@ export const makeFastPath = (direct: DirectService, serializer: SerializerServic
       return item instanceof Promise
         ? item
         : new Promise((resolve, reject) =>
-          direct.set(key, item, ttl, noTags, (_, failure) => failure !== undefined ? reject(failure.error) : resolve())
+          direct.set(
+            key,
+            item,
+            ttl,
+            noMetricTags,
+            (_, failure) => failure !== undefined ? reject(failure.error) : resolve()
+          )
         )
     }
   }

@@ -42,6 +42,7 @@ export * as Schedule from "effect/Schedule"
 export * as Schema from "effect/Schema"
 export * as Scope from "effect/Scope"
 export * as Tracer from "effect/Tracer"
+export { CacheNotFound } from "../errors/CacheNotFound.js"
 export type { CacheError } from "../errors/index.js"
 export { InvalidArgument } from "../errors/InvalidArgument.js"
 export type { InvalidKey } from "../errors/InvalidKey.js"
@@ -51,7 +52,7 @@ export { ValueTooLarge } from "../errors/ValueTooLarge.js"
 export type { ObservabilityOptions } from "../Observability.js"
 export { seriesOf } from "../Observability.js"
 export type { SerializerService } from "../Serializer.js"
-export { makeKeyEncoder } from "./keys.js"
+export { makeKeyEncoder, notAStringKey } from "./keys.js"
 export type {
   CheckedConnectionOptions,
   ClientLayerOptions,
@@ -163,6 +164,9 @@ export type MetricTags = Context.Context<never>
 
 /** @internal The fiber's metric tags, read once per operation. */
 export const metricTagsOf = (fiber: RunningFiber): MetricTags => fiber.context
+
+/** @internal The metric tags of a call made on no fiber: an empty context. */
+export const noMetricTags: MetricTags = Context.empty()
 
 /** @internal Updates a metric at once, outside of any Effect. */
 export const updateMetric = (metric: Metric.Metric<number, unknown>, value: number, tags: MetricTags): void =>
