@@ -19,16 +19,15 @@ import { Cache } from "./Cache.js"
 import type {
   CachedFacadeOptionsOf,
   FacadeCache,
+  FacadeFastPath,
   FacadeLine,
   LeaseFacadeOptionsOf,
   NamespaceFacadeOptionsOf,
   WithCache
 } from "./engine/facade.js"
 import { CacheFacadeCore, definedOnly, secondsOf } from "./engine/facade.js"
-import type { DirectService } from "./internal/checkedService.js"
 import { directServices } from "./internal/checkedService.js"
-import type { FastPath } from "./internal/facadeFastPath.js"
-import { makeFastPath } from "./internal/facadeFastPath.js"
+import { FastPaths } from "./internal/facadeFastPath.js"
 import { checkConnectionOptions, checkServers } from "./internal/options.js"
 import type { PromiseRunner } from "./internal/promiseRunner.js"
 import { makePromiseRunner } from "./internal/promiseRunner.js"
@@ -225,10 +224,8 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   #starting = false
   /** @internal Whether `get`, `getMany` and `set` may skip the runtime: no `layer` or `telemetry` (see `facadeFastPath`). */
   readonly #direct: boolean
-  /** @internal The checked service's `DirectService`, once the runtime is built, when it has one. */
-  #directService: DirectService | undefined
-  /** @internal The fast path of each serializer that has one. */
-  readonly #fastPaths = new Map<SerializerService, FastPath | undefined>()
+  /** @internal Their fast paths, once the runtime is built. */
+  readonly #fastPaths = new FastPaths()
   /** @internal */
   readonly #caches = new Map<SerializerService, CacheService>()
 
@@ -306,7 +303,6 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     this.#runner?.close()
     this.#runner = undefined
     this.#starting = false
-    this.#directService = undefined
     this.#fastPaths.clear()
     this.#caches.clear()
     if (runtime) await runtime.dispose()
@@ -321,55 +317,9 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     return this.close()
   }
 
-  /**
-   * Reads a key: the value, or `fallback` on a miss; with `fail`, a miss rejects with `CacheNotFound`.
-   *
-   * @since 1.0.0
-   */
-  override get<T = unknown, F = undefined>(key: string, fallback?: F, fail = false): Promise<T | F> {
-    const fast = this.#fastPath()
-    return fast ? fast.get(key, fallback, fail) as Promise<T | F> : super.get(key, fallback, fail)
-  }
-
-  /**
-   * Stores a value for `timeout` seconds, or a duration with its unit such as `"500 millis"` (left out: the default
-   * TTL, 300 s unless configured; `null`: never expires; zero or negative: expires at once).
-   *
-   * @since 1.0.0
-   */
-  override set(key: string, value: unknown, timeout?: SecondsOrDuration | null): Promise<void> {
-    const fast = this.#fastPath()
-    if (!fast) return super.set(key, value, timeout)
-    let ttl: unknown
-    try {
-      ttl = secondsOf(facadeLine, "timeout", timeout)
-    } catch (error) {
-      return Promise.reject(error) // a NaN timeout, as the Effect path rejects it
-    }
-    return fast.set(key, value, ttl)
-  }
-
-  /**
-   * Reads many keys in one batch per server; the map holds hits only.
-   *
-   * @since 1.0.0
-   */
-  override getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
-    const fast = this.#fastPath()
-    return fast ? fast.getMany(keys) as Promise<Map<string, T>> : super.getMany(keys)
-  }
-
-  /** @internal The fast path for the current serializer, once the runtime is built, when there is one. */
-  #fastPath(): FastPath | undefined {
-    const direct = this.#directService
-    if (direct === undefined) return undefined
-    const serializer = serializerOf(this.#serializer)
-    let fast = this.#fastPaths.get(serializer)
-    if (fast === undefined && !this.#fastPaths.has(serializer)) {
-      fast = makeFastPath(direct, serializer)
-      this.#fastPaths.set(serializer, fast)
-    }
-    return fast
+  /** @internal The fast path with the current serializer, once the runtime is built, when there is one. */
+  protected override fastPath(): FacadeFastPath | undefined {
+    return this.#fastPaths.of(serializerOf(this.#serializer))
   }
 
   /** @internal */
@@ -425,7 +375,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
         if (this.#runtime !== runtime) return
         this.#runner = makePromiseRunner(built)
         const memcached = Context.getOption(built.context, Memcached)
-        if (this.#direct && Option.isSome(memcached)) this.#directService = directServices.get(memcached.value)
+        if (this.#direct && Option.isSome(memcached)) this.#fastPaths.use(directServices.get(memcached.value))
       }, () => this.#starting = false)
     }
     return new Promise<A>((resolve, reject) => {

@@ -1,15 +1,16 @@
 /**
- * The facade's fast path (`src/internal/facadeFastPath.ts`): `get` and `set` of a `MemcachedCache` without a
- * `telemetry` layer run without an Effect. Each case runs the same calls through a facade on the fast path and through
- * one on the Effect path (the same options plus a `telemetry` layer whose tracer keeps its spans, so that the `Cache`
- * service's direct path is not taken either), against a real memcached and the fault
- * stand-ins, and asserts the same outcomes (value, or error class, message and fields) and the same metric deltas.
+ * The facade's fast path (`src/internal/facadeFastPath.ts`): `get`, `getMany` and `set` of a `MemcachedCache` without
+ * a `telemetry` layer run without an Effect. Each case runs the same calls on the fast path and on the Effect path
+ * (`support/facadeParity.ts`), against a real memcached and the fault stand-ins (a resetting and a silent server, a
+ * closed port), and asserts the same outcomes and metric deltas. `effect4/test/facadeFastPath.test.ts` is the Effect 4
+ * line's.
  */
-import { Effect, Exit, Fiber, Layer, Metric, Option, Schedule, Scope } from "effect"
+import { Effect, Exit, Fiber, Layer, Option, Schedule, Scope } from "effect"
 import { AsyncLocalStorage } from "node:async_hooks"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { MemcachedCache, type MemcachedCacheOptions, Serializer } from "../src/index.js"
-import { directServices } from "../src/internal/checkedService.js"
+import { makeParity } from "./support/facadeParity.js"
+import { memcachedMetricCounts } from "./support/line.js"
 import { type RunningServer, startMemcached } from "./support/MemcachedServer.js"
 import { binaryServer, closedPort, emptyCacheAnswer, keyOf, silentServer, type TestServer } from "./support/network.js"
 import { makeRecording } from "./support/recordingTracer.js"
@@ -27,91 +28,14 @@ beforeAll(async () => {
 })
 afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
 
-/**
- * Calls through a `DirectService`, counted by wrapping the ones the facades look up: all of them, and those on no fiber
- * (the facade's fast path; the `Cache` service's direct path runs on one).
- */
-const directCalls = { all: 0, facade: 0 }
-const lookUp = directServices.get.bind(directServices)
-directServices.get = (service) => {
-  const direct = lookUp(service)
-  const count = () => {
-    directCalls.all++
-    if (Option.isNone(Fiber.getCurrentFiber())) directCalls.facade++
-  }
-  return direct && {
-    tracing: direct.tracing,
-    get: (...args) => (count(), direct.get(...args)),
-    getMany: (...args) => (count(), direct.getMany(...args)),
-    set: (...args) => (count(), direct.set(...args))
-  }
-}
-
-/** Every metric's count but Effect's own (a counter's value, a histogram's count), by its name and labels. */
-const metricCounts = (): Map<string, number> => {
-  const counts = new Map<string, number>()
-  for (const { metricKey, metricState } of Effect.runSync(Metric.snapshot)) {
-    if (metricKey.name.startsWith("effect_")) continue // Effect's own fiber metrics: only the Effect path has fibers
-    const labels = metricKey.tags.map(({ key, value }) => `${key}=${value}`).sort().join(",")
-    const state = metricState as { readonly count?: number }
-    counts.set(`${metricKey.name}{${labels}}`, state.count ?? 0)
-  }
-  return counts
-}
-
-const deltas = (before: Map<string, number>, after: Map<string, number>) =>
-  Object.fromEntries(
-    [...after].filter(([key, count]) => count !== (before.get(key) ?? 0)).map((
-      [key, count]
-    ) => [key, count - (before.get(key) ?? 0)])
-  )
-
-/** An outcome as the caller sees it: the value, or the error's class, message and fields. */
-const outcomeOf = async (call: () => Promise<unknown>) => {
-  try {
-    return { value: await call() }
-  } catch (error) {
-    const { cause, ...fields } = error as Record<string, unknown>
-    return {
-      error: (error as object).constructor.name,
-      message: (error as Error).message,
-      fields: JSON.stringify(fields, (_, v) => typeof v === "bigint" ? `${v}n` : v),
-      cause: cause instanceof Error ? cause.message : cause
-    }
-  }
-}
-
 type Step = (rc: MemcachedCache) => Promise<unknown>
 
-/**
- * Runs `steps` on a facade on the fast path, then on one on the Effect path (the same options and a `telemetry`
- * layer), each step's outcome and metric deltas compared; `fast` says whether the fast path is expected to be used.
- */
-const parity = async (options: () => MemcachedCacheOptions, steps: ReadonlyArray<Step>, fast = true) => {
-  const run = async (rc: MemcachedCache) => {
-    const results = []
-    try {
-      for (const step of steps) {
-        const before = metricCounts()
-        const outcome = await outcomeOf(() => step(rc))
-        results.push({ outcome, metrics: deltas(before, metricCounts()) })
-      }
-    } finally {
-      await rc.close()
-    }
-    return results
-  }
-  const callsBefore = directCalls.facade
-  const onFastPath = await run(new MemcachedCache(options()))
-  assert.strictEqual(directCalls.facade > callsBefore, fast, "calls on the fast path")
-  const callsBetween = directCalls.all
-  // A tracer that keeps its spans: the `Cache` service takes its Effect path too.
-  const telemetry = Layer.setTracer(makeRecording().tracer)
-  const onEffectPath = await run(new MemcachedCache({ ...options(), telemetry }))
-  assert.strictEqual(directCalls.all, callsBetween, "no call of the Effect path through a DirectService")
-  assert.deepStrictEqual(onFastPath, onEffectPath)
-  return onFastPath
-}
+const parity = makeParity<MemcachedCacheOptions, MemcachedCache>({
+  onFiber: () => Option.isSome(Fiber.getCurrentFiber()),
+  metricCounts: () => Effect.runSync(memcachedMetricCounts),
+  make: (options, traced) =>
+    new MemcachedCache(traced ? { ...options, telemetry: Layer.setTracer(makeRecording().tracer) } : options)
+})
 
 /** The runtime is built by the first call; the fast path starts after it. */
 const warm: Step = (rc) => rc.connect()

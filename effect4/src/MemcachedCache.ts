@@ -18,6 +18,7 @@ import * as Result from "effect/Result"
 import type {
   CachedFacadeOptionsOf,
   FacadeCache,
+  FacadeFastPath,
   FacadeLine,
   LeaseFacadeOptionsOf,
   NamespaceFacadeOptionsOf,
@@ -25,10 +26,8 @@ import type {
 } from "../../src/engine/facade.js"
 import { CacheFacadeCore, definedOnly, secondsOf } from "../../src/engine/facade.js"
 import { BadOption } from "../../src/engine/options.js"
-import type { DirectService } from "../../src/internal/checkedService.js"
 import { directServices } from "../../src/internal/checkedService.js"
-import type { FastPath } from "../../src/internal/facadeFastPath.js"
-import { makeFastPath } from "../../src/internal/facadeFastPath.js"
+import { FastPaths } from "../../src/internal/facadeFastPath.js"
 import type { CacheService, NamespaceOptions } from "./Cache.js"
 import { Cache } from "./Cache.js"
 import { checkConnectionOptions, checkServers } from "./internal/options.js"
@@ -235,10 +234,8 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
   #starting = false
   /** @internal Whether `get`, `getMany` and `set` may skip the runtime: no `layer` or `telemetry` (see `facadeFastPath`). */
   readonly #direct: boolean
-  /** @internal The checked service's `DirectService`, once the runtime is built, when it has one. */
-  #directService: DirectService | undefined
-  /** @internal The fast path of each serializer that has one. */
-  readonly #fastPaths = new Map<SerializerService, FastPath | undefined>()
+  /** @internal Their fast paths, once the runtime is built. */
+  readonly #fastPaths = new FastPaths()
   /** @internal */
   readonly #caches = new Map<SerializerService, CacheService>()
 
@@ -316,7 +313,6 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     this.#runner?.close()
     this.#runner = undefined
     this.#starting = false
-    this.#directService = undefined
     this.#fastPaths.clear()
     this.#caches.clear()
     if (runtime) await runtime.dispose()
@@ -368,55 +364,9 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
     })
   }
 
-  /**
-   * Reads a key: the value, or `fallback` on a miss; with `fail`, a miss rejects with `CacheNotFound`.
-   *
-   * @since 2.0.0
-   */
-  override get<T = unknown, F = undefined>(key: string, fallback?: F, fail = false): Promise<T | F> {
-    const fast = this.#fastPath()
-    return fast ? fast.get(key, fallback, fail) as Promise<T | F> : super.get(key, fallback, fail)
-  }
-
-  /**
-   * Stores a value for `timeout` seconds, or a duration with its unit such as `"500 millis"` (left out: the default
-   * TTL, 300 s unless configured; `null`: never expires; zero or negative: expires at once).
-   *
-   * @since 2.0.0
-   */
-  override set(key: string, value: unknown, timeout?: SecondsOrDuration | null): Promise<void> {
-    const fast = this.#fastPath()
-    if (!fast) return super.set(key, value, timeout)
-    let ttl: unknown
-    try {
-      ttl = secondsOf(facadeLine, "timeout", timeout)
-    } catch (error) {
-      return Promise.reject(error) // a NaN timeout, as the Effect path rejects it
-    }
-    return fast.set(key, value, ttl)
-  }
-
-  /**
-   * Reads many keys in one batch per server; the map holds hits only.
-   *
-   * @since 2.0.0
-   */
-  override getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
-    const fast = this.#fastPath()
-    return fast ? fast.getMany(keys) as Promise<Map<string, T>> : super.getMany(keys)
-  }
-
-  /** @internal The fast path for the current serializer, once the runtime is built, when there is one. */
-  #fastPath(): FastPath | undefined {
-    const direct = this.#directService
-    if (direct === undefined) return undefined
-    const serializer = serializerOf(this.#serializer)
-    let fast = this.#fastPaths.get(serializer)
-    if (fast === undefined && !this.#fastPaths.has(serializer)) {
-      fast = makeFastPath(direct, serializer)
-      this.#fastPaths.set(serializer, fast)
-    }
-    return fast
+  /** @internal The fast path with the current serializer, once the runtime is built, when there is one. */
+  protected override fastPath(): FacadeFastPath | undefined {
+    return this.#fastPaths.of(serializerOf(this.#serializer))
   }
 
   /** @internal */
@@ -441,7 +391,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
         if (this.#runtime !== runtime) return
         this.#runner = makePromiseRunner(built, this.#maxParked)
         const memcached = Context.getOption(built, Memcached)
-        if (this.#direct && Option.isSome(memcached)) this.#directService = directServices.get(memcached.value)
+        if (this.#direct && Option.isSome(memcached)) this.#fastPaths.use(directServices.get(memcached.value))
       }, () => this.#starting = false)
     }
     return new Promise<A>((resolve, reject) => {

@@ -1,14 +1,13 @@
 /**
  * The Effect 4 facade's fast path (`../../src/internal/facadeFastPath.ts`, shared with the Effect 3 line, whose
  * `test/facadeFastPath.test.ts` also runs the fault stand-ins): `get`, `getMany` and `set` of a `MemcachedCache`
- * without a `telemetry` layer run on no fiber. Each case runs the same calls through a facade on the fast path and
- * through one whose `telemetry` layer installs a tracer that keeps its spans (so that neither the facade nor the
- * `Cache` under it skips the Effect path), against a real memcached and a closed port, and asserts the same outcomes
- * and the same metric deltas.
+ * without a `telemetry` layer run on no fiber. Each case runs the same calls on the fast path and on the Effect path
+ * (`../../test/support/facadeParity.ts`), against a real memcached and a closed port, and asserts the same outcomes
+ * and metric deltas.
  */
 import { Effect, Exit, Fiber, Layer, Scope, Tracer } from "effect"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
-import { directServices } from "../../src/internal/checkedService.js"
+import { makeParity } from "../../test/support/facadeParity.js"
 import { MemcachedCache, type MemcachedCacheOptions } from "../src/index.js"
 import { memcachedMetricCounts } from "./support/line.js"
 import { closedPort, type RunningServer, startMemcached } from "./support/MemcachedServer.js"
@@ -25,71 +24,14 @@ beforeAll(async () => {
 })
 afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
 
-/** Calls through a `DirectService`: all of them, and those on no fiber (the facade's fast path). */
-const directCalls = { all: 0, facade: 0 }
-const lookUp = directServices.get.bind(directServices)
-directServices.get = (service) => {
-  const direct = lookUp(service)
-  const count = () => {
-    directCalls.all++
-    if (Fiber.getCurrent() === undefined) directCalls.facade++
-  }
-  return direct && {
-    tracing: direct.tracing,
-    get: (...args) => (count(), direct.get(...args)),
-    getMany: (...args) => (count(), direct.getMany(...args)),
-    set: (...args) => (count(), direct.set(...args))
-  }
-}
-
-/** An outcome as the caller sees it: the value, or the error's class, message and fields. */
-const outcomeOf = async (call: () => Promise<unknown>) => {
-  try {
-    return { value: await call() }
-  } catch (error) {
-    const { cause, ...fields } = error as Record<string, unknown>
-    return {
-      error: (error as object).constructor.name,
-      message: (error as Error).message,
-      fields: JSON.stringify(fields, (_, v) => typeof v === "bigint" ? `${v}n` : v),
-      cause: cause instanceof Error ? cause.message : cause
-    }
-  }
-}
-
-type Step = (rc: MemcachedCache) => Promise<unknown>
-
-/** Runs `steps` on a facade on the fast path, then on one on the Effect path, and asserts they ran alike. */
-const parity = async (options: () => MemcachedCacheOptions, steps: ReadonlyArray<Step>) => {
-  const run = async (rc: MemcachedCache) => {
-    const results = []
-    try {
-      for (const step of steps) {
-        const before = Effect.runSync(memcachedMetricCounts)
-        const outcome = await outcomeOf(() => step(rc))
-        const after = Effect.runSync(memcachedMetricCounts)
-        const deltas = Object.fromEntries(
-          [...after].filter(([key, count]) => count !== (before.get(key) ?? 0)).map((
-            [key, count]
-          ) => [key, count - (before.get(key) ?? 0)])
-        )
-        results.push({ outcome, deltas })
-      }
-    } finally {
-      await rc.close()
-    }
-    return results
-  }
-  const callsBefore = directCalls.facade
-  const onFastPath = await run(new MemcachedCache(options()))
-  assert.isAbove(directCalls.facade, callsBefore, "calls on the fast path")
-  const callsBetween = directCalls.all
-  const telemetry = Layer.succeed(Tracer.Tracer, makeRecording().tracer)
-  const onEffectPath = await run(new MemcachedCache({ ...options(), telemetry }))
-  assert.strictEqual(directCalls.all, callsBetween, "no call of the Effect path through a DirectService")
-  assert.deepStrictEqual(onFastPath, onEffectPath)
-  return onFastPath
-}
+const parity = makeParity<MemcachedCacheOptions, MemcachedCache>({
+  onFiber: () => Fiber.getCurrent() !== undefined,
+  metricCounts: () => Effect.runSync(memcachedMetricCounts),
+  make: (options, traced) =>
+    new MemcachedCache(
+      traced ? { ...options, telemetry: Layer.succeed(Tracer.Tracer, makeRecording().tracer) } : options
+    )
+})
 
 let n = 0
 const fresh = () => `parity4:${n++}`
@@ -129,7 +71,7 @@ describe.each(["binary", "meta"] as const)("the Effect 4 facade's fast path over
     assert.strictEqual(results[8]!.outcome.error, "SerializationError")
     assert.strictEqual(results[10]!.outcome.error, "InvalidKey")
     assert.strictEqual(results[14]!.outcome.error, "ValueTooLarge")
-    assert.isAbove(Object.keys(results[2]!.deltas).length, 0, "a get is measured")
+    assert.isAbove(Object.keys(results[2]!.metrics).length, 0, "a get is measured")
   })
 })
 

@@ -70,6 +70,16 @@ export interface FacadeLine {
 export type WithCache = (f: (cache: FacadeCache) => unknown) => Promise<unknown>
 
 /**
+ * @internal `get`, `getMany` and `set` of a facade run without the Effect runtime (see `internal/facadeFastPath.ts`),
+ * with `ttl` already in the line's terms (`secondsOf`).
+ */
+export interface FacadeFastPath {
+  readonly get: (key: string, fallback: unknown, fail: boolean) => Promise<unknown>
+  readonly set: (key: string, value: unknown, ttl: unknown) => Promise<void>
+  readonly getMany: (keys: Iterable<string>) => Promise<Map<string, unknown>>
+}
+
+/**
  * @internal The facade's units rule: a bare number is seconds, anything else goes to the Effect API as it is (which
  * checks it). `NaN` has no meaning in any unit: a `TypeError` naming `name`.
  */
@@ -102,6 +112,11 @@ export abstract class CacheFacadeCore<D, N> {
   /** @internal The line's namespace facade over `parent`. */
   protected abstract makeNamespace(parent: WithCache, name: string, options: object): N
 
+  /** @internal The fast path `get`, `getMany` and `set` take when there is one; none by default. */
+  protected fastPath(): FacadeFastPath | undefined {
+    return undefined
+  }
+
   /** A privex-style timeout: seconds (or a duration with its unit), `null` for never, left out for the default TTL. */
   #ttl(timeout: SecondsOr<D> | null | undefined): unknown {
     return secondsOf(this.line, "timeout", timeout)
@@ -109,6 +124,8 @@ export abstract class CacheFacadeCore<D, N> {
 
   /** Reads a key: the value, or `fallback` on a miss; with `fail`, a miss rejects with `CacheNotFound`. */
   get<T = unknown, F = undefined>(key: string, fallback?: F, fail = false): Promise<T | F> {
+    const fast = this.fastPath()
+    if (fast) return fast.get(key, fallback, fail) as Promise<T | F>
     return this.withCache((cache) => fail ? cache.getOrFail(key) : cache.getOrElse(key, () => fallback)) as Promise<
       T | F
     >
@@ -119,7 +136,15 @@ export abstract class CacheFacadeCore<D, N> {
    * TTL, 300 s unless configured; `null`: never expires; zero or negative: expires at once).
    */
   set(key: string, value: unknown, timeout?: SecondsOr<D> | null): Promise<void> {
-    return this.withCache((cache) => cache.set(key, value, { ttl: this.#ttl(timeout) })) as Promise<void>
+    const fast = this.fastPath()
+    if (!fast) return this.withCache((cache) => cache.set(key, value, { ttl: this.#ttl(timeout) })) as Promise<void>
+    let ttl: unknown
+    try {
+      ttl = this.#ttl(timeout)
+    } catch (error) {
+      return Promise.reject(error) // a NaN timeout, as the Effect path rejects it
+    }
+    return fast.set(key, value, ttl)
   }
 
   /** Removes keys; `true` only if every one existed. */
@@ -165,6 +190,8 @@ export abstract class CacheFacadeCore<D, N> {
 
   /** Reads many keys in one batch per server; the map holds hits only. */
   getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
+    const fast = this.fastPath()
+    if (fast) return fast.getMany(keys) as Promise<Map<string, T>>
     return this.withCache((cache) => cache.getMany(keys)) as Promise<Map<string, T>>
   }
 

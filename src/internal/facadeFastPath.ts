@@ -10,17 +10,11 @@
  */
 import type { SerializerService } from "#effect-line"
 import { CacheNotFound, Cause, Effect, Exit, noMetricTags, notAStringKey } from "#effect-line"
+import type { FacadeFastPath } from "../engine/facade.js"
 import { formatOf } from "../engine/serialization.js"
 import type { ItemCodec } from "./cache/codec.js"
 import { identity, makeItemCodec } from "./cache/codec.js"
 import type { DirectService } from "./checkedService.js"
-
-/** @internal The facade's `get`, `getMany` and `set` over one serializer, without an Effect. */
-export interface FastPath {
-  readonly get: (key: string, fallback: unknown, fail: boolean) => Promise<unknown>
-  readonly set: (key: string, value: unknown, ttl: unknown) => Promise<void>
-  readonly getMany: (keys: Iterable<string>) => Promise<Map<string, unknown>>
-}
 
 /** The built-in serializers (each line registers them with their format) answer at once, so they need no fiber. */
 const builtIn = (serializer: SerializerService): boolean => formatOf.has(serializer)
@@ -34,8 +28,8 @@ const settled = <A>(answer: Effect.Effect<A, unknown>): A | Promise<never> => {
   return Exit.isSuccess(exit) ? exit.value : Promise.reject(Cause.squash(exit.cause))
 }
 
-/** @internal The facade's fast path over `direct` with `serializer`, or `undefined` when the serializer needs a fiber. */
-export const makeFastPath = (direct: DirectService, serializer: SerializerService): FastPath | undefined => {
+/** The facade's fast path over `direct` with `serializer`, or `undefined` when the serializer needs a fiber. */
+const makeFastPath = (direct: DirectService, serializer: SerializerService): FacadeFastPath | undefined => {
   if (!builtIn(serializer)) return undefined
   const items: ItemCodec<unknown> = makeItemCodec(serializer, identity)
   return {
@@ -72,5 +66,37 @@ export const makeFastPath = (direct: DirectService, serializer: SerializerServic
           )
         )
     }
+  }
+}
+
+/**
+ * @internal A facade's fast paths: none until its runtime is built and its `Memcached` has a `DirectService` (`use`),
+ * then one for each built-in serializer it is asked for.
+ */
+export class FastPaths {
+  #direct: DirectService | undefined = undefined
+  readonly #paths = new Map<SerializerService, FacadeFastPath | undefined>()
+
+  /** Takes `direct` (the built runtime's, when the facade may skip it) for every later call. */
+  use(direct: DirectService | undefined): void {
+    this.#direct = direct
+  }
+
+  /** Forgets the `DirectService` and every path: the runtime is gone. */
+  clear(): void {
+    this.#direct = undefined
+    this.#paths.clear()
+  }
+
+  /** The fast path with `serializer`, if there is one. */
+  of(serializer: SerializerService): FacadeFastPath | undefined {
+    const direct = this.#direct
+    if (direct === undefined) return undefined
+    let fast = this.#paths.get(serializer)
+    if (fast === undefined && !this.#paths.has(serializer)) {
+      fast = makeFastPath(direct, serializer)
+      this.#paths.set(serializer, fast)
+    }
+    return fast
   }
 }
