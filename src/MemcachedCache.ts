@@ -31,6 +31,7 @@ import { FastPaths } from "./internal/facadeFastPath.js"
 import { checkConnectionOptions, checkServers } from "./internal/options.js"
 import type { PromiseRunner } from "./internal/promiseRunner.js"
 import { makePromiseRunner } from "./internal/promiseRunner.js"
+import { forkOn } from "./internal/sharedScheduler.js"
 import { decodeWithUnits } from "./internal/ttl.js"
 import type { DurationWithUnits, MemcachedOptions, MemjsClientLike, Ttl } from "./Memcached.js"
 import { Memcached } from "./Memcached.js"
@@ -373,7 +374,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
       this.#starting = true
       runtime.runtime().then((built) => {
         if (this.#runtime !== runtime) return
-        this.#runner = makePromiseRunner(built)
+        this.#runner = makePromiseRunner(forkOn(built))
         const memcached = Context.getOption(built.context, Memcached)
         if (this.#direct && Option.isSome(memcached)) this.#fastPaths.use(directServices.get(memcached.value))
       }, () => this.#starting = false)

@@ -1,11 +1,13 @@
 /**
- * The facade's runner of Effects for Promise callers (`src/internal/promiseRunner.ts`): each call settles its own
+ * The facade's runner of Effects for Promise callers (`src/internal/promiseRunner.ts`, forked by
+ * `src/internal/sharedScheduler.ts` on this line): each call settles its own
  * promise, whichever parked worker serves it, and a failure rejects with the error itself.
  */
 import { Context, Data, DefaultServices, Effect, Runtime, Tracer } from "effect"
 import { setTimeout as sleep } from "node:timers/promises"
 import { assert, describe, it } from "vitest"
-import { makePromiseRunner, SharedScheduler } from "../src/internal/promiseRunner.js"
+import { makePromiseRunner } from "../src/internal/promiseRunner.js"
+import { forkOn, SharedScheduler } from "../src/internal/sharedScheduler.js"
 
 class Boom extends Data.TaggedError("Boom")<{ readonly n: number }> {}
 
@@ -14,7 +16,7 @@ const rejection = (promise: Promise<unknown>): Promise<unknown> =>
 
 describe("promiseRunner", () => {
   it("settles every call with its own result while workers are reused, in bursts with failures and defects", async () => {
-    const runner = makePromiseRunner(Runtime.defaultRuntime, 8)
+    const runner = makePromiseRunner(forkOn(Runtime.defaultRuntime), 8)
     for (let burst = 0; burst < 5; burst++) {
       const calls = Array.from({ length: 40 }, (_, n) => {
         // Answers arrive out of order: each call waits a different time.
@@ -45,7 +47,7 @@ describe("promiseRunner", () => {
   })
 
   it("runs its fibers on one shared scheduler that still lets the event loop turn", async () => {
-    const runner = makePromiseRunner(Runtime.defaultRuntime)
+    const runner = makePromiseRunner(forkOn(Runtime.defaultRuntime))
     let fired = false
     setTimeout(() => fired = true, 0)
     // A fiber that keeps yielding: the timer must fire while it runs (after 2,048 microtasks in a row at most).
@@ -76,7 +78,7 @@ describe("promiseRunner", () => {
 
   it("uses the shared scheduler only on a runtime without a tracer, whose spans would need each caller's context", async () => {
     const schedulerOf = (runtime: Runtime.Runtime<never>) =>
-      makePromiseRunner(runtime).run(Effect.withFiberRuntime((fiber) => Effect.succeed(fiber.currentScheduler)))
+      makePromiseRunner(forkOn(runtime)).run(Effect.withFiberRuntime((fiber) => Effect.succeed(fiber.currentScheduler)))
     assert.instanceOf(await schedulerOf(Runtime.defaultRuntime), SharedScheduler)
     const native = Context.get(DefaultServices.liveServices, Tracer.Tracer)
     const traced = Effect.runSync(Effect.withTracer(Effect.runtime<never>(), Tracer.make({ ...native })))

@@ -28,11 +28,11 @@ import { CacheFacadeCore, definedOnly, secondsOf } from "../../src/engine/facade
 import { BadOption } from "../../src/engine/options.js"
 import { directServices } from "../../src/internal/checkedService.js"
 import { FastPaths } from "../../src/internal/facadeFastPath.js"
+import type { PromiseRunner } from "../../src/internal/promiseRunner.js"
+import { makePromiseRunner } from "../../src/internal/promiseRunner.js"
 import type { CacheService, NamespaceOptions } from "./Cache.js"
 import { Cache } from "./Cache.js"
 import { checkConnectionOptions, checkServers } from "./internal/options.js"
-import type { PromiseRunner } from "./internal/promiseRunner.js"
-import { makePromiseRunner } from "./internal/promiseRunner.js"
 import { decodeWithUnits } from "./internal/ttl.js"
 import type { DurationWithUnits, MemcachedOptions, MemjsClientLike, Ttl } from "./Memcached.js"
 import { Memcached } from "./Memcached.js"
@@ -389,7 +389,7 @@ export class MemcachedCache extends CacheFacade implements AsyncDisposable {
       this.#starting = true
       runtime.context().then((built) => {
         if (this.#runtime !== runtime) return
-        this.#runner = makePromiseRunner(built, this.#maxParked)
+        this.#runner = makePromiseRunner(Effect.runForkWith(built), this.#maxParked)
         const memcached = Context.getOption(built, Memcached)
         if (this.#direct && Option.isSome(memcached)) this.#fastPaths.use(directServices.get(memcached.value))
       }, () => this.#starting = false)

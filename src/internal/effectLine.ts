@@ -129,9 +129,9 @@ export const stepper = <E>(
   Effect.map(Schedule.driver(schedule), (driver) => (input) => driver.next(input))
 
 /** @internal An Effect that a callback resumes: `Effect.async` here, `Effect.callback` on the Effect 4 line. */
-export const callback: <A, E>(
-  register: (resume: (effect: Effect.Effect<A, E>) => void) => void
-) => Effect.Effect<A, E> = Effect.async
+export const callback: <A, E, R = never>(
+  register: (resume: (effect: Effect.Effect<A, E, R>) => void) => void
+) => Effect.Effect<A, E, R> = Effect.async
 
 /** @internal A running fiber, as the observed calls are kept by. */
 export type RunningFiber = Fiber.RuntimeFiber<unknown, unknown>

@@ -130,9 +130,9 @@ export const stepper = <E>(
 ): Effect.Effect<(input: E) => Effect.Effect<unknown, unknown>> => Schedule.toStepWithSleep(schedule)
 
 /** @internal An Effect that a callback resumes: `Effect.callback` here, `Effect.async` on the Effect 3 line. */
-export const callback: <A, E>(
-  register: (resume: (effect: Effect.Effect<A, E>) => void) => void
-) => Effect.Effect<A, E> = Effect.callback
+export const callback: <A, E, R = never>(
+  register: (resume: (effect: Effect.Effect<A, E, R>) => void) => void
+) => Effect.Effect<A, E, R> = Effect.callback
 
 /** @internal A running fiber, as the observed calls are kept by. */
 export type RunningFiber = Fiber.Fiber<unknown, unknown>
