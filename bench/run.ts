@@ -97,7 +97,9 @@ const openContestants = async (
     }
     if (options.sides.some(isV4Side)) compileV4Library(options.fromSource, log)
     const opened = await Promise.allSettled(
-      options.sides.map((id) => spawnContestant({ ...sideOptions, id, fromSource: options.fromSource }))
+      options.sides.map((id) =>
+        spawnContestant({ ...sideOptions, id, fromSource: options.fromSource }, options.nodeFlags)
+      )
     )
     const failed = opened.find((result) => result.status === "rejected")
     const contestants = opened.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []))
@@ -177,7 +179,9 @@ const runBench = async (options: Options) => {
   const gc = options.inProcess ? getGc() : undefined
   const selected = options.only ? workloads.filter((w) => options.only!.includes(w.id)) : workloads
   const totalCells = selected.length * options.sides.length * options.reps
-  const mode = options.inProcess ? "every side in this process" : "one process per side"
+  const mode = options.inProcess
+    ? "every side in this process"
+    : `one process per side${options.nodeFlags.length > 0 ? ` (node ${options.nodeFlags.join(" ")})` : ""}`
   log(
     `bench: ${
       options.quick ? "quick" : "full"

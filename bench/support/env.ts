@@ -47,6 +47,8 @@ export interface Options {
   readonly tracing: TracingMode
   /** Every side in the coordinator's process, instead of one process per side. */
   readonly inProcess: boolean
+  /** Node options for every side's process (`--node-flags`), before its own. */
+  readonly nodeFlags: ReadonlyArray<string>
   /** Measure src/ through tsx instead of src/ compiled by tsc into bench/.build/dist. */
   readonly fromSource: boolean
   /** memcached's `-R`: requests it serves on one connection before it turns to the others; undefined: its default. */
@@ -90,6 +92,9 @@ const USAGE = `npm run bench [-- options]
                      (@effect/opentelemetry over the OTel SDK with the AsyncLocalStorage context manager, spans
                      batched to an exporter that drops them), sampled0 (the same, sampler AlwaysOff), disabled
                      (the same tracer, layer option tracing: false)
+  --node-flags=F,F   Node options for every side's process, peers' too (not with --in-process); e.g.
+                     --node-flags=--no-allocation-site-pretenuring (see bench/README.md, "Effect 3 after a burst
+                     of fibers")
   --src              measure src/ as tsx runs it, instead of src/ compiled by tsc into bench/.build/dist (what
                      package users run); tsx's esbuild transform adds __name(…) wrappers (keepNames) that cost CPU
   --reqs-per-event=N start memcached with -R N (its default is 20: a 100-key getMany is then served in six turns,
@@ -169,6 +174,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     "serializer",
     "tracing",
     "in-process",
+    "node-flags",
     "src",
     "reqs-per-event",
     "tls",
@@ -206,6 +212,12 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
       }, which measures binary sides: run them one at a time\n\n${USAGE}`
     )
   }
+  const nodeFlags = list("node-flags") ?? []
+  const notAFlag = nodeFlags.find((flag) => !flag.startsWith("--"))
+  if (notAFlag !== undefined) throw new Error(`--node-flags takes Node options (--name), not ${notAFlag}\n\n${USAGE}`)
+  if (nodeFlags.length > 0 && flags.has("in-process")) {
+    throw new Error(`--node-flags applies to the sides' own processes: not with --in-process\n\n${USAGE}`)
+  }
   const sides = list("sides") ?? defaultSides(serializer, tls, flags.has("in-process"), dialects)
   for (const side of sides) if (!allSides.includes(side as SideId)) throw new Error(`unknown side ${side}\n\n${USAGE}`)
   if (!tls && sides.some((side) => side in tlsSides)) throw new Error(`the TLS sides need --tls\n\n${USAGE}`)
@@ -238,6 +250,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
     serializer,
     tracing,
     inProcess: flags.has("in-process"),
+    nodeFlags,
     fromSource: flags.has("src"),
     reqsPerEvent: flags.has("reqs-per-event") ? count("reqs-per-event", 20) : undefined,
     tls,

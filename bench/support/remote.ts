@@ -32,11 +32,14 @@ type Message =
 
 const entry = path.join(benchDir, "support", "side-process.ts")
 
-/** Starts side `init.id` in a process of its own; resolves once it has written its keys and read one back. */
-export const spawnContestant = (init: SideInit): Promise<Contestant> => {
+/**
+ * Starts side `init.id` in a process of its own, with `nodeFlags` before its own Node options; resolves once it has
+ * written its keys and read one back.
+ */
+export const spawnContestant = (init: SideInit, nodeFlags: ReadonlyArray<string> = []): Promise<Contestant> => {
   const child: ChildProcess = fork(entry, [JSON.stringify(init)], {
     cwd: repoDir,
-    execArgv: ["--import", "tsx"],
+    execArgv: [...nodeFlags, "--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     ...v4ForkOptions(init.id, init.fromSource)
   })

@@ -195,6 +195,16 @@ describe("bench options", () => {
     assert.throws(() => parseOptions(["--sides=memjs,nope"]), /unknown side nope/)
   })
 
+  it("--node-flags: Node options for every side's process, none unless told", () => {
+    assert.deepStrictEqual(parseOptions([]).nodeFlags, [])
+    assert.deepStrictEqual(
+      parseOptions(["--node-flags=--no-allocation-site-pretenuring,--max-semi-space-size=32"]).nodeFlags,
+      ["--no-allocation-site-pretenuring", "--max-semi-space-size=32"]
+    )
+    assert.throws(() => parseOptions(["--node-flags=expose-gc"]), /takes Node options/)
+    assert.throws(() => parseOptions(["--node-flags=--expose-gc", "--in-process"]), /not with --in-process/)
+  })
+
   it("--tracing: untraced unless told, one mode for the bench, a list (or every mode) for bench:cpu", () => {
     assert.strictEqual(parseOptions([]).tracing, "none")
     assert.strictEqual(parseOptions(["--tracing"]).tracing, "none")

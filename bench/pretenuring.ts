@@ -1,0 +1,100 @@
+/**
+ * `tsx bench/pretenuring.ts [--seconds=N]`: Effect 3 alone (no memcached, no library), before and after a burst of
+ * short-lived fibers. 16 fibers each run an `Effect.async` resumed on the next `setImmediate`, back to back, and the
+ * script reports CPU µs per operation and GC. It runs three times, each in a fresh Node process: as is; after 10,000
+ * `Effect.runPromise` calls 64 at a time (what the bench's preload does, and what a server's requests do); and after
+ * the same burst with `--no-allocation-site-pretenuring`. See bench/README.md, "Effect 3 after a burst of fibers".
+ */
+import { Effect } from "effect"
+import { spawnSync } from "node:child_process"
+import { constants, PerformanceObserver } from "node:perf_hooks"
+import { fileURLToPath } from "node:url"
+
+const FIBERS = 16
+const BURST = 10_000
+const BURST_IN_FLIGHT = 64
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** The measured run, in this process: prints one JSON line. */
+const measure = async (burst: boolean, seconds: number) => {
+  if (burst) {
+    for (let i = 0; i < BURST; i += BURST_IN_FLIGHT) {
+      await Promise.all(Array.from({ length: BURST_IN_FLIGHT }, () => Effect.runPromise(Effect.promise(nextTurn))))
+    }
+  }
+  let waiting: Array<() => void> = []
+  const flush = () => {
+    const resumes = waiting
+    waiting = []
+    for (const resume of resumes) resume()
+  }
+  const op = Effect.async<void>((resume) => {
+    if (waiting.length === 0) setImmediate(flush)
+    waiting.push(() => resume(Effect.void))
+  })
+  let gcMs = 0
+  let majors = 0
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMs += entry.duration
+      const kind = (entry as { readonly detail?: { readonly kind?: number } }).detail?.kind
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++
+    }
+  })
+  observer.observe({ entryTypes: ["gc"] })
+  let ops = 0
+  const end = performance.now() + seconds * 1000
+  const worker = Effect.gen(function*() {
+    while (performance.now() < end) {
+      yield* op
+      ops++
+    }
+  })
+  const cpu = process.cpuUsage()
+  await Effect.runPromise(Effect.all(Array.from({ length: FIBERS }, () => worker), { concurrency: "unbounded" }))
+  const used = process.cpuUsage(cpu)
+  await nextTurn()
+  observer.disconnect()
+  process.stdout.write(
+    JSON.stringify({ ops, cpuUs: (used.user + used.system) / ops, gcUs: (gcMs * 1000) / ops, majors })
+  )
+}
+
+const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]))
+const seconds = Number(args.get("seconds") ?? 3)
+if (args.has("child")) {
+  await measure(args.get("child") === "burst", seconds)
+} else {
+  const runs = [
+    { label: "no burst", burst: false, flags: [] },
+    { label: "after a burst", burst: true, flags: [] },
+    {
+      label: "after a burst, --no-allocation-site-pretenuring",
+      burst: true,
+      flags: ["--no-allocation-site-pretenuring"]
+    }
+  ]
+  process.stdout.write(`Effect 3, ${FIBERS} fibers, Effect.async resumed on setImmediate, ${seconds} s per run\n`)
+  for (const run of runs) {
+    const child = spawnSync(
+      process.execPath,
+      [
+        ...run.flags,
+        "--import",
+        "tsx",
+        fileURLToPath(import.meta.url),
+        `--child=${run.burst ? "burst" : "none"}`,
+        `--seconds=${seconds}`
+      ],
+      { encoding: "utf8" }
+    )
+    if (child.status !== 0) throw new Error(`${run.label}: ${child.stderr}`)
+    const { cpuUs, gcUs, majors, ops } = JSON.parse(child.stdout) as Record<string, number>
+    process.stdout.write(
+      `${run.label.padEnd(50)} ${cpuUs!.toFixed(2)} µs CPU/op  GC ${
+        gcUs!.toFixed(2)
+      } µs/op  ${majors} full GCs  (${ops} ops)\n`
+    )
+  }
+}
