@@ -10,6 +10,7 @@ import {
   encodeKeyRequests,
   encodeRequest,
   isRecyclable,
+  joinFrames,
   Opcode,
   recycleFrame,
   Response,
@@ -43,9 +44,16 @@ describe("encodeRequest", () => {
     }
   })
 
-  it("builds large frames only in recyclable buffers", () => {
-    assert.isFalse(isRecyclable(encodeRequest(Opcode.Set, 1, Buffer.from("k"), undefined, large(1000, 1))))
-    assert.isTrue(isRecyclable(encodeRequest(Opcode.Set, 1, Buffer.from("k"), undefined, large(100_000, 1))))
+  it("builds frames of 4 KiB and more in recyclable buffers, and leaves smaller ones to Node's pool", () => {
+    const frameOf = (length: number) => encodeRequest(Opcode.Set, 1, Buffer.from("k"), undefined, large(length - 25, 1))
+    assert.isFalse(isRecyclable(frameOf(1000)))
+    assert.isFalse(isRecyclable(frameOf(4095)))
+    for (const length of [4096, 10_265, 100_000]) {
+      const frame = frameOf(length)
+      assert.strictEqual(frame.length, length)
+      assert.isTrue(isRecyclable(frame), `${length} bytes`)
+      recycleFrame(frame)
+    }
   })
 
   it("reuses a recycled buffer for a later large frame of a similar length, once", () => {
@@ -100,6 +108,51 @@ describe("encodeRequest", () => {
     assert.notStrictEqual(small.buffer, first.buffer)
     const fitting = encodeRequest(Opcode.Set, 3, Buffer.from("c"), undefined, large(300_000, 3))
     assert.strictEqual(fitting.buffer, first.buffer)
+  })
+})
+
+describe("joinFrames", () => {
+  const set = (opaque: number, length: number) =>
+    encodeRequest(Opcode.Set, opaque, Buffer.from(`k${opaque}`), writeExtras(0, 0), large(length, opaque))
+
+  it("joins the frames in order, and hands back the parts' buffers for later frames", () => {
+    const parts = [set(1, 10_000), set(2, 20), set(3, 10_000)]
+    const copies = parts.map((part) => Buffer.from(part))
+    const reusable = new Set([parts[0]!.buffer, parts[2]!.buffer])
+    const joined = joinFrames(parts, copies.reduce((size, part) => size + part.length, 0))
+    assert.isTrue(joined.equals(Buffer.concat(copies)))
+    assert.isTrue(isRecyclable(joined))
+    assert.isFalse(isRecyclable(parts[0]!))
+    const later = [set(4, 10_000), set(5, 10_000)]
+    assert.isTrue(later.every((frame) => reusable.has(frame.buffer)))
+    for (const frame of [joined, ...later]) recycleFrame(frame)
+  })
+
+  it("leaves a part it did not lend as it is (a batch's frame, read again for its answers' keys)", () => {
+    const encodeKey = makeKeyEncoder<WireKey | KeyProblem>({ hashLongKeys: true }, (wire) => wire, (problem) => problem)
+    const keys = Array.from({ length: 200 }, (_, i) => encodeKey(`batch:${i}`) as WireKey)
+    const batch = encodeKeyRequests(Opcode.GetKQ, 10, keys)
+    const before = Buffer.from(batch)
+    const joined = joinFrames([set(1, 3000), batch], 3000 + 24 + 2 + 8 + batch.length)
+    assert.isTrue(joined.subarray(joined.length - batch.length).equals(before))
+    const later = set(2, batch.length - 34)
+    assert.notStrictEqual(later.buffer, batch.buffer)
+    assert.isTrue(batch.equals(before))
+    recycleFrame(joined)
+    recycleFrame(later)
+  })
+
+  it("takes the join's buffer before handing back the parts: a part's buffer never holds the join", () => {
+    const parts = [set(1, 20), set(2, 10_000)]
+    const copies = parts.map((part) => Buffer.from(part))
+    const joined = joinFrames(parts, copies[0]!.length + copies[1]!.length)
+    assert.isTrue(joined.equals(Buffer.concat(copies)))
+    recycleFrame(joined)
+  })
+
+  it("builds a join under 4 KiB in Node's pool, as a small frame", () => {
+    const joined = joinFrames([set(1, 100), set(2, 100)], 2 * (24 + 8 + 2 + 100))
+    assert.isFalse(isRecyclable(joined))
   })
 })
 

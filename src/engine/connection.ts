@@ -13,7 +13,7 @@ import { Admission } from "./ejection.js"
 import type { Done } from "./failure.js"
 import { EngineFailure, toEngineFailure } from "./failure.js"
 import type { Response } from "./protocol.js"
-import { isRecyclable, recycleFrame } from "./protocol.js"
+import { isRecyclable, joinFrames, recycleFrame } from "./protocol.js"
 import type { ServerAddress } from "./servers.js"
 
 /**
@@ -324,7 +324,7 @@ const writeFlight = (socket: Net.Socket, flight: Flight) => {
   flight.written = true
   const frames = flight.frames
   if (frames.length === 1) writeFrame(socket, frames[0]!)
-  else if (flight.size <= JOIN_LIMIT) socket.write(Buffer.concat(frames, flight.size))
+  else if (flight.size <= JOIN_LIMIT) writeFrame(socket, joinFrames(frames, flight.size))
   else {
     socket.cork()
     for (const frame of frames) writeFrame(socket, frame)
