@@ -18,6 +18,7 @@ import {
 } from "../src/engine/protocol.js"
 
 const large = (length: number, fill: number) => Buffer.alloc(length, fill)
+const encodeKey = makeKeyEncoder<WireKey | KeyProblem>({}, (wire) => wire, (problem) => problem)
 
 describe("encodeRequest", () => {
   it("lays out header, extras, key and value", () => {
@@ -41,6 +42,18 @@ describe("encodeRequest", () => {
       assert.isTrue(Buffer.from(item.value).equals(Buffer.from(text)))
       recycleFrame(fromText)
       recycleFrame(fromBytes)
+    }
+  })
+
+  it("writes a WireKey as its bytes: from its text when it is ASCII, from its bytes otherwise", () => {
+    for (const text of ["k", "user:42", "é€:1", "k".repeat(250)]) {
+      const key = encodeKey(text) as WireKey
+      const fromKey = encodeRequest(Opcode.GetK, 3, key)
+      assert.isTrue(fromKey.equals(encodeRequest(Opcode.GetK, 3, Buffer.from(text))), text)
+      const withExtras = encodeRequest(Opcode.Set, 4, key, writeExtras(1, 2), Buffer.from("value"), 5n)
+      assert.isTrue(
+        withExtras.equals(encodeRequest(Opcode.Set, 4, Buffer.from(text), writeExtras(1, 2), Buffer.from("value"), 5n))
+      )
     }
   })
 
@@ -212,4 +225,25 @@ describe("Response, read in place", () => {
       assert.isFalse(response.hasKey(around, 2, length + 1))
     })
   }
+
+  it("tells a WireKey by its text when it is ASCII, by its bytes otherwise, as hasKey does", () => {
+    const wire = (text: string): WireKey => encodeKey(text) as WireKey
+    for (const text of ["k", "user:42", "k".repeat(48), "k".repeat(49), "é:1", "ü".repeat(60), "k".repeat(250)]) {
+      const response = responseFor(text)
+      assert.isTrue(response.hasWireKey(wire(text)), text)
+      for (
+        const other of [
+          "x" + text.slice(1),
+          text.slice(0, -1) + "x",
+          text + "k",
+          text.slice(1),
+          text.slice(0, -1) + "é"
+        ]
+      ) {
+        if (other === "" || other === text || Buffer.byteLength(other) > 250) continue
+        assert.strictEqual(response.hasWireKey(wire(other)), response.hasKey(Buffer.from(other)), `${text} / ${other}`)
+        assert.isFalse(response.hasWireKey(wire(other)), `${text} / ${other}`)
+      }
+    }
+  })
 })

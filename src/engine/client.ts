@@ -194,10 +194,10 @@ const onKey = <A, B>(
 }
 
 const itemOf = (connection: Connection, response: Response, key: WireKey): Item | EngineFailure =>
-  response.hasKey(key.bytes) ? new Item(response.val, response.flags) : mismatched(connection)
+  response.hasWireKey(key) ? new Item(response.val, response.flags) : mismatched(connection)
 
 const casItemOf = (connection: Connection, response: Response, key: WireKey): CasItem | EngineFailure =>
-  response.hasKey(key.bytes)
+  response.hasWireKey(key)
     ? new CasItem(response.val, response.flags, response.cas.readBigUInt64BE(0))
     : mismatched(connection)
 
@@ -454,7 +454,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
       return undefined
     }
     const opaque = nextOpaque(client)
-    const frame = encodeRequest(opcode, opaque, key.bytes, extras, value, cas)
+    const frame = encodeRequest(opcode, opaque, key, extras, value, cas)
     connection.send(frame, opaque, interpret, context, done, doneContext)
     return connection.address
   }
@@ -558,7 +558,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
         // The frames go to the connection as they are: large ones are written without another copy.
         (group, firstOpaque) => [
           ...group.map(([key, item], i) =>
-            encodeRequest(Opcode.SetQ, firstOpaque + i, key.bytes, writeExtras(item.flags, field), item.value)
+            encodeRequest(Opcode.SetQ, firstOpaque + i, key, writeExtras(item.flags, field), item.value)
           ),
           encodeRequest(Opcode.Noop, firstOpaque + group.length)
         ],

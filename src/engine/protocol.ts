@@ -119,6 +119,20 @@ export class Response {
     for (let i = 0; i < length; i++) if (bytes[start + i] !== source[at + i]) return false
     return true
   }
+  /**
+   * Whether the response carries `key`. A key whose text is ASCII (as long as its bytes) is compared with its text,
+   * so that its bytes need not be made.
+   */
+  hasWireKey(key: WireKey): boolean {
+    const text = key.text
+    const length = text.length
+    if (key.size !== length || length > SHORT_KEY) return this.hasKey(key.bytes)
+    if (this.#keyLength() !== length) return false
+    const bytes = this.bytes
+    const start = this.#keyStart()
+    for (let i = 0; i < length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false
+    return true
+  }
   #keyStart(): number {
     return this.start + 24 + this.bytes[this.start + 4]!
   }
@@ -245,16 +259,19 @@ const writeHeader = (
   frame.writeUInt32BE(opaque, offset + 12)
 }
 
-/** @internal Frames one request: 24-byte header, then extras, key and value (a `TextItem`'s text as UTF-8). */
+/**
+ * @internal Frames one request: 24-byte header, then extras, key and value (a `TextItem`'s text as UTF-8). A
+ * `WireKey` whose text is ASCII is written from its text, so that its bytes need not be made.
+ */
 export const encodeRequest = (
   opcode: number,
   opaque: number,
-  key?: Uint8Array,
+  key?: Uint8Array | WireKey,
   extras?: Uint8Array,
   value?: Uint8Array | TextItem,
   cas?: bigint
 ): Buffer => {
-  const keyLength = key?.length ?? 0
+  const keyLength = key === undefined ? 0 : key instanceof Uint8Array ? key.length : key.size
   const extrasLength = extras?.length ?? 0
   const valueLength = value instanceof TextItem ? value.size : value?.length ?? 0
   const frame = allocateFrame(24 + extrasLength + keyLength + valueLength)
@@ -263,7 +280,11 @@ export const encodeRequest = (
   else frame.writeBigUInt64BE(cas, 16)
   // `set` copies without a Buffer view of each part: no object per part on every request.
   if (extras) frame.set(extras, 24)
-  if (key) frame.set(key, 24 + extrasLength)
+  if (key instanceof Uint8Array) frame.set(key, 24 + extrasLength)
+  else if (key !== undefined) {
+    if (key.size === key.text.length) frame.write(key.text, 24 + extrasLength, keyLength, "latin1")
+    else frame.set(key.bytes, 24 + extrasLength)
+  }
   if (value instanceof TextItem) frame.write(value.text, 24 + extrasLength + keyLength, valueLength, "utf8")
   else if (value) frame.set(value, 24 + extrasLength + keyLength)
   return frame
