@@ -1,11 +1,13 @@
 /**
  * `tsx bench/pretenuring.ts [--seconds=N]`: Effect 3 alone (no memcached, no library), before and after a burst of
  * short-lived fibers. 16 fibers each run an `Effect.async` resumed on the next `setImmediate`, back to back, and the
- * script reports CPU µs per operation and GC. It runs three times, each in a fresh Node process: as is; after 10,000
- * `Effect.runPromise` calls 64 at a time (what the bench's preload does, and what a server's requests do); and after
- * the same burst with `--no-allocation-site-pretenuring`. See bench/README.md, "Effect 3 after a burst of fibers".
+ * script reports CPU µs per operation and GC. It runs four times, each in a fresh Node process: as is; after 10,000
+ * `Effect.runPromise` calls 64 at a time (what the bench's preload does, and what a server's requests do); after the
+ * same burst with `--no-allocation-site-pretenuring`; and after the same burst with the 16 fibers on a scheduler that
+ * queues each task as a microtask instead of Effect's default one. See bench/README.md, "Effect 3 after a burst of
+ * fibers".
  */
-import { Effect } from "effect"
+import { Effect, type Scheduler } from "effect"
 import { spawnSync } from "node:child_process"
 import { constants, PerformanceObserver } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
@@ -16,8 +18,14 @@ const BURST_IN_FLIGHT = 64
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
+/** A scheduler that queues each task as a microtask: none of the default scheduler's per-task arrays. */
+const microtasks: Scheduler.Scheduler = {
+  scheduleTask: (task) => queueMicrotask(task),
+  shouldYield: (fiber) => (fiber.currentOpCount > 2048 ? 0 : false)
+}
+
 /** The measured run, in this process: prints one JSON line. */
-const measure = async (burst: boolean, seconds: number) => {
+const measure = async (burst: boolean, onMicrotasks: boolean, seconds: number) => {
   if (burst) {
     for (let i = 0; i < BURST; i += BURST_IN_FLIGHT) {
       await Promise.all(Array.from({ length: BURST_IN_FLIGHT }, () => Effect.runPromise(Effect.promise(nextTurn))))
@@ -45,12 +53,13 @@ const measure = async (burst: boolean, seconds: number) => {
   observer.observe({ entryTypes: ["gc"] })
   let ops = 0
   const end = performance.now() + seconds * 1000
-  const worker = Effect.gen(function*() {
+  const loop = Effect.gen(function*() {
     while (performance.now() < end) {
       yield* op
       ops++
     }
   })
+  const worker = onMicrotasks ? Effect.withScheduler(loop, microtasks) : loop
   const cpu = process.cpuUsage()
   await Effect.runPromise(Effect.all(Array.from({ length: FIBERS }, () => worker), { concurrency: "unbounded" }))
   const used = process.cpuUsage(cpu)
@@ -64,16 +73,17 @@ const measure = async (burst: boolean, seconds: number) => {
 const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]))
 const seconds = Number(args.get("seconds") ?? 3)
 if (args.has("child")) {
-  await measure(args.get("child") === "burst", seconds)
+  await measure(args.get("child") !== "none", args.get("child") === "microtasks", seconds)
 } else {
   const runs = [
-    { label: "no burst", burst: false, flags: [] },
-    { label: "after a burst", burst: true, flags: [] },
+    { label: "no burst", child: "none", flags: [] },
+    { label: "after a burst", child: "burst", flags: [] },
     {
       label: "after a burst, --no-allocation-site-pretenuring",
-      burst: true,
+      child: "burst",
       flags: ["--no-allocation-site-pretenuring"]
-    }
+    },
+    { label: "after a burst, tasks queued as microtasks", child: "microtasks", flags: [] }
   ]
   process.stdout.write(`Effect 3, ${FIBERS} fibers, Effect.async resumed on setImmediate, ${seconds} s per run\n`)
   for (const run of runs) {
@@ -84,7 +94,7 @@ if (args.has("child")) {
         "--import",
         "tsx",
         fileURLToPath(import.meta.url),
-        `--child=${run.burst ? "burst" : "none"}`,
+        `--child=${run.child}`,
         `--seconds=${seconds}`
       ],
       { encoding: "utf8" }
