@@ -124,6 +124,18 @@ describe("encodeRequest", () => {
   })
 })
 
+describe("writeExtras", () => {
+  it("gives the same buffer for the same flags and expiration in a row, and never changes one it gave", () => {
+    const first = writeExtras(16, 300)
+    assert.strictEqual(writeExtras(16, 300), first)
+    const other = writeExtras(2, 300)
+    assert.notStrictEqual(other, first)
+    assert.deepStrictEqual([other.readUInt32BE(0), other.readUInt32BE(4)], [2, 300])
+    assert.deepStrictEqual([first.readUInt32BE(0), first.readUInt32BE(4)], [16, 300])
+    assert.deepStrictEqual([writeExtras(-1, 0).readUInt32BE(0), writeExtras(-1, 0).readUInt32BE(4)], [0xffffffff, 0])
+  })
+})
+
 describe("joinFrames", () => {
   const set = (opaque: number, length: number) =>
     encodeRequest(Opcode.Set, opaque, Buffer.from(`k${opaque}`), writeExtras(0, 0), large(length, opaque))

@@ -290,12 +290,23 @@ export const encodeRequest = (
   return frame
 }
 
-/** @internal Extras of set/add/replace: flags, then expiration. */
+/** The last extras `writeExtras` made: most writes in a row share their flags and expiration. */
+let lastExtras: Buffer | undefined
+let lastFlags = 0
+let lastExpiration = 0
+
+/**
+ * @internal Extras of set/add/replace: flags, then expiration. The same flags and expiration as the last call give
+ * the same buffer: extras are only ever copied into a frame, never written to.
+ */
 export const writeExtras = (flags: number, expiration: number): Buffer => {
+  if (lastExtras !== undefined && flags === lastFlags && expiration === lastExpiration) return lastExtras
   const extras = Buffer.allocUnsafe(8)
   extras.writeUInt32BE(flags >>> 0, 0)
   extras.writeUInt32BE(expiration, 4)
-  return extras
+  lastFlags = flags
+  lastExpiration = expiration
+  return lastExtras = extras
 }
 
 /** @internal Extras of touch and get-and-touch: the expiration. */
