@@ -124,10 +124,10 @@ export class Response {
    * so that its bytes need not be made.
    */
   hasWireKey(key: WireKey): boolean {
+    if (this.#keyLength() !== key.size) return false
     const text = key.text
     const length = text.length
     if (key.size !== length || length > SHORT_KEY) return this.hasKey(key.bytes)
-    if (this.#keyLength() !== length) return false
     const bytes = this.bytes
     const start = this.#keyStart()
     for (let i = 0; i < length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false
@@ -261,7 +261,7 @@ const writeHeader = (
 
 /**
  * @internal Frames one request: 24-byte header, then extras, key and value (a `TextItem`'s text as UTF-8). A
- * `WireKey` whose text is ASCII is written from its text, so that its bytes need not be made.
+ * `WireKey` is written from its text, as `encodeKeyRequests` writes a batch's, so that its bytes need not be made.
  */
 export const encodeRequest = (
   opcode: number,
@@ -281,10 +281,7 @@ export const encodeRequest = (
   // `set` copies without a Buffer view of each part: no object per part on every request.
   if (extras) frame.set(extras, 24)
   if (key instanceof Uint8Array) frame.set(key, 24 + extrasLength)
-  else if (key !== undefined) {
-    if (key.size === key.text.length) frame.write(key.text, 24 + extrasLength, keyLength, "latin1")
-    else frame.set(key.bytes, 24 + extrasLength)
-  }
+  else if (key !== undefined) frame.write(key.text, 24 + extrasLength, keyLength, "utf8")
   if (value instanceof TextItem) frame.write(value.text, 24 + extrasLength + keyLength, valueLength, "utf8")
   else if (value) frame.set(value, 24 + extrasLength + keyLength)
   return frame
