@@ -203,6 +203,37 @@ describe("the engine client against memcached", () => {
     }
   })
 
+  it("answers kept past later reads stay intact: every socket reads into one buffer, lent to framing", async () => {
+    // 300 values, from 20 B to 20 KiB: many whole frames per read, and frames spread over reads. The first round's
+    // items are kept as they came (views, not copies) while a second round reads other values through the same buffer.
+    const content = (round: number, i: number) =>
+      Buffer.alloc(20 + ((i * 997) % 20_000), `${round}:${i}:${String.fromCharCode(97 + (i % 26))}`)
+    const keys = (round: number) => Array.from({ length: 300 }, (_, i) => key(`lent-${round}-${i}`))
+    const read = async (round: number) => {
+      const ks = keys(round)
+      await Promise.all(
+        ks.map((k, i) =>
+          value<boolean | TooLarge>((done, context) =>
+            client.write("set", k, new Item(content(round, i), i), never, undefined, done, context)
+          )
+        )
+      )
+      const [singles, batch] = await Promise.all([
+        Promise.all(ks.map((k) => value<Item | undefined>((done, context) => client.get(k, done, context)))),
+        value<Array<Item | undefined>>((done, context) => client.getMany(ks, done, context))
+      ])
+      return { singles, batch }
+    }
+    const first = await read(1)
+    await read(2)
+    for (const items of [first.singles, first.batch]) {
+      items.forEach((item, i) => {
+        expect(Buffer.compare(Buffer.from(item!.value), content(1, i))).toBe(0)
+        expect(item!.flags).toBe(i)
+      })
+    }
+  })
+
   it("counters are exact past 2^32; a missing key is created from initial, or stays missing", async () => {
     const k = key("counter")
     await value((done, context) =>

@@ -60,10 +60,27 @@ const fakeServer = (claims: (response: Response) => boolean = () => true) => {
   return { server, responses, errors }
 }
 
-/** Feeds `chunks` (fresh copies, so no response can alias the test's buffers) and returns what was responded. */
-const feed = (chunks: ReadonlyArray<Buffer>) => {
+/** One buffer that every lent chunk is read into, as a socket's read buffer is (see `dial`). */
+const readBuffer = Buffer.alloc(2 * 1024 * 1024)
+
+/**
+ * Hands `chunk` to `server` as `lent`: a fresh copy of its own, or lent from `readBuffer`, which is scribbled over
+ * once the call returns, so that a response that kept a view of it reads garbage.
+ */
+const hand = (server: FramedServer, chunk: Buffer, lent: boolean) => {
+  if (!lent) return server.responseHandler(Buffer.from(chunk))
+  chunk.copy(readBuffer)
+  server.responseHandler(readBuffer.subarray(0, chunk.length), true)
+  readBuffer.fill(0xee, 0, chunk.length)
+}
+
+/** Both ways a chunk comes: a buffer of its own, and lent (`dial`'s sockets). */
+const ways = [{ lent: false, name: "owned" }, { lent: true, name: "lent" }] as const
+
+/** Feeds `chunks` as `lent` says (never the test's own buffers) and returns what was responded. */
+const feed = (chunks: ReadonlyArray<Buffer>, lent: boolean) => {
   const { errors, responses, server } = fakeServer()
-  for (const chunk of chunks) server.responseHandler(Buffer.from(chunk))
+  for (const chunk of chunks) hand(server, chunk, lent)
   assert.deepStrictEqual(errors, [])
   return responses
 }
@@ -85,24 +102,72 @@ const assertResponses = (responses: ReadonlyArray<Response>) => {
 }
 
 describe("framing", () => {
-  it("parses frames delivered in one chunk", () => assertResponses(feed([stream])))
+  describe.each(ways)("of $name chunks", ({ lent }) => {
+    it("parses frames delivered in one chunk", () => assertResponses(feed([stream], lent)))
 
-  it("parses frames cut in two at every byte", () => {
-    for (let cut = 0; cut <= stream.length; cut++) {
-      assertResponses(feed([stream.subarray(0, cut), stream.subarray(cut)]))
-    }
-  })
+    it("parses frames cut in two at every byte", () => {
+      for (let cut = 0; cut <= stream.length; cut++) {
+        assertResponses(feed([stream.subarray(0, cut), stream.subarray(cut)], lent))
+      }
+    })
 
-  it("parses frames delivered one byte at a time", () => {
-    assertResponses(feed(Array.from(stream, (_, i) => stream.subarray(i, i + 1))))
-  })
+    it("parses frames delivered one byte at a time", () => {
+      assertResponses(feed(Array.from(stream, (_, i) => stream.subarray(i, i + 1)), lent))
+    })
 
-  it("parses frames cut into chunks of every size", () => {
-    for (let size = 2; size < stream.length; size++) {
-      const chunks: Array<Buffer> = []
-      for (let offset = 0; offset < stream.length; offset += size) chunks.push(stream.subarray(offset, offset + size))
-      assertResponses(feed(chunks))
-    }
+    it("parses frames cut into chunks of every size", () => {
+      for (let size = 2; size < stream.length; size++) {
+        const chunks: Array<Buffer> = []
+        for (let offset = 0; offset < stream.length; offset += size) chunks.push(stream.subarray(offset, offset + size))
+        assertResponses(feed(chunks, lent))
+      }
+    })
+
+    it("takes a body of exactly the limit, in one chunk or in many", () => {
+      const value = bytes(maxBodyLength(MAX_ITEM_SIZE) - 3 - 4, 9)
+      const big = frame(7, "key", value, Buffer.from([0, 0, 0, 1]))
+      for (const size of [big.length, 65536, 1000]) {
+        const chunks: Array<Buffer> = []
+        for (let offset = 0; offset < big.length; offset += size) chunks.push(big.subarray(offset, offset + size))
+        const [response] = feed(chunks, lent)
+        // `equals`, for a failure's diff of a megabyte would take minutes
+        assert.isTrue(response!.val.equals(value))
+      }
+    })
+
+    it("fails the server on a frame that does not start with the response magic", () => {
+      const { errors, responses, server } = fakeServer()
+      const bad = Buffer.from(frames[1]!)
+      bad[0] = 0x80
+      hand(server, Buffer.concat([frames[0]!, bad, frames[2]!]), lent)
+      assert.strictEqual(responses.length, 1)
+      assert.deepStrictEqual(responses[0]!.val, Buffer.alloc(0))
+      assert.strictEqual(responses[0]!.opaque, 1)
+      assert.strictEqual(errors.length, 1)
+      assert.instanceOf(errors[0], ProtocolViolation)
+      assert.include((errors[0] as Error).message, "0x80")
+    })
+
+    it("fails the server on a response no request claims, and drops the rest of the chunk", () => {
+      const { errors, responses, server } = fakeServer((response) => response.opaque !== 3)
+      hand(server, stream, lent)
+      assert.deepStrictEqual(responses.map((response) => response.opaque), [1, 2])
+      assert.deepStrictEqual(responses[1]!.val, frames[1]!.subarray(24 + 4 + 1))
+      assert.strictEqual(errors.length, 1)
+      assert.instanceOf(errors[0], ProtocolViolation)
+      assert.include((errors[0] as Error).message, "opaque 3")
+    })
+
+    it("fails the server on a body over the limit after whole frames, which are handed on", () => {
+      const { errors, responses, server } = fakeServer()
+      const over = Buffer.from(frames[3]!)
+      over.writeUInt32BE(maxBodyLength(MAX_ITEM_SIZE) + 1, 8)
+      hand(server, Buffer.concat([frames[0]!, frames[1]!, over]), lent)
+      assert.deepStrictEqual(responses.map((response) => response.opaque), [1, 2])
+      assert.deepStrictEqual(responses[1]!.val, frames[1]!.subarray(24 + 4 + 1))
+      assert.strictEqual(errors.length, 1)
+      assert.include((errors[0] as Error).message, "bytes of body")
+    })
   })
 
   it("drops a half-read frame when the socket changes", () => {
@@ -139,36 +204,5 @@ describe("framing", () => {
     } finally {
       allocations.mockRestore()
     }
-  })
-
-  it("takes a body of exactly the limit, in one chunk or in many", () => {
-    const value = bytes(maxBodyLength(MAX_ITEM_SIZE) - 3 - 4, 9)
-    const big = frame(7, "key", value, Buffer.from([0, 0, 0, 1]))
-    for (const size of [big.length, 65536, 1000]) {
-      const chunks: Array<Buffer> = []
-      for (let offset = 0; offset < big.length; offset += size) chunks.push(big.subarray(offset, offset + size))
-      const [response] = feed(chunks)
-      assert.deepStrictEqual(response!.val, value)
-    }
-  })
-
-  it("fails the server on a frame that does not start with the response magic", () => {
-    const { errors, responses, server } = fakeServer()
-    const bad = Buffer.from(frames[1]!)
-    bad[0] = 0x80
-    server.responseHandler(Buffer.concat([frames[0]!, bad, frames[2]!]))
-    assert.strictEqual(responses.length, 1)
-    assert.strictEqual(errors.length, 1)
-    assert.instanceOf(errors[0], ProtocolViolation)
-    assert.include((errors[0] as Error).message, "0x80")
-  })
-
-  it("fails the server on a response no request claims, and drops the rest of the chunk", () => {
-    const { errors, responses, server } = fakeServer((response) => response.opaque !== 3)
-    server.responseHandler(stream)
-    assert.deepStrictEqual(responses.map((response) => response.opaque), [1, 2])
-    assert.strictEqual(errors.length, 1)
-    assert.instanceOf(errors[0], ProtocolViolation)
-    assert.include((errors[0] as Error).message, "opaque 3")
   })
 })

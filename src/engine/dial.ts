@@ -84,23 +84,43 @@ const plainFailure = (error: unknown, socket: Net.Socket, ready: boolean): unkno
 }
 
 /**
+ * The buffer every socket the engine dials reads into (Node's `onread`), shared: a socket's read and the callback
+ * that takes its bytes run together on this thread, so no two reads overlap. Without it, Node would allocate 64 KiB
+ * per read, shrink it to the bytes read and hand them on through the stream's machinery: about 2 µs of CPU per read
+ * on the bench's machine, a sixth of a sequential get's.
+ */
+const readBuffer = Buffer.allocUnsafeSlow(64 * 1024)
+
+/**
  * @internal Opens a socket to `target`: plain TCP, or TLS with `tls`. `onReady` runs once it is connected (TLS: once
  * the handshake is done and the server's certificate accepted, unless `rejectUnauthorized: false`); `onError` gets
  * each of its failures, a TLS or TLS-mismatch one as a `DialFailure`. An option Node refuses when dialing fails the
  * socket (through `onError`) rather than throwing.
+ *
+ * `onBytes` gets the bytes the socket reads, in place of `data` events (which it does not emit): they are **lent**,
+ * valid only until it returns, for the buffer is read into again; what outlives the call must be copied.
  */
 export const dial = (
   target: DialTarget,
   tls: TlsSettings | undefined,
   onReady: (socket: Net.Socket) => void,
-  onError: (cause: unknown) => void
+  onError: (cause: unknown) => void,
+  onBytes: (lent: Buffer) => void
 ): Net.Socket => {
   let ready = false
   let socket: Net.Socket
+  const onread: Net.OnReadOpts = {
+    buffer: readBuffer,
+    callback: (length) => {
+      onBytes(readBuffer.subarray(0, length))
+      return true // reading goes on
+    }
+  }
   try {
     socket = tls === undefined
-      ? Net.connect(target.port, target.host)
-      : Tls.connect({ ...tls.connect, host: target.host, port: target.port })
+      ? Net.connect({ port: target.port, host: target.host, onread })
+      // Node honours `onread` for TLS too (it is in `tls.connect`'s documentation), though @types/node leaves it out.
+      : Tls.connect({ ...tls.connect, host: target.host, port: target.port, onread } as Tls.ConnectionOptions)
   } catch (error) {
     socket = new Net.Socket()
     process.nextTick(() => socket.destroy(new DialFailure("Protocol", `cannot dial: ${textOf(error)}`, error)))

@@ -1,9 +1,9 @@
 /**
  * Response framing for our memjs `Server` objects. memjs copies its whole receive buffer on every chunk (a 500 KiB
  * value arriving in 64 KiB chunks is copied eight times over) and keeps a half-read frame across reconnects. Here a
- * frame that lies within one chunk is read in place, a frame spread over several chunks is copied once, chunk by chunk
- * as they arrive, into a buffer of the length its header announces, and bytes left over from a previous socket are
- * dropped.
+ * frame that lies within one chunk is read in place (from a chunk that is only lent, the run of whole frames is copied
+ * once), a frame spread over several chunks is copied once, chunk by chunk as they arrive, into a buffer of the length
+ * its header announces, and bytes left over from a previous socket are dropped.
  *
  * Framing also fails the server at once, rather than leaving its requests to their deadline, when its socket closes
  * (`ConnectionClosed`) or when it sends a frame that cannot be an answer of ours (`ProtocolViolation`): one that does
@@ -19,7 +19,8 @@ import { Response } from "./protocol.js"
 /** @internal The parts of memjs's `Server` that framing drives. */
 export interface FramedServer {
   _socket?: Net.Socket | undefined
-  responseHandler: (chunk: Buffer) => void
+  /** Takes a chunk the socket read; `lent` when its bytes are only valid during the call (see `dial`). */
+  responseHandler: (chunk: Buffer, lent?: boolean) => void
   /** Hands on a response; `false` when no request in flight claims it. */
   respond(response: Response): boolean | void
   saslAuth(): void
@@ -127,7 +128,29 @@ export const installFraming = (server: FramedServer, maxBody: number): void => {
     })
   }
 
-  server.responseHandler = (chunk: Buffer) => {
+  /**
+   * Where a run of whole frames in `chunk`, whose first frame ends at `end`, ends: before a frame cut by the chunk's
+   * end, or one that `checkedLength` would refuse.
+   */
+  const wholeFramesEnd = (chunk: Buffer, end: number): number => {
+    while (end + HEADER <= chunk.length && chunk[end] === RESPONSE_MAGIC) {
+      const body = chunk.readUInt32BE(end + 8)
+      if (body > framing.maxBody || end + HEADER + body > chunk.length) break
+      end += HEADER + body
+    }
+    return end
+  }
+
+  /** Hands on the whole frames of `owned`, which starts with a frame; `false` when one of them failed the connection. */
+  const deliverAll = (owned: Buffer, from: Net.Socket | undefined): boolean => {
+    for (let offset = 0; offset < owned.length;) {
+      deliver(owned, offset, offset += HEADER + owned.readUInt32BE(offset + 8))
+      if (server._socket !== from) return false
+    }
+    return true
+  }
+
+  server.responseHandler = (chunk: Buffer, lent = false) => {
     if (server._socket !== socket) {
       socket = server._socket
       partial = undefined
@@ -145,8 +168,17 @@ export const installFraming = (server: FramedServer, maxBody: number): void => {
           const length = checkedLength(chunk, offset)
           if (length === undefined) return
           if (available >= length) {
-            deliver(chunk, offset, offset += length)
             // A response can fail the connection (a mismatched key resets it): the rest of the chunk is dropped.
+            if (lent) {
+              // Responses outlive the call: the run of whole frames from here is copied, once, and read there.
+              const end = wholeFramesEnd(chunk, offset + length)
+              const owned = Buffer.allocUnsafe(end - offset)
+              chunk.copy(owned, 0, offset, end)
+              offset = end
+              if (!deliverAll(owned, from)) return
+              continue
+            }
+            deliver(chunk, offset, offset += length)
             if (server._socket !== from) return
             continue
           }

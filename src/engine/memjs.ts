@@ -37,7 +37,7 @@ interface SocketOwner extends MemjsServer {
   timeoutSet: boolean
   options: { conntimeout: number; keepAlive: boolean; keepAliveDelay: number }
   listSasl(): void
-  responseHandler(chunk: Buffer): void
+  responseHandler(chunk: Buffer, lent?: boolean): void
 }
 
 /**
@@ -51,21 +51,26 @@ function dialingSock(this: SocketOwner, sasl: boolean, go: (socket: Net.Socket) 
   const current = server._socket
   if (current === undefined) {
     server.connected = false
-    const socket = dial(server, server.tls, () => {
-      server.once("authenticated", () => {
-        if (server._socket !== socket) return
-        server.connected = true
-        socket.setTimeout(0)
-        server.timeoutSet = false
-        go(socket)
-        const waiting = server.connectCallbacks
-        server.connectCallbacks = []
-        for (const callback of waiting) callback(socket)
-      })
-      socket.on("data", (chunk: Buffer) => server.responseHandler(chunk))
-      if (server.username && server.password) server.listSasl()
-      else server.emit("authenticated")
-    }, (cause) => server.error(cause))
+    const socket = dial(
+      server,
+      server.tls,
+      () => {
+        server.once("authenticated", () => {
+          if (server._socket !== socket) return
+          server.connected = true
+          socket.setTimeout(0)
+          server.timeoutSet = false
+          go(socket)
+          const waiting = server.connectCallbacks
+          server.connectCallbacks = []
+          for (const callback of waiting) callback(socket)
+        })
+        if (server.username && server.password) server.listSasl()
+        else server.emit("authenticated")
+      },
+      (cause) => server.error(cause),
+      (lent) => server.responseHandler(lent, true)
+    )
     server._socket = socket
     socket.on("close", () => {
       if (server._socket !== socket) return

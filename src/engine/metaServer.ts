@@ -122,6 +122,9 @@ export class MetaServer implements WireServer {
       for (const next of waiting) next(socket)
     }, (error) => {
       if (this._socket === socket) this.error(error)
+    }, (lent) => {
+      // The reader keeps views of what it reads (values, keys): it gets bytes of its own.
+      if (this._socket === socket) this.#reader.read(Buffer.from(lent))
     })
     socket.setNoDelay(true)
     socket.setKeepAlive(true, 30_000)
@@ -129,9 +132,6 @@ export class MetaServer implements WireServer {
     this.connected = false
     this.#waiting = [go]
     this.#reader.reset()
-    socket.on("data", (chunk: Buffer) => {
-      if (this._socket === socket) this.#reader.read(chunk)
-    })
     socket.on("close", () => {
       if (this._socket !== socket) return
       this.error(
