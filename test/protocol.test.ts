@@ -45,8 +45,18 @@ describe("encodeRequest", () => {
     }
   })
 
+  it("zeroes the CAS field of a request without one, in a buffer that held another frame", () => {
+    const value = large(8 * 1024, 3)
+    const first = encodeRequest(Opcode.Set, 1, Buffer.from("k"), writeExtras(0, 0), value, 2n ** 64n - 1n)
+    recycleFrame(first)
+    const second = encodeRequest(Opcode.Set, 2, Buffer.from("k"), writeExtras(0, 0), value)
+    assert.strictEqual(second.buffer, first.buffer)
+    assert.strictEqual(second.readBigUInt64BE(16), 0n)
+    recycleFrame(second)
+  })
+
   it("writes a WireKey as its bytes: from its text when it is ASCII, from its bytes otherwise", () => {
-    for (const text of ["k", "user:42", "é€:1", "k".repeat(250)]) {
+    for (const text of ["k", "user:42", "é€:1", "ÿ", "k".repeat(48), "k".repeat(49), "k".repeat(250)]) {
       const key = encodeKey(text) as WireKey
       const fromKey = encodeRequest(Opcode.GetK, 3, key)
       assert.isTrue(fromKey.equals(encodeRequest(Opcode.GetK, 3, Buffer.from(text))), text)
