@@ -102,14 +102,15 @@ const standInClient = (stored: Stored) => {
   const client = memjs.Client.create("127.0.0.1:1", { logger: { log() {} }, retries: 0 })
   const server = client.servers[0] as unknown as {
     _socket: unknown
-    responseHandler: (chunk: Buffer) => void
+    responseHandler: (chunk: Buffer, lent?: boolean) => void
     sock: (sasl: boolean, go: (socket: unknown) => void) => void
   }
   const socket = {
     write: (frame: Buffer, done?: () => void) => {
       const chunk = answer(frame, stored)
       setImmediate(() => {
-        server.responseHandler(chunk)
+        // Lent, as our sockets hand their reads to framing (`dial.ts`); raw memjs's own handler takes no such flag.
+        server.responseHandler(chunk, true)
         done?.()
       })
       return true
