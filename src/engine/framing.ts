@@ -141,7 +141,10 @@ export const installFraming = (server: FramedServer, maxBody: number): void => {
     return end
   }
 
-  /** Hands on the whole frames of `owned`, which starts with a frame; `false` when one of them failed the connection. */
+  /**
+   * Hands on the whole frames of `owned`, which starts with a frame; `false` when one of them failed the connection
+   * (the rest of the chunk is dropped then, as below).
+   */
   const deliverAll = (owned: Buffer, from: Net.Socket | undefined): boolean => {
     for (let offset = 0; offset < owned.length;) {
       deliver(owned, offset, offset += HEADER + owned.readUInt32BE(offset + 8))
@@ -168,7 +171,6 @@ export const installFraming = (server: FramedServer, maxBody: number): void => {
           const length = checkedLength(chunk, offset)
           if (length === undefined) return
           if (available >= length) {
-            // A response can fail the connection (a mismatched key resets it): the rest of the chunk is dropped.
             if (lent) {
               // Responses outlive the call: the run of whole frames from here is copied, once, and read there.
               const end = wholeFramesEnd(chunk, offset + length)
@@ -179,6 +181,7 @@ export const installFraming = (server: FramedServer, maxBody: number): void => {
               continue
             }
             deliver(chunk, offset, offset += length)
+            // A response can fail the connection (a mismatched key resets it): the rest of the chunk is dropped.
             if (server._socket !== from) return
             continue
           }
