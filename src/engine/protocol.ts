@@ -259,9 +259,15 @@ const writeHeader = (
   frame.writeUInt32BE(opaque, offset + 12)
 }
 
+/** Zeroes the CAS field of the header at `offset` (a call into `fill` costs more for 8 bytes); returns its end. */
+const zeroCas = (frame: Buffer, offset: number): number => {
+  for (let i = offset + 16; i < offset + 24; i++) frame[i] = 0
+  return offset + 24
+}
+
 /**
  * Writes `key`'s text as UTF-8 at `at`: a short ASCII one (as long as its bytes) code unit by code unit, for its
- * bytes are its code units; any other with `write`.
+ * bytes are its code units (a call into `write` checks its arguments first, which costs more); any other with `write`.
  */
 const writeKeyText = (frame: Buffer, at: number, key: WireKey): void => {
   const text = key.text
@@ -286,8 +292,7 @@ export const encodeRequest = (
   const valueLength = value instanceof TextItem ? value.size : value?.length ?? 0
   const frame = allocateFrame(24 + extrasLength + keyLength + valueLength)
   writeHeader(frame, 0, opcode, keyLength, extrasLength, extrasLength + keyLength + valueLength, opaque)
-  // Byte by byte: `fill` and `write` check their arguments first, which cost more than these few bytes.
-  if (cas === undefined) { for (let i = 16; i < 24; i++) frame[i] = 0 }
+  if (cas === undefined) zeroCas(frame, 0)
   else frame.writeBigUInt64BE(cas, 16)
   // `set` copies without a Buffer view of each part: no object per part on every request.
   if (extras) frame.set(extras, 24)
@@ -334,12 +339,6 @@ export const counterExtras = (delta: bigint, initial: bigint, expiration: number
   extras.writeBigUInt64BE(initial, 8)
   extras.writeUInt32BE(expiration, 16)
   return extras
-}
-
-/** Zeroes the CAS field of the header at `offset` (a call into `fill` costs more for 8 bytes); returns its end. */
-const zeroCas = (frame: Buffer, offset: number): number => {
-  for (let i = offset + 16; i < offset + 24; i++) frame[i] = 0
-  return offset + 24
 }
 
 /**
