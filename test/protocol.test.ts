@@ -7,6 +7,7 @@ import { TextItem } from "../src/engine/item.js"
 import type { WireKey } from "../src/engine/keys.js"
 import { KeyProblem, makeKeyEncoder } from "../src/engine/keys.js"
 import {
+  encodeKeyBatch,
   encodeKeyRequests,
   encodeRequest,
   isRecyclable,
@@ -16,6 +17,7 @@ import {
   Response,
   writeExtras
 } from "../src/engine/protocol.js"
+import { TLS_RECORD } from "../src/engine/tlsRecord.js"
 
 const large = (length: number, fill: number) => Buffer.alloc(length, fill)
 const encodeKey = makeKeyEncoder<WireKey | KeyProblem>({}, (wire) => wire, (problem) => problem)
@@ -220,6 +222,30 @@ describe("encodeKeyRequests", () => {
 
   it("frames an empty batch as the no-op alone", () => {
     assert.deepStrictEqual(encodeKeyRequests(Opcode.DeleteQ, 7, []), encodeRequest(Opcode.Noop, 7))
+  })
+
+  it("encodeKeyBatch: the same bytes, cut between requests into frames of at most a TLS record", () => {
+    for (const count of [0, 1, 100, 372, 373, 700, 3000]) {
+      const keys = Array.from(
+        { length: count },
+        (_, i) => wireKey(`batch:${"é".repeat(i % 7)}${"x".repeat(i % 40)}:${i}`)
+      )
+      const starts: Array<number> = []
+      const frameOf: Array<Buffer> = []
+      const frames = encodeKeyBatch(Opcode.GetKQ, 9, keys, starts, frameOf)
+      assert.isTrue(Buffer.concat(frames).equals(encodeKeyRequests(Opcode.GetKQ, 9, keys)), `${count} keys`)
+      for (const frame of frames) {
+        assert.isAtMost(frame.length, TLS_RECORD)
+        // Whole requests: walking the headers ends exactly at the frame's end.
+        let at = 0
+        while (at < frame.length) at += 24 + frame.readUInt32BE(at + 8)
+        assert.strictEqual(at, frame.length)
+      }
+      if (count >= 700) assert.isAbove(frames.length, 1)
+      keys.forEach((key, i) =>
+        assert.strictEqual(frameOf[i]!.toString("utf8", starts[i], starts[i]! + key.size), key.text, `key ${i}`)
+      )
+    }
   })
 })
 

@@ -27,7 +27,7 @@ import {
   counterExtras,
   describeStatus,
   DO_NOT_CREATE,
-  encodeKeyRequests,
+  encodeKeyBatch,
   encodeRequest,
   expirationExtras,
   Opcode,
@@ -502,17 +502,21 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
           // A server's group of every key (a pool of one, say) is the keys in order: its positions are their indices.
           const whole = group.length === keys.length
           const positions = whole ? starts : new Array<number>(group.length)
-          const frame = encodeKeyRequests(
+          const pieces = whole ? frames : new Array<Buffer>(group.length)
+          const batch = encodeKeyBatch(
             Opcode.GetKQ,
             firstOpaque,
             whole ? keys : group.map((i) => keys[i]!),
-            positions
+            positions,
+            pieces
           )
-          for (let n = 0; n < group.length; n++) {
-            frames[group[n]!] = frame
-            if (!whole) starts[group[n]!] = positions[n]!
+          if (!whole) {
+            for (let n = 0; n < group.length; n++) {
+              frames[group[n]!] = pieces[n]!
+              starts[group[n]!] = positions[n]!
+            }
           }
-          return [frame]
+          return batch
         },
         (connection, i, response) => {
           const key = keys[i]!
@@ -577,7 +581,7 @@ export const makeEngineClient = (options: EngineClientOptions): EngineClient => 
       return pipelined(
         keys,
         (key) => key,
-        (group, firstOpaque) => [encodeKeyRequests(Opcode.DeleteQ, firstOpaque, group)],
+        (group, firstOpaque) => encodeKeyBatch(Opcode.DeleteQ, firstOpaque, group),
         (connection, key, response) => {
           if (response.status !== Status.KeyNotFound) return unexpected(connection, response, key)
           missing++

@@ -15,6 +15,7 @@ import { EngineFailure, toEngineFailure } from "./failure.js"
 import type { Response } from "./protocol.js"
 import { isRecyclable, joinFrames, recycleFrame } from "./protocol.js"
 import type { ServerAddress } from "./servers.js"
+import { TLS_RECORD } from "./tlsRecord.js"
 
 /**
  * @internal What a connection drives of a server object: its socket, opened (and authenticated) by `sock`, and
@@ -316,13 +317,58 @@ const writeFrame = (socket: Net.Socket, frame: Buffer) => {
   else socket.write(frame)
 }
 
+/** Whether `socket` speaks TLS (a `TLSSocket`). */
+const isTls = (socket: Net.Socket): boolean => (socket as { readonly encrypted?: boolean }).encrypted === true
+
+/** Each TLS socket's writes that wait for the one in progress, oldest first (see `writeInRecords`). */
+const waitingWrites = new WeakMap<Net.Socket, Array<Buffer>>()
+
+/** Writes `chunk` to a TLS socket once no other write is in progress on it, then the next one waiting. */
+const writeInTurn = (socket: Net.Socket, chunk: Buffer): void => {
+  const waiting = waitingWrites.get(socket)
+  if (waiting !== undefined) return void waiting.push(chunk)
+  waitingWrites.set(socket, [])
+  writeThenNext(socket, chunk)
+}
+
+const writeThenNext = (socket: Net.Socket, chunk: Buffer): void => {
+  socket.write(chunk, (error) => {
+    recycleFrame(chunk)
+    // A failed write fails the socket, and its requests with it: what waited is dropped.
+    const next = error == null ? waitingWrites.get(socket)?.shift() : undefined
+    if (next === undefined) waitingWrites.delete(socket)
+    else writeThenNext(socket, next)
+  })
+}
+
+/**
+ * Writes frames to a TLS socket as memcached needs them (see `tlsRecord.ts`): frames (each of whole requests, one
+ * request when larger than a record) joined up to one record, a larger frame on its own, one write at a time. Node
+ * would otherwise join writes queued behind one in progress into one stream of records, cut anywhere.
+ */
+const writeInRecords = (socket: Net.Socket, frames: ReadonlyArray<Buffer>): void => {
+  let from = 0
+  let size = 0
+  for (let i = 0; i <= frames.length; i++) {
+    const frame = frames[i]
+    if (frame !== undefined && size + frame.length <= TLS_RECORD) {
+      size += frame.length
+      continue
+    }
+    if (i > from) writeInTurn(socket, i - from === 1 ? frames[from]! : joinFrames(frames.slice(from, i), size))
+    from = i
+    size = frame?.length ?? 0
+  }
+}
+
 /**
  * Marks a flight written and writes its frames as one write: small ones joined into one buffer, large ones handed over
- * as they are.
+ * as they are. Over TLS, in writes of at most a record (`writeInRecords`).
  */
 const writeFlight = (socket: Net.Socket, flight: Flight) => {
   flight.written = true
   const frames = flight.frames
+  if (isTls(socket)) return writeInRecords(socket, frames)
   if (frames.length === 1) writeFrame(socket, frames[0]!)
   else if (flight.size <= JOIN_LIMIT) writeFrame(socket, joinFrames(frames, flight.size))
   else {

@@ -23,6 +23,7 @@ import type { WireKey } from "./keys.js"
 import { MetaCode, type MetaResponse } from "./metaResponse.js"
 import { authFrame, MetaServer, metaWire } from "./metaServer.js"
 import type { TlsSettings } from "./tls.js"
+import { TLS_RECORD } from "./tlsRecord.js"
 import type { Expiry } from "./ttl.js"
 import { toExpirationField } from "./ttl.js"
 
@@ -61,35 +62,65 @@ const digitCount = (n: number): number => {
   return count
 }
 
+/** The length of `mg <key> v f k q O<opaque>\r\n`. */
+const quietReadLength = (key: Uint8Array, opaque: number): number =>
+  3 + key.length + QUIET_READ.length + digitCount(opaque) + 2
+
 /**
- * A batch of quiet reads in one buffer: `mg <key> v f k q O<opaque>` for each key, the opaques counting up from
- * `firstOpaque`, then `mn`. Written byte by byte: a buffer and two string writes per key cost more than the rest of
- * the batch.
+ * Quiet reads of `keys[from]` up to `keys[to]` in one buffer: `mg <key> v f k q O<opaque>` for each key, the opaques
+ * counting up from `firstOpaque` (the first key's), then `mn` when `ending`. Written byte by byte: a buffer and two
+ * string writes per key cost more than the rest of the batch.
  */
-const quietReads = (keys: ReadonlyArray<Uint8Array>, firstOpaque: number): Buffer => {
-  let length = NO_OP.length
-  for (let n = 0; n < keys.length; n++) {
-    length += 3 + keys[n]!.length + QUIET_READ.length + digitCount(firstOpaque + n) + 2
-  }
+const quietRun = (
+  keys: ReadonlyArray<Uint8Array>,
+  from: number,
+  to: number,
+  firstOpaque: number,
+  ending: boolean
+): Buffer => {
+  let length = ending ? NO_OP.length : 0
+  for (let n = from; n < to; n++) length += quietReadLength(keys[n]!, firstOpaque + n - from)
   const frame = Buffer.allocUnsafe(length)
   let at = 0
-  for (let n = 0; n < keys.length; n++) {
+  for (let n = from; n < to; n++) {
     frame[at++] = 0x6d // m
     frame[at++] = 0x67 // g
     frame[at++] = 0x20
     frame.set(keys[n]!, at)
     at += keys[n]!.length
     for (let i = 0; i < QUIET_READ.length; i++) frame[at++] = QUIET_READ[i]!
-    const opaque = firstOpaque + n
+    const opaque = firstOpaque + n - from
     const digits = digitCount(opaque)
     for (let i = digits - 1, rest = opaque; i >= 0; i--, rest = Math.floor(rest / 10)) frame[at + i] = 0x30 + rest % 10
     at += digits
     frame[at++] = 0x0d
     frame[at++] = 0x0a
   }
-  frame.set(NO_OP, at)
+  if (ending) frame.set(NO_OP, at)
   return frame
 }
+
+/**
+ * A batch of quiet reads, the opaques counting up from `firstOpaque`, then `mn`: in frames of at most
+ * `TLS_RECORD` bytes (one for most batches), cut between requests, so that TLS never cuts one between records.
+ */
+const quietReads = (keys: ReadonlyArray<Uint8Array>, firstOpaque: number): Array<Buffer> => {
+  const frames: Array<Buffer> = []
+  let from = 0
+  let size = NO_OP.length
+  for (let n = 0; n < keys.length; n++) {
+    const next = quietReadLength(keys[n]!, firstOpaque + n)
+    if (size + next > TLS_RECORD && n > from) {
+      frames.push(quietRun(keys, from, n, firstOpaque + from, false))
+      from = n
+      size = NO_OP.length
+    }
+    size += next
+  }
+  frames.push(quietRun(keys, from, keys.length, firstOpaque + from, true))
+  return frames
+}
+
 const FLUSH = Buffer.from("flush_all\r\n", "latin1")
 const VERSION = Buffer.from("version\r\n", "latin1")
 const STATS = Buffer.from("stats\r\n", "latin1")
@@ -325,7 +356,7 @@ export const makeMetaEngineClient = (options: MetaClientOptions): EngineClient =
       return pipelined(
         keys.map((_, i) => i),
         (i) => keys[i]!,
-        (group, firstOpaque) => [quietReads(group.map((i) => keys[i]!.bytes), firstOpaque)],
+        (group, firstOpaque) => quietReads(group.map((i) => keys[i]!.bytes), firstOpaque),
         (connection, i, response) => {
           const item = readItem(connection, response, keys[i]!)
           if (item instanceof EngineFailure) return item

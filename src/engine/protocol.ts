@@ -6,6 +6,7 @@
  */
 import { TextItem } from "./item.js"
 import type { WireKey } from "./keys.js"
+import { TLS_RECORD } from "./tlsRecord.js"
 
 /** @internal */
 export const Opcode = {
@@ -354,9 +355,10 @@ export const encodeKeyRequests = (
   opcode: number,
   firstOpaque: number,
   keys: ReadonlyArray<WireKey>,
-  starts?: Array<number>
+  starts?: Array<number>,
+  ending = true
 ): Buffer => {
-  const headers = 24 * (keys.length + 1)
+  const headers = 24 * (keys.length + (ending ? 1 : 0))
   let text = ""
   let size = headers
   for (let i = 0; i < keys.length; i++) {
@@ -377,7 +379,45 @@ export const encodeKeyRequests = (
     offset += length
     from += length
   }
+  if (!ending) return frame
   writeHeader(frame, offset, Opcode.Noop, 0, 0, 0, firstOpaque + keys.length)
   zeroCas(frame, offset)
   return frame
+}
+
+/**
+ * @internal A quiet batch as `encodeKeyRequests` frames it, in frames of at most a TLS record (`TLS_RECORD`; one frame
+ * for most batches): the same bytes, cut between requests. With `starts` and `frameOf`, the `i`th key's bytes lie at
+ * `starts[i]` in `frameOf[i]`.
+ */
+export const encodeKeyBatch = (
+  opcode: number,
+  firstOpaque: number,
+  keys: ReadonlyArray<WireKey>,
+  starts?: Array<number>,
+  frameOf?: Array<Buffer>
+): Array<Buffer> => {
+  const frames: Array<Buffer> = []
+  let from = 0
+  let size = 24 // the no-op that ends the batch, in the last frame
+  for (let i = 0; i <= keys.length; i++) {
+    const next = i < keys.length ? 24 + keys[i]!.size : 0
+    if (i < keys.length && (size + next <= TLS_RECORD || i === from)) {
+      size += next
+      continue
+    }
+    const ending = i === keys.length
+    // Most batches fit one frame: their keys and positions are used as they are.
+    const whole = from === 0 && ending
+    const positions = starts === undefined || whole ? starts : new Array<number>(i - from)
+    const frame = encodeKeyRequests(opcode, firstOpaque + from, whole ? keys : keys.slice(from, i), positions, ending)
+    for (let n = from; n < i; n++) {
+      if (positions !== starts) starts![n] = positions![n - from]!
+      if (frameOf !== undefined) frameOf[n] = frame
+    }
+    frames.push(frame)
+    from = i
+    size = 24 + next
+  }
+  return frames
 }
