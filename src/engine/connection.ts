@@ -331,6 +331,7 @@ const writeInTurn = (socket: Net.Socket, chunk: Buffer): void => {
   writeThenNext(socket, chunk)
 }
 
+/** Writes `chunk`, and once the socket has taken it, the next write waiting on the socket, if any. */
 const writeThenNext = (socket: Net.Socket, chunk: Buffer): void => {
   socket.write(chunk, (error) => {
     recycleFrame(chunk)
