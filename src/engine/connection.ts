@@ -15,7 +15,7 @@ import { EngineFailure, toEngineFailure } from "./failure.js"
 import type { Response } from "./protocol.js"
 import { isRecyclable, joinFrames, recycleFrame } from "./protocol.js"
 import type { ServerAddress } from "./servers.js"
-import { TLS_RECORD } from "./tlsRecord.js"
+import { recordRuns } from "./tlsRecord.js"
 
 /**
  * @internal What a connection drives of a server object: its socket, opened (and authenticated) by `sock`, and
@@ -349,16 +349,14 @@ const writeThenNext = (socket: Net.Socket, chunk: Buffer): void => {
  */
 const writeInRecords = (socket: Net.Socket, frames: ReadonlyArray<Buffer>): void => {
   let from = 0
-  let size = 0
-  for (let i = 0; i <= frames.length; i++) {
-    const frame = frames[i]
-    if (frame !== undefined && size + frame.length <= TLS_RECORD) {
-      size += frame.length
-      continue
+  for (const end of recordRuns(frames.length, (i) => frames[i]!.length, 0)) {
+    if (end - from === 1) writeInTurn(socket, frames[from]!)
+    else if (end > from) {
+      let size = 0
+      for (let i = from; i < end; i++) size += frames[i]!.length
+      writeInTurn(socket, joinFrames(frames.slice(from, end), size))
     }
-    if (i > from) writeInTurn(socket, i - from === 1 ? frames[from]! : joinFrames(frames.slice(from, i), size))
-    from = i
-    size = frame?.length ?? 0
+    from = end
   }
 }
 

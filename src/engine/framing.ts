@@ -87,13 +87,20 @@ export const installFraming = (server: FramedServer, maxBody: number): void => {
     }
   }
 
+  /** The length of the frame whose header starts at `offset`, if it can be a response of ours. */
+  const frameLength = (header: Buffer, offset: number): number | undefined => {
+    const body = header.readUInt32BE(offset + 8)
+    return header[offset] === RESPONSE_MAGIC && body <= framing.maxBody ? HEADER + body : undefined
+  }
+
   /**
    * The length of the frame whose header starts at `offset`, or `undefined` after failing the server when the header
    * cannot be a response of ours; nothing is allocated for such a frame.
    */
   const checkedLength = (header: Buffer, offset: number): number | undefined => {
+    const length = frameLength(header, offset)
+    if (length !== undefined) return length
     const body = header.readUInt32BE(offset + 8)
-    if (header[offset] === RESPONSE_MAGIC && body <= framing.maxBody) return HEADER + body
     partial = undefined
     server.error(
       new ProtocolViolation(
@@ -130,13 +137,13 @@ export const installFraming = (server: FramedServer, maxBody: number): void => {
 
   /**
    * Where a run of whole frames in `chunk`, whose first frame ends at `end`, ends: before a frame cut by the chunk's
-   * end, or one that `checkedLength` would refuse.
+   * end, or one that cannot be a response of ours (`frameLength`).
    */
   const wholeFramesEnd = (chunk: Buffer, end: number): number => {
-    while (end + HEADER <= chunk.length && chunk[end] === RESPONSE_MAGIC) {
-      const body = chunk.readUInt32BE(end + 8)
-      if (body > framing.maxBody || end + HEADER + body > chunk.length) break
-      end += HEADER + body
+    while (end + HEADER <= chunk.length) {
+      const length = frameLength(chunk, end)
+      if (length === undefined || end + length > chunk.length) break
+      end += length
     }
     return end
   }

@@ -23,7 +23,7 @@ import type { WireKey } from "./keys.js"
 import { MetaCode, type MetaResponse } from "./metaResponse.js"
 import { authFrame, MetaServer, metaWire } from "./metaServer.js"
 import type { TlsSettings } from "./tls.js"
-import { TLS_RECORD } from "./tlsRecord.js"
+import { recordRuns } from "./tlsRecord.js"
 import type { Expiry } from "./ttl.js"
 import { toExpirationField } from "./ttl.js"
 
@@ -101,23 +101,16 @@ const quietRun = (
 }
 
 /**
- * A batch of quiet reads, the opaques counting up from `firstOpaque`, then `mn`: in frames of at most
- * `TLS_RECORD` bytes (one for most batches), cut between requests, so that TLS never cuts one between records.
+ * A batch of quiet reads, the opaques counting up from `firstOpaque`, then `mn`: in frames of at most a TLS record
+ * (`recordRuns`; one frame for most batches), cut between requests, so that TLS never cuts one between records.
  */
 const quietReads = (keys: ReadonlyArray<Uint8Array>, firstOpaque: number): Array<Buffer> => {
   const frames: Array<Buffer> = []
   let from = 0
-  let size = NO_OP.length
-  for (let n = 0; n < keys.length; n++) {
-    const next = quietReadLength(keys[n]!, firstOpaque + n)
-    if (size + next > TLS_RECORD && n > from) {
-      frames.push(quietRun(keys, from, n, firstOpaque + from, false))
-      from = n
-      size = NO_OP.length
-    }
-    size += next
+  for (const end of recordRuns(keys.length, (n) => quietReadLength(keys[n]!, firstOpaque + n), NO_OP.length)) {
+    frames.push(quietRun(keys, from, end, firstOpaque + from, end === keys.length))
+    from = end
   }
-  frames.push(quietRun(keys, from, keys.length, firstOpaque + from, true))
   return frames
 }
 

@@ -6,7 +6,7 @@
  */
 import { TextItem } from "./item.js"
 import type { WireKey } from "./keys.js"
-import { TLS_RECORD } from "./tlsRecord.js"
+import { recordRuns } from "./tlsRecord.js"
 
 /** @internal */
 export const Opcode = {
@@ -399,25 +399,18 @@ export const encodeKeyBatch = (
 ): Array<Buffer> => {
   const frames: Array<Buffer> = []
   let from = 0
-  let size = 24 // the no-op that ends the batch, in the last frame
-  for (let i = 0; i <= keys.length; i++) {
-    const next = i < keys.length ? 24 + keys[i]!.size : 0
-    if (i < keys.length && (size + next <= TLS_RECORD || i === from)) {
-      size += next
-      continue
-    }
-    const ending = i === keys.length
+  for (const end of recordRuns(keys.length, (i) => 24 + keys[i]!.size, 24)) {
+    const ending = end === keys.length
     // Most batches fit one frame: their keys and positions are used as they are.
     const whole = from === 0 && ending
-    const positions = starts === undefined || whole ? starts : new Array<number>(i - from)
-    const frame = encodeKeyRequests(opcode, firstOpaque + from, whole ? keys : keys.slice(from, i), positions, ending)
-    for (let n = from; n < i; n++) {
+    const positions = starts === undefined || whole ? starts : new Array<number>(end - from)
+    const frame = encodeKeyRequests(opcode, firstOpaque + from, whole ? keys : keys.slice(from, end), positions, ending)
+    for (let n = from; n < end; n++) {
       if (positions !== starts) starts![n] = positions![n - from]!
       if (frameOf !== undefined) frameOf[n] = frame
     }
     frames.push(frame)
-    from = i
-    size = 24 + next
+    from = end
   }
   return frames
 }

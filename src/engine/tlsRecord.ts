@@ -12,3 +12,25 @@
 
 /** @internal The most plaintext bytes in one TLS record, and so in a frame that holds several requests. */
 export const TLS_RECORD = 16 * 1024
+
+/**
+ * @internal Cuts a batch of `count` requests, the `i`th `sizeOf(i)` bytes long, into runs of at most a record, the
+ * batch's `ending` bytes counted in each: where each run ends, in order (the last at `count`). A request larger than a
+ * record makes a run of its own.
+ */
+export const recordRuns = (count: number, sizeOf: (i: number) => number, ending: number): Array<number> => {
+  const ends: Array<number> = []
+  let from = 0
+  let size = ending
+  for (let i = 0; i < count; i++) {
+    const next = sizeOf(i)
+    if (size + next > TLS_RECORD && i > from) {
+      ends.push(i)
+      from = i
+      size = ending
+    }
+    size += next
+  }
+  ends.push(count)
+  return ends
+}
