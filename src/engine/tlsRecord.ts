@@ -5,7 +5,7 @@
  * fail by their deadline. (memcached 1.6.18 with `-Z`, 150 pipelined sets of 100 bytes in one 20 KB write: 119 were
  * answered.) So over TLS the engine writes whole requests, at most a record of them at a time, and a larger request
  * on its own (`connection.ts`), and builds no frame of several requests larger than a record (`encodeKeyBatch`,
- * meta's quiet reads).
+ * meta's quiet reads). docs/memcached-tls-stall.md reproduces the stall without this library.
  *
  * @internal
  */
