@@ -68,6 +68,12 @@ export const describeStatus = (status: number): string =>
 const SHORT_KEY = 48
 
 /**
+ * Whether `key` is short and ASCII (its bytes as many as its text's code units, so each byte is one): it is then
+ * written and compared code unit by code unit, with no bytes made for it.
+ */
+const isShortAscii = (key: WireKey): boolean => key.size === key.text.length && key.size <= SHORT_KEY
+
+/**
  * @internal A response frame, read in place: the bytes `start` up to `end` of `bytes` (a socket chunk, or a buffer the
  * frame was copied into). A field is read from those bytes when it is asked for, so a response costs one object and,
  * for a value, one view. The response is its own `header`, the shape memjs's `respond` reads
@@ -121,17 +127,16 @@ export class Response {
     return true
   }
   /**
-   * Whether the response carries `key`. A key whose text is ASCII (as long as its bytes) is compared with its text,
-   * so that its bytes need not be made.
+   * Whether the response carries `key`. A short ASCII key (`isShortAscii`) is compared with its text, so that its
+   * bytes need not be made.
    */
   hasWireKey(key: WireKey): boolean {
     if (this.#keyLength() !== key.size) return false
+    if (!isShortAscii(key)) return this.hasKey(key.bytes)
     const text = key.text
-    const length = text.length
-    if (key.size !== length || length > SHORT_KEY) return this.hasKey(key.bytes)
     const bytes = this.bytes
     const start = this.#keyStart()
-    for (let i = 0; i < length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false
+    for (let i = 0; i < text.length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false
     return true
   }
   #keyStart(): number {
@@ -267,12 +272,12 @@ const zeroCas = (frame: Buffer, offset: number): number => {
 }
 
 /**
- * Writes `key`'s text as UTF-8 at `at`: a short ASCII one (as long as its bytes) code unit by code unit, for its
- * bytes are its code units (a call into `write` checks its arguments first, which costs more); any other with `write`.
+ * Writes `key`'s text as UTF-8 at `at`: a short ASCII one (`isShortAscii`) code unit by code unit (a call into `write`
+ * checks its arguments first, which costs more); any other with `write`.
  */
 const writeKeyText = (frame: Buffer, at: number, key: WireKey): void => {
   const text = key.text
-  if (key.size !== text.length || key.size > SHORT_KEY) return void frame.write(text, at, key.size, "utf8")
+  if (!isShortAscii(key)) return void frame.write(text, at, key.size, "utf8")
   for (let i = 0; i < text.length; i++) frame[at + i] = text.charCodeAt(i)
 }
 
