@@ -3,11 +3,13 @@
  * short-lived fibers. 16 fibers each run an `Effect.async` resumed on the next `setImmediate`, back to back, and the
  * script reports CPU µs per operation and GC. It runs four times, each in a fresh Node process: as is; after 10,000
  * `Effect.runPromise` calls 64 at a time (what the bench's preload does, and what a server's requests do); after the
- * same burst with `--no-allocation-site-pretenuring`; and after the same burst with the 16 fibers on a scheduler that
- * queues each task as a microtask instead of Effect's default one. See bench/README.md, "Effect 3 after a burst of
- * fibers".
+ * same burst with `--no-allocation-site-pretenuring`; after the same burst with the 16 fibers on a scheduler that
+ * queues each task as a microtask instead of Effect's default one; and after the same burst with the 16 fibers on
+ * Effect's default scheduler told no fiber, so that they share one runner as before Effect 3.20 (since 3.20 it keeps
+ * a runner per fiber). It imports nothing but `effect`: copied into a project of its own, it runs against any
+ * `effect` 3 release (docs/effect3-scheduler-runners.md). See bench/README.md, "Effect 3 after a burst of fibers".
  */
-import { Effect, type Scheduler } from "effect"
+import { Effect, Scheduler } from "effect"
 import { spawnSync } from "node:child_process"
 import { constants, PerformanceObserver } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
@@ -24,8 +26,20 @@ const microtasks: Scheduler.Scheduler = {
   shouldYield: (fiber) => (fiber.currentOpCount > 2048 ? 0 : false)
 }
 
+/**
+ * Effect's default scheduler, told no fiber: since Effect 3.20 it keeps a runner per fiber it is told of, and one
+ * runner for every task it is not told the fiber of. Before 3.20 it had that one runner only.
+ */
+const oneRunner: Scheduler.Scheduler = {
+  scheduleTask: (task, priority) => Scheduler.defaultScheduler.scheduleTask(task, priority),
+  shouldYield: (fiber) => Scheduler.defaultScheduler.shouldYield(fiber)
+}
+
+/** The 16 fibers' scheduler in a run: Effect's default one unless the run says otherwise. */
+const schedulers: Readonly<Record<string, Scheduler.Scheduler | undefined>> = { microtasks, "one-runner": oneRunner }
+
 /** The measured run, in this process: prints one JSON line. */
-const measure = async (burst: boolean, onMicrotasks: boolean, seconds: number) => {
+const measure = async (burst: boolean, scheduler: Scheduler.Scheduler | undefined, seconds: number) => {
   if (burst) {
     for (let i = 0; i < BURST; i += BURST_IN_FLIGHT) {
       await Promise.all(Array.from({ length: BURST_IN_FLIGHT }, () => Effect.runPromise(Effect.promise(nextTurn))))
@@ -59,7 +73,7 @@ const measure = async (burst: boolean, onMicrotasks: boolean, seconds: number) =
       ops++
     }
   })
-  const worker = onMicrotasks ? Effect.withScheduler(loop, microtasks) : loop
+  const worker = scheduler === undefined ? loop : Effect.withScheduler(loop, scheduler)
   const cpu = process.cpuUsage()
   await Effect.runPromise(Effect.all(Array.from({ length: FIBERS }, () => worker), { concurrency: "unbounded" }))
   const used = process.cpuUsage(cpu)
@@ -73,7 +87,8 @@ const measure = async (burst: boolean, onMicrotasks: boolean, seconds: number) =
 const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, "").split("=") as [string, string]))
 const seconds = Number(args.get("seconds") ?? 3)
 if (args.has("child")) {
-  await measure(args.get("child") !== "none", args.get("child") === "microtasks", seconds)
+  const child = args.get("child")!
+  await measure(child !== "none", schedulers[child], seconds)
 } else {
   const runs = [
     { label: "no burst", child: "none", flags: [] },
@@ -83,7 +98,8 @@ if (args.has("child")) {
       child: "burst",
       flags: ["--no-allocation-site-pretenuring"]
     },
-    { label: "after a burst, tasks queued as microtasks", child: "microtasks", flags: [] }
+    { label: "after a burst, tasks queued as microtasks", child: "microtasks", flags: [] },
+    { label: "after a burst, one runner for every fiber", child: "one-runner", flags: [] }
   ]
   process.stdout.write(`Effect 3, ${FIBERS} fibers, Effect.async resumed on setImmediate, ${seconds} s per run\n`)
   for (const run of runs) {
