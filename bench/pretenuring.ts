@@ -1,12 +1,12 @@
 /**
  * `tsx bench/pretenuring.ts [--seconds=N]`: Effect 3 alone (no memcached, no library), before and after a burst of
  * short-lived fibers. 16 fibers each run an `Effect.async` resumed on the next `setImmediate`, back to back, and the
- * script reports CPU µs per operation and GC. It runs four times, each in a fresh Node process: as is; after 10,000
+ * script reports CPU µs per operation and GC. It runs five times, each in a fresh Node process: as is; after 10,000
  * `Effect.runPromise` calls 64 at a time (what the bench's preload does, and what a server's requests do); after the
  * same burst with `--no-allocation-site-pretenuring`; after the same burst with the 16 fibers on a scheduler that
  * queues each task as a microtask instead of Effect's default one; and after the same burst with the 16 fibers on
  * Effect's default scheduler told no fiber, so that they share one runner as before Effect 3.20 (since 3.20 it keeps
- * a runner per fiber). It imports nothing but `effect`: copied into a project of its own, it runs against any
+ * a runner per fiber). It needs no package but `effect`: copied into a project of its own, it runs against any
  * `effect` 3 release (docs/effect3-scheduler-runners.md). See bench/README.md, "Effect 3 after a burst of fibers".
  */
 import { Effect, Scheduler } from "effect"
