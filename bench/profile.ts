@@ -64,7 +64,13 @@ const fromSource = args.has("src")
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
-const childArgs = (workload: string, side: string) => [
+/**
+ * Whether `side` is one of the Effect 4 line's: it needs effect 4 and Node 24 in a process of its own, so its process,
+ * not the coordinator's, is profiled.
+ */
+const isV4 = (side: string) => side.endsWith("-v4")
+
+const childArgs = (workload: string, side: string, sideNodeFlags: ReadonlyArray<string> = []) => [
   "--import",
   "tsx",
   path.join(benchDir, "run.ts"),
@@ -78,8 +84,8 @@ const childArgs = (workload: string, side: string) => [
   // One side alone: nothing to take turns with, so one slice.
   `--slice=${durationMs}`,
   "--no-write",
-  // The profile is of this process: the side must run in it.
-  "--in-process",
+  // The profile is of the coordinator's process, where the side then runs, unless the side needs its own.
+  ...(sideNodeFlags.length > 0 ? [`--node-flags=${sideNodeFlags.join(",")}`] : ["--in-process"]),
   ...(fromSource ? ["--src"] : [])
 ]
 
@@ -112,9 +118,12 @@ const runCpuChild = async (workload: string, side: string, dir: string) => {
   const profileDir = path.join(dir, name)
   mkdirSync(profileDir, { recursive: true })
   const windows = path.join(dir, `${name}.windows.json`)
+  const profiling = ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-interval=${intervalUs}`]
+  // An Effect 4 side's own process is profiled; the coordinator writes the measured windows either way (process.hrtime
+  // is CLOCK_MONOTONIC, the same clock in every process).
   await spawnChild(
     name,
-    ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-interval=${intervalUs}`, ...childArgs(workload, side)],
+    isV4(side) ? childArgs(workload, side, profiling) : [...profiling, ...childArgs(workload, side)],
     { BENCH_PROFILE_WINDOWS: windows }
   )
   const main = readdirSync(profileDir).find((file) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(file))
@@ -158,6 +167,9 @@ const shortUrl = (url: string) =>
     .replace(/^file:\/\//, "")
     .replace(`${repoDir}/`, "")
     .replace(/^bench\/\.build\/dist\//, "dist/")
+    .replace(/^bench\/\.build\/v4\//, "v4/")
+    .replace(/^effect4\/node_modules\/effect\/dist\/internal\//, "effect/internal/")
+    .replace(/^effect4\/node_modules\/effect\/dist\//, "effect/")
     .replace(/^node_modules\/effect\/dist\/esm\/internal\//, "effect/internal/")
     .replace(/^node_modules\/effect\/dist\/esm\//, "effect/")
     .replace(/^node_modules\/memjs\/lib\/memjs\//, "memjs/")
@@ -337,7 +349,10 @@ const main = async () => {
     const windows = JSON.parse(readFileSync(files.windows, "utf8")) as Array<Window>
     const summary = summarizeProfile(`${workload} — ${side}`, profile, windows)
     let markdown = markdownOf(summary)
-    if (allocations) {
+    if (allocations && isV4(side)) {
+      // The sampling heap profiler runs inside the coordinator's process (BENCH_ALLOC_PROFILE), where no v4 side runs.
+      markdown += "\nNo allocation profile: the Effect 4 sides run in a process of their own.\n"
+    } else if (allocations) {
       log(`profile: ${workload} on ${side} (${durationMs} ms under the sampling heap profiler)`)
       const alloc = await runAllocChild(workload, side, dir)
       const head = (JSON.parse(readFileSync(alloc.profile, "utf8")) as { head: HeapNode }).head
