@@ -1,10 +1,11 @@
 /**
  * `tsx bench/profile.ts [--duration=MS] [--targets=workload:side,…] [--interval=µs] [--top=N] [--no-alloc] [--src]`:
- * runs single workloads (one side each, one child process each, its own memcached) under `node --cpu-prof`, then reads
- * the main thread's `.cpuprofile` and summarises the samples taken while the workload was measured (the bench writes
- * those windows, as process.hrtime µs, to the file in BENCH_PROFILE_WINDOWS): time per operation by area (Effect
- * runtime, memjs, our src, Node internals, GC…) and the top self-time functions. A second run per target samples
- * allocations (V8's sampling heap profiler, collected objects included) and reports bytes per operation by function.
+ * runs single workloads (one side each, one child process each, its own memcached) under `node --cpu-prof` (an Effect 4
+ * side's own process: see `isV4`), then reads the main thread's `.cpuprofile` and summarises the samples taken while
+ * the workload was measured (the bench writes those windows, as process.hrtime µs, to the file in
+ * BENCH_PROFILE_WINDOWS): time per operation by area (Effect runtime, memjs, our src, Node internals, GC…) and the top
+ * self-time functions. A second run per target (none for an Effect 4 side) samples allocations (V8's sampling heap
+ * profiler, collected objects included) and reports bytes per operation by function.
  * Profiles go to bench/profiles/<stamp>/, the summary to stdout and bench/results/profile-<stamp>.md.
  */
 import { spawn } from "node:child_process"
@@ -168,7 +169,6 @@ const shortUrl = (url: string) =>
     .replace(`${repoDir}/`, "")
     .replace(/^bench\/\.build\/dist\//, "dist/")
     .replace(/^bench\/\.build\/v4\//, "v4/")
-    .replace(/^effect4\/node_modules\/effect\/dist\/internal\//, "effect/internal/")
     .replace(/^effect4\/node_modules\/effect\/dist\//, "effect/")
     .replace(/^node_modules\/effect\/dist\/esm\/internal\//, "effect/internal/")
     .replace(/^node_modules\/effect\/dist\/esm\//, "effect/")
